@@ -1,0 +1,93 @@
+"""The `diagnose` command line: a thin layer that parses, calls the core, renders and exits.
+
+Sub-commands live in their own modules and are imported only when invoked, so
+`diagnose --help` never pays for the Azure SDKs (or DuckDB).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from diagnose import __version__
+from diagnose.exitstatus import ExitStatus
+
+# name -> "module:attribute"; help text shown without importing the module.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("diagnose.cli.run:run", "Run the check chain live and print the diagnosis."),
+    "checks": ("diagnose.cli.run:checks", "List the checks and the rights they need."),
+    "explain": ("diagnose.cli.explain:explain", "Triage logs and error bodies into causes."),
+    "runbook": ("diagnose.cli.runbook:runbook", "The runbook catalogue and guided walkthroughs."),
+    "payload": ("diagnose.cli.payload:payload", "Check a campaign's cURL request; send one test call."),
+    "delays": ("diagnose.cli.delays:delays", "Find where message delivery time goes."),
+    "profile": ("diagnose.cli.profile:profile", "Show or create the profile the checks use."),
+    "lab": ("diagnose.cli.lab:lab", "The local stand-in for Azure and Adobe."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in _COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _version_message() -> str:
+    from diagnose.catalogue import catalogue_dir
+
+    try:
+        catalogue = (catalogue_dir() / "VERSION").read_text().strip()
+    except Exception:  # noqa: BLE001 - the version line must never fail
+        catalogue = "missing"
+    return f"diagnose {__version__} (catalogue {catalogue})"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the tool's and the catalogue's versions.",
+)
+def cli() -> None:
+    """Find out why Adobe Journey Optimizer API-triggered campaigns fail on Azure, and what to do."""
+
+
+def main() -> None:
+    """Console entry point: map every outcome to the exit statuses of DESIGN.md."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        code = ExitStatus.INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        code = ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        code = ExitStatus.OK
+    sys.exit(int(code or 0))
