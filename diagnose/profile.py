@@ -1,0 +1,321 @@
+"""The profile: which tenant, vault, key, Cosmos account and campaign to check, and how to reach them.
+
+Sources, highest first: command-line flags > `DIAGNOSE_*` variables > the
+standard `AZURE_*` / `REQUESTS_CA_BUNDLE` variables > the profile file
+(`diagnose.toml` or `--config`, table `[profile.NAME]`) > built-in defaults.
+The file holds identifiers only; secrets come from the environment or the
+Azure credential chain.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from diagnose.errors import InputError
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    variables: tuple[str, ...]  # DIAGNOSE_* first, then the standard variable, if any
+    help: str
+    default: str | None = None
+
+
+KEYS: tuple[Key, ...] = (
+    Key(
+        "cloud",
+        ("DIAGNOSE_CLOUD",),
+        "AzureCloud, AzureChinaCloud, AzureUSGovernment or custom",
+        "AzureCloud",
+    ),
+    Key("authority", ("AZURE_AUTHORITY_HOST",), "Entra ID host (custom clouds)"),
+    Key("arm_url", ("DIAGNOSE_ARM_URL",), "Azure Resource Manager URL (custom clouds)"),
+    Key("graph_url", ("DIAGNOSE_GRAPH_URL",), "Microsoft Graph URL (custom clouds)"),
+    Key(
+        "ca_bundle",
+        ("DIAGNOSE_CA_BUNDLE", "REQUESTS_CA_BUNDLE"),
+        "CA bundle for every TLS connection",
+    ),
+    Key("tenant_id", ("AZURE_TENANT_ID",), "Entra ID tenant"),
+    Key("subscription_id", ("DIAGNOSE_SUBSCRIPTION_ID",), "subscription"),
+    Key(
+        "topology",
+        ("DIAGNOSE_TOPOLOGY",),
+        "own (you run the Cosmos DB account) or adobe (Experience Platform's)",
+        "own",
+    ),
+    Key(
+        "principal_app_id",
+        ("DIAGNOSE_PRINCIPAL_APP_ID",),
+        "app id of the identity that reaches the key",
+    ),
+    Key("keyvault_id", ("DIAGNOSE_KEYVAULT_ID",), "the vault's ARM id"),
+    Key("keyvault_url", ("DIAGNOSE_KEYVAULT_URL",), "the vault's URL"),
+    Key("key_id", ("DIAGNOSE_KEY_ID",), "the key's URI"),
+    Key("cosmos_id", ("DIAGNOSE_COSMOS_ID",), "the Cosmos DB account's ARM id"),
+    Key("cosmos_endpoint", ("DIAGNOSE_COSMOS_ENDPOINT",), "the Cosmos DB data-plane URL"),
+    Key(
+        "cosmos_scope",
+        ("DIAGNOSE_COSMOS_SCOPE",),
+        "token scope override (default https://<host>/.default)",
+    ),
+    Key(
+        "cosmos_caller",
+        ("DIAGNOSE_COSMOS_CALLER_APP_ID",),
+        "app id of the application that reads Cosmos DB in production",
+    ),
+    Key("ims_url", ("DIAGNOSE_IMS_URL",), "Adobe IMS", "https://ims-na1.adobelogin.com"),
+    Key(
+        "platform_url",
+        ("DIAGNOSE_PLATFORM_URL",),
+        "Adobe Experience Platform",
+        "https://platform.adobe.io",
+    ),
+    Key("ims_org", ("DIAGNOSE_IMS_ORG",), "IMS organization id"),
+    Key("sandbox", ("DIAGNOSE_SANDBOX",), "Experience Platform sandbox name"),
+    Key("campaign_id", ("DIAGNOSE_CAMPAIGN_ID",), "the API-triggered campaign"),
+    Key("execution_kind", ("DIAGNOSE_EXECUTION_KIND",), "unitary, highthroughput or audience"),
+    Key("payload", ("DIAGNOSE_PAYLOAD",), "a file holding the campaign's payload or cURL request"),
+    Key("byok_config", ("DIAGNOSE_BYOK_CONFIG",), "the BYOK configuration name (topology adobe)"),
+)
+KEY_NAMES = frozenset(k.name for k in KEYS)
+
+# Credentials: only ever from the environment, never from the file, never printed.
+SECRET_VARIABLES = ("AZURE_CLIENT_SECRET", "DIAGNOSE_ADOBE_CLIENT_SECRET")
+CREDENTIAL_VARIABLES = (
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "DIAGNOSE_ADOBE_CLIENT_ID",
+    "DIAGNOSE_ADOBE_CLIENT_SECRET",
+    "DIAGNOSE_ADOBE_SCOPES",
+)
+
+CHOICES = {
+    "cloud": ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment", "custom"),
+    "topology": ("own", "adobe"),
+    "execution_kind": ("unitary", "highthroughput", "audience"),
+}
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    authority: str
+    arm_url: str
+    graph_url: str
+    keyvault_suffix: str
+    cosmos_suffix: str
+    first_party_cosmos_app_id: str = "a232010e-820c-4083-83bb-3ace5fc29d0b"
+
+
+CLOUDS = {
+    "AzureCloud": Cloud(
+        "AzureCloud",
+        "https://login.microsoftonline.com",
+        "https://management.azure.com",
+        "https://graph.microsoft.com",
+        "vault.azure.net",
+        "documents.azure.com",
+    ),
+    "AzureChinaCloud": Cloud(
+        "AzureChinaCloud",
+        "https://login.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn",
+        "https://microsoftgraph.chinacloudapi.cn",
+        "vault.azure.cn",
+        "documents.azure.cn",
+    ),
+    "AzureUSGovernment": Cloud(
+        "AzureUSGovernment",
+        "https://login.microsoftonline.us",
+        "https://management.usgovcloudapi.net",
+        "https://graph.microsoft.us",
+        "vault.usgovcloudapi.net",
+        "documents.azure.us",
+        "57506a73-e302-42a9-b869-6f12d9ec29e9",
+    ),
+}
+
+
+@dataclass
+class Profile:
+    name: str
+    values: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)  # from the environment only
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def __getattr__(self, key: str) -> str | None:
+        if key in KEY_NAMES:
+            return self.values.get(key)
+        raise AttributeError(key)
+
+    @property
+    def cloud(self) -> Cloud:
+        name = self.values.get("cloud", "AzureCloud")
+        base = CLOUDS.get(name)
+        if base is None:  # custom: every endpoint comes from the profile
+            return Cloud(
+                "custom",
+                self.values.get("authority") or "",
+                self.values.get("arm_url") or "",
+                self.values.get("graph_url") or "",
+                "",
+                "",
+            )
+        return Cloud(
+            base.name,
+            self.values.get("authority") or base.authority,
+            self.values.get("arm_url") or base.arm_url,
+            self.values.get("graph_url") or base.graph_url,
+            base.keyvault_suffix,
+            base.cosmos_suffix,
+            base.first_party_cosmos_app_id,
+        )
+
+    @property
+    def is_custom_cloud(self) -> bool:
+        return self.values.get("cloud") == "custom"
+
+    @property
+    def cosmos_token_scope(self) -> str | None:
+        if self.values.get("cosmos_scope"):
+            return self.values["cosmos_scope"]
+        endpoint = self.values.get("cosmos_endpoint")
+        if not endpoint:
+            return None
+        return f"https://{urlparse(endpoint).hostname}/.default"
+
+    def public(self) -> dict[str, str]:
+        """Identifiers only, safe for any report (secrets are never in `values`)."""
+        return dict(sorted(self.values.items()))
+
+
+def _read_file(path: Path, name: str, explicit: bool) -> tuple[dict[str, str], str]:
+    if not path.exists():
+        if explicit:
+            raise InputError(f"profile file {path} does not exist")
+        return {}, ""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read profile file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    profiles = data.get("profile", {})
+    if not isinstance(profiles, dict):
+        raise InputError(f"{path}: [profile.NAME] tables expected")
+    table = profiles.get(name)
+    if table is None:
+        if explicit or profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise InputError(f"{path}: no [profile.{name}] table (profiles: {known})")
+        return {}, ""
+    values: dict[str, str] = {}
+    for key, value in table.items():
+        if key in ("client_secret", "secret", "password", "adobe_client_secret"):
+            raise InputError(
+                f"{path}: [profile.{name}] {key}: secrets do not belong in the profile file; "
+                "set AZURE_CLIENT_SECRET / DIAGNOSE_ADOBE_CLIENT_SECRET in the environment"
+            )
+        if key not in KEY_NAMES:
+            raise InputError(f"{path}: [profile.{name}] unknown key {key!r}")
+        if not isinstance(value, str):
+            raise InputError(f"{path}: [profile.{name}] {key} must be a string")
+        values[key] = value
+    return values, f"file {path} [profile.{name}]"
+
+
+def load(
+    env: Mapping[str, str],
+    config: Path | None = None,
+    name: str | None = None,
+    flags: Mapping[str, str | None] | None = None,
+    cwd: Path | None = None,
+) -> Profile:
+    """Build the effective profile from its layers (see the module docstring)."""
+    name = name or env.get("DIAGNOSE_PROFILE") or "default"
+    path = config or (cwd or Path.cwd()) / "diagnose.toml"
+    file_values, file_source = _read_file(path, name, explicit=config is not None)
+    profile = Profile(name=name)
+    for key in KEYS:
+        value, source = None, ""
+        if key.default is not None:
+            value, source = key.default, "default"
+        if key.name in file_values:
+            value, source = file_values[key.name], file_source
+        for variable in reversed(key.variables):  # the first variable wins
+            if env.get(variable):
+                value, source = env[variable], f"env {variable}"
+        if flags and flags.get(key.name):
+            value, source = flags[key.name], "flag"
+        if value is not None:
+            profile.values[key.name] = value
+            profile.sources[key.name] = source
+    for variable in CREDENTIAL_VARIABLES:
+        if env.get(variable):
+            profile.credentials[variable] = env[variable]
+    _validate(profile)
+    return profile
+
+
+def _validate(profile: Profile) -> None:
+    for key, allowed in CHOICES.items():
+        value = profile.values.get(key)
+        if value is not None and value not in allowed:
+            raise InputError(
+                f"{key} = {value!r} (from {profile.sources[key]}) is not one of: {', '.join(allowed)}"
+            )
+    if profile.values.get("cloud") == "custom":
+        missing = [k for k in ("authority", "arm_url", "graph_url") if not profile.values.get(k)]
+        if missing:
+            raise InputError(
+                f"cloud = custom needs {', '.join(missing)} in the profile or environment"
+            )
+    for key in (
+        "authority",
+        "arm_url",
+        "graph_url",
+        "keyvault_url",
+        "key_id",
+        "cosmos_endpoint",
+        "ims_url",
+        "platform_url",
+    ):
+        value = profile.values.get(key)
+        if value and urlparse(value).scheme != "https":
+            raise InputError(
+                f"{key} = {value!r} (from {profile.sources[key]}) must be an https:// URL"
+            )
+    bundle = profile.values.get("ca_bundle")
+    if bundle and not Path(bundle).is_file():
+        raise InputError(f"ca_bundle {bundle} (from {profile.sources['ca_bundle']}) is not a file")
+
+
+STARTER = """\
+# diagnose profile. Identifiers only: secrets come from the environment
+# (AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or the Azure credential chain, and
+# DIAGNOSE_ADOBE_CLIENT_ID/DIAGNOSE_ADOBE_CLIENT_SECRET). Every key can also be
+# set by its variable (shown after each key); variables win over this file.
+
+[profile.default]
+{body}
+"""
+
+
+def starter_text() -> str:
+    lines = []
+    for key in KEYS:
+        example = key.default or ""
+        lines.append(f"# {key.help} ({', '.join(key.variables)})")
+        lines.append(f'{"" if key.default else "# "}{key.name} = "{example}"')
+    return STARTER.format(body="\n".join(lines))
