@@ -1,0 +1,211 @@
+"""Adobe IMS + Experience Platform over HTTPS: fetches, never judges.
+
+Every call has a deadline and no automatic retry: a diagnostic tool must not
+resend an execution call (the service retries internally; a resend risks a
+duplicate message).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from diagnose.profile import Profile
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+class AdobeError(Exception):
+    """An Adobe service answered with an error status."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None, url: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.url = url
+
+
+class AdobeCredentialError(AdobeError):
+    """IMS refused the tool's own credential (or none is configured): the tool's problem, exit 3."""
+
+
+class AdobeUnreachable(AdobeError):
+    """The service could not be reached in time."""
+
+
+@dataclass
+class ExecutionOutcome:
+    """What one execution call did. `status` is None when the deadline passed first."""
+
+    kind: str
+    request_id: str
+    x_request_id: str
+    status: int | None
+    body: Any
+    elapsed_s: float
+    timed_out: bool = False
+    execution_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:2000]
+
+
+class AdobeClient:
+    def __init__(self, profile: Profile, timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        self._session.verify = profile.ca_bundle or True
+        self._token: tuple[str, float] | None = None
+
+    # --- IMS -----------------------------------------------------------------
+    def token(self) -> str:
+        if self._token and self._token[1] > time.monotonic() + 60:
+            return self._token[0]
+        creds = self.profile.credentials
+        client_id = creds.get("DIAGNOSE_ADOBE_CLIENT_ID")
+        secret = creds.get("DIAGNOSE_ADOBE_CLIENT_SECRET")
+        if not client_id or not secret:
+            raise AdobeCredentialError(
+                "no Adobe credential: set DIAGNOSE_ADOBE_CLIENT_ID and DIAGNOSE_ADOBE_CLIENT_SECRET"
+            )
+        url = f"{self.profile.ims_url.rstrip('/')}/ims/token/v3"
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": creds.get("DIAGNOSE_ADOBE_SCOPES")
+            or "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext",
+        }
+        response = self._send("POST", url, data=form, timeout=self.timeout_s)
+        body = _body(response)
+        if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
+            error = body.get("error") if isinstance(body, dict) else None
+            raise AdobeCredentialError(
+                f"Adobe IMS refused the tool's credential ({response.status_code} {error or ''})".strip(),
+                response.status_code,
+                {"error": error} if error else None,
+                url,
+            )
+        self._token = (body["access_token"], time.monotonic() + float(body.get("expires_in", 3600)))
+        return body["access_token"]
+
+    def headers(self, api_key: str | None = None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self.token()}",
+            "x-api-key": api_key or self.profile.credentials.get("DIAGNOSE_ADOBE_CLIENT_ID", ""),
+            "Accept": "application/json",
+        }
+        if self.profile.ims_org:
+            headers["x-gw-ims-org-id"] = self.profile.ims_org
+        if self.profile.sandbox:
+            headers["x-sandbox-name"] = self.profile.sandbox
+        return headers
+
+    # --- reads ---------------------------------------------------------------
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._get_json(f"/journey/campaigns/service/campaigns/{campaign_id}")
+
+    def byok_app_registration(self) -> dict[str, Any]:
+        return self._get_json(
+            "/data/infrastructure/manager/byok/app-registration", api_key="acp_provisioning"
+        )
+
+    def byok_config(self, name: str) -> dict[str, Any]:
+        return self._get_json(
+            f"/data/infrastructure/manager/customer/config/{name}",
+            params={"configType": "BYOK_CONFIG"},
+        )
+
+    # --- the one write ---------------------------------------------------------
+    def execute(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        deadline_s: float,
+        extra_headers: dict[str, str] | None = None,
+    ) -> ExecutionOutcome:
+        """One execution call, never retried. The payload's requestId is the caller's choice."""
+        url = f"{self._platform}/ajo/im/executions/{kind}"
+        x_request_id = str(uuid.uuid4())
+        headers = {
+            **self.headers(),
+            "Content-Type": "application/json",
+            "x-request-id": x_request_id,
+        }
+        headers.update(extra_headers or {})
+        started = time.monotonic()
+        request_id = str(payload.get("requestId", ""))
+        try:
+            response = self._session.post(
+                url, json=payload, headers=headers, timeout=(min(10.0, deadline_s), deadline_s)
+            )
+        except requests.Timeout:
+            return ExecutionOutcome(
+                kind,
+                request_id,
+                x_request_id,
+                None,
+                None,
+                time.monotonic() - started,
+                timed_out=True,
+            )
+        except requests.RequestException as exc:
+            raise AdobeUnreachable(f"cannot reach {url}: {type(exc).__name__}", url=url) from None
+        body = _body(response)
+        outcome = ExecutionOutcome(
+            kind,
+            request_id,
+            x_request_id,
+            response.status_code,
+            body,
+            time.monotonic() - started,
+            headers={
+                k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-")
+            },
+        )
+        if isinstance(body, dict):
+            outcome.execution_id = body.get("executionId")
+        return outcome
+
+    # --- plumbing --------------------------------------------------------------
+    @property
+    def _platform(self) -> str:
+        return (self.profile.platform_url or "https://platform.adobe.io").rstrip("/")
+
+    def _get_json(
+        self, path: str, api_key: str | None = None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        url = f"{self._platform}{path}"
+        response = self._send(
+            "GET", url, headers=self.headers(api_key), params=params, timeout=self.timeout_s
+        )
+        body = _body(response)
+        if response.status_code != 200:
+            raise AdobeError(
+                f"GET {path} answered {response.status_code}", response.status_code, body, url
+            )
+        if not isinstance(body, dict):
+            raise AdobeError(
+                f"GET {path} did not answer a JSON object", response.status_code, body, url
+            )
+        return body
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._session.request(method, url, **kwargs)
+        except requests.Timeout:
+            raise AdobeUnreachable(
+                f"{url} did not answer within {self.timeout_s:g} s", url=url
+            ) from None
+        except requests.RequestException as exc:
+            raise AdobeUnreachable(f"cannot reach {url}: {type(exc).__name__}", url=url) from None
