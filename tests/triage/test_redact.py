@@ -1,0 +1,67 @@
+"""diagnose.redact: secrets never survive, ordinary evidence does."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from diagnose.redact import MASK, redact_obj, redact_text
+
+JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL3ZhdWx0In0.c2lnbmF0dXJlLXBhcnQ"
+SECRET = "Qx8~s3cr3t.V4lue_abc"
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        (f"Authorization: Bearer {JWT}", JWT),
+        (f"authorization: type=aad&ver=1.0&sig={JWT}", JWT),
+        (f"token is {JWT} in the middle", JWT),
+        (f'{{"client_secret": "{SECRET}", "grant_type": "client_credentials"}}', SECRET),
+        (f"grant_type=client_credentials&client_id=abc&client_secret={SECRET}&scope=x", SECRET),
+        (f"x-api-key: {SECRET}", SECRET),
+        (f'{{"x-api-key":"{SECRET}"}}', SECRET),
+        (f"https://acct.blob.core.windows.net/c?sv=2022-11-02&sig={SECRET}&se=2026", SECRET),
+        (f"AccountEndpoint=https://a.documents.azure.com:443/;AccountKey={SECRET};", SECRET),
+        (f"password={SECRET} user=bob", SECRET),
+        (f'{{"access_token":"{SECRET}","token_type":"bearer"}}', SECRET),
+        (f"AZURE_CLIENT_SECRET='{SECRET}'", SECRET),
+    ],
+)
+def test_secret_is_masked(text: str, secret: str) -> None:
+    out = redact_text(text)
+    assert secret not in out
+    assert MASK in out
+
+
+def test_secret_inside_json_escaped_json_is_masked() -> None:
+    inner = json.dumps({"client_secret": SECRET, "status": 500})
+    outer = json.dumps({"body": inner})
+    assert SECRET not in redact_text(outer)
+    assert SECRET not in redact_text(json.dumps({"wrapped": outer}))
+
+
+def test_ordinary_evidence_survives() -> None:
+    line = (
+        "403 x-ms-substatus: 4000 Access to your account is currently revoked because the "
+        "Azure Cosmos DB service is unable to obtain the AAD authentication token for the "
+        "account's default identity"
+    )
+    assert redact_text(line) == line
+
+
+def test_redact_obj_masks_secret_keys_and_strings_recursively() -> None:
+    value = {
+        "headers": {"Authorization": f"Bearer {JWT}", "X-Api-Key": SECRET, "x-request-id": "r-1"},
+        "items": [f"Bearer {SECRET}", 3, None, ("sig=abc", {"password": SECRET})],
+        "status": 500,
+    }
+    out = redact_obj(value)
+    dumped = repr(out)
+    assert SECRET not in dumped and JWT not in dumped
+    assert out["headers"]["x-request-id"] == "r-1"
+    assert out["status"] == 500
+    assert out["items"][2] is None
+    assert isinstance(out["items"][3], tuple)
+    assert value["headers"]["X-Api-Key"] == SECRET  # the input is not modified
