@@ -1,0 +1,75 @@
+"""Options shared by the commands that talk to services: the profile and the embedded lab."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from diagnose import profile as profiles
+from diagnose.errors import InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OUTPUTS = ("text", "json", "markdown")
+
+
+def profile_options(func: F) -> F:
+    """--config, --profile and --lab, in that order in --help."""
+    func = click.option(
+        "--lab",
+        "lab_scenario",
+        metavar="SCENARIO",
+        help="Start the built-in lab with this scenario and check it (no Azure account needed; "
+        "see `diagnose lab scenarios`).",
+    )(func)
+    func = click.option(
+        "--profile",
+        "profile_name",
+        metavar="NAME",
+        help="Profile table [profile.NAME] (default: default).",
+    )(func)
+    func = click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Profile file (default: ./diagnose.toml, optional).",
+    )(func)
+    return func
+
+
+@contextlib.contextmanager
+def open_profile(
+    config: Path | None,
+    profile_name: str | None,
+    lab_scenario: str | None,
+    flags: dict[str, str | None] | None = None,
+) -> Iterator[profiles.Profile]:
+    """The effective profile; with --lab, a lab started in process whose environment is the profile's."""
+    if not lab_scenario:
+        yield profiles.load(dict(os.environ), config=config, name=profile_name, flags=flags)
+        return
+    if config or profile_name:
+        raise InputError("--lab replaces the profile: do not combine it with --config or --profile")
+    from diagnose.lab import SCENARIOS, Lab
+
+    if lab_scenario not in SCENARIOS:
+        raise InputError(
+            f"unknown lab scenario {lab_scenario!r}; known: {', '.join(sorted(SCENARIOS))}"
+        )
+    propagation = os.environ.get("DIAGNOSE_LAB_PROPAGATION_S")
+    kwargs: dict[str, Any] = {}
+    if propagation:
+        try:
+            kwargs["propagation_s"] = float(propagation)
+        except ValueError:
+            raise InputError(
+                f"DIAGNOSE_LAB_PROPAGATION_S={propagation!r} is not a number"
+            ) from None
+    with Lab(lab_scenario, **kwargs) as lab:
+        yield profiles.load(
+            dict(lab.env), config=None, name=None, flags=flags, cwd=Path("/nonexistent")
+        )
