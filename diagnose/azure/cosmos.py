@@ -1,0 +1,79 @@
+"""Cosmos DB data plane through azure-cosmos: the account read and a database listing, with a token."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose.azure import problems
+from diagnose.profile import Profile
+
+
+class CosmosRefusal(Exception):
+    def __init__(self, status: int, sub_status: int | None, message: str):
+        super().__init__(message)
+        self.status = status
+        self.sub_status = sub_status
+        self.message = message
+
+    def evidence(self) -> dict[str, Any]:
+        return {"status": self.status, "sub_status": self.sub_status, "message": self.message}
+
+
+@dataclass
+class DataPlaneRead:
+    account_id: str | None
+    databases: list[str]
+    writable_locations: list[str]
+
+
+def _message(exc: Any) -> str:
+    raw = getattr(exc, "http_error_message", None) or str(exc)
+    text = str(raw)
+    try:
+        import json
+
+        body = json.loads(text)
+        if isinstance(body, dict):
+            text = str(body.get("message") or body.get("Errors") or text)
+    except (ValueError, TypeError):
+        pass
+    return text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()[:600]
+
+
+def read(profile: Profile, credential: Any, endpoint: str) -> DataPlaneRead:
+    """Construct the client (it reads the account) and list a few databases."""
+    os.environ.setdefault("AZURE_COSMOS_HEALTH_CHECK_MAX_RETRIES", "0")
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+    from azure.cosmos import CosmosClient
+    from azure.cosmos.documents import SSLConfiguration
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    kwargs: dict[str, Any] = {"retry_total": 1, "connection_timeout": 5, "read_timeout": 15}
+    if profile.ca_bundle:
+        kwargs["ssl_config"] = SSLConfiguration()
+        kwargs["connection_verify"] = profile.ca_bundle
+    if profile.cosmos_scope:
+        os.environ["AZURE_COSMOS_AAD_SCOPE_OVERRIDE"] = profile.cosmos_scope
+    try:
+        client = CosmosClient(endpoint, credential=credential, **kwargs)
+        account = client.get_database_account()
+        databases = [d.get("id", "") for d in client.list_databases(max_item_count=5)][:5]
+    except CosmosHttpResponseError as exc:
+        raise CosmosRefusal(int(exc.status_code or 0), exc.sub_status, _message(exc)) from None
+    except ClientAuthenticationError as exc:
+        raise problems.credential_refused(exc) from None
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise problems.from_transport(exc, endpoint) from None
+    return DataPlaneRead(
+        account_id=getattr(account, "CurrentMediaStorageUsageInMB", None) and None,
+        databases=databases,
+        writable_locations=[
+            loc.get("databaseAccountEndpoint", "") for loc in account.WritableLocations
+        ],
+    )
