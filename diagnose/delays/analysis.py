@@ -1,0 +1,246 @@
+"""The delay analysis, written once as SQL and rendered per dialect with sqlglot.
+
+The queries are authored in DuckDB's dialect over one canonical relation,
+`feedback(ts, status, reason, execution_id, campaign_id, message_id, channel)`.
+`feedback` itself is built per source: flat dotted column names or nested field
+paths, filters as escaped literals, an optional trigger log as inline VALUES.
+Then each query is rendered for `duckdb` (local exports), `postgres` (a
+PostgreSQL server) or `spark` (Experience Platform Query Service, which speaks
+PostgreSQL's protocol but runs Spark SQL: `percentile_approx`, nested paths).
+
+Measures (seconds), one row per message and measure:
+- `departure_spread`: a message's `sent` time minus the first `sent` of its
+  execution (queueing/throttling inside the campaign, no trigger log needed);
+- `trigger_to_departure`: `sent` time minus the execution's trigger time (only
+  with a trigger log);
+- `departure_to_delivered|delay|bounce`: a feedback event's time minus the `sent`
+  time of the same messageID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from diagnose.delays.fields import FIELDS, FLAT, Resolved
+
+DIALECTS = ("duckdb", "postgres", "spark")
+
+# histogram bins of the seconds measures: upper edges (the last bin is open)
+BIN_EDGES: tuple[float, ...] = (1, 10, 60, 300, 900, 3600, 14400)
+BIN_LABELS: tuple[str, ...] = ("<1s", "1-10s", "10s-1m", "1-5m", "5-15m", "15m-1h", "1-4h", ">4h")
+
+
+@dataclass(frozen=True)
+class Filters:
+    campaigns: tuple[str, ...] = ()
+    executions: tuple[str, ...] = ()
+    since: float | None = None  # epoch seconds, inclusive
+    until: float | None = None  # epoch seconds, exclusive
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the SQL depends on (never the data itself)."""
+
+    resolved: Resolved
+    table: str
+    filters: Filters = field(default_factory=Filters)
+    triggers: tuple[tuple[str, float], ...] = ()  # (executionId, trigger epoch seconds)
+    top: int = 10
+
+
+def path_expr(path: str, layout: str) -> exp.Expression:
+    """A field's column: one quoted dotted name (flat) or a chain of struct accesses (nested)."""
+    parts = path.split(".")
+    if layout == FLAT or len(parts) == 1:
+        return exp.column(exp.to_identifier(path, quoted=True))
+    expr: exp.Expression = exp.column(exp.to_identifier(parts[0]))
+    for part in parts[1:]:
+        expr = exp.Dot(this=expr, expression=exp.to_identifier(part))
+    return expr
+
+
+def probe_sql(path: str, layout: str, table: str, dialect: str) -> str:
+    """A query that binds one field and returns no rows: does the column exist, what type is it?"""
+    query = exp.select(path_expr(path, layout).as_("probe")).from_(_table(table)).limit(0)
+    return query.sql(dialect=dialect)
+
+
+def _table(name: str) -> exp.Table:
+    return exp.to_table(name)
+
+
+def _feedback(plan: Plan) -> exp.Select:
+    """The canonical relation over the source table, filters applied."""
+    columns: list[exp.Expression] = []
+    for f in FIELDS:
+        layout = plan.resolved.layouts.get(f.name)
+        if layout is None:
+            value: exp.Expression = (
+                exp.Literal.string("unknown") if f.name == "channel" else exp.null()
+            )
+        else:
+            value = path_expr(f.path, layout)
+        target = "TIMESTAMPTZ" if f.kind == "timestamp" else "VARCHAR"
+        columns.append(exp.cast(value, target).as_(f.name))
+    query = exp.select(*columns).from_(_table(plan.table))
+    ts_column = path_expr(FIELDS[0].path, plan.resolved.layouts["ts"])
+    ts = exp.TimeToUnix(this=exp.cast(ts_column, "TIMESTAMPTZ"))
+    conditions: list[exp.Expression] = []
+    flt = plan.filters
+    by_name = {f.name: f for f in FIELDS}
+    for name, values in (("campaign_id", flt.campaigns), ("execution_id", flt.executions)):
+        if values:
+            column = exp.cast(path_expr(by_name[name].path, plan.resolved.layouts[name]), "VARCHAR")
+            conditions.append(column.isin(*[exp.Literal.string(v) for v in values]))
+    if flt.since is not None:
+        conditions.append(exp.GTE(this=ts.copy(), expression=exp.Literal.number(flt.since)))
+    if flt.until is not None:
+        conditions.append(exp.LT(this=ts.copy(), expression=exp.Literal.number(flt.until)))
+    for condition in conditions:
+        query = query.where(condition, copy=False)
+    return query
+
+
+def _triggers(plan: Plan) -> exp.Select:
+    rows = [
+        exp.tuple_(exp.Literal.string(eid), exp.Literal.number(repr(float(at))))
+        for eid, at in plan.triggers
+    ]
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("t"),
+            columns=[exp.to_identifier("execution_id"), exp.to_identifier("requested")],
+        ),
+    )
+    return exp.select("execution_id", "requested").from_(values)
+
+
+_SENT = """
+SELECT campaign_id, channel, execution_id, message_id, EPOCH(ts) AS departure
+FROM feedback WHERE status = 'sent'
+"""
+
+_MEASURES_SPREAD = """
+SELECT campaign_id, channel, execution_id, departure, 'departure_spread' AS measure,
+       departure - MIN(departure) OVER (PARTITION BY execution_id) AS seconds
+FROM sent
+"""
+
+_MEASURES_TRIGGER = """
+SELECT s.campaign_id, s.channel, s.execution_id, s.departure, 'trigger_to_departure' AS measure,
+       s.departure - CAST(t.requested AS DOUBLE) AS seconds
+FROM sent AS s JOIN triggers AS t ON s.execution_id = t.execution_id
+"""
+
+_MEASURES_FEEDBACK = """
+SELECT s.campaign_id, s.channel, s.execution_id, s.departure, 'departure_to_' || f.status AS measure,
+       EPOCH(f.ts) - s.departure AS seconds
+FROM feedback AS f JOIN sent AS s ON f.message_id = s.message_id
+WHERE f.status IN ('delivered', 'delay', 'bounce')
+"""
+
+QUERIES: dict[str, str] = {
+    "span": """
+SELECT COUNT(*) AS events, MIN(EPOCH(ts)) AS first_ts, MAX(EPOCH(ts)) AS last_ts FROM feedback
+""",
+    "counts": """
+SELECT campaign_id, channel, status, COUNT(*) AS events
+FROM feedback GROUP BY campaign_id, channel, status
+""",
+    "percentiles": """
+SELECT campaign_id, channel, measure, COUNT(*) AS n,
+       QUANTILE_CONT(seconds, 0.5) AS p50, QUANTILE_CONT(seconds, 0.9) AS p90,
+       QUANTILE_CONT(seconds, 0.99) AS p99, MAX(seconds) AS max_seconds
+FROM measures GROUP BY campaign_id, channel, measure
+""",
+    "slowest": """
+SELECT campaign_id, channel, execution_id, first_departure, sent, departure_spread,
+       trigger_to_departure, departure_to_delivered,
+       GREATEST(COALESCE(departure_spread, 0), COALESCE(trigger_to_departure, 0))
+         + COALESCE(departure_to_delivered, 0) AS worst
+FROM (
+  SELECT campaign_id, channel, execution_id, MIN(departure) AS first_departure,
+         SUM(CASE WHEN measure = 'departure_spread' THEN 1 ELSE 0 END) AS sent,
+         MAX(CASE WHEN measure = 'departure_spread' THEN seconds END) AS departure_spread,
+         MAX(CASE WHEN measure = 'trigger_to_departure' THEN seconds END) AS trigger_to_departure,
+         MAX(CASE WHEN measure = 'departure_to_delivered' THEN seconds END) AS departure_to_delivered
+  FROM measures GROUP BY campaign_id, channel, execution_id
+) AS per_execution
+ORDER BY worst DESC, execution_id LIMIT {top}
+""",
+    "reasons": """
+SELECT campaign_id, channel, status, reason, COUNT(*) AS events
+FROM feedback WHERE reason IS NOT NULL AND reason <> ''
+GROUP BY campaign_id, channel, status, reason
+ORDER BY events DESC, reason LIMIT 200
+""",
+    "histogram": """
+SELECT campaign_id, channel, measure, bin, COUNT(*) AS n
+FROM (SELECT campaign_id, channel, measure, {bin_case} AS bin FROM measures) AS binned
+GROUP BY campaign_id, channel, measure, bin
+""",
+    "timeline": """
+SELECT measure, bucket, COUNT(*) AS n, QUANTILE_CONT(seconds, 0.5) AS p50,
+       QUANTILE_CONT(seconds, 0.9) AS p90, MAX(seconds) AS max_seconds
+FROM (SELECT measure, seconds, FLOOR((departure - {origin}) / {width}) AS bucket FROM measures) AS b
+GROUP BY measure, bucket ORDER BY measure, bucket
+""",
+}
+
+
+def _bin_case() -> str:
+    whens = " ".join(f"WHEN seconds < {edge} THEN {i}" for i, edge in enumerate(BIN_EDGES))
+    return f"CASE {whens} ELSE {len(BIN_EDGES)} END"
+
+
+def _with(plan: Plan, body: str) -> exp.Expression:
+    """`body` with the CTEs it needs: feedback, sent, triggers, measures."""
+    measures = [_MEASURES_SPREAD, _MEASURES_FEEDBACK]
+    if plan.triggers:
+        measures.insert(1, _MEASURES_TRIGGER)
+    text = (
+        "WITH feedback AS (SELECT 1), triggers AS (SELECT 1), "
+        f"sent AS ({_SENT}), measures AS ({' UNION ALL '.join(measures)}) {body}"
+    )
+    tree = sqlglot.parse_one(text, read="duckdb")
+    ctes = {cte.alias: cte for cte in tree.find(exp.With).expressions}
+    ctes["feedback"].set("this", _feedback(plan))
+    uses_measures = "measures" in body
+    if plan.triggers and uses_measures:
+        ctes["triggers"].set("this", _triggers(plan))
+    else:
+        ctes["triggers"].pop()
+    if not uses_measures:
+        ctes["measures"].pop()
+        ctes["sent"].pop()
+    return tree
+
+
+def _spark(node: exp.Expression) -> exp.Expression:
+    """Query Service (Spark SQL): approximate percentiles, epoch seconds as a DOUBLE cast."""
+    if isinstance(node, exp.PercentileCont):
+        return exp.ApproxQuantile(this=node.this, quantile=node.expression)
+    if isinstance(node, exp.TimeToUnix):
+        return exp.cast(node.this, "DOUBLE")
+    return node
+
+
+def render(plan: Plan, name: str, dialect: str, **params: float) -> str:
+    """One named query of the analysis, as SQL text for `dialect`."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}")
+    body = QUERIES[name].format(top=int(plan.top), bin_case=_bin_case(), **params)
+    tree = _with(plan, body)
+    if dialect == "spark":
+        tree = tree.transform(_spark)
+    return tree.sql(dialect=dialect, pretty=True)
+
+
+def names(with_timeline: bool) -> list[str]:
+    """The queries one analysis runs, in order."""
+    return [n for n in QUERIES if with_timeline or n != "timeline"]

@@ -1,0 +1,143 @@
+"""The embedded backend: DuckDB in process over local exports (Parquet, JSON lines, CSV).
+
+SOURCE is one file, a folder (every export file inside it, recursively) or a
+glob. The files become a view named like the dataset, so the analysis reads the
+same table name everywhere. DuckDB streams the files and spills to disk past
+its memory limit: nothing is loaded into Python objects but the aggregates.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from diagnose.delays.analysis import probe_sql
+from diagnose.errors import InputError
+
+_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".csv": "csv",
+}
+_READERS = {
+    "parquet": "read_parquet({files}, union_by_name = true)",
+    "json": "read_json({files}, format = 'newline_delimited', union_by_name = true)",
+    "csv": "read_csv({files}, header = true, union_by_name = true)",
+}
+MEMORY_LIMIT = os.environ.get("DIAGNOSE_DUCKDB_MEMORY_LIMIT", "1GB")
+
+
+def _format(path: str) -> str | None:
+    name = path.lower().removesuffix(".gz").removesuffix(".zst")
+    return _FORMATS.get(Path(name).suffix)
+
+
+def find_files(source: str) -> tuple[str, list[str]]:
+    """The export files SOURCE names and their one format; InputError when there are none."""
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*") if p.is_file() and _format(str(p)))
+        if not files:
+            raise InputError(
+                f"{source}: folder holds no .parquet, .json/.jsonl/.ndjson or .csv files"
+            )
+    elif path.is_file():
+        if not _format(source):
+            raise InputError(
+                f"{source}: unknown file type (expected .parquet, .json/.jsonl/.ndjson or .csv)"
+            )
+        files = [source]
+    else:
+        files = sorted(p for p in glob.glob(source, recursive=True) if _format(p))
+        if not files:
+            raise InputError(f"{source}: no such file or folder, and no export file matches it")
+    formats = {_format(f) for f in files}
+    if len(formats) > 1:
+        raise InputError(
+            f"{source}: mixes formats ({', '.join(sorted(formats))}); name one format with a glob"
+        )
+    return formats.pop(), files
+
+
+def _kind(type_name: str) -> str:
+    upper = type_name.upper()
+    if upper.startswith("TIMESTAMP"):
+        return "timestamp"
+    if upper in ("VARCHAR", "UUID", "JSON"):
+        return "text"
+    if upper in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE") or (
+        upper.startswith(("DECIMAL", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"))
+    ):
+        return "number"
+    return "other"
+
+
+class LocalBackend:
+    """DuckDB over the files of SOURCE, exposed as table `table`."""
+
+    dialect = "duckdb"
+    prefer = "flat"
+
+    def __init__(self, source: str, table: str) -> None:
+        import duckdb
+
+        self.source = source
+        self.table = table
+        fmt, files = find_files(source)
+        self.files = files
+        self._tmp = tempfile.TemporaryDirectory(prefix="diagnose-delays-")
+        self.con = duckdb.connect(
+            config={
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": self._tmp.name,
+                "preserve_insertion_order": False,
+            }
+        )
+        self.con.execute("SET TimeZone = 'UTC'")
+        listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+        reader = _READERS[fmt].format(files=listed)
+        try:
+            self.con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM {reader}')
+        except duckdb.Error as exc:
+            raise InputError(f"{source}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+    def describe(self) -> str:
+        return f"{self.source} ({len(self.files)} file{'s' if len(self.files) != 1 else ''})"
+
+    def probe(self, path: str, layout: str) -> str | None:
+        import duckdb
+
+        sql = probe_sql(path, layout, self.table, self.dialect)
+        try:
+            description = self.con.execute(sql).description
+        except (duckdb.BinderException, duckdb.CatalogException):
+            return None
+        except duckdb.Error as exc:
+            raise InputError(f"{self.source}: cannot read: {_first_line(exc)}") from None
+        return _kind(str(description[0][1]))
+
+    def fetch(self, sql: str) -> list[dict[str, Any]]:
+        import duckdb
+
+        try:
+            cursor = self.con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            raise InputError(f"{self.source}: wrong value type: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise InputError(f"{self.source}: cannot analyse: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
