@@ -1,0 +1,255 @@
+"""adobe.byok, campaign.window, campaign.endpoint, campaign.trigger: the Adobe side of the chain."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from diagnose.adobe.campaign import campaign_kind, window_problem
+from diagnose.checks import reads
+from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.model import Severity, Status
+
+PROBE_ADDRESS = "diagnose-probe@example.com"  # a reserved domain: nothing is ever delivered there
+# Findings that explain a 500 from the execution API (the storage behind it is refused).
+STORAGE_CAUSES = ("cosmos.revoked.", "cosmos.dataplane-role-missing", "byok.failed", "principal.")
+
+
+def _versionless(uri: str | None) -> str:
+    parts = (uri or "").rstrip("/").split("/")
+    return "/".join(parts[:-1] if len(parts) >= 6 and parts[-3] == "keys" else parts).lower()
+
+
+def check_byok(ctx: Context) -> Outcome:
+    if ctx.profile.topology != "adobe":
+        raise Skip("topology own: no Experience Platform BYOK configuration to read")
+    name = ctx.require("byok_config", "BYOK configuration name")
+    registration = reads.byok_app_registration(ctx)
+    config = ctx.memo(f"adobe:byok:{name}", lambda: ctx.adobe.byok_config(name))
+    data = config.get("configData") or {}
+    status = str(config.get("status") or "")
+    evidence = {
+        "config": name,
+        "status": status,
+        "keyVaultKeyIdentifier": data.get("keyVaultKeyIdentifier"),
+        "application": registration.get("name"),
+        "applicationId": registration.get("applicationId"),
+    }
+    findings = []
+    if status.upper() == "FAILED":
+        findings.append(
+            finding(
+                "byok.failed",
+                f"Experience Platform reports the BYOK configuration {name!r} as FAILED",
+                **evidence,
+            )
+        )
+    elif status.upper() in ("RUNNING", "UPDATE_EXISTING_RESOURCES"):
+        findings.append(
+            finding("byok.in-progress", f"the BYOK configuration is {status}", Severity.WARN)
+        )
+    key_id = ctx.profile.key_id
+    if (
+        key_id
+        and data.get("keyVaultKeyIdentifier")
+        and _versionless(data["keyVaultKeyIdentifier"]) != _versionless(key_id)
+    ):
+        findings.append(
+            finding(
+                "byok.key-mismatch",
+                f"Experience Platform uses {data['keyVaultKeyIdentifier']}, not {key_id}",
+            )
+        )
+    return Outcome(f"BYOK status {status or 'unknown'}", findings, evidence)
+
+
+def _campaign(ctx: Context) -> dict[str, Any]:
+    from diagnose.adobe.client import AdobeError
+
+    campaign_id = ctx.require("campaign_id", "campaign")
+    try:
+        return ctx.memo(f"adobe:campaign:{campaign_id}", lambda: ctx.adobe.campaign(campaign_id))
+    except AdobeError as exc:
+        if exc.status == 404:
+            raise CampaignMissing(campaign_id) from None
+        raise
+
+
+class CampaignMissing(Exception):
+    pass
+
+
+def check_window(ctx: Context) -> Outcome:
+    try:
+        definition = _campaign(ctx)
+    except CampaignMissing as missing:
+        return Outcome(
+            "the campaign was not found",
+            [
+                finding(
+                    "campaign.not-found", f"no campaign {missing} in this organization and sandbox"
+                )
+            ],
+        )
+    schedule = definition.get("schedule") or {}
+    evidence = {
+        "campaign": definition.get("name") or definition.get("id"),
+        "status": definition.get("status"),
+        "startDate": schedule.get("startDate") if schedule.get("startDateEnabled", True) else None,
+        "endDate": schedule.get("endDate") if schedule.get("endDateEnabled", True) else None,
+        "now": ctx.options.now.isoformat(timespec="seconds"),
+    }
+    problem = window_problem(definition, ctx.options.now)
+    if problem:
+        code, message = problem
+        return Outcome(message, [finding(code, message, **evidence)], evidence)
+    return Outcome("live, and now is inside its dates", [], evidence)
+
+
+def check_endpoint(ctx: Context) -> Outcome:
+    try:
+        definition = _campaign(ctx)
+    except CampaignMissing:
+        raise Skip("the campaign was not found (see campaign.window)") from None
+    kind = campaign_kind(definition)
+    configured = ctx.profile.execution_kind
+    evidence = {"campaign_kind": kind, "execution_kind": configured}
+    if kind is None:
+        raise Skip(
+            "the campaign definition does not say whether it is standard, high-throughput or audience"
+        )
+    if not configured:
+        return Outcome(
+            f"campaign kind {kind}; no execution_kind configured to compare", [], evidence
+        )
+    if configured != kind:
+        message = (
+            f"the profile calls /im/executions/{configured} but the campaign is {kind}: "
+            f"its endpoint is /im/executions/{kind}"
+        )
+        return Outcome(
+            message, [finding("campaign.endpoint-mismatch", message, **evidence)], evidence
+        )
+    return Outcome(f"/im/executions/{kind} matches the campaign", [], evidence)
+
+
+def _payload(ctx: Context, kind: str) -> dict[str, Any]:
+    campaign_id = ctx.require("campaign_id", "campaign")
+    path = ctx.profile.payload
+    if path:
+        try:
+            payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise Skip(f"cannot read the payload file {path}: {exc}") from None
+        if not isinstance(payload, dict):
+            raise Skip(f"the payload file {path} does not hold a JSON object")
+    elif kind == "audience":
+        raise Skip(
+            "an audience campaign sends to its whole audience: configure a payload file to trigger it"
+        )
+    else:
+        recipient: dict[str, Any] = {
+            "type": "external" if kind == "highthroughput" else "aep",
+            "namespace": "email",
+            "userId": PROBE_ADDRESS,
+            "channelData": {"emailAddress": PROBE_ADDRESS},
+        }
+        payload = {"campaignId": campaign_id, "recipients": [recipient]}
+    payload["requestId"] = (
+        f"diagnose-{uuid.uuid4().hex}"  # never reuse one: it is a de-duplication key
+    )
+    return payload
+
+
+def _storage_causes(ctx: Context) -> list[str]:
+    codes = []
+    for result in ctx.results.values():
+        for f in result.findings:
+            if (
+                f.severity is Severity.FAIL
+                and f.code.startswith(STORAGE_CAUSES)
+                and f.code not in codes
+            ):
+                codes.append(f.code)
+    return codes
+
+
+def check_trigger(ctx: Context) -> Outcome:
+    if not ctx.options.trigger:
+        raise Skip("runs only with --trigger (one real execution call)")
+    kind = ctx.profile.execution_kind
+    if not kind:
+        try:
+            kind = campaign_kind(_campaign(ctx)) or "unitary"
+        except CampaignMissing:
+            raise Skip("the campaign was not found (see campaign.window)") from None
+    payload = _payload(ctx, kind)
+    outcome = ctx.adobe.execute(kind, payload, ctx.options.trigger_deadline_s)
+    evidence: dict[str, Any] = {
+        "endpoint": f"/im/executions/{kind}",
+        "requestId": outcome.request_id,
+        "x-request-id": outcome.x_request_id,
+        "http_status": outcome.status,
+        "elapsed_s": round(outcome.elapsed_s, 2),
+    }
+    if outcome.timed_out:
+        message = (
+            f"no answer within {ctx.options.trigger_deadline_s:g} s; the service may still deliver "
+            "(it retries internally): diagnose did not resend"
+        )
+        return Outcome(message, [finding("call.timeout", message, **evidence)], evidence)
+    evidence["body"] = outcome.body
+    if outcome.status in (200, 201, 202):
+        evidence["executionId"] = outcome.execution_id
+        return Outcome(f"{outcome.status}, executionId {outcome.execution_id}", [], evidence)
+    if outcome.status and outcome.status >= 500:
+        causes = _storage_causes(ctx)
+        evidence["caused_by"] = causes
+        if causes:
+            message = f"the execution API answered {outcome.status}, caused by {', '.join(causes)} found above"
+        else:
+            message = f"the execution API answered {outcome.status} with no cause found in the Azure chain"
+        return Outcome(message, [finding("campaign.server-error", message, **evidence)], evidence)
+    earlier = [
+        f.code
+        for cid in ("campaign.window", "campaign.endpoint")
+        if (r := ctx.results.get(cid)) and r.status is Status.FAIL
+        for f in r.findings
+    ]
+    code = earlier[0] if earlier else "campaign.call-rejected"
+    message = f"the execution API answered {outcome.status}" + (f" (see {code})" if earlier else "")
+    return Outcome(message, [finding(code, message, **evidence)], evidence)
+
+
+ADOBE_BYOK = Check(
+    id="adobe.byok",
+    title="Experience Platform's BYOK configuration status",
+    run=check_byok,
+    permissions=("Adobe Developer Console project with Experience Platform access",),
+    topologies=("adobe",),
+    uses_azure=False,
+)
+CAMPAIGN_WINDOW = Check(
+    id="campaign.window",
+    title="The campaign is live and inside its dates",
+    run=check_window,
+    permissions=("Adobe Journey Optimizer campaign read",),
+    uses_azure=False,
+)
+CAMPAIGN_ENDPOINT = Check(
+    id="campaign.endpoint",
+    title="The execution endpoint matches the campaign kind",
+    run=check_endpoint,
+    permissions=("Adobe Journey Optimizer campaign read",),
+    uses_azure=False,
+)
+CAMPAIGN_TRIGGER = Check(
+    id="campaign.trigger",
+    title="One real execution call (only with --trigger)",
+    run=check_trigger,
+    permissions=("Adobe Journey Optimizer campaign execution",),
+    only_with_trigger=True,
+    uses_azure=False,
+)

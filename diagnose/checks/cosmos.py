@@ -1,0 +1,214 @@
+"""cosmos.cmk, cosmos.token, cosmos.dataplane: the account's CMK configuration and status, and a live read."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from diagnose.azure.problems import NotPermitted, credential_refused
+from diagnose.checks import reads
+from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.principal import parse_default_identity, user_assigned_client_id
+from diagnose.model import Severity
+
+HEALTHY_STATUS = "access to the configured customer managed key confirmed"
+REVOKED_CODE = re.compile(r"\((4\d{3})\)")
+REVOKED_SUBSTATUS = range(4000, 4100)
+DATAPLANE_ROLE_SUBSTATUS = (5301, 5302, 5303)
+
+
+def revoked_code(status_text: str | None) -> int | None:
+    match = REVOKED_CODE.search(status_text or "")
+    return int(match.group(1)) if match else None
+
+
+def revoked_finding(code: int, message: str, **evidence: Any) -> Any:
+    return finding(f"cosmos.revoked.{code}", message, code=code, **evidence)
+
+
+def _own_topology(ctx: Context) -> None:
+    if ctx.profile.topology == "adobe":
+        raise Skip(
+            "topology adobe: Experience Platform's Cosmos DB accounts are not readable (see adobe.byok)"
+        )
+
+
+def _versionless(uri: str | None) -> str:
+    if not uri:
+        return ""
+    parts = uri.rstrip("/").split("/")
+    if len(parts) >= 6 and parts[-3] == "keys":
+        parts = parts[:-1]
+    return "/".join(parts).lower()
+
+
+def check_cmk(ctx: Context) -> Outcome:
+    _own_topology(ctx)
+    account = reads.cosmos_account(ctx)
+    props = account.get("properties") or {}
+    status_text = props.get("customerManagedKeyStatus")
+    evidence = {
+        "account": account.get("name"),
+        "keyVaultKeyUri": props.get("keyVaultKeyUri"),
+        "keyVaultKeyUriVersion": props.get("keyVaultKeyUriVersion"),
+        "defaultIdentity": props.get("defaultIdentity"),
+        "customerManagedKeyStatus": status_text,
+        "disableLocalAuth": props.get("disableLocalAuth"),
+    }
+    findings = []
+    if not props.get("keyVaultKeyUri"):
+        findings.append(
+            finding("cosmos.cmk-not-configured", "the account has no keyVaultKeyUri", Severity.WARN)
+        )
+        return Outcome("no customer-managed key", findings, evidence)
+    key_id = ctx.profile.key_id
+    if key_id and _versionless(props["keyVaultKeyUri"]) != _versionless(key_id):
+        findings.append(
+            finding(
+                "cosmos.key-mismatch",
+                f"the account uses {props['keyVaultKeyUri']}, not the configured key {key_id}",
+                keyVaultKeyUri=props["keyVaultKeyUri"],
+                key_id=key_id,
+            )
+        )
+    identity = parse_default_identity(props.get("defaultIdentity"))
+    if identity.kind is None:
+        findings.append(
+            finding(
+                "cosmos.identity-undefined",
+                f"the default identity {identity.raw or '(empty)'!r} is not a valid identity",
+                defaultIdentity=identity.raw,
+            )
+        )
+    elif identity.resource_id:
+        client_id = identity.federated_client_id or user_assigned_client_id(
+            account, identity.resource_id
+        )
+        if client_id is None:
+            findings.append(
+                finding(
+                    "cosmos.identity-undefined",
+                    f"the default identity names {identity.resource_id.rsplit('/', 1)[-1]}, "
+                    "which is not among the account's user-assigned identities",
+                    defaultIdentity=identity.raw,
+                )
+            )
+        elif (
+            ctx.profile.principal_app_id
+            and client_id.lower() != ctx.profile.principal_app_id.lower()
+        ):
+            findings.append(
+                finding(
+                    "cosmos.identity-mismatch",
+                    f"the default identity's app id is {client_id}, the profile checks {ctx.profile.principal_app_id}",
+                    Severity.WARN,
+                )
+            )
+    code = revoked_code(status_text)
+    if code is not None:
+        findings.append(revoked_finding(code, f"customerManagedKeyStatus: {status_text}"))
+    elif status_text and HEALTHY_STATUS not in status_text.lower():
+        evidence["note"] = "customerManagedKeyStatus carries no (NNNN) code"
+    summary = (
+        f"revoked ({code})"
+        if code
+        else "; ".join(f.message for f in findings) or "the key is confirmed"
+    )
+    return Outcome(summary, findings, evidence)
+
+
+def _scope(ctx: Context) -> str:
+    scope = ctx.profile.cosmos_token_scope
+    if not scope:
+        raise Skip("no Cosmos DB endpoint configured (cosmos_endpoint)")
+    return scope
+
+
+def check_token(ctx: Context) -> Outcome:
+    _own_topology(ctx)
+    scope = _scope(ctx)
+    from azure.core.exceptions import ClientAuthenticationError
+
+    try:
+        token = ctx.credential.get_token(scope)
+    except ClientAuthenticationError as exc:
+        raise credential_refused(exc) from None
+    ctx.set_fact("cosmos.token", True)
+    return Outcome(
+        f"a token for {scope} was issued", [], {"scope": scope, "expires_on": token.expires_on}
+    )
+
+
+def check_dataplane(ctx: Context) -> Outcome:
+    from diagnose.azure import cosmos
+
+    _own_topology(ctx)
+    ctx.fact("cosmos.token", "no data-plane token (see cosmos.token)")
+    endpoint = ctx.require("cosmos_endpoint", "Cosmos DB endpoint")
+    try:
+        read = cosmos.read(ctx.profile, ctx.credential, endpoint)
+    except cosmos.CosmosRefusal as refusal:
+        evidence = refusal.evidence()
+        sub = refusal.sub_status or 0
+        if refusal.status == 403 and sub in REVOKED_SUBSTATUS:
+            return Outcome(
+                f"403/{sub}: the account is revoked",
+                [
+                    revoked_finding(
+                        sub, f"the data plane answered 403/{sub}: {refusal.message}", **evidence
+                    )
+                ],
+                evidence,
+            )
+        if refusal.status == 403 and sub in DATAPLANE_ROLE_SUBSTATUS:
+            raise NotPermitted(
+                f"the Cosmos DB data plane refused the diagnosing identity (403/{sub})",
+                "Cosmos DB Built-in Data Reader (sqlRoleAssignment) for the diagnosing identity",
+            ) from None
+        if refusal.status == 401:
+            return Outcome(
+                f"401/{sub}: the token was refused",
+                [
+                    finding(
+                        "cosmos.dataplane-unauthorized", f"401/{sub}: {refusal.message}", **evidence
+                    )
+                ],
+                evidence,
+            )
+        raise RuntimeError(
+            f"the data plane answered {refusal.status}/{sub}: {refusal.message}"
+        ) from None
+    evidence = {
+        "endpoint": endpoint,
+        "databases": read.databases,
+        "writableLocations": read.writable_locations,
+    }
+    return Outcome(
+        f"account read and database listing succeeded ({len(read.databases)} database(s))",
+        [],
+        evidence,
+    )
+
+
+COSMOS_CMK = Check(
+    id="cosmos.cmk",
+    title="The account's key, default identity and customerManagedKeyStatus",
+    run=check_cmk,
+    permissions=("Reader on the Cosmos DB account",),
+    topologies=("own",),
+)
+COSMOS_TOKEN = Check(
+    id="cosmos.token",
+    title="An Entra token for the account's data plane can be acquired",
+    run=check_token,
+    permissions=("none beyond a working credential",),
+    topologies=("own",),
+)
+COSMOS_DATAPLANE = Check(
+    id="cosmos.dataplane",
+    title="The account's data plane answers a read",
+    run=check_dataplane,
+    needs=("cosmos.token",),
+    permissions=("Cosmos DB Built-in Data Reader (sqlRoleAssignment) on the account",),
+    topologies=("own",),
+)

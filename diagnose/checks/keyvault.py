@@ -1,0 +1,246 @@
+"""keyvault.vault, keyvault.key, keyvault.unwrap: the vault's protections, the key's state, a live round trip."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from diagnose.azure.problems import NotPermitted, Unreachable
+from diagnose.checks import reads
+from diagnose.checks.base import Check, Context, Outcome, finding
+from diagnose.model import Severity
+
+RECOMMENDED_KEY_BITS = 3072
+
+
+def check_vault(ctx: Context) -> Outcome:
+    vault = reads.vault(ctx)
+    props = vault.get("properties") or {}
+    acls = props.get("networkAcls") or {}
+    evidence = {
+        "name": vault.get("name"),
+        "enableSoftDelete": props.get("enableSoftDelete"),
+        "enablePurgeProtection": props.get("enablePurgeProtection"),
+        "enableRbacAuthorization": props.get("enableRbacAuthorization"),
+        "publicNetworkAccess": props.get("publicNetworkAccess"),
+        "networkAcls": {"defaultAction": acls.get("defaultAction"), "bypass": acls.get("bypass")},
+    }
+    ctx.set_fact("vault.network", evidence["networkAcls"])
+    findings = []
+    if props.get("enableSoftDelete") is False:
+        findings.append(finding("keyvault.soft-delete-off", "soft delete is off on the vault"))
+    if not props.get("enablePurgeProtection"):
+        findings.append(
+            finding(
+                "keyvault.purge-protection-off",
+                "purge protection is off on the vault (Cosmos DB requires it)",
+            )
+        )
+    denies = acls.get("defaultAction", "Allow").lower() == "deny"
+    bypass = str(acls.get("bypass") or "None")
+    if (
+        str(props.get("publicNetworkAccess", "Enabled")).lower() == "disabled"
+        and "azureservices" not in bypass.lower()
+    ):
+        findings.append(
+            finding(
+                "keyvault.firewall-blocks-trusted-services",
+                "public network access is disabled and trusted Azure services may not bypass the firewall",
+                **evidence["networkAcls"],
+            )
+        )
+    elif denies and "azureservices" not in bypass.lower():
+        findings.append(
+            finding(
+                "keyvault.firewall-blocks-trusted-services",
+                f"the firewall denies by default and bypass is {bypass!r}, not 'AzureServices': "
+                "Cosmos DB cannot reach the key",
+                **evidence["networkAcls"],
+            )
+        )
+    summary = (
+        "; ".join(f.message for f in findings)
+        if findings
+        else "soft delete, purge protection and network rules are right"
+    )
+    return Outcome(summary, findings, evidence)
+
+
+def _epoch(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def check_key(ctx: Context) -> Outcome:
+    vault_id = ctx.require("keyvault_id", "Key Vault resource id")
+    name = reads.key_name(ctx)
+    reply = reads.arm_get(ctx, f"{vault_id.rstrip('/')}/keys/{name}", "key", f"the key {name}")
+    if reply.status == 404:
+        return Outcome(
+            "the key does not exist",
+            [finding("key.not-found", f"the key {name} does not exist in the vault", key=name)],
+            {"key": name},
+        )
+    if reply.status != 200 or not isinstance(reply.body, dict):
+        raise RuntimeError(f"ARM answered {reply.status} for the key")
+    props = reply.body.get("properties") or {}
+    attrs = props.get("attributes") or {}
+    now = ctx.options.now
+    nbf, exp = _epoch(attrs.get("nbf")), _epoch(attrs.get("exp"))
+    ops = [o for o in props.get("keyOps") or []]
+    evidence = {
+        "key": name,
+        "keyUriWithVersion": props.get("keyUriWithVersion"),
+        "enabled": attrs.get("enabled"),
+        "nbf": nbf.isoformat() if nbf else None,
+        "exp": exp.isoformat() if exp else None,
+        "kty": props.get("kty"),
+        "keySize": props.get("keySize"),
+        "keyOps": ops,
+    }
+    findings = []
+    if attrs.get("enabled") is False:
+        findings.append(finding("key.disabled", f"the key {name} is disabled", key=name))
+    if exp and exp <= now:
+        findings.append(
+            finding(
+                "key.expired",
+                f"the key {name} expired on {exp:%Y-%m-%d %H:%M} UTC",
+                exp=evidence["exp"],
+            )
+        )
+    if nbf and nbf > now:
+        findings.append(
+            finding(
+                "key.not-yet-valid",
+                f"the key {name} is not valid before {nbf:%Y-%m-%d %H:%M} UTC",
+                nbf=evidence["nbf"],
+            )
+        )
+    kty = str(props.get("kty") or "")
+    if kty and not kty.upper().startswith("RSA"):
+        findings.append(finding("key.type-unsupported", f"the key is {kty}, not RSA", kty=kty))
+    lowered = {o.lower() for o in ops}
+    if ops and not {"wrapkey", "unwrapkey"} <= lowered:
+        findings.append(
+            finding(
+                "key.operations-missing",
+                f"the key allows {', '.join(ops)}: wrapKey and unwrapKey are needed",
+                keyOps=ops,
+            )
+        )
+    size = props.get("keySize")
+    if isinstance(size, int) and size < RECOMMENDED_KEY_BITS and kty.upper().startswith("RSA"):
+        findings.append(
+            finding(
+                "key.size-small",
+                f"the key has {size} bits; {RECOMMENDED_KEY_BITS} or more are recommended",
+                Severity.WARN,
+                keySize=size,
+            )
+        )
+    if not any(f.severity is Severity.FAIL for f in findings):
+        ctx.set_fact("key.usable", props.get("keyUriWithVersion") or True)
+    summary = (
+        "; ".join(f.message for f in findings)
+        if findings
+        else f"{name} is enabled, valid, RSA {size or ''}".rstrip()
+    )
+    return Outcome(summary, findings, evidence)
+
+
+def check_unwrap(ctx: Context) -> Outcome:
+    from diagnose.azure.keyvault import KeyRef, KeyVaultProbe, KeyVaultRefusal
+
+    ctx.fact("key.usable", "the key is not usable (see keyvault.key)")
+    key_ref = KeyRef.parse(ctx.require("key_id", "key URI"))
+    probe = KeyVaultProbe(ctx.profile, ctx.credential, key_ref)
+    try:
+        key = probe.get_key()
+        version = key.properties.version
+        secret = os.urandom(32)
+        wrapped = probe.remote_wrap(version, secret)
+        unwrapped = probe.unwrap(key, wrapped)
+    except KeyVaultRefusal as refusal:
+        inner = refusal.inner_code or ""
+        if inner in ("ForbiddenByRbac", "AccessDenied"):
+            raise NotPermitted(
+                f"Key Vault refused the diagnosing identity ({inner}); the live round trip needs its own rights",
+                "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
+            ) from None
+        if inner == "ForbiddenByFirewall":
+            raise Unreachable(
+                "the vault's firewall does not admit the address the tool runs from (ForbiddenByFirewall)"
+            ) from None
+        if refusal.status == 404:
+            return Outcome(
+                "the key was not found on the data plane",
+                [
+                    finding(
+                        "key.not-found",
+                        f"Key Vault answered 404 for {key_ref.name}: {refusal.message}",
+                        **refusal.evidence(),
+                    )
+                ],
+                refusal.evidence(),
+            )
+        return Outcome(
+            "the round trip failed",
+            [
+                finding(
+                    "keyvault.unwrap-failed",
+                    f"Key Vault refused the round trip: {refusal.message}",
+                    **refusal.evidence(),
+                )
+            ],
+            refusal.evidence(),
+        )
+    evidence = {
+        "key_version": version,
+        "wrap": "remote (wrapkey)",
+        "unwrap": "remote (unwrapkey)",
+        "bytes": len(secret),
+    }
+    if unwrapped != secret:
+        return Outcome(
+            "the unwrapped key differs",
+            [
+                finding(
+                    "keyvault.unwrap-failed",
+                    "unwrap returned different bytes than were wrapped",
+                    **evidence,
+                )
+            ],
+            evidence,
+        )
+    return Outcome(f"wrap and unwrap round trip succeeded (version {version[:8]}…)", [], evidence)
+
+
+KEYVAULT_VAULT = Check(
+    id="keyvault.vault",
+    title="The vault keeps soft delete, purge protection and lets trusted services in",
+    run=check_vault,
+    permissions=("Reader on the vault",),
+)
+KEYVAULT_KEY = Check(
+    id="keyvault.key",
+    title="The key exists, is enabled, valid and allows wrap/unwrap",
+    run=check_key,
+    permissions=("Reader on the vault (the key's ARM resource)",),
+)
+KEYVAULT_UNWRAP = Check(
+    id="keyvault.unwrap",
+    title="A live wrap and unwrap round trip with the key works",
+    run=check_unwrap,
+    needs=("keyvault.key",),
+    permissions=(
+        "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
+    ),
+)

@@ -1,0 +1,159 @@
+"""principal.enabled: the identity that reaches the key exists, is enabled, is not disabled by Microsoft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose.checks import reads
+from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+
+
+@dataclass(frozen=True)
+class DefaultIdentity:
+    """The account's `defaultIdentity`, parsed. `kind` is None when the value is not a valid identity."""
+
+    raw: str
+    kind: str | None
+    resource_id: str | None = None
+    federated_client_id: str | None = None
+
+
+VALID_KINDS = (
+    "FirstPartyIdentity",
+    "SystemAssignedIdentity",
+    "UserAssignedIdentity",
+    "DelegatedSystemAssignedIdentity",
+    "DelegatedUserAssignedIdentity",
+)
+
+
+def parse_default_identity(raw: str | None) -> DefaultIdentity:
+    value = (raw or "").strip()
+    if value in ("FirstPartyIdentity", "SystemAssignedIdentity", "DelegatedSystemAssignedIdentity"):
+        return DefaultIdentity(value, value)
+    for kind in ("UserAssignedIdentity", "DelegatedUserAssignedIdentity"):
+        if value.startswith(kind + "="):
+            rest = value[len(kind) + 1 :]
+            resource_id, _, extra = rest.partition("&")
+            federated = (
+                extra.removeprefix("FederatedClientId=")
+                if extra.startswith("FederatedClientId=")
+                else None
+            )
+            if (
+                resource_id.lower().startswith("/subscriptions/")
+                and "/userassignedidentities/" in resource_id.lower()
+            ):
+                return DefaultIdentity(value, kind, resource_id, federated)
+    return DefaultIdentity(value, None)
+
+
+def user_assigned_client_id(account: dict[str, Any], resource_id: str) -> str | None:
+    """The clientId of a user-assigned identity the account holds (None if it does not hold it)."""
+    assigned = (account.get("identity") or {}).get("userAssignedIdentities") or {}
+    for rid, info in assigned.items():
+        if rid.lower() == resource_id.lower():
+            return (info or {}).get("clientId")
+    return None
+
+
+def resolve_app_id(ctx: Context) -> tuple[str, str]:
+    """(app id, where it came from) of the identity that reaches the key."""
+    profile = ctx.profile
+    if profile.principal_app_id:
+        return profile.principal_app_id, "profile (principal_app_id)"
+    if profile.topology == "adobe":
+        registration = reads.byok_app_registration(ctx)
+        app_id = registration.get("applicationId")
+        if not app_id:
+            raise Skip("Experience Platform's app registration did not name an application id")
+        return app_id, "Experience Platform's BYOK app registration"
+    account = reads.cosmos_account(ctx)
+    identity = parse_default_identity((account.get("properties") or {}).get("defaultIdentity"))
+    if identity.kind == "FirstPartyIdentity":
+        return (
+            profile.cloud.first_party_cosmos_app_id,
+            "the account's default identity (first-party)",
+        )
+    if identity.federated_client_id:
+        return identity.federated_client_id, "the account's default identity (federated client id)"
+    if identity.resource_id:
+        client_id = user_assigned_client_id(account, identity.resource_id)
+        if client_id:
+            return client_id, "the account's default identity (user-assigned)"
+    raise Skip(
+        "cannot tell which principal reaches the key: set principal_app_id "
+        f"(the account's default identity is {identity.raw or 'empty'!r})"
+    )
+
+
+def check_principal(ctx: Context) -> Outcome:
+    app_id, source = resolve_app_id(ctx)
+    evidence: dict[str, Any] = {"app_id": app_id, "app_id_from": source}
+    principal = reads.service_principal(ctx, app_id)
+    if principal is None:
+        deleted = reads.deleted_service_principals(ctx, app_id)
+        if deleted:
+            item = deleted[0]
+            evidence.update(
+                deleted_object_id=item.get("id"),
+                deleted_at=item.get("deletedDateTime"),
+                display_name=item.get("displayName"),
+                restorable=True,
+            )
+            ctx.set_fact("principal.deleted", item)
+            message = (
+                f"the service principal of app {app_id} ({item.get('displayName')}) was deleted"
+                f"{' on ' + item['deletedDateTime'] if item.get('deletedDateTime') else ''}; "
+                "it is still in the directory's deleted items and can be restored"
+            )
+        else:
+            evidence["restorable"] = False
+            message = (
+                f"no service principal with app id {app_id} exists, and none is in the directory's "
+                "deleted items: it cannot be restored, recreate it"
+            )
+        return Outcome(
+            "the principal was deleted",
+            [finding("principal.deleted", message, **evidence)],
+            evidence,
+        )
+    evidence.update(
+        object_id=principal.get("id"),
+        display_name=principal.get("displayName"),
+        type=principal.get("servicePrincipalType"),
+        accountEnabled=principal.get("accountEnabled"),
+        disabledByMicrosoftStatus=principal.get("disabledByMicrosoftStatus"),
+    )
+    ctx.set_fact("principal.object_id", principal.get("id"))
+    ctx.set_fact("principal", principal)
+    name = principal.get("displayName") or app_id
+    findings = []
+    if principal.get("accountEnabled") is False:
+        findings.append(
+            finding(
+                "principal.disabled",
+                f"the service principal {name} (app {app_id}) is disabled (accountEnabled: false)",
+                app_id=app_id,
+                object_id=principal.get("id"),
+            )
+        )
+    if principal.get("disabledByMicrosoftStatus"):
+        findings.append(
+            finding(
+                "principal.disabled-by-microsoft",
+                f"Microsoft disabled {name}: {principal['disabledByMicrosoftStatus']}",
+                app_id=app_id,
+            )
+        )
+    summary = "disabled" if findings else f"{name} exists and is enabled"
+    return Outcome(summary, findings, evidence)
+
+
+PRINCIPAL_ENABLED = Check(
+    id="principal.enabled",
+    title="The identity that reaches the key is enabled",
+    run=check_principal,
+    permissions=("Microsoft Graph Application.Read.All",),
+)

@@ -1,0 +1,171 @@
+"""`diagnose run` and `diagnose checks`."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from diagnose.cli.options import open_profile, profile_options
+from diagnose.errors import InputError
+from diagnose.model import CheckResult, Severity
+
+RENDERERS = {
+    "text": "diagnose.report.run_text",
+    "json": "diagnose.report.run_json",
+    "junit": "diagnose.report.run_junit",
+    "markdown": "diagnose.report.run_markdown",
+}
+
+
+def _ids(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise click.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@click.command()
+@profile_options
+@click.option(
+    "--only", metavar="IDS", help="Comma-separated check ids to run (plus what they need)."
+)
+@click.option("--skip", metavar="IDS", help="Comma-separated check ids not to run.")
+@click.option(
+    "--trigger",
+    is_flag=True,
+    help="Also make ONE real campaign execution call (a write; this flag is the consent).",
+)
+@click.option(
+    "--trigger-deadline",
+    type=float,
+    default=60.0,
+    show_default=True,
+    callback=_positive,
+    metavar="S",
+    help="Deadline of the test call (the service's own time-out is 60 s).",
+)
+@click.option("--output", type=click.Choice(list(RENDERERS)), default="text", show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+)
+@click.option(
+    "--timeout", type=float, callback=_positive, metavar="S", help="Budget for the whole run."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn"]),
+    default="fail",
+    show_default=True,
+    help="Lowest severity that makes the exit status 1.",
+)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    config: Path | None,
+    profile_name: str | None,
+    lab_scenario: str | None,
+    only: str | None,
+    skip: str | None,
+    trigger: bool,
+    trigger_deadline: float,
+    output: str,
+    out: Path | None,
+    timeout: float | None,
+    fail_on: str,
+) -> None:
+    """Walk the CMK chain live and say, root cause first, which runbook step fixes it.
+
+    Exit 0: nothing at or above --fail-on; 1: findings; 2: usage or configuration;
+    3: the tool could not decide (its own credential, permissions or reach).
+    """
+    from diagnose.checks.base import RunOptions
+    from diagnose.core import run_checks
+    from diagnose.report import run_text
+    from diagnose.report.style import Styler, use_colour
+
+    renderer = importlib.import_module(RENDERERS[output])
+    live_text = output == "text"
+    live_stream = sys.stdout if live_text else sys.stderr
+    live = live_text or live_stream.isatty()
+    style = Styler(use_colour(live_stream))
+
+    def on_result(result: CheckResult) -> None:
+        if live:
+            click.echo(run_text.check_line(result, style), file=live_stream)
+
+    with open_profile(config, profile_name, lab_scenario) as profile:
+        if live:
+            click.echo(run_text.header(profile.name, profile.topology), file=live_stream)
+        report = run_checks(
+            profile,
+            RunOptions(trigger=trigger, trigger_deadline_s=trigger_deadline),
+            only=_ids(only),
+            skip=_ids(skip),
+            budget_s=timeout,
+            fail_on=Severity(fail_on),
+            on_result=on_result,
+        )
+    if live_text:
+        click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)
+    else:
+        if not out:
+            click.echo(renderer.render(report), nl=False)
+    if out:
+        try:
+            out.write_text(renderer.render(report), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror}") from None
+        click.echo(f"report written to {out}", err=True)
+    ctx.exit(int(report.exit_status))
+
+
+@click.command()
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def checks(output: str) -> None:
+    """List the checks: id, what they need, the runbook steps they prove, the rights they need."""
+    from diagnose import catalogue
+    from diagnose.checks import all_checks
+
+    cat = catalogue.default()
+    rows = []
+    for check in all_checks():
+        proves = [
+            {"runbook": rb.id, "step": step.number}
+            for rb in cat.runbooks.values()
+            for step in rb.steps
+            if check.id in step.checks
+        ]
+        rows.append(
+            {
+                "id": check.id,
+                "title": check.title,
+                "needs": list(check.needs) if check.id != "campaign.trigger" else ["all above"],
+                "proves": proves,
+                "topologies": list(check.topologies),
+                "only_with_trigger": check.only_with_trigger,
+                "permissions": list(check.permissions),
+            }
+        )
+    least = sorted({p for r in rows for p in r["permissions"] if not p.startswith("none")})
+    if output == "json":
+        click.echo(json.dumps({"checks": rows, "least_privilege": least}, indent=2))
+        return
+    for r in rows:
+        proves = ", ".join(f"{p['runbook']} {p['step']}" for p in r["proves"]) or "-"
+        needs = ", ".join(r["needs"]) or "-"
+        click.echo(f"{r['id']:<18} {r['title']}")
+        click.echo(
+            f"{'':<18} needs: {needs}; proves: {proves}; topologies: {', '.join(r['topologies'])}"
+        )
+        click.echo(f"{'':<18} diagnosing identity needs: {'; '.join(r['permissions'])}")
+    click.echo("\nLeast-privilege rights for the diagnosing identity (read-only):")
+    for p in least:
+        click.echo(f"  - {p}")
+    click.echo("Writes (--trigger, runbook walk --fix) need more; each says which when asked.")

@@ -1,0 +1,121 @@
+"""The main job: run the check chain against a profile and turn the results into a report."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from diagnose import __version__, catalogue, diagnosis
+from diagnose.checks import all_checks
+from diagnose.checks.base import Check, Context, RunOptions
+from diagnose.errors import InputError
+from diagnose.exitstatus import ExitStatus
+from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
+from diagnose.profile import Profile
+from diagnose.runner import run
+
+SCHEMA = "diagnose/report@1"
+
+
+@dataclass
+class RunReport:
+    profile: Profile
+    started_at: datetime
+    duration_ms: int
+    checks: list[CheckResult]
+    diagnosis: list[DiagnosisEntry]
+    catalogue_version: str
+    version: str = __version__
+    fail_on: Severity = Severity.FAIL
+    schema: str = field(default=SCHEMA)
+
+    @property
+    def limitations(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.status is Status.ERROR]
+
+    @property
+    def status(self) -> str:
+        severities = [f.severity for c in self.checks for f in c.findings]
+        if Severity.FAIL in severities:
+            return "fail"
+        if Severity.WARN in severities:
+            return "warn"
+        if self.limitations:
+            return "error"
+        return "pass"
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if any(f.severity.rank >= self.fail_on.rank for c in self.checks for f in c.findings):
+            return ExitStatus.FINDINGS
+        if self.limitations:
+            return ExitStatus.UNDECIDED
+        return ExitStatus.OK
+
+
+def select(checks: list[Check], only: list[str], skip: list[str]) -> list[Check]:
+    known = {c.id for c in checks}
+    unknown = [i for i in [*only, *skip] if i not in known]
+    if unknown:
+        raise InputError(f"unknown check id(s): {', '.join(unknown)} (see `diagnose checks`)")
+    chosen = [c for c in checks if (not only or c.id in only) and c.id not in skip]
+    if not chosen:
+        raise InputError("--only/--skip leave no check to run")
+    return chosen
+
+
+def _prewarm_tokens(ctx: Context, checks: list[Check]) -> None:
+    """Ask for every token the Azure checks will need at once, so they overlap instead of queueing."""
+    if not any(c.uses_azure for c in checks):
+        return
+    cloud = ctx.profile.cloud
+    scopes = [f"{cloud.arm_url.rstrip('/')}/.default", f"{cloud.graph_url.rstrip('/')}/.default"]
+    vault_suffix = cloud.keyvault_suffix or "vault.azure.net"
+    scopes.append(f"https://{vault_suffix}/.default")
+    if ctx.profile.topology == "own" and ctx.profile.cosmos_token_scope:
+        scopes.append(ctx.profile.cosmos_token_scope)
+
+    def warm(scope: str) -> None:
+        with contextlib.suppress(Exception):  # the checks report credential problems themselves
+            ctx.credential.get_token(scope)
+
+    for scope in scopes:
+        threading.Thread(target=warm, args=(scope,), daemon=True, name=f"token:{scope}").start()
+
+
+def run_checks(
+    profile: Profile,
+    options: RunOptions,
+    only: list[str] | None = None,
+    skip: list[str] | None = None,
+    budget_s: float | None = None,
+    fail_on: Severity = Severity.FAIL,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> RunReport:
+    cat = catalogue.default()
+    checks = all_checks()
+    chosen = select(checks, only or [], skip or [])
+    ctx = Context(profile, options)
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    _prewarm_tokens(ctx, chosen)
+    results = run(checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen)
+    order = {c.id: i for i, c in enumerate(checks)}
+    entries = diagnosis.build(
+        ((r.id, f) for r in results for f in r.findings),
+        cat,
+        rank=lambda cid: order.get(cid, len(order)),
+    )
+    return RunReport(
+        profile=profile,
+        started_at=started_at,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        checks=results,
+        diagnosis=entries,
+        catalogue_version=cat.version,
+        fail_on=fail_on,
+    )

@@ -1,0 +1,1 @@
+"""Renderers: one module per output format. A renderer prints; it never calls the network."""

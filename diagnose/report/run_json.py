@@ -1,0 +1,57 @@
+"""`diagnose run --output json`: the diagnose/report@1 schema of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from diagnose import catalogue, diagnosis
+from diagnose.core import RunReport
+from diagnose.model import CheckResult
+
+
+def check_to_json(result: CheckResult) -> dict[str, Any]:
+    cat = catalogue.default()
+    out: dict[str, Any] = {
+        "id": result.id,
+        "title": result.title,
+        "status": str(result.status),
+        "summary": result.summary,
+        "duration_ms": result.duration_ms,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": str(f.severity),
+                "message": f.message,
+                "evidence": f.evidence,
+                "runbook": cat.cause(f.code).ref.to_json(),
+            }
+            for f in result.findings
+        ],
+        "evidence": result.evidence,
+    }
+    if result.limitation:
+        out["limitation"] = {
+            "reason": result.limitation.reason,
+            "permission": result.limitation.permission,
+        }
+    return out
+
+
+def to_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "schema": report.schema,
+        "version": report.version,
+        "catalogue": report.catalogue_version,
+        "status": report.status,
+        "exit_status": int(report.exit_status),
+        "profile": report.profile.public(),
+        "started_at": report.started_at.isoformat(timespec="seconds"),
+        "duration_ms": report.duration_ms,
+        "checks": [check_to_json(c) for c in report.checks],
+        "diagnosis": diagnosis.to_json(report.diagnosis),
+    }
+
+
+def render(report: RunReport) -> str:
+    return json.dumps(to_json(report), indent=2, default=str) + "\n"

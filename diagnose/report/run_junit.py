@@ -1,0 +1,62 @@
+"""`diagnose run --output junit`: one testcase per check, for CI test tabs."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from diagnose import catalogue
+from diagnose.core import RunReport
+from diagnose.model import Status
+
+
+def render(report: RunReport) -> str:
+    cat = catalogue.default()
+    counts = {s: sum(1 for c in report.checks if c.status is s) for s in Status}
+    suite = ET.Element(
+        "testsuite",
+        name="diagnose",
+        tests=str(len(report.checks)),
+        failures=str(counts[Status.FAIL] + counts[Status.WARN] * (report.fail_on.value == "warn")),
+        errors=str(counts[Status.ERROR]),
+        skipped=str(counts[Status.SKIP]),
+        time=f"{report.duration_ms / 1000:.3f}",
+        timestamp=report.started_at.isoformat(timespec="seconds"),
+    )
+    for result in report.checks:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"diagnose.{result.id.split('.')[0]}",
+            name=result.id,
+            time=f"{result.duration_ms / 1000:.3f}",
+        )
+        lines = []
+        for f in result.findings:
+            cause = cat.cause(f.code)
+            step = f" step {cause.step}" if cause.step else ""
+            lines.append(f"{f.code} ({f.severity}): {f.message}\n  runbook: {cause.runbook}{step}")
+            lines.extend(f"  - {r}" for r in cause.remediation)
+            if f.evidence:
+                lines.append("  evidence: " + json.dumps(f.evidence, default=str))
+        failing = result.status is Status.FAIL or (
+            result.status is Status.WARN and report.fail_on.value == "warn"
+        )
+        if failing:
+            ET.SubElement(
+                case, "failure", message=result.summary, type=result.status.value
+            ).text = "\n".join(lines)
+        elif result.status is Status.ERROR:
+            permission = result.limitation.permission if result.limitation else None
+            text = result.summary + (f"\nmissing permission: {permission}" if permission else "")
+            ET.SubElement(case, "error", message=result.summary, type="limitation").text = text
+        elif result.status is Status.SKIP:
+            ET.SubElement(case, "skipped", message=result.summary)
+        else:
+            ET.SubElement(case, "system-out").text = result.summary + (
+                "\n" + "\n".join(lines) if lines else ""
+            )
+    ET.indent(suite)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    )

@@ -1,0 +1,79 @@
+"""`diagnose run` for people: each check as it finishes, then the diagnosis, flutter-doctor style."""
+
+from __future__ import annotations
+
+from diagnose import catalogue
+from diagnose.core import RunReport
+from diagnose.model import CheckResult, Severity, Status
+from diagnose.report.style import Styler
+
+ID_WIDTH = 18
+
+
+def check_line(result: CheckResult, style: Styler) -> str:
+    timing = (
+        style(f" ({result.duration_ms / 1000:.2f} s)", fg="bright_black")
+        if result.duration_ms
+        else ""
+    )
+    lines = [f"{style.mark(result.status)} {result.id:<{ID_WIDTH}} {result.summary}{timing}"]
+    for f in result.findings:
+        colour = "red" if f.severity is Severity.FAIL else "yellow"
+        lines.append(f"      {style(f.code, fg=colour)}: {f.message}")
+    if result.limitation and result.limitation.permission:
+        lines.append(f"      missing permission: {result.limitation.permission}")
+    return "\n".join(lines)
+
+
+def header(report_profile_name: str, topology: str | None) -> str:
+    return f"diagnose: checking profile {report_profile_name!r} (topology {topology or 'own'})"
+
+
+def diagnosis_block(report: RunReport, style: Styler) -> str:
+    cat = catalogue.default()
+    out: list[str] = []
+    if report.diagnosis:
+        out.append(style("Diagnosis, root cause first:", bold=True))
+        for n, entry in enumerate(report.diagnosis, 1):
+            runbook = cat.runbook(entry.step.runbook)
+            step = runbook.step(entry.step.step) if entry.step.step else None
+            colour = "red" if entry.severity is Severity.FAIL else "yellow"
+            out.append(f" {n}. {style(entry.title, fg=colour, bold=True)}  [{entry.code}]")
+            if entry.message:
+                out.append(f"    {entry.message}")
+            where = f"step {step.number}: {step.title}" if step else runbook.title
+            out.append(f"    Runbook {runbook.id}, {where}  (diagnose runbook show {runbook.id})")
+            for line in entry.remediation:
+                out.append(f"    -> {line}")
+            out.append(style(f"    seen by: {', '.join(entry.checks)}", fg="bright_black"))
+    limits = report.limitations
+    if limits:
+        out.append(
+            style("Could not decide (the tool's own access or reach, not your setup):", bold=True)
+        )
+        for result in limits:
+            permission = (
+                f" Needs: {result.limitation.permission}."
+                if result.limitation and result.limitation.permission
+                else ""
+            )
+            out.append(f" {style.mark(Status.ERROR)} {result.id}: {result.summary}.{permission}")
+    issues = len(report.diagnosis)
+    if issues:
+        out.append(style(f"{issues} issue{'s' if issues != 1 else ''} found.", bold=True))
+    elif limits:
+        out.append(
+            style(
+                "No issue found in what could be checked; some checks could not decide.", bold=True
+            )
+        )
+    else:
+        out.append(style("No issues found!", fg="green", bold=True))
+    return "\n".join(out) + "\n"
+
+
+def render(report: RunReport, style: Styler | None = None) -> str:
+    style = style or Styler(False)
+    lines = [header(report.profile.name, report.profile.topology)]
+    lines += [check_line(c, style) for c in report.checks]
+    return "\n".join(lines) + "\n\n" + diagnosis_block(report, style)
