@@ -59,7 +59,10 @@ def _events_sql(spec: Spec) -> str:
     executions = max(1, -(-messages // spec.per_execution))
     gap = spec.hours * 3600.0 / executions
     ids = ", ".join(f"'{c}'" for c in campaign_ids(spec))
-    channels = ", ".join(f"'https://ns.adobe.com/xdm/channels/{CHANNELS[i % len(CHANNELS)]}'" for i in range(spec.campaigns))
+    channels = ", ".join(
+        f"'https://ns.adobe.com/xdm/channels/{CHANNELS[i % len(CHANNELS)]}'"
+        for i in range(spec.campaigns)
+    )
     up = spec.inject == "upstream"
     down = spec.inject == "downstream"
     start = datetime.fromisoformat(spec.start).timestamp()
@@ -154,7 +157,9 @@ def write(path: Path, spec: Spec, fmt: str = "parquet", layout: str = "flat") ->
         )
     else:
         columns = _NESTED.format(ts=ts)
-    options = {"parquet": "FORMAT parquet", "jsonl": "FORMAT json", "csv": "FORMAT csv, HEADER"}[fmt]
+    options = {"parquet": "FORMAT parquet", "jsonl": "FORMAT json", "csv": "FORMAT csv, HEADER"}[
+        fmt
+    ]
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")

@@ -1,0 +1,179 @@
+"""The server backend: a PostgreSQL-protocol server (Query Service, or PostgreSQL itself).
+
+SOURCE is a `postgresql://` URL; `postgresql://` alone takes everything from the
+standard `PG*` variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...).
+The analysis runs as SQL on the server; only aggregates come back. Query Service
+hosts (`*.platform-query.adobe.io`) get Spark SQL, other servers PostgreSQL's.
+Passwords never appear in messages: `redact` removes them from driver errors.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from diagnose.delays.analysis import probe_sql
+from diagnose.errors import InputError, ReachError
+
+SCHEMES = ("postgresql://", "postgres://")
+QUERY_SERVICE_HOST = "platform-query.adobe.io"
+
+# PostgreSQL type OIDs -> kinds (the probe only needs these)
+_KINDS = {1184: "timestamp", 1114: "timestamp", 25: "text", 1043: "text", 1042: "text", 19: "text"}
+_NUMBERS = {20, 21, 23, 700, 701, 1700}
+
+
+def is_server(source: str) -> bool:
+    return source.startswith(SCHEMES)
+
+
+def _params(url: str) -> dict[str, str]:
+    """The effective connection parameters (URL, then PG* variables), for messages and the dialect."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+    except Exception as exc:  # psycopg.ProgrammingError: a malformed URL
+        raise InputError(
+            f"SOURCE is not a valid postgresql:// URL: {redact(str(exc), url)}"
+        ) from None
+    for key, env in (
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("user", "PGUSER"),
+        ("dbname", "PGDATABASE"),
+    ):
+        if key not in params and os.environ.get(env):
+            params[key] = os.environ[env]
+    return params
+
+
+def _secrets(url: str) -> list[str]:
+    found = [os.environ.get("PGPASSWORD", "")]
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        found.append(str(conninfo_to_dict(url).get("password") or ""))
+    except Exception:  # noqa: BLE001 - a malformed URL: redact its authority part below
+        pass
+    if "@" in url:
+        authority = url.split("://", 1)[-1].split("@", 1)[0]
+        if ":" in authority:
+            found.append(authority.split(":", 1)[1])
+    return [s for s in found if s]
+
+
+def redact(text: str, url: str) -> str:
+    """`text` without any password the URL or PGPASSWORD holds (also percent-decoded)."""
+    from urllib.parse import unquote
+
+    for secret in _secrets(url):
+        for form in {secret, unquote(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+def describe_url(url: str) -> str:
+    """user@host:port/dbname, never the password."""
+    p = _params(url)
+    host = p.get("host", "localhost")
+    where = f"{host}:{p['port']}" if "port" in p else host
+    user = f"{p['user']}@" if "user" in p else ""
+    return f"postgresql://{user}{where}/{p.get('dbname', '')}"
+
+
+def dialect_for(url: str, requested: str = "auto") -> str:
+    if requested != "auto":
+        return requested
+    return "spark" if QUERY_SERVICE_HOST in _params(url).get("host", "") else "postgres"
+
+
+class ServerBackend:
+    """One autocommit connection; each query of the analysis is one round trip of aggregates."""
+
+    def __init__(
+        self, url: str, table: str, dialect: str = "auto", connect_timeout: float = 10
+    ) -> None:
+        import psycopg
+
+        self.url = url
+        self.table = table
+        self.dialect = dialect_for(url, dialect)
+        self.prefer = "nested" if self.dialect == "spark" else "flat"
+        self.where = describe_url(url)
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, math.ceil(connect_timeout)),
+            "application_name": "diagnose-delays",
+        }
+        params = _params(url)
+        if "gssencmode" not in params and "PGGSSENCMODE" not in os.environ:
+            kwargs["gssencmode"] = "disable"  # Query Service does not speak GSS encryption
+        try:
+            self.con = psycopg.connect(url, **kwargs)
+        except psycopg.OperationalError as exc:
+            message = redact(str(exc).strip(), url)
+            if "password authentication failed" in message or "authentication" in message.lower():
+                raise ReachError(
+                    f"{self.where}: the server refused the credentials: {_last_line(message)}"
+                ) from None
+            raise ReachError(f"{self.where}: cannot connect: {_last_line(message)}") from None
+        except psycopg.ProgrammingError as exc:
+            raise InputError(f"SOURCE: {redact(str(exc), url)}") from None
+        if self.dialect == "postgres":
+            self.con.execute("SET TIME ZONE 'UTC'")
+
+    def describe(self) -> str:
+        return f"{self.where} table {self.table}"
+
+    def probe(self, path: str, layout: str) -> str | None:
+        import psycopg
+
+        sql = probe_sql(path, layout, self.table, self.dialect)
+        try:
+            cursor = self.con.execute(sql)
+        except psycopg.errors.UndefinedColumn:
+            return None
+        except psycopg.errors.UndefinedTable:
+            raise InputError(f"{self.where}: no table {self.table!r} (see --table)") from None
+        except psycopg.Error as exc:
+            self._raise(exc)
+        oid = cursor.description[0].type_code
+        return _KINDS.get(oid) or ("number" if oid in _NUMBERS else "other")
+
+    def fetch(self, sql: str) -> list[dict[str, Any]]:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        try:
+            with self.con.cursor(row_factory=dict_row) as cursor:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+        except psycopg.Error as exc:
+            self._raise(exc)
+
+    def _raise(self, exc: Exception) -> None:
+        import psycopg
+
+        message = redact(_last_line(str(exc)), self.url)
+        state = getattr(exc, "sqlstate", None) or ""
+        if (
+            isinstance(exc, psycopg.OperationalError)
+            or state.startswith(("08", "28", "57"))
+            or state == "42501"
+        ):
+            raise ReachError(f"{self.describe()}: {message}") from None
+        if state.startswith("22") or state in ("42804", "42846", "42883"):
+            raise InputError(f"{self.describe()}: wrong value type: {message}") from None
+        raise InputError(
+            f"{self.describe()}: the server rejected the analysis: {message}"
+        ) from None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else text
