@@ -27,7 +27,16 @@ COLOURS = {
     "departure_to_bounce": "#666666",
 }
 W, H, LEFT, RIGHT, TOP, BOTTOM = 960, 440, 70, 210, 30, 50
-TICKS = (0.1, 1, 10, 60, 600, 3600, 4 * 3600, 24 * 3600)
+TICKS = {
+    0.1: "0.1 s",
+    1: "1 s",
+    10: "10 s",
+    60: "1 min",
+    600: "10 min",
+    3600: "1 h",
+    4 * 3600: "4 h",
+    24 * 3600: "1 d",
+}
 
 
 def check_target(path: Path) -> None:
@@ -68,14 +77,14 @@ def svg(points: list[TimePoint], thresholds: Thresholds, title: str) -> str:
         f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" stroke="black"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}" stroke="black"/>',
     ]
-    for tick in TICKS:
+    for tick, tick_label in TICKS.items():
         if tick <= top:
             y = _y(tick, top)
             parts.append(
                 f'<line x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#eee"/>'
             )
             parts.append(
-                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{html.escape(human(tick))}</text>'
+                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick_label}</text>'
             )
     for i in range(5):
         t = t0 + span * i / 4
@@ -91,6 +100,10 @@ def svg(points: list[TimePoint], thresholds: Thresholds, title: str) -> str:
         parts.append(
             f'<line class="threshold" data-threshold="{name}" x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" '
             f'y2="{y:.1f}" stroke="#999" stroke-dasharray="2,3"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT + 6}" y="{y - 4:.1f}" fill="#777">'
+            f"{name} threshold {html.escape(human(limit))}</text>"
         )
     legend_y = TOP
     measures = [m for m in COLOURS if any(p.measure == m for p in points)]
