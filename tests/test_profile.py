@@ -1,0 +1,104 @@
+"""The profile's layers, precedence, validation and the `profile` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from diagnose import profile as profiles
+from diagnose.cli import cli
+from diagnose.errors import InputError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "diagnose.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_precedence_flag_over_diagnose_var_over_azure_var_over_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[profile.default]\ntenant_id = "from-file"\nca_bundle = "/nope"\nsandbox = "file-sb"\ncampaign_id = "file-c"\n',
+    )
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    other = tmp_path / "other.pem"
+    other.write_text("y")
+    env = {
+        "AZURE_TENANT_ID": "from-env",
+        "REQUESTS_CA_BUNDLE": str(other),
+        "DIAGNOSE_CA_BUNDLE": str(bundle),
+        "DIAGNOSE_SANDBOX": "env-sb",
+    }
+    prof = profiles.load(env, config=path, flags={"sandbox": "flag-sb"})
+    assert prof.tenant_id == "from-env" and prof.sources["tenant_id"] == "env AZURE_TENANT_ID"
+    assert prof.ca_bundle == str(bundle) and prof.sources["ca_bundle"] == "env DIAGNOSE_CA_BUNDLE"
+    assert prof.sandbox == "flag-sb" and prof.sources["sandbox"] == "flag"
+    assert prof.campaign_id == "file-c" and "[profile.default]" in prof.sources["campaign_id"]
+    assert prof.cloud.name == "AzureCloud" and prof.sources["cloud"] == "default"
+
+
+def test_environment_alone_suffices_and_custom_cloud_endpoints(tmp_path: Path) -> None:
+    env = {
+        "DIAGNOSE_CLOUD": "custom",
+        "AZURE_AUTHORITY_HOST": "https://login.example",
+        "DIAGNOSE_ARM_URL": "https://arm.example",
+        "DIAGNOSE_GRAPH_URL": "https://graph.example",
+        "DIAGNOSE_COSMOS_ENDPOINT": "https://127.0.0.6:4444/",
+    }
+    prof = profiles.load(env, cwd=tmp_path)
+    assert prof.cloud.arm_url == "https://arm.example"
+    assert prof.cosmos_token_scope == "https://127.0.0.6/.default"  # the port is dropped, as Cosmos does
+
+
+def test_sovereign_cloud_defaults(tmp_path: Path) -> None:
+    prof = profiles.load({"DIAGNOSE_CLOUD": "AzureUSGovernment"}, cwd=tmp_path)
+    assert prof.cloud.authority == "https://login.microsoftonline.us"
+    assert prof.cloud.first_party_cosmos_app_id == "57506a73-e302-42a9-b869-6f12d9ec29e9"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[profile.default\n", "not valid TOML"),
+        ('[profile.default]\nclient_secret = "s3cr3t"\n', "secrets do not belong"),
+        ('[profile.default]\nvault = "x"\n', "unknown key 'vault'"),
+        ('[profile.default]\ntopology = "mine"\n', "is not one of: own, adobe"),
+        ('[profile.default]\narm_url = "http://plain"\n', "must be an https:// URL"),
+        ('[profile.other]\ncloud = "AzureCloud"\n', "no [profile.default] table"),
+    ],
+)
+def test_bad_profile_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        profiles.load({}, config=path)
+    assert message in str(info.value.message)
+    assert "s3cr3t" not in str(info.value.message)
+
+
+def test_profile_show_never_prints_secrets_and_exits_2_on_bad_config(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"AZURE_CLIENT_SECRET": "very-secret-value", "AZURE_CLIENT_ID": "abc", "DIAGNOSE_SANDBOX": "prod"}
+    result = runner.invoke(cli, ["profile", "show"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "very-secret-value" not in result.output
+    assert "AZURE_CLIENT_SECRET (set)" in result.output
+    assert "sandbox" in result.output and "env DIAGNOSE_SANDBOX" in result.output
+    bad = write(tmp_path, "[profile.default\n")
+    result = runner.invoke(cli, ["profile", "show", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "not valid TOML" in result.output
+
+
+def test_profile_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
+    runner = CliRunner()
+    target = tmp_path / "diagnose.toml"
+    result = runner.invoke(cli, ["profile", "init", "--path", str(target)])
+    assert result.exit_code == 0, result.output
+    prof = profiles.load({}, config=target)
+    assert prof.cloud.name == "AzureCloud" and prof.topology == "own"
+    again = runner.invoke(cli, ["profile", "init", "--path", str(target)])
+    assert again.exit_code == 2 and "already exists" in again.output
