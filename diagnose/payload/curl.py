@@ -1,0 +1,367 @@
+"""Read a cURL command as people paste it (or a bare JSON payload) into a ParsedRequest.
+
+`parse_input(text)` is the entry point. It understands the options a campaign's
+cURL request uses (`-X/--request`, `-H/--header`, `-d/--data`, `--data-raw`,
+`--data-binary`, `--data-ascii`, `--json`, `@file` bodies, `--url`,
+`--oauth2-bearer`), skips the ones that do not change the request (`-s`, `-v`,
+`-o FILE`, ...) and notes anything it ignored. Problems that make the text
+unusable raise `PayloadSyntaxError` with the line and column; everything else
+is for the payload rules to judge.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from diagnose.payload import tokens
+from diagnose.payload.request import Origin, ParsedRequest
+
+
+class PayloadSyntaxError(ValueError):
+    """The input cannot be read as a cURL command or a JSON payload."""
+
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(where + problem)
+        self.problem = problem
+        self.line = line
+        self.column = column
+
+
+_DATA = {
+    "-d": "data",
+    "--data": "data",
+    "--data-ascii": "data",
+    "--data-binary": "binary",
+    "--data-raw": "raw",
+    "--json": "json",
+}
+_VALUE = {
+    "-X": "method",
+    "--request": "method",
+    "-H": "header",
+    "--header": "header",
+    "--url": "url",
+    "--oauth2-bearer": "bearer",
+    "-u": "user",
+    "--user": "user",
+    **_DATA,
+}
+# Options that take a value but do not change what is sent to the execution API.
+_IGNORED_WITH_VALUE = frozenset(
+    [
+        "-o",
+        "--output",
+        "-m",
+        "--max-time",
+        "--connect-timeout",
+        "-w",
+        "--write-out",
+        "--cacert",
+        "--capath",
+        "--cert",
+        "-E",
+        "--key",
+        "--key-type",
+        "--cert-type",
+        "--retry",
+        "--retry-delay",
+        "--retry-max-time",
+        "-x",
+        "--proxy",
+        "--resolve",
+        "--connect-to",
+        "-A",
+        "--user-agent",
+        "-e",
+        "--referer",
+        "-b",
+        "--cookie",
+        "-c",
+        "--cookie-jar",
+        "-D",
+        "--dump-header",
+        "--trace",
+        "--trace-ascii",
+        "--stderr",
+        "--limit-rate",
+        "--interface",
+        "-r",
+        "--range",
+        "--max-filesize",
+        "--proto",
+        "--proto-redir",
+        "--dns-servers",
+        "--tls-max",
+        "--ciphers",
+        "-Y",
+        "--speed-limit",
+        "-y",
+        "--speed-time",
+        "--expect100-timeout",
+        "--happy-eyeballs-timeout-ms",
+        "--keepalive-time",
+        "--max-redirs",
+    ]
+)
+# Options that carry a body or a request in a form the execution API does not take.
+_UNSUPPORTED = {
+    "-F": "multipart form data",
+    "--form": "multipart form data",
+    "--data-urlencode": "URL-encoded data",
+    "-T": "an upload file",
+    "--upload-file": "an upload file",
+    "-K": "a curl config file",
+    "--config": "a curl config file",
+}
+_SHORT_VALUE = {"X", "H", "d", "u", "o", "m", "w", "E", "x", "A", "e", "b", "c", "D", "r", "Y", "y"}
+_STOP = frozenset({"|", "||", "&&", ";", ">", ">>", "&", "2>", "2>&1"})
+
+
+def parse_input(text: str, base_dir: Path | None = None) -> ParsedRequest:
+    """A cURL command, or a JSON payload when the text is JSON. `base_dir` also resolves `@file`."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped[:1] in ("{", "["):
+        return parse_json(text)
+    return parse_curl(text, base_dir)
+
+
+def parse_json(text: str) -> ParsedRequest:
+    """A bare JSON payload (an object)."""
+    body = _decode(text.lstrip("\ufeff"), "the JSON payload", offset=None)
+    if not isinstance(body, dict):
+        raise PayloadSyntaxError(f"the payload must be a JSON object, not {_json_type(body)}", 1, 1)
+    return ParsedRequest(format="json", body=body, body_text=text)
+
+
+def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
+    """A cURL command in any of the dialects `tokens` knows."""
+    dialect = tokens.dialect_of(text)
+    try:
+        words = tokens.split(text, dialect)
+    except tokens.TokenError as exc:
+        raise PayloadSyntaxError(exc.problem, exc.line, exc.column) from None
+    start = next((i for i, w in enumerate(words) if _is_curl(w)), None)
+    if start is None:
+        first = next((w for w in words if not w.is_newline), None)
+        raise PayloadSyntaxError(
+            "no cURL command here: expected `curl ...` or a JSON payload",
+            first.line if first else 1,
+            first.column if first else 1,
+        )
+    request = ParsedRequest(format="curl", dialect=dialect)
+    command = words[start]
+    data: list[tuple[str, str, Origin]] = []  # (kind, text, origin)
+    i = start + 1
+    while i < len(words):
+        word = words[i]
+        if word.is_newline:
+            following = words[i + 1] if i + 1 < len(words) else None
+            if following is None or not following.text.startswith("-"):
+                break
+            request.notes.append(
+                f"line {following.line} continues the command without a continuation character"
+            )
+            i += 1
+            continue
+        if not word.quoted and word.text in _STOP:
+            request.notes.append(
+                f"ignored what follows {word.text!r} at line {word.line}, column {word.column}"
+            )
+            break
+        i = _option(words, i, request, data)
+    if not request.url:
+        raise PayloadSyntaxError(
+            "no URL: the cURL command names none (give it as an argument or with --url)",
+            command.line,
+            command.column,
+        )
+    if data:
+        _read_body(request, data, base_dir)
+    if request.method is None:
+        request.method = "POST" if data else "GET"
+    return request
+
+
+def _is_curl(word: tokens.Word) -> bool:
+    name = word.text.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return name in ("curl", "curl.exe")
+
+
+def _take_value(words: list[tokens.Word], i: int, option: str) -> tokens.Word:
+    if i + 1 >= len(words) or words[i + 1].is_newline:
+        word = words[i]
+        raise PayloadSyntaxError(f"{option} needs a value", word.line, word.column)
+    return words[i + 1]
+
+
+def _option(
+    words: list[tokens.Word],
+    i: int,
+    request: ParsedRequest,
+    data: list[tuple[str, str, Origin]],
+) -> int:
+    """Read the option (or URL) at words[i]; returns the index of the next word."""
+    word = words[i]
+    text = word.text
+    if word.quoted or not text.startswith("-") or text == "-":
+        if request.url is None:
+            request.url = text
+        else:
+            request.notes.append(f"ignored a second URL at line {word.line}, column {word.column}")
+        return i + 1
+    if text.startswith("--"):
+        if text in _VALUE:
+            value = _take_value(words, i, text)
+            _apply(_VALUE[text], text, value.text, word, request, data)
+            return i + 2
+        if text in _UNSUPPORTED:
+            raise PayloadSyntaxError(
+                f"{text} sends {_UNSUPPORTED[text]}; the execution API takes a JSON body "
+                "(-d, --data-raw, --data-binary or --json)",
+                word.line,
+                word.column,
+            )
+        if text in _IGNORED_WITH_VALUE:
+            _take_value(words, i, text)
+            return i + 2
+        if text == "--head":
+            request.method = "HEAD"
+        elif text == "--get":
+            request.notes.append("--get sends the data in the URL, not as the body")
+        return i + 1
+    # a cluster of short options: -sS, -sXPOST, -sX POST, -HName:value
+    for position, letter in enumerate(text[1:], start=1):
+        option = f"-{letter}"
+        if option in _UNSUPPORTED:
+            raise PayloadSyntaxError(
+                f"{option} sends {_UNSUPPORTED[option]}; the execution API takes a JSON body",
+                word.line,
+                word.column,
+            )
+        if letter in _SHORT_VALUE:
+            rest = text[position + 1 :]
+            if rest:
+                value_text, step = rest, 1
+            else:
+                value_text, step = _take_value(words, i, option).text, 2
+            if option in _VALUE:
+                _apply(_VALUE[option], option, value_text, word, request, data)
+            return i + step
+        if letter == "I":
+            request.method = "HEAD"
+        elif letter == "G":
+            request.notes.append("-G sends the data in the URL, not as the body")
+    return i + 1
+
+
+def _apply(
+    role: str,
+    option: str,
+    value: str,
+    word: tokens.Word,
+    request: ParsedRequest,
+    data: list[tuple[str, str, Origin]],
+) -> None:
+    if role == "method":
+        request.method = value.upper()
+    elif role == "url":
+        request.url = value
+    elif role == "header":
+        name, colon, rest = value.partition(":")
+        if not colon:
+            if value.endswith(";"):  # curl: "Name;" sends the header empty
+                request.headers.append((value[:-1].strip(), ""))
+            else:
+                request.notes.append(
+                    f"ignored a header without a colon at line {word.line}, column {word.column}"
+                )
+            return
+        request.headers.append((name.strip(), rest.strip()))
+    elif role == "bearer":
+        request.headers.append(("Authorization", f"Bearer {value}"))
+    elif role == "user":
+        request.headers.append(("Authorization", "Basic (from -u)"))
+    else:
+        data.append((role, value, Origin(option, word.line, word.column)))
+        if role == "json":
+            request.headers.append(("Content-Type", "application/json"))
+            request.headers.append(("Accept", "application/json"))
+
+
+def _read_body(
+    request: ParsedRequest, data: list[tuple[str, str, Origin]], base_dir: Path | None
+) -> None:
+    parts: list[str] = []
+    origin = data[0][2]
+    for role, value, where in data:
+        if role != "raw" and value.startswith("@"):
+            path_text = value[1:]
+            if path_text in ("-", ""):
+                raise PayloadSyntaxError(
+                    f"{where.option} @- reads the body from standard input; put the body in a file",
+                    where.line,
+                    where.column,
+                )
+            path = _resolve(path_text, base_dir)
+            try:
+                parts.append(path.read_text(encoding="utf-8-sig"))
+            except FileNotFoundError:
+                raise PayloadSyntaxError(
+                    f"the body file {path_text!r} named by {where.option} does not exist",
+                    where.line,
+                    where.column,
+                ) from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PayloadSyntaxError(
+                    f"cannot read the body file {path_text!r} named by {where.option}: "
+                    f"{type(exc).__name__}",
+                    where.line,
+                    where.column,
+                ) from None
+            origin = Origin(where.option, where.line, where.column, file=path_text)
+        else:
+            parts.append(value)
+            origin = where
+    if len(data) > 1:
+        origin = data[0][2]
+    separator = "" if all(role == "json" for role, _, _ in data) else "&"
+    request.body_text = separator.join(parts)
+    request.body_origin = origin
+    what = f"the body of {origin.option}" + (f" (file {origin.file})" if origin.file else "")
+    request.body = _decode(request.body_text, what, origin)
+
+
+def _resolve(path_text: str, base_dir: Path | None) -> Path:
+    """curl reads @file relative to the working directory; the cURL file's folder is tried next."""
+    path = Path(path_text).expanduser()
+    if path.is_absolute() or path.exists() or base_dir is None:
+        return path
+    beside = base_dir / path
+    return beside if beside.exists() else path
+
+
+def _decode(text: str, what: str, offset: Origin | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if offset is None:  # a bare JSON payload: its position is the input's
+            raise PayloadSyntaxError(
+                f"{what} is not valid JSON: {exc.msg}", exc.lineno, exc.colno
+            ) from None
+        raise PayloadSyntaxError(
+            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno} "
+            "of the body)",
+            offset.line,
+            offset.column,
+        ) from None
+    except RecursionError:
+        raise PayloadSyntaxError(f"{what} nests too deeply to read") from None
+
+
+def _json_type(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )

@@ -1,0 +1,212 @@
+"""Split a pasted command line into words, the way its shell would, remembering where each word starts.
+
+Three dialects, chosen by `dialect_of` from the continuation character at the
+end of the lines:
+
+- `posix` (bash, zsh; line continuation `\\`): `'...'` is literal; inside
+  `"..."` a backslash escapes only `$`, a backtick, `"`, `\\` and the newline;
+  outside quotes it escapes any character. For command-free text the words are
+  exactly those of `shlex.split` (a property test holds it to that).
+- `powershell` (continuation `` ` ``): `'...'` is literal with `''` for one
+  quote; inside `"..."` the backtick escapes and `""` is one quote.
+- `cmd` (Windows cmd.exe, continuation `^`): only `"` quotes; outside quotes
+  `^` escapes the next character; backslashes before a `"` follow the C
+  runtime's rules (`\\"` is a literal quote), other backslashes are literal
+  (so `C:\\data\\body.json` stays a path).
+
+`shlex` is not used for the splitting itself because it reports no positions
+(the user needs "line 3, column 9" for an unclosed quote) and models neither
+PowerShell's `''` nor cmd's rules. Unquoted newlines that are not continued are
+kept as `NEWLINE` words so the caller can decide where the command ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEWLINE = "\n"  # the text of a NEWLINE word (never produced by a quoted word)
+
+CONTINUATION = {"posix": "\\", "powershell": "`", "cmd": "^"}
+
+
+class TokenError(ValueError):
+    """The text cannot be split: the message names the problem, line and column are 1-based."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.problem = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    line: int
+    column: int
+    quoted: bool = False  # any part of the word was quoted or escaped
+
+    @property
+    def is_newline(self) -> bool:
+        return self.text == NEWLINE and not self.quoted
+
+
+_CONTINUED = re.compile(r"([\\`^])[ \t]*\r?$", re.M)
+
+
+def dialect_of(text: str) -> str:
+    """`posix`, `powershell` or `cmd`, from the characters that continue lines (posix when none).
+
+    A one-line command is read as posix: its double-quoted bodies with backslash-escaped quotes
+    mean the same in cmd.
+    """
+    ends = [m.group(1) for m in _CONTINUED.finditer(text) if m.end() < len(text.rstrip())]
+    for dialect in ("powershell", "cmd"):
+        if CONTINUATION[dialect] in ends and CONTINUATION["posix"] not in ends:
+            return dialect
+    return "posix"
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _continuation_end(text: str, i: int) -> int | None:
+    """If text[i] starts a line continuation (char, optional blanks, newline), the offset after it."""
+    j = i + 1
+    while j < len(text) and text[j] in " \t\r":
+        j += 1
+    if j < len(text) and text[j] == "\n":
+        return j + 1
+    return None
+
+
+def split(text: str, dialect: str = "posix") -> list[Word]:
+    """The words of `text` in `dialect`; raises TokenError for an unclosed quote or a dangling escape."""
+    escape = CONTINUATION[dialect]
+    words: list[Word] = []
+    buf: list[str] = []
+    start: int | None = None
+    quoted = False
+    i, n = 0, len(text)
+
+    def begin(at: int) -> None:
+        nonlocal start
+        if start is None:
+            start = at
+
+    def flush() -> None:
+        nonlocal start, quoted
+        if start is not None:
+            words.append(Word("".join(buf), *_position(text, start), quoted=quoted))
+        buf.clear()
+        start, quoted = None, False
+
+    while i < n:
+        c = text[i]
+        if c == escape:
+            after = _continuation_end(text, i)
+            if after is not None:  # line continuation: a word break, nothing else
+                if dialect != "posix" or text[i + 1] != "\n":
+                    flush()
+                i = after
+                continue
+            if i + 1 >= n:
+                line, column = _position(text, i)
+                raise TokenError(f"the text ends with the escape character {c!r}", line, column)
+            begin(i)
+            buf.append(text[i + 1])
+            quoted = True
+            i += 2
+            continue
+        if c in " \t\r":
+            flush()
+            i += 1
+            continue
+        if c == "\n":
+            flush()
+            if not words or not words[-1].is_newline:
+                words.append(Word(NEWLINE, *_position(text, i)))
+            i += 1
+            continue
+        if c == '"' or (c == "'" and dialect != "cmd"):
+            begin(i)
+            quoted = True
+            i = _quoted(text, i, dialect, buf)
+            continue
+        if dialect == "cmd" and c == "\\":
+            begin(i)
+            i = _backslashes(text, i, buf, in_quotes=False)[0]
+            continue
+        begin(i)
+        buf.append(c)
+        i += 1
+    flush()
+    return words
+
+
+def _backslashes(text: str, i: int, buf: list[str], in_quotes: bool) -> tuple[int, bool]:
+    """cmd / C runtime: a run of backslashes; returns (next offset, whether a literal quote followed)."""
+    j = i
+    while j < len(text) and text[j] == "\\":
+        j += 1
+    count = j - i
+    if j < len(text) and text[j] == '"':
+        buf.append("\\" * (count // 2))
+        if count % 2:
+            buf.append('"')
+            return j + 1, True
+        return j, False
+    buf.append("\\" * count)
+    return j, False
+
+
+def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
+    """Consume the quoted section opening at text[i]; returns the offset after its closing quote."""
+    quote = text[i]
+    j = i + 1
+    n = len(text)
+    while j < n:
+        c = text[j]
+        if quote == "'":
+            if c == "'":
+                if dialect == "powershell" and j + 1 < n and text[j + 1] == "'":
+                    buf.append("'")
+                    j += 2
+                    continue
+                return j + 1
+            buf.append(c)
+            j += 1
+            continue
+        # double quotes
+        if c == '"':
+            if dialect in ("powershell", "cmd") and j + 1 < n and text[j + 1] == '"':
+                buf.append('"')
+                j += 2
+                continue
+            return j + 1
+        if dialect == "posix" and c == "\\" and j + 1 < n:
+            nxt = text[j + 1]
+            if nxt == "\n":
+                j += 2
+                continue
+            if nxt in '$`"\\':
+                buf.append(nxt)
+                j += 2
+                continue
+        if dialect == "powershell" and c == "`" and j + 1 < n:
+            nxt = text[j + 1]
+            buf.append({"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(nxt, nxt))
+            j += 2
+            continue
+        if dialect == "cmd" and c == "\\":
+            j = _backslashes(text, j, buf, in_quotes=True)[0]
+            continue
+        buf.append(c)
+        j += 1
+    line, column = _position(text, i)
+    name = "single" if quote == "'" else "double"
+    raise TokenError(f"the {name} quote opened here is never closed", line, column)
