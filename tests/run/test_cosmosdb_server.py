@@ -1,0 +1,111 @@
+"""The Cosmos DB data-plane checks against an implementation nobody here wrote: @vercel/cosmosdb-server.
+
+The server runs over HTTPS on its own loopback address with a certificate this
+test mints; its CA joins the lab's bundle, and DIAGNOSE_COSMOS_ENDPOINT points
+at it. The lab still issues the Entra token (the server accepts any token).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from diagnose.lab.keys import make_certificates, pem_cert, pem_private
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+SERVER = NODE_DIR / "node_modules" / "@vercel" / "cosmosdb-server"
+HOST = "127.0.0.19"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not SERVER.is_dir(),
+    reason="needs node and `npm install` in tests/node (.ci/run does it)",
+)
+
+
+@pytest.fixture
+def cosmosdb_server(tmp_path: Path):
+    certs = make_certificates([HOST])
+    (tmp_path / "cert.pem").write_bytes(pem_cert(certs.server))
+    (tmp_path / "key.pem").write_bytes(pem_private(certs.server_key))
+    (tmp_path / "ca.pem").write_bytes(pem_cert(certs.ca))
+    proc = subprocess.Popen(
+        ["node", str(NODE_DIR / "serve-cosmos.js"), HOST, str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")],
+        cwd=NODE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line.startswith("PORT "):
+            pytest.fail(f"cosmosdb-server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        yield f"https://{HOST}:{int(line.split()[1])}/", tmp_path / "ca.pem"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_dataplane_checks_pass_against_cosmosdb_server(lab, cosmosdb_server, tmp_path: Path) -> None:
+    endpoint, server_ca = cosmosdb_server
+    running = lab("healthy")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(Path(running.ca_bundle).read_text() + server_ca.read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
+    env.update(running.env)
+    env.update(
+        DIAGNOSE_COSMOS_ENDPOINT=endpoint,
+        DIAGNOSE_CA_BUNDLE=str(bundle),
+        REQUESTS_CA_BUNDLE=str(bundle),
+        # the server is not registered in the lab's Entra ID: use the public Cosmos audience
+        DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default",
+    )
+
+    # A database made by the test through the real SDK, so the listing has something to show.
+    from azure.cosmos import CosmosClient
+    from azure.cosmos.documents import SSLConfiguration
+
+    seed = CosmosClient(endpoint, credential="dummy-key", ssl_config=SSLConfiguration(), connection_verify=str(bundle))
+    seed.create_database_if_not_exists("campaigns")
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "run", "--only", "cosmos.token,cosmos.dataplane", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(proc.stdout)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["cosmos.token"]["status"] == "pass", checks["cosmos.token"]
+    assert checks["cosmos.dataplane"]["status"] == "pass", checks["cosmos.dataplane"]
+    assert "campaigns" in checks["cosmos.dataplane"]["evidence"]["databases"]
+    assert checks["cosmos.dataplane"]["evidence"]["writableLocations"] == [endpoint.rstrip("/") + "/"] or checks[
+        "cosmos.dataplane"
+    ]["evidence"]["writableLocations"]
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_certificate_checking_is_on(lab, cosmosdb_server) -> None:
+    """Without the server's CA in the bundle the probe must fail to connect, not silently pass."""
+    endpoint, _ = cosmosdb_server
+    running = lab("healthy")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
+    env.update(running.env)
+    env.update(DIAGNOSE_COSMOS_ENDPOINT=endpoint, DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default")
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "run", "--only", "cosmos.dataplane", "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(proc.stdout)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["cosmos.dataplane"]["status"] == "error"
+    assert proc.returncode == 3
