@@ -136,7 +136,8 @@ class AdobeClient:
     ) -> ExecutionOutcome:
         """One execution call, never retried. The payload's requestId is the caller's choice."""
         url = f"{self._platform}/ajo/im/executions/{kind}"
-        x_request_id = str(uuid.uuid4())
+        # A caller may choose the x-request-id (to record it first); the outcome reports the one sent.
+        x_request_id = (extra_headers or {}).get("x-request-id") or str(uuid.uuid4())
         headers = {
             **self.headers(),
             "Content-Type": "application/json",
