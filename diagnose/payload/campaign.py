@@ -1,58 +1,20 @@
 """The campaign's definition against the request: its kind, its dates, its personalization variables.
 
-`campaign_kind` and `window_problem` are shared with the `campaign.endpoint` and
-`campaign.window` checks of `diagnose run`: one definition of each rule.
+The kind and the window come from `diagnose.adobe.campaign` (`campaign_kind`,
+`window_problem`), the same functions the `campaign.endpoint` and
+`campaign.window` checks of `diagnose run` use: one definition of each rule.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from diagnose.adobe.campaign import campaign_kind, window_problem
 from diagnose.model import Finding, Severity
 from diagnose.payload import variables
 
-
-def campaign_kind(definition: dict[str, Any]) -> str:
-    """unitary, highthroughput or audience, from a campaign definition.
-
-    `apiTriggerType: marketing` is an audience campaign; a transactional one
-    with `highThroughput: true` is high-throughput; any other is unitary.
-    """
-    if str(definition.get("apiTriggerType", "")).lower() == "marketing":
-        return "audience"
-    if definition.get("highThroughput") is True:
-        return "highthroughput"
-    return "unitary"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 time as the campaigns API writes it (`...Z`), timezone-aware; None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def window(definition: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """The enabled start and end dates of the campaign's schedule (None when not set)."""
-    schedule = definition.get("schedule") or {}
-    start = parse_time(schedule.get("startDate")) if schedule.get("startDateEnabled") else None
-    end = parse_time(schedule.get("endDate")) if schedule.get("endDateEnabled") else None
-    return start, end
-
-
-def window_problem(definition: dict[str, Any], now: datetime) -> str | None:
-    """`campaign.not-live`, `campaign.outside-window`, or None when a call now may execute."""
-    if str(definition.get("status", "")).lower() != "live":
-        return "campaign.not-live"
-    start, end = window(definition)
-    if (start and now < start) or (end and now > end):
-        return "campaign.outside-window"
-    return None
+__all__ = ["campaign_kind", "compare", "window_problem"]
 
 
 def compare(
@@ -65,30 +27,18 @@ def compare(
     findings: list[Finding] = []
     name = definition.get("name") or definition.get("id") or "the campaign"
     problem = window_problem(definition, now)
-    if problem == "campaign.not-live":
-        findings.append(
-            Finding(
-                problem,
-                f"campaign {name!r} is {definition.get('status') or 'without a status'}, not live",
-                evidence={"status": definition.get("status")},
-            )
-        )
-    elif problem == "campaign.outside-window":
-        start, end = window(definition)
-        findings.append(
-            Finding(
-                problem,
-                f"now ({_iso(now)}) is outside campaign {name!r}'s dates "
-                f"({_iso(start) if start else 'no start'} to {_iso(end) if end else 'no end'})",
-                evidence={
-                    "now": _iso(now),
-                    "start": _iso(start) if start else None,
-                    "end": _iso(end) if end else None,
-                },
-            )
-        )
+    if problem:
+        code, message = problem
+        schedule = definition.get("schedule") or {}
+        evidence = {
+            "status": definition.get("status"),
+            "startDate": schedule.get("startDate") if schedule.get("startDateEnabled") else None,
+            "endDate": schedule.get("endDate") if schedule.get("endDateEnabled") else None,
+            "now": now.isoformat(timespec="seconds"),
+        }
+        findings.append(Finding(code, f"campaign {name!r}: {message}", evidence=evidence))
     kind = campaign_kind(definition)
-    if request_kind and request_kind != kind:
+    if kind and request_kind and request_kind != kind:
         findings.append(
             Finding(
                 "campaign.endpoint-mismatch",
@@ -98,7 +48,7 @@ def compare(
             )
         )
     if payload is not None:
-        findings.extend(_personalization(definition, kind, payload))
+        findings.extend(_personalization(definition, kind or request_kind or "unitary", payload))
     return findings
 
 
@@ -111,14 +61,14 @@ def _personalization(
         external_only = all(r.get("type") == "external" for r in missing.recipients)
         profile_from_store = variable.startswith("profile.") and not external_only
         where = (
-            "the payload"
+            "the payload's context"
             if missing.indexes == [None]
-            else "recipient(s) " + ", ".join(str(i) for i in missing.indexes)
+            else ", ".join(f"recipients[{i}]" for i in missing.indexes)
         )
         findings.append(
             Finding(
                 "payload.personalization-missing",
-                f"the message uses {variable} but {where} do not carry it"
+                f"the message uses {variable}, which is not in {where}"
                 + (
                     " (Experience Platform may fill it from the profile)"
                     if profile_from_store
@@ -129,7 +79,3 @@ def _personalization(
             )
         )
     return findings
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,406 @@
+"""`diagnose payload check` and `diagnose payload send`: a campaign's cURL request, checked and tried once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from diagnose.cli.options import OUTPUTS, open_profile, profile_options
+from diagnose.errors import InputError
+from diagnose.exitstatus import ExitStatus
+
+F = TypeVar("F", bound=Callable[..., Any])
+KINDS = ("unitary", "highthroughput", "audience")
+RANK = {"campaign": 0, "payload": 1, "call": 2}  # the causal order of the diagnosis
+
+
+def _common(func: F) -> F:
+    """Options both sub-commands take, in --help order."""
+    func = click.option(
+        "--fail-on",
+        type=click.Choice(["fail", "warn"]),
+        default="fail",
+        show_default=True,
+        help="Lowest severity that makes the exit status 1.",
+    )(func)
+    func = click.option("--output", type=click.Choice(OUTPUTS), default="text", show_default=True)(
+        func
+    )
+    func = click.option(
+        "--kind",
+        type=click.Choice(KINDS),
+        help="Execution kind for a bare JSON payload (a cURL's URL names its own).",
+    )(func)
+    func = profile_options(func)
+    return click.argument("source", metavar="FILE|-")(func)
+
+
+@click.group()
+def payload() -> None:
+    """Check a campaign's cURL request (or JSON payload); send one safe test call."""
+
+
+# --- shared steps ---------------------------------------------------------------------------
+def _read(source: str) -> tuple[str, Path | None, str]:
+    """(text, the folder that also resolves @file bodies, a label for messages)."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        base, label = None, "<stdin>"
+    else:
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{source}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{source}: is a directory, not a file") from None
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read it ({exc.strerror})") from None
+        base, label = path.resolve().parent, source
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise InputError(f"{label}: empty: expected a cURL command or a JSON payload")
+    return text, base, label
+
+
+def _parse(source: str) -> tuple[Any, str]:
+    from diagnose.payload.curl import PayloadSyntaxError, parse_input
+
+    text, base, label = _read(source)
+    try:
+        return parse_input(text, base), label
+    except PayloadSyntaxError as exc:
+        where = f"{exc.line}:{exc.column}: " if exc.line is not None else " "
+        raise InputError(f"{label}:{where}{exc.problem}") from None
+
+
+def _profile_wanted(config: Path | None, profile_name: str | None, lab: str | None) -> bool:
+    """Compare with the campaign when a profile is named, or the environment/cwd provides one."""
+    if config or profile_name or lab:
+        return True
+    env_profile = os.environ.get("DIAGNOSE_ADOBE_CLIENT_ID") and os.environ.get("DIAGNOSE_IMS_ORG")
+    return bool(env_profile) or Path("diagnose.toml").is_file()
+
+
+class Assessment:
+    """Findings about one request, with the campaign (when fetched), ready for the report."""
+
+    def __init__(self, parsed: Any, kind: str | None, label: str, command: str):
+        from diagnose import catalogue
+        from diagnose.payload.report import request_summary
+
+        self.parsed = parsed
+        self.kind = kind
+        self.findings: list[tuple[str, Any]] = []
+        self.definition: dict[str, Any] | None = None
+        self.campaign_note: str | None = None
+        self.limitation: str | None = None
+        self.execution: dict[str, Any] | None = None
+        self.label = label
+        self.command = command
+        self.request = request_summary(parsed, kind)
+        self.catalogue = catalogue.default()
+
+    def rules(self, profile: Any, ledger: Any) -> None:
+        from diagnose.payload.check import check
+
+        values = profile.values if profile is not None else None
+        for finding in check(self.parsed, kind=self.kind, ledger=ledger, profile=values):
+            self.findings.append(("payload", finding))
+
+    def campaign(self, profile: Any, client: Any) -> None:
+        from datetime import UTC, datetime
+
+        from diagnose.payload import campaign as campaigns
+        from diagnose.payload.service import fetch_campaign
+
+        payload = self.parsed.payload or {}
+        campaign_id = payload.get("campaignId") or profile.campaign_id
+        if not isinstance(campaign_id, str) or not campaign_id:
+            self.campaign_note = "not compared: no campaignId in the payload or the profile"
+            return
+        fetched = fetch_campaign(client, campaign_id)
+        self.findings += [("campaign", f) for f in fetched.findings]
+        if fetched.limitation:
+            self.limitation = fetched.limitation
+            self.campaign_note = "not compared: the campaign could not be read"
+            return
+        self.definition = fetched.definition
+        if self.definition is not None:
+            for finding in campaigns.compare(
+                self.definition, self.kind, self.parsed.payload, datetime.now(UTC)
+            ):
+                self.findings.append(("campaign", finding))
+
+    def blocking(self) -> list[Any]:
+        from diagnose.model import Severity
+        from diagnose.payload.service import NOT_BLOCKING
+
+        return [
+            f
+            for _, f in self.findings
+            if f.severity is Severity.FAIL and f.code not in NOT_BLOCKING
+        ]
+
+    def report(self) -> Any:
+        from diagnose import diagnosis
+        from diagnose.payload import campaign as campaigns
+        from diagnose.payload.report import PayloadReport, campaign_summary, safe_curl
+
+        entries = diagnosis.build(self.findings, self.catalogue, lambda s: RANK.get(s, 9))
+        return PayloadReport(
+            command=self.command,
+            source=self.label,
+            request=self.request,
+            findings=self.findings,
+            diagnosis=entries,
+            campaign=(
+                campaign_summary(self.definition, campaigns.campaign_kind(self.definition))
+                if self.definition is not None
+                else None
+            ),
+            campaign_note=self.campaign_note,
+            limitation=self.limitation,
+            execution=self.execution,
+            curl=safe_curl(self.parsed, self.kind, self.parsed.dialect),
+            catalogue=self.catalogue.version,
+        )
+
+
+def _finish(ctx: click.Context, assessment: Assessment, output: str, fail_on: str) -> None:
+    from diagnose.model import Severity
+    from diagnose.report.payload import render
+    from diagnose.report.style import Styler, use_colour
+
+    report = assessment.report()
+    style = Styler(use_colour(sys.stdout) and output == "text")
+    click.echo(render(report, output, style), nl=False)
+    threshold = Severity(fail_on).rank
+    if any(f.severity.rank >= threshold for _, f in report.findings):
+        ctx.exit(int(ExitStatus.FINDINGS))
+    if report.limitation:
+        ctx.exit(int(ExitStatus.UNDECIDED))
+    ctx.exit(int(ExitStatus.OK))
+
+
+def _adobe_client(profile: Any) -> Any:
+    from diagnose.adobe.client import AdobeClient
+
+    return AdobeClient(profile)
+
+
+# --- check ----------------------------------------------------------------------------------
+@payload.command("check")
+@_common
+@click.option(
+    "--offline", is_flag=True, help="Do not read the campaign, even when a profile is available."
+)
+@click.pass_context
+def check_command(
+    ctx: click.Context,
+    source: str,
+    config: Path | None,
+    profile_name: str | None,
+    lab_scenario: str | None,
+    kind: str | None,
+    output: str,
+    fail_on: str,
+    offline: bool,
+) -> None:
+    """Check a cURL request (FILE, or - for standard input) against the execution API's rules
+    and, with a profile or --lab, against the campaign itself. Sends nothing.
+
+    Exit 0: no problem at or above --fail-on; 1: problems; 2: input that cannot be
+    read (the message names line and column); 3: the campaign could not be read.
+    """
+    from diagnose.payload.ledger import Ledger
+
+    parsed, label = _parse(source)
+    ledger = Ledger()
+    if offline or not _profile_wanted(config, profile_name, lab_scenario):
+        effective_kind = parsed.kind or kind
+        assessment = Assessment(parsed, effective_kind, label, "check")
+        assessment.rules(None, ledger)
+        assessment.campaign_note = (
+            "not compared (--offline)"
+            if offline
+            else "not compared: no profile (use --config, --profile or --lab)"
+        )
+        _finish(ctx, assessment, output, fail_on)
+        return
+    with open_profile(config, profile_name, lab_scenario) as profile:
+        assessment = Assessment(
+            parsed, parsed.kind or kind or profile.execution_kind, label, "check"
+        )
+        assessment.rules(profile, ledger)
+        assessment.campaign(profile, _adobe_client(profile))
+    _finish(ctx, assessment, output, fail_on)
+
+
+# --- send -----------------------------------------------------------------------------------
+def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if value <= 0:
+        raise click.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@payload.command("send")
+@_common
+@click.option("--yes", is_flag=True, help="Send without asking (the flag is the consent).")
+@click.option(
+    "--deadline",
+    type=float,
+    default=60.0,
+    show_default=True,
+    callback=_positive,
+    metavar="S",
+    help="Give up waiting after S seconds (the service's own time-out is 60 s); never resent.",
+)
+@click.option(
+    "--max-recipients",
+    type=click.IntRange(1, 20),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Refuse a payload with more recipients than this (a test call reaches real people).",
+)
+@click.option(
+    "--allow-audience",
+    is_flag=True,
+    help="Allow an audience execution (it sends to every profile of the campaign's audience).",
+)
+@click.option(
+    "--profile-host",
+    is_flag=True,
+    help="Call the profile's platform_url even when the cURL names another host.",
+)
+@click.pass_context
+def send_command(
+    ctx: click.Context,
+    source: str,
+    config: Path | None,
+    profile_name: str | None,
+    lab_scenario: str | None,
+    kind: str | None,
+    output: str,
+    fail_on: str,
+    yes: bool,
+    deadline: float,
+    max_recipients: int,
+    allow_audience: bool,
+    profile_host: bool,
+) -> None:
+    """Make ONE real execution call with the payload of FILE (or -): a write, so it needs --yes
+    or a confirmation. The call uses the profile's Adobe credential (never the cURL's token),
+    fresh requestId and x-request-id, and is never resent, even after a time-out.
+
+    Exit 0: accepted (executionId printed); 1: problems found or the call failed
+    (a time-out included); 2: bad input, refused or not confirmed; 3: the tool's own
+    credential or reach failed.
+    """
+    from diagnose.payload.ledger import Ledger
+
+    parsed, label = _parse(source)
+    with open_profile(config, profile_name, lab_scenario) as profile:
+        effective_kind = parsed.kind or kind or profile.execution_kind
+        if effective_kind is None:
+            raise InputError(
+                f"{label}: cannot tell the execution kind (the URL's path names none): pass --kind"
+            )
+        _guard(parsed, effective_kind, max_recipients, allow_audience)
+        if parsed.url and not lab_scenario and not profile_host:
+            _same_host(parsed, profile)
+        assessment = Assessment(parsed, effective_kind, label, "send")
+        ledger = Ledger()
+        assessment.rules(profile, ledger)
+        client = _adobe_client(profile)
+        assessment.campaign(profile, client)
+        assessment.limitation = None  # an unreadable campaign does not stop the call
+        if assessment.blocking() or parsed.payload is None:
+            _finish(ctx, assessment, output, fail_on)
+            return
+        if not yes:
+            _confirm(source, parsed, effective_kind, profile)
+        _call(assessment, client, effective_kind, deadline, ledger)
+    _finish(ctx, assessment, output, fail_on)
+
+
+def _guard(parsed: Any, kind: str, max_recipients: int, allow_audience: bool) -> None:
+    """Refusals that protect real people from a test call (exit 2)."""
+    if kind == "audience" and not allow_audience:
+        raise InputError(
+            "an audience execution sends to every profile of the campaign's audience; "
+            "pass --allow-audience if that is really what you want to test"
+        )
+    payload = parsed.payload or {}
+    recipients = payload.get("recipients")
+    if isinstance(recipients, list) and len(recipients) > max_recipients:
+        raise InputError(
+            f"the payload has {len(recipients)} recipients, more than the test limit of "
+            f"{max_recipients}: remove some, or pass --max-recipients {min(len(recipients), 20)}"
+        )
+
+
+def _same_host(parsed: Any, profile: Any) -> None:
+    from urllib.parse import urlsplit
+
+    platform = profile.platform_url or "https://platform.adobe.io"
+    if parsed.host and parsed.host != urlsplit(platform).hostname:
+        raise InputError(
+            f"the cURL calls {parsed.host} but the profile's platform_url is {platform}: "
+            "set DIAGNOSE_PLATFORM_URL (or platform_url) to the host you mean to test, "
+            "or pass --profile-host to call the profile's"
+        )
+
+
+def _confirm(source: str, parsed: Any, kind: str, profile: Any) -> None:
+    if source == "-" or not sys.stdin.isatty():
+        raise InputError(
+            "payload send makes a real execution call: pass --yes (no terminal to confirm on)"
+        )
+    payload = parsed.payload or {}
+    recipients = payload.get("recipients") or []
+    who = (
+        ", ".join(str(r.get("userId")) for r in recipients if isinstance(r, dict)) or "its audience"
+    )
+    question = (
+        f"Send ONE real {kind} execution for campaign {payload.get('campaignId')} to {who} "
+        f"through {profile.platform_url}?"
+    )
+    if not click.confirm(question, default=False, err=True):
+        raise InputError("not sent (not confirmed)")
+
+
+def _call(assessment: Assessment, client: Any, kind: str, deadline: float, ledger: Any) -> None:
+    from diagnose.adobe.client import AdobeError
+    from diagnose.payload.service import LedgerError, outcome_findings, send_once
+
+    click.echo(f"calling /ajo/im/executions/{kind} (deadline {deadline:g} s)...", err=True)
+    try:
+        outcome = send_once(client, kind, assessment.parsed.payload, deadline, ledger)
+    except AdobeError as exc:
+        assessment.limitation = str(exc)
+        return
+    except LedgerError as exc:
+        raise InputError(str(exc)) from None
+    findings, limitation = outcome_findings(outcome, deadline)
+    assessment.findings += [("call", f) for f in findings]
+    assessment.limitation = limitation
+    assessment.execution = {
+        "endpoint": f"/ajo/im/executions/{kind}",
+        "http_status": outcome.status,
+        "executionId": outcome.execution_id,
+        "requestId": outcome.request_id,
+        "x-request-id": outcome.x_request_id,
+        "timed_out": outcome.timed_out,
+        "deadline_s": deadline,
+        "elapsed_ms": int(outcome.elapsed_s * 1000),
+    }

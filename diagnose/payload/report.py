@@ -1,0 +1,139 @@
+"""What `diagnose payload check` / `send` found, as one value the renderers print.
+
+`to_json` is the `diagnose/payload@1` document. Everything that came from the
+input or a service passes through `redact_obj` / `redact_text` (catalogue text
+does not need to); header values are never part of it in the first place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagnose import __version__, catalogue
+from diagnose.diagnosis import to_json as diagnosis_json
+from diagnose.model import DiagnosisEntry, Finding, Severity
+from diagnose.payload import build, rules, variables
+from diagnose.payload.request import ParsedRequest
+from diagnose.redact import redact_obj, redact_text
+
+SCHEMA = "diagnose/payload@1"
+SHOWN_HEADERS = (*rules.REQUIRED_HEADERS, "Content-Type", "x-request-id")
+
+
+def header_states(request: ParsedRequest) -> list[dict[str, str]]:
+    """[{name, state}]: present / missing / placeholder / variable (cURL input only; never values)."""
+    if request.format != "curl":
+        return []
+    states = [
+        {"name": name, "state": rules.header_state(name, request.header(name))}
+        for name in SHOWN_HEADERS
+    ]
+    return [s for s in states if s["name"] != "x-request-id" or s["state"] != "missing"]
+
+
+def request_summary(request: ParsedRequest, kind: str | None) -> dict[str, Any]:
+    payload = request.payload or {}
+    recipients = payload.get("recipients")
+    return {
+        "format": request.format,
+        "dialect": request.dialect,
+        "method": request.method,
+        "url": request.url,
+        "host": request.host,
+        "host_class": request.host_class,
+        "kind": kind,
+        "kind_from": "url" if request.kind else ("option or profile" if kind else None),
+        "headers": header_states(request),
+        "body_from": request.body_origin.describe() if request.body_origin else None,
+        "requestId": payload.get("requestId"),
+        "campaignId": payload.get("campaignId"),
+        "recipients": len(recipients) if isinstance(recipients, list) else None,
+        "variables": variables.carried(payload),
+        "notes": list(request.notes),
+    }
+
+
+def campaign_summary(definition: dict[str, Any], kind: str | None) -> dict[str, Any]:
+    schedule = definition.get("schedule") or {}
+    return {
+        "id": definition.get("id"),
+        "name": definition.get("name"),
+        "status": definition.get("status"),
+        "kind": kind,
+        "startDate": schedule.get("startDate") if schedule.get("startDateEnabled") else None,
+        "endDate": schedule.get("endDate") if schedule.get("endDateEnabled") else None,
+        "variables": variables.used_by(definition),
+    }
+
+
+@dataclass
+class PayloadReport:
+    command: str  # "check" or "send"
+    source: str
+    request: dict[str, Any]
+    findings: list[tuple[str, Finding]] = field(default_factory=list)  # (source, finding)
+    diagnosis: list[DiagnosisEntry] = field(default_factory=list)
+    campaign: dict[str, Any] | None = None
+    campaign_note: str | None = None  # why the campaign was not compared, when it was not
+    limitation: str | None = None  # what the tool itself could not do (exit 3)
+    execution: dict[str, Any] | None = None
+    curl: str | None = None  # the request again, ticket-safe (secrets as variables)
+    catalogue: str = ""
+
+    @property
+    def status(self) -> str:
+        worst = max((f.severity.rank for _, f in self.findings), default=-1)
+        if worst >= Severity.FAIL.rank:
+            return "fail"
+        if self.limitation:
+            return "error"
+        return "warn" if worst >= Severity.WARN.rank else "pass"
+
+    def to_json(self) -> dict[str, Any]:
+        diagnosis = diagnosis_json(self.diagnosis)
+        for entry in diagnosis:  # titles and remediation are the catalogue's; messages are not
+            entry["message"] = redact_text(entry["message"])
+        return {
+            "schema": SCHEMA,
+            "version": __version__,
+            "catalogue": self.catalogue,
+            "command": self.command,
+            "source": self.source,
+            "status": self.status,
+            "request": redact_obj(self.request),
+            "campaign": redact_obj(self.campaign),
+            "campaign_note": self.campaign_note,
+            "limitation": redact_text(self.limitation) if self.limitation else None,
+            "execution": redact_obj(self.execution),
+            "findings": [
+                redact_obj(
+                    {
+                        "source": source,
+                        "code": f.code,
+                        "severity": str(f.severity),
+                        "message": f.message,
+                        "evidence": f.evidence,
+                        "runbook": catalogue.default().cause(f.code).ref.to_json(),
+                    }
+                )
+                for source, f in self.findings
+            ],
+            "diagnosis": diagnosis,
+            # built from variables and a redacted payload: no secret to mask, variables kept
+            "curl": self.curl,
+        }
+
+
+def safe_curl(request: ParsedRequest, kind: str | None, dialect: str | None) -> str | None:
+    """The request as a cURL to paste into a ticket: secrets as variables, org and sandbox kept."""
+    if request.payload is None or not kind:
+        return None
+    url = request.url or f"https://platform.adobe.io/ajo/im/executions/{kind}"
+    kept = [
+        (name, value)
+        for name in ("x-gw-ims-org-id", "x-sandbox-name")
+        if (value := request.header(name)) is not None
+        and rules.header_state(name, value) == "present"
+    ]
+    return build.to_curl(url, redact_obj(request.payload), dialect or "posix", kept)
