@@ -64,7 +64,8 @@ class AdobeClient:
         self.profile = profile
         self.timeout_s = timeout_s
         self._session = requests.Session()
-        self._session.verify = profile.ca_bundle or True
+        # Passed on every request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
+        self._verify: str | bool = profile.ca_bundle or True
         self._token: tuple[str, float] | None = None
 
     # --- IMS -----------------------------------------------------------------
@@ -148,7 +149,11 @@ class AdobeClient:
         request_id = str(payload.get("requestId", ""))
         try:
             response = self._session.post(
-                url, json=payload, headers=headers, timeout=(min(10.0, deadline_s), deadline_s)
+                url,
+                json=payload,
+                headers=headers,
+                timeout=(min(10.0, deadline_s), deadline_s),
+                verify=self._verify,
             )
         except requests.Timeout:
             return ExecutionOutcome(
@@ -203,7 +208,7 @@ class AdobeClient:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
-            return self._session.request(method, url, **kwargs)
+            return self._session.request(method, url, verify=self._verify, **kwargs)
         except requests.Timeout:
             raise AdobeUnreachable(
                 f"{url} did not answer within {self.timeout_s:g} s", url=url

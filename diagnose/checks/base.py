@@ -135,6 +135,6 @@ class Context:
 
 
 def finding(
-    code: str, message: str, severity: Severity = Severity.FAIL, **evidence: Any
+    code: str, message: str, severity: Severity = Severity.FAIL, /, **evidence: Any
 ) -> Finding:
     return Finding(code=code, message=message, severity=severity, evidence=evidence)

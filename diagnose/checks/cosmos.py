@@ -25,10 +25,10 @@ def revoked_code(status_text: str | None) -> int | None:
 KNOWN_REVOKED = range(4000, 4018)
 
 
-def revoked_finding(code: int, message: str, **evidence: Any) -> Any:
+def revoked_finding(code: int, message: str, /, **evidence: Any) -> Any:
     """One cause per documented sub-status; codes Microsoft adds later fall back to a generic one."""
     suffix = str(code) if code in KNOWN_REVOKED else "other"
-    return finding(f"cosmos.revoked.{suffix}", message, code=code, **evidence)
+    return finding(f"cosmos.revoked.{suffix}", message, Severity.FAIL, **{"code": code, **evidence})
 
 
 def _own_topology(ctx: Context) -> None:

@@ -24,7 +24,7 @@ READER = "Reader on the resource (or its resource group or subscription)"
 GRAPH_READ = "Microsoft Graph Application.Read.All"
 
 
-def _refused(service: str, what: str, reply: Reply, permission: str) -> Exception:
+def refused(service: str, what: str, reply: Reply, permission: str) -> Exception:
     detail = reply.error_code or f"HTTP {reply.status}"
     if reply.status == 401:
         return CredentialRefused(
@@ -42,7 +42,7 @@ def arm_get(ctx: Context, resource_id: str, api: str, what: str, permission: str
         lambda: ctx.arm.get(resource_id, params={"api-version": API[api]}),
     )
     if reply.status in (401, 403):
-        raise _refused("Azure Resource Manager", what, reply, permission)
+        raise refused("Azure Resource Manager", what, reply, permission)
     return reply
 
 
@@ -80,7 +80,7 @@ def graph_get(ctx: Context, path: str, what: str, params: dict[str, str] | None 
     key = f"graph:{path}?{sorted((params or {}).items())}"
     reply: Reply = ctx.memo(key, lambda: ctx.graph.get(path, params=params))
     if reply.status in (401, 403):
-        raise _refused("Microsoft Graph", what, reply, GRAPH_READ)
+        raise refused("Microsoft Graph", what, reply, GRAPH_READ)
     return reply
 
 

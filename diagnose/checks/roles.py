@@ -49,13 +49,18 @@ def _granted(definition: dict[str, Any], action: str) -> bool:
 
 
 def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcome:
-    reply = reads.arm_get(
-        ctx,
-        f"{key_scope}/providers/Microsoft.Authorization/roleAssignments",
-        "authorization",
-        "role assignments on the key",
-        permission="Reader (Microsoft.Authorization/roleAssignments/read) on the vault",
-    )
+    # Listed at the vault (the key may be gone); assignments inherited from above and those on
+    # the key itself both come back, and only those that apply to the key are kept.
+    path = f"{vault_id.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    params = {"api-version": reads.API["authorization"], "$filter": f"assignedTo('{object_id}')"}
+    reply = ctx.memo(f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get(path, params=params))
+    if reply.status in (401, 403):
+        raise reads.refused(
+            "Azure Resource Manager",
+            "role assignments on the vault",
+            reply,
+            "Reader (Microsoft.Authorization/roleAssignments/read) on the vault",
+        )
     if reply.status != 200:
         raise RuntimeError(f"ARM answered {reply.status} listing role assignments")
     assignments = [
