@@ -52,20 +52,27 @@ class Plan:
     top: int = 10
 
 
-def path_expr(path: str, layout: str) -> exp.Expression:
-    """A field's column: one quoted dotted name (flat) or a chain of struct accesses (nested)."""
+def path_expr(path: str, layout: str, dialect: str) -> exp.Expression:
+    """A field's column: one quoted dotted name (flat) or a chain of struct accesses (nested).
+
+    Nested on PostgreSQL means composite types, whose fields are reached as
+    `("_experience")."customerJourneyManagement"...` (quoted: the names are mixed case).
+    """
     parts = path.split(".")
     if layout == FLAT or len(parts) == 1:
         return exp.column(exp.to_identifier(path, quoted=True))
-    expr: exp.Expression = exp.column(exp.to_identifier(parts[0]))
+    pg = dialect == "postgres"
+    expr: exp.Expression = exp.column(exp.to_identifier(parts[0], quoted=pg))
+    if pg:
+        expr = exp.Paren(this=expr)
     for part in parts[1:]:
-        expr = exp.Dot(this=expr, expression=exp.to_identifier(part))
+        expr = exp.Dot(this=expr, expression=exp.to_identifier(part, quoted=pg))
     return expr
 
 
 def probe_sql(path: str, layout: str, table: str, dialect: str) -> str:
     """A query that binds one field and returns no rows: does the column exist, what type is it?"""
-    query = exp.select(path_expr(path, layout).as_("probe")).from_(_table(table)).limit(0)
+    query = exp.select(path_expr(path, layout, dialect).as_("probe")).from_(_table(table)).limit(0)
     return query.sql(dialect=dialect)
 
 
@@ -73,7 +80,7 @@ def _table(name: str) -> exp.Table:
     return exp.to_table(name)
 
 
-def _feedback(plan: Plan) -> exp.Select:
+def _feedback(plan: Plan, dialect: str) -> exp.Select:
     """The canonical relation over the source table, filters applied."""
     columns: list[exp.Expression] = []
     for f in FIELDS:
@@ -83,18 +90,19 @@ def _feedback(plan: Plan) -> exp.Select:
                 exp.Literal.string("unknown") if f.name == "channel" else exp.null()
             )
         else:
-            value = path_expr(f.path, layout)
+            value = path_expr(f.path, layout, dialect)
         target = "TIMESTAMPTZ" if f.kind == "timestamp" else "VARCHAR"
         columns.append(exp.cast(value, target).as_(f.name))
     query = exp.select(*columns).from_(_table(plan.table))
-    ts_column = path_expr(FIELDS[0].path, plan.resolved.layouts["ts"])
+    ts_column = path_expr(FIELDS[0].path, plan.resolved.layouts["ts"], dialect)
     ts = exp.TimeToUnix(this=exp.cast(ts_column, "TIMESTAMPTZ"))
     conditions: list[exp.Expression] = []
     flt = plan.filters
     by_name = {f.name: f for f in FIELDS}
     for name, values in (("campaign_id", flt.campaigns), ("execution_id", flt.executions)):
         if values:
-            column = exp.cast(path_expr(by_name[name].path, plan.resolved.layouts[name]), "VARCHAR")
+            field_path = path_expr(by_name[name].path, plan.resolved.layouts[name], dialect)
+            column = exp.cast(field_path, "VARCHAR")
             conditions.append(column.isin(*[exp.Literal.string(v) for v in values]))
     if flt.since is not None:
         conditions.append(exp.GTE(this=ts.copy(), expression=exp.Literal.number(flt.since)))
@@ -198,7 +206,7 @@ def _bin_case() -> str:
     return f"CASE {whens} ELSE {len(BIN_EDGES)} END"
 
 
-def _with(plan: Plan, body: str) -> exp.Expression:
+def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
     """`body` with the CTEs it needs: feedback, sent, triggers, measures."""
     measures = [_MEASURES_SPREAD, _MEASURES_FEEDBACK]
     if plan.triggers:
@@ -209,7 +217,7 @@ def _with(plan: Plan, body: str) -> exp.Expression:
     )
     tree = sqlglot.parse_one(text, read="duckdb")
     ctes = {cte.alias: cte for cte in tree.find(exp.With).expressions}
-    ctes["feedback"].set("this", _feedback(plan))
+    ctes["feedback"].set("this", _feedback(plan, dialect))
     uses_measures = "measures" in body
     if plan.triggers and uses_measures:
         ctes["triggers"].set("this", _triggers(plan))
@@ -235,7 +243,7 @@ def render(plan: Plan, name: str, dialect: str, **params: float) -> str:
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
     body = QUERIES[name].format(top=int(plan.top), bin_case=_bin_case(), **params)
-    tree = _with(plan, body)
+    tree = _with(plan, body, dialect)
     if dialect == "spark":
         tree = tree.transform(_spark)
     return tree.sql(dialect=dialect, pretty=True)

@@ -100,7 +100,7 @@ class ServerBackend:
         self.url = url
         self.table = table
         self.dialect = dialect_for(url, dialect)
-        self.prefer = "nested" if self.dialect == "spark" else "flat"
+        self.prefer = "nested"  # Query Service structs; PostgreSQL composite types
         self.where = describe_url(url)
         kwargs: dict[str, Any] = {
             "autocommit": True,

@@ -110,34 +110,79 @@ class PgServer:
     def load(self, schema: str, csv_file: Path) -> str:
         """Load a flat CSV export into `<schema>.ajo_message_feedback_event_dataset`; the URL for it.
 
-        Flat layout: one column per field, named by its dotted path (quoted), `timestamp`
-        as timestamptz: the same columns a CSV/Parquet export has.
+        PostgreSQL cannot hold the flat layout: its identifiers stop at 63 bytes and
+        the dotted field paths are longer. So the table is *nested*, as Query Service
+        exposes the dataset: `_experience` is a composite type whose fields are
+        composite types down to the leaves. The CSV goes to a staging table first.
         """
         import psycopg
         from psycopg import sql
 
         with csv_file.open(newline="") as fh:
             header = next(csv.reader(fh))
-        columns = [
-            sql.SQL("{} {}").format(
-                sql.Identifier(name), sql.SQL("timestamptz" if name == "timestamp" else "text")
-            )
-            for name in header
-        ]
+        ident = sql.Identifier
+        staging = [f"c{i}" for i in range(len(header))]
+        types: list[sql.Composable] = []
+
+        def build(tree: dict, prefix: str) -> tuple[list[sql.Composable], list[sql.Composable]]:
+            """(column definitions, values) of one level; composite types created bottom-up."""
+            defs, values = [], []
+            for name, sub in tree.items():
+                if isinstance(sub, dict):
+                    sub_defs, sub_values = build(sub, f"{prefix}{name}.")
+                    tname = f"t{len(types)}"
+                    types.append(
+                        sql.SQL("CREATE TYPE {}.{} AS ({})").format(
+                            ident(schema), ident(tname), sql.SQL(", ").join(sub_defs)
+                        )
+                    )
+                    defs.append(
+                        sql.SQL("{} {}.{}").format(ident(name), ident(schema), ident(tname))
+                    )
+                    values.append(
+                        sql.SQL("ROW({})::{}.{}").format(
+                            sql.SQL(", ").join(sub_values), ident(schema), ident(tname)
+                        )
+                    )
+                else:
+                    kind = "timestamptz" if prefix + name == "timestamp" else "text"
+                    defs.append(sql.SQL("{} {}").format(ident(name), sql.SQL(kind)))
+                    values.append(sql.SQL("{}::{}").format(ident(sub), sql.SQL(kind)))
+            return defs, values
+
+        tree: dict = {}
+        for path, column in zip(header, staging, strict=True):
+            *parents, leaf = path.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = column
+        defs, values = build(tree, "")
         with psycopg.connect(self.url(), autocommit=True) as con:
-            con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-            con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(schema)))
+            con.execute(sql.SQL("CREATE SCHEMA {}").format(ident(schema)))
+            for create in types:
+                con.execute(create)
             con.execute(
                 sql.SQL("CREATE TABLE {}.{} ({})").format(
-                    sql.Identifier(schema), sql.Identifier(TABLE), sql.SQL(", ").join(columns)
+                    ident(schema), ident(TABLE), sql.SQL(", ").join(defs)
                 )
             )
-            copy = sql.SQL("COPY {}.{} FROM STDIN WITH (FORMAT csv, HEADER true)").format(
-                sql.Identifier(schema), sql.Identifier(TABLE)
+            con.execute(
+                sql.SQL("CREATE TEMP TABLE staging ({})").format(
+                    sql.SQL(", ").join(sql.SQL("{} text").format(ident(c)) for c in staging)
+                )
             )
+            copy = sql.SQL("COPY staging FROM STDIN WITH (FORMAT csv, HEADER true)")
             with con.cursor().copy(copy) as cp, csv_file.open("rb") as fh:
                 while chunk := fh.read(1 << 20):
                     cp.write(chunk)
+            con.execute(
+                sql.SQL("INSERT INTO {}.{} SELECT {} FROM staging").format(
+                    ident(schema), ident(TABLE), sql.SQL(", ").join(values)
+                )
+            )
+            con.execute(sql.SQL("ANALYZE {}.{}").format(ident(schema), ident(TABLE)))
         return self.url(schema)
 
 

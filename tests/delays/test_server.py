@@ -1,0 +1,107 @@
+"""The server path against a real PostgreSQL server (Query Service's protocol).
+
+The data are loaded flat (one quoted dotted column per field, as CSV/Parquet
+exports have them) into a table named as the dataset, one schema per dataset.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.delays import handmade
+from tests.delays.conftest import by_group, run_delays
+
+MEASURE_KEYS = ("p50", "p90", "p99", "max")
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.01 * max(abs(a), abs(b)) + 0.005
+
+
+@pytest.mark.parametrize("name", ["upstream", "downstream"])
+def test_server_and_local_agree_within_one_percent(datasets, pg_urls, name):
+    ds = datasets[name]
+    server = run_delays(pg_urls[name], "--trigger-log", ds.trigger_log, "--output", "json")
+    assert server.exit_code == 1, server.stderr
+    assert server.json["source"]["dialect"] == "postgres"
+    for local_file in (ds.file("csv"), ds.file("parquet")):
+        local = run_delays(local_file, "--trigger-log", ds.trigger_log, "--output", "json")
+        assert local.json["source"]["dialect"] == "duckdb"
+        lg, sg = by_group(local.json), by_group(server.json)
+        assert lg.keys() == sg.keys()
+        for key, group in lg.items():
+            assert sg[key]["counts"] == group["counts"]
+            assert sg[key]["verdict"] == group["verdict"]
+            assert sg[key]["percentiles"].keys() == group["percentiles"].keys()
+            for measure, figures in group["percentiles"].items():
+                other = sg[key]["percentiles"][measure]
+                assert other["count"] == figures["count"]
+                for k in MEASURE_KEYS:
+                    assert _close(figures[k], other[k]), (key, measure, k, figures[k], other[k])
+        assert [e["execution"] for e in server.json["slowest_executions"]][:3] == [
+            e["execution"] for e in local.json["slowest_executions"]
+        ][:3]
+
+
+def test_server_verdict_names_the_injected_campaign(datasets, pg_urls):
+    ds = datasets["upstream"]
+    res = run_delays(pg_urls["upstream"], "--output", "json")
+    assert res.exit_code == 1
+    verdicts = {g["campaign"]: g["verdict"] for g in res.json["groups"]}
+    assert verdicts.pop(ds.info["injected_campaign"]) == "upstream"
+    assert set(verdicts.values()) == {"none"}
+    assert res.json["diagnosis"][0]["code"] == "delays.upstream"
+
+
+def test_server_handmade_figures(pg, tmp_path):
+    url = pg.load("delays_handmade", handmade.write_csv(tmp_path / "fb.csv"))
+    trig = handmade.write_triggers(tmp_path / "t.csv")
+    res = run_delays(url, "--trigger-log", trig, "--delay-rate", "0.5", "--output", "json")
+    assert res.exit_code == 0, res.stderr
+    (group,) = res.json["groups"]
+    assert group["counts"] == handmade.EXPECTED_COUNTS
+    for measure, expected in handmade.EXPECTED.items():
+        for key, value in expected.items():
+            assert group["percentiles"][measure][key] == pytest.approx(value, abs=1e-6)
+
+
+def test_server_with_pg_variables_and_plot(pg, pg_urls, datasets, tmp_path):
+    env = {
+        "PGHOST": pg.host,
+        "PGPORT": str(pg.port),
+        "PGUSER": pg.user,
+        "PGPASSWORD": pg.password,
+        "PGDATABASE": pg.dbname,
+        "PGOPTIONS": "-csearch_path=delays_healthy",
+    }
+    plot = tmp_path / "server.svg"
+    res = run_delays("postgresql://", "--plot", plot, env=env)
+    assert res.exit_code == 0, res.stderr
+    assert plot.read_text().count('class="series"') >= 4
+    assert pg.password not in res.stdout + res.stderr
+
+
+def test_wrong_password_is_exit_3_without_the_password(pg):
+    if not pg.own:
+        pytest.skip("DIAGNOSE_TEST_PG_URL: its authentication is not ours to know")
+    wrong = "not-the-Secret-42"
+    res = run_delays(pg.url(password=wrong))
+    assert res.exit_code == 3
+    assert "refused the credentials" in res.stderr
+    assert wrong not in res.stdout + res.stderr
+    # and with PGPASSWORD
+    res = run_delays(
+        f"postgresql://{pg.user}@{pg.host}:{pg.port}/{pg.dbname}", env={"PGPASSWORD": wrong}
+    )
+    assert res.exit_code == 3 and wrong not in res.stdout + res.stderr
+
+
+def test_missing_table_and_missing_column_on_the_server(pg, pg_urls, tmp_path):
+    res = run_delays(pg_urls["healthy"], "--table", "no_such_table")
+    assert res.exit_code == 2
+    assert "no table 'no_such_table'" in res.stderr
+    url = pg.load("delays_nomsg", handmade.write_csv(tmp_path / "fb.csv", drop=handmade.MESSAGE))
+    res = run_delays(url)
+    assert res.exit_code == 2
+    assert handmade.MESSAGE in res.stderr and "missing column" in res.stderr
+    assert pg.password not in res.stderr
