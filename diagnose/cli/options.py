@@ -54,22 +54,9 @@ def open_profile(
         return
     if config or profile_name:
         raise InputError("--lab replaces the profile: do not combine it with --config or --profile")
-    from diagnose.lab import SCENARIOS, Lab
+    from diagnose.lab import Lab  # unknown scenarios and bad DIAGNOSE_LAB_PROPAGATION_S: exit 2
 
-    if lab_scenario not in SCENARIOS:
-        raise InputError(
-            f"unknown lab scenario {lab_scenario!r}; known: {', '.join(sorted(SCENARIOS))}"
-        )
-    propagation = os.environ.get("DIAGNOSE_LAB_PROPAGATION_S")
-    kwargs: dict[str, Any] = {}
-    if propagation:
-        try:
-            kwargs["propagation_s"] = float(propagation)
-        except ValueError:
-            raise InputError(
-                f"DIAGNOSE_LAB_PROPAGATION_S={propagation!r} is not a number"
-            ) from None
-    with Lab(lab_scenario, **kwargs) as lab:
+    with Lab(lab_scenario) as lab:
         yield profiles.load(
             dict(lab.env), config=None, name=None, flags=flags, cwd=Path("/nonexistent")
         )
