@@ -109,10 +109,12 @@ class Assessment:
         self.request = request_summary(parsed, kind)
         self.catalogue = catalogue.default()
 
-    def rules(self, profile: Any, ledger: Any) -> None:
+    def rules(self, profile: Any, ledger: Any, lab: bool = False) -> None:
         from diagnose.payload.check import check
 
-        values = profile.values if profile is not None else None
+        values = dict(profile.values) if profile is not None else None
+        if values is not None and lab:
+            del values["platform_url"]  # the lab stands in for the cURL's host: no warning
         for finding in check(self.parsed, kind=self.kind, ledger=ledger, profile=values):
             self.findings.append(("payload", finding))
 
@@ -156,6 +158,7 @@ class Assessment:
         from diagnose.payload.report import PayloadReport, campaign_summary, safe_curl
 
         entries = diagnosis.build(self.findings, self.catalogue, lambda s: RANK.get(s, 9))
+        entries.sort(key=lambda e: -e.severity.rank)  # problems before warnings, stable otherwise
         return PayloadReport(
             command=self.command,
             source=self.label,
@@ -240,7 +243,7 @@ def check_command(
         assessment = Assessment(
             parsed, parsed.kind or kind or profile.execution_kind, label, "check"
         )
-        assessment.rules(profile, ledger)
+        assessment.rules(profile, ledger, lab=bool(lab_scenario))
         assessment.campaign(profile, _adobe_client(profile))
     _finish(ctx, assessment, output, fail_on)
 
@@ -320,7 +323,7 @@ def send_command(
             _same_host(parsed, profile)
         assessment = Assessment(parsed, effective_kind, label, "send")
         ledger = Ledger()
-        assessment.rules(profile, ledger)
+        assessment.rules(profile, ledger, lab=bool(lab_scenario))
         client = _adobe_client(profile)
         assessment.campaign(profile, client)
         assessment.limitation = None  # an unreadable campaign does not stop the call
@@ -403,4 +406,5 @@ def _call(assessment: Assessment, client: Any, kind: str, deadline: float, ledge
         "timed_out": outcome.timed_out,
         "deadline_s": deadline,
         "elapsed_ms": int(outcome.elapsed_s * 1000),
+        "response": outcome.body,
     }

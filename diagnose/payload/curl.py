@@ -155,15 +155,19 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
     command = words[start]
     data: list[tuple[str, str, Origin]] = []  # (kind, text, origin)
     i = start + 1
+    continued = False
     while i < len(words):
         word = words[i]
         if word.is_newline:
             following = words[i + 1] if i + 1 < len(words) else None
             if following is None or not following.text.startswith("-"):
                 break
-            request.notes.append(
-                f"line {following.line} continues the command without a continuation character"
-            )
+            if not continued:
+                continued = True
+                request.notes.append(
+                    f"line {following.line} (and any later one) continues the command without "
+                    "a continuation character; read as one command"
+                )
             i += 1
             continue
         if not word.quoted and word.text in _STOP:
@@ -206,7 +210,7 @@ def _option(
     """Read the option (or URL) at words[i]; returns the index of the next word."""
     word = words[i]
     text = word.text
-    if word.quoted or not text.startswith("-") or text == "-":
+    if not text.startswith("-") or text == "-":  # quotes do not matter: curl sees the words
         if request.url is None:
             request.url = text
         else:
@@ -282,8 +286,11 @@ def _apply(
         request.headers.append((name.strip(), rest.strip()))
     elif role == "bearer":
         request.headers.append(("Authorization", f"Bearer {value}"))
-    elif role == "user":
-        request.headers.append(("Authorization", "Basic (from -u)"))
+    elif role == "user":  # the credentials themselves are never kept
+        request.notes.append(
+            f"{option} at line {word.line}, column {word.column} sends Basic credentials; "
+            "the execution API wants an IMS access token as Authorization (Bearer)"
+        )
     else:
         data.append((role, value, Origin(option, word.line, word.column)))
         if role == "json":
@@ -300,27 +307,15 @@ def _read_body(
         if role != "raw" and value.startswith("@"):
             path_text = value[1:]
             if path_text in ("-", ""):
-                raise PayloadSyntaxError(
-                    f"{where.option} @- reads the body from standard input; put the body in a file",
-                    where.line,
-                    where.column,
+                problem = (
+                    "reads the body from standard input; put the body in a file"
+                    if path_text
+                    else "names no file after @"
                 )
-            path = _resolve(path_text, base_dir)
-            try:
-                parts.append(path.read_text(encoding="utf-8-sig"))
-            except FileNotFoundError:
                 raise PayloadSyntaxError(
-                    f"the body file {path_text!r} named by {where.option} does not exist",
-                    where.line,
-                    where.column,
-                ) from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise PayloadSyntaxError(
-                    f"cannot read the body file {path_text!r} named by {where.option}: "
-                    f"{type(exc).__name__}",
-                    where.line,
-                    where.column,
-                ) from None
+                    f"{where.option} {value} {problem}", where.line, where.column
+                )
+            parts.append(_read_file(path_text, base_dir, where))
             origin = Origin(where.option, where.line, where.column, file=path_text)
         else:
             parts.append(value)
@@ -334,6 +329,10 @@ def _read_body(
     request.body = _decode(request.body_text, what, origin)
 
 
+MAX_BODY_BYTES = 1_000_000
+MAX_DEPTH = 64
+
+
 def _resolve(path_text: str, base_dir: Path | None) -> Path:
     """curl reads @file relative to the working directory; the cURL file's folder is tried next."""
     path = Path(path_text).expanduser()
@@ -343,9 +342,54 @@ def _resolve(path_text: str, base_dir: Path | None) -> Path:
     return beside if beside.exists() else path
 
 
-def _decode(text: str, what: str, offset: Origin | None) -> Any:
+def _read_file(path_text: str, base_dir: Path | None, where: Origin) -> str:
+    """The text of an @file body: a regular UTF-8 file of at most MAX_BODY_BYTES."""
+
+    def fail(problem: str) -> PayloadSyntaxError:
+        return PayloadSyntaxError(
+            f"the body file {path_text!r} named by {where.option} {problem}",
+            where.line,
+            where.column,
+        )
+
     try:
-        return json.loads(text)
+        path = _resolve(path_text, base_dir)
+        exists, regular = path.exists(), path.is_file()
+        data = b""
+        if regular:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BODY_BYTES + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise fail(f"cannot be read ({type(exc).__name__})") from None
+    if not exists:
+        raise fail("does not exist")
+    if not regular:
+        raise fail("is not a regular file")
+    if len(data) > MAX_BODY_BYTES:
+        raise fail(f"is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise fail("is not UTF-8 text") from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests (iteratively: the value may be deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return deepest
+
+
+def _decode(text: str, what: str, offset: Origin | None) -> Any:
+    line, column = (offset.line, offset.column) if offset else (1, 1)
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         if offset is None:  # a bare JSON payload: its position is the input's
             raise PayloadSyntaxError(
@@ -358,7 +402,10 @@ def _decode(text: str, what: str, offset: Origin | None) -> Any:
             offset.column,
         ) from None
     except RecursionError:
-        raise PayloadSyntaxError(f"{what} nests too deeply to read") from None
+        raise PayloadSyntaxError(f"{what} nests too deeply to read", line, column) from None
+    if _depth(value) > MAX_DEPTH:
+        raise PayloadSyntaxError(f"{what} nests deeper than {MAX_DEPTH} levels", line, column)
+    return value
 
 
 def _json_type(value: Any) -> str:

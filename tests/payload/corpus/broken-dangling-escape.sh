@@ -1,0 +1,1 @@
+curl -X POST https://platform.adobe.io/ajo/im/executions/unitary -H 'x-api-key: corpusapikey0123456789abcdef' -d @unitary-body.json \
