@@ -130,13 +130,22 @@ class LocalBackend:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            raise InputError(f"{self.source}: wrong value type: {_first_line(exc)}") from None
+            raise InputError(f"{self.source}: wrong value type: {_conversion(exc)}") from None
         except duckdb.Error as exc:
             raise InputError(f"{self.source}: cannot analyse: {_first_line(exc)}") from None
 
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+
+def _conversion(exc: BaseException) -> str:
+    """DuckDB's conversion error, cut to the lines that name the column and the value."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    keep = lines[:1] + [
+        line for line in lines[1:] if line.startswith(("Error when converting", "Original Line"))
+    ]
+    return " ".join(keep) if keep else type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:
