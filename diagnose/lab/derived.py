@@ -1,0 +1,229 @@
+"""What follows from the world: rights on the vault and key, the Cosmos CMK code, BYOK status.
+
+Nothing here is stored; docs/lab.md "Derived state" is the specification.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from dataclasses import dataclass
+
+from diagnose.lab.world import COSMOS_ROLE_DEFINITIONS, World
+
+HEALTHY_STATUS = "Access to the configured customer managed key confirmed."
+_GUIDE = "https://learn.microsoft.com/azure/cosmos-db/cmk-troubleshooting-guide"
+_REVOKED = {
+    4000: (
+        "the Azure Cosmos DB service is unable to obtain the AAD authentication token for the account's default identity",
+        "#unable-to-obtain-the-aad-token",
+    ),
+    4002: (
+        "the Azure Cosmos DB service is unable to access the customer managed key in the Key Vault with the account's default identity (permission denied, key disabled or vault firewall)",
+        "#key-vault-authentication-failure",
+    ),
+    4003: ("the customer managed key was not found in the Key Vault", "#key-vault-key-not-found"),
+    4005: (
+        "the wrap/unwrap operation with the customer managed key failed (key expired, not yet valid, or wrapKey/unwrapKey not permitted)",
+        "#key-vault-wrap-unwrap-failure",
+    ),
+    4015: (
+        "the account's default identity is undefined or not valid",
+        "#undefined-default-identity",
+    ),
+    4017: ("the Key Vault holding the customer managed key was not found", "#key-vault-not-found"),
+}
+CMK_NAMES = {
+    4000: "AadClientCredentialsGrantFailure",
+    4002: "KeyVaultAuthenticationFailure",
+    4003: "KeyVaultKeyNotFound",
+    4005: "KeyVaultWrapUnwrapFailure",
+    4015: "UndefinedDefaultIdentity",
+    4017: "KeyVaultNotFound",
+}
+
+# Key Vault key operations -> RBAC data action and access-policy permission.
+KEY_OPERATIONS = {
+    "get": ("Microsoft.KeyVault/vaults/keys/read", "get"),
+    "wrapKey": ("Microsoft.KeyVault/vaults/keys/wrap/action", "wrapKey"),
+    "unwrapKey": ("Microsoft.KeyVault/vaults/keys/unwrap/action", "unwrapKey"),
+    "update": ("Microsoft.KeyVault/vaults/keys/update/action", "update"),
+}
+
+
+def revoked_status(code: int) -> str:
+    """The account's `customerManagedKeyStatus` text for a CMK code."""
+    reason, anchor = _REVOKED[code]
+    return (
+        f"Access to your account is currently revoked because {reason}; for more details about "
+        f"this error and how to restore access to your account please visit {_GUIDE}{anchor} ({code})"
+    )
+
+
+def cmk_status(code: int | None) -> str:
+    return HEALTHY_STATUS if code is None else revoked_status(code)
+
+
+def _matches(pattern: str, action: str) -> bool:
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def covers(patterns: list[str], excluded: list[str], action: str) -> bool:
+    """Whether a role's (data) actions allow `action`, wildcards and exclusions included."""
+    return any(_matches(p, action) for p in patterns) and not any(
+        _matches(p, action) for p in excluded
+    )
+
+
+def in_scope(scope: str, resource: str) -> bool:
+    """Whether an assignment at `scope` applies to `resource` (same scope or below it)."""
+    scope, resource = scope.rstrip("/").lower(), resource.rstrip("/").lower()
+    return scope in ("", "/") or resource == scope or resource.startswith(scope + "/")
+
+
+def assignments_for(world: World, object_id: str, resource: str) -> list:
+    """Role assignments of a principal that apply at `resource` (inherited ones included)."""
+    return [
+        a
+        for a in world.role_assignments
+        if a.principal_id == object_id and in_scope(a.scope, resource)
+    ]
+
+
+def rbac_allows(world: World, object_id: str, resource: str, action: str, data: bool) -> bool:
+    """Azure RBAC: does any role assignment of the principal at or above `resource` allow `action`."""
+    for a in assignments_for(world, object_id, resource):
+        d = world.role_definitions.get(a.role)
+        if d is None:
+            continue
+        if data and covers(d.data_actions, d.not_data_actions, action):
+            return True
+        if not data and covers(d.actions, d.not_actions, action):
+            return True
+    return False
+
+
+def key_allows(world: World, object_id: str, operation: str, key_name: str | None = None) -> bool:
+    """May the principal run a key operation on a key (default: the CMK), by the vault's model."""
+    action, permission = KEY_OPERATIONS[operation]
+    vault = world.vault
+    if vault.rbac:
+        scope = f"{vault.id}/keys/{key_name or world.key_name}"
+        return rbac_allows(world, object_id, scope, action, data=True)
+    return any(
+        p.object_id == object_id and permission.lower() in (k.lower() for k in p.keys)
+        for p in vault.access_policies
+    )
+
+
+def firewall_allows(world: World, trusted_service: bool, client_ip: str | None = None) -> bool:
+    """Key Vault's network rules: public, a listed IP, or a trusted Microsoft service let through."""
+    vault = world.vault
+    if vault.default_action.lower() != "deny":
+        return True
+    if trusted_service and "azureservices" in vault.bypass.lower():
+        return True
+    return client_ip is not None and client_ip in vault.ip_rules
+
+
+def key_time_valid(world: World, now: float) -> bool:
+    key = world.key
+    return bool(
+        key
+        and (key.nbf is None or key.nbf <= now)
+        and (key.exp is None or key.exp > now)
+        and {"wrapKey", "unwrapKey"} <= set(key.ops)
+    )
+
+
+_VALID_IDENTITY_PREFIXES = ("FirstPartyIdentity", "SystemAssignedIdentity")
+
+
+def default_identity_principal(world: World) -> tuple[bool, str | None]:
+    """(valid, object id) of the principal behind the account's default identity.
+
+    The object id is None when the identity is valid but its principal no longer exists.
+    """
+    account = world.cosmos
+    value = (account.default_identity or "").strip()
+    if value == "SystemAssignedIdentity":
+        if not account.system_principal_id:
+            return False, None
+        p = world.principal(account.system_principal_id)
+        return True, p.object_id if p and not p.deleted else None
+    if value.startswith("UserAssignedIdentity="):
+        rest = value.split("=", 1)[1]
+        resource_id, _, federated = rest.partition("&FederatedClientId=")
+        if resource_id.lower() not in (i.lower() for i in account.user_assigned):
+            return False, None
+        if federated:
+            p = world.principal_by_app(federated)
+            return True, p.object_id if p else None
+        ident = world.identity(resource_id)
+        if ident is None:
+            return True, None
+        p = world.principal(ident.principal_id)
+        return True, p.object_id if p and not p.deleted else None
+    return False, None
+
+
+def cmk_code(world: World, now: float | None = None) -> int | None:
+    """The Cosmos DB account's CMK sub-status (None = healthy), in docs/lab.md's order."""
+    now = time.time() if now is None else now
+    valid, object_id = default_identity_principal(world)
+    if not valid:
+        return 4015
+    principal = world.principal(object_id) if object_id else None
+    if principal is None or principal.deleted or not principal.enabled:
+        return 4000
+    if principal.disabled_by_microsoft:
+        return 4000
+    if world.vault.deleted:
+        return 4017
+    if not firewall_allows(world, trusted_service=True):
+        return 4002
+    if not all(
+        key_allows(world, principal.object_id, op) for op in ("get", "wrapKey", "unwrapKey")
+    ):
+        return 4002
+    key = world.key
+    if key is None:
+        return 4003
+    if not key.enabled:
+        return 4002
+    if not key_time_valid(world, now):
+        return 4005
+    return None
+
+
+def cosmos_data_actions(world: World, object_id: str) -> list[str]:
+    """The Cosmos DB data-plane actions a principal holds on the account."""
+    actions: list[str] = []
+    for a in world.cosmos.sql_role_assignments:
+        if a.principal_id == object_id and a.role in COSMOS_ROLE_DEFINITIONS:
+            actions.extend(COSMOS_ROLE_DEFINITIONS[a.role][1])
+    return actions
+
+
+def byok_status(code: int | None) -> str:
+    return "COMPLETED" if code is None else "FAILED"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the downstream services (Cosmos DB, AJO, BYOK) currently see of the world."""
+
+    cmk_code: int | None
+    cosmos_roles: dict[str, tuple[str, ...]]  # object id -> data actions
+
+    @property
+    def byok_status(self) -> str:
+        return byok_status(self.cmk_code)
+
+
+def observe(world: World, now: float | None = None) -> Observed:
+    roles = {
+        a.principal_id: tuple(cosmos_data_actions(world, a.principal_id))
+        for a in world.cosmos.sql_role_assignments
+    }
+    return Observed(cmk_code=cmk_code(world, now), cosmos_roles=roles)

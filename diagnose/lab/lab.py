@@ -1,0 +1,220 @@
+"""`Lab`: start the services on loopback over HTTPS, behind one world model; stop them promptly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from diagnose.errors import InputError
+from diagnose.lab.envfile import lab_env, write_env, write_profile
+from diagnose.lab.keys import (
+    cached_rsa_key,
+    make_certificates,
+    make_client_certificate,
+    pem_cert,
+    pem_private,
+)
+from diagnose.lab.scenarios import SCENARIO_OBJECTS, SCENARIOS
+from diagnose.lab.services.arm import Arm
+from diagnose.lab.services.common import Context
+from diagnose.lab.services.cosmos import Cosmos
+from diagnose.lab.services.entra import Entra
+from diagnose.lab.services.graph import Graph
+from diagnose.lab.services.ims import Ims
+from diagnose.lab.services.keyvault import KeyVault
+from diagnose.lab.services.platform import Platform
+from diagnose.lab.state import RequestRecord, State
+from diagnose.lab.tokens import Signer
+from diagnose.lab.transport import Endpoint, Server
+from diagnose.lab.world import World, healthy_world
+
+SERVICES = ("entra", "graph", "arm", "vault", "cosmos", "ims", "platform")
+_SERVICE_CLASSES = {
+    "entra": Entra,
+    "graph": Graph,
+    "arm": Arm,
+    "vault": KeyVault,
+    "cosmos": Cosmos,
+    "ims": Ims,
+    "platform": Platform,
+}
+DEFAULT_PROPAGATION_S = 3.0
+
+
+class UnknownScenario(InputError):
+    """A scenario name the lab does not know (exit 2 on the command line)."""
+
+
+def default_propagation() -> float:
+    """`DIAGNOSE_LAB_PROPAGATION_S` if set, else 3 s (a demo shows the delay)."""
+    raw = os.environ.get("DIAGNOSE_LAB_PROPAGATION_S")
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_PROPAGATION_S
+    except ValueError as exc:
+        raise InputError(
+            f"DIAGNOSE_LAB_PROPAGATION_S must be a number of seconds, not {raw!r}"
+        ) from exc
+
+
+def _bind_all() -> tuple[list[str], list[socket.socket]]:
+    """One loopback address per service (127.0.0.2...), or `::1` with one port each where absent."""
+    socks: list[socket.socket] = []
+    try:
+        for i in range(len(SERVICES)):
+            socks.append(Server.bind(f"127.0.0.{i + 2}"))
+        return [f"127.0.0.{i + 2}" for i in range(len(SERVICES))], socks
+    except OSError:
+        for s in socks:
+            s.close()
+    socks = [Server.bind("::1") for _ in SERVICES]
+    return ["::1"] * len(SERVICES), socks
+
+
+class Lab:
+    """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
+
+    def __init__(
+        self,
+        scenario: str = "healthy",
+        *,
+        latency_ms: float = 0,
+        propagation_s: float | None = None,
+    ) -> None:
+        if scenario not in SCENARIO_OBJECTS:
+            raise UnknownScenario(
+                f"unknown lab scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}"
+            )
+        if latency_ms < 0:
+            raise InputError("--latency-ms must not be negative")
+        self.scenario = scenario
+        self.latency_ms = latency_ms
+        self.propagation_s = default_propagation() if propagation_s is None else propagation_s
+        self.urls: dict[str, str] = {}
+        self.env: dict[str, str] = {}
+        self.world: World | None = None  # set by start()
+        self._state: State | None = None
+        self._server: Server | None = None
+        self._dir: Path | None = None
+        self._stop = threading.Event()
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    def start(self) -> Lab:
+        if self._server is not None:
+            return self
+        hosts, socks = _bind_all()
+        try:
+            self._start(hosts, socks)
+        except BaseException:
+            for s in socks:
+                s.close()
+            self._cleanup()
+            raise
+        return self
+
+    def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
+        for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
+            shown = f"[{host}]" if ":" in host else host
+            self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
+        certs = make_certificates(sorted(set(hosts)))
+        self.ca_cert = str(self._dir / "ca.pem")
+        self.ca_bundle = str(self._dir / "ca-bundle.pem")
+        server_pem, server_key = self._dir / "server.pem", self._dir / "server-key.pem"
+        Path(self.ca_cert).write_bytes(pem_cert(certs.ca))
+        Path(self.ca_bundle).write_bytes(_public_roots() + b"\n" + pem_cert(certs.ca))
+        server_pem.write_bytes(pem_cert(certs.server) + pem_cert(certs.ca))
+        _write_private(server_key, pem_private(certs.server_key))
+        client_key = cached_rsa_key("client-certificate", 2048)
+        client_cert = make_client_certificate(client_key, "diagnose-reader")
+        self.client_certificate_path = str(self._dir / "diagnose-reader.pem")
+        _write_private(
+            Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
+        )
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(server_pem), str(server_key))
+        context.set_alpn_protocols(["http/1.1"])
+
+        topology = SCENARIO_OBJECTS[self.scenario].topology
+        der = client_cert.public_bytes(serialization.Encoding.DER)
+        world = healthy_world(self.urls, cached_rsa_key("keyvault-cmk", 3072), der, topology)
+        SCENARIO_OBJECTS[self.scenario].edit(world)
+        self.world = world
+        self._state = State(world, self.propagation_s)
+        ctx = Context(self._state, Signer(cached_rsa_key("token-signing", 2048)), self.urls)
+        self._server = Server(context, self._stop)
+        for name, sock in zip(SERVICES, socks, strict=True):
+            service = _SERVICE_CLASSES[name](ctx)
+            self._server.add(
+                sock,
+                Endpoint(service, self._state, self.urls[name], self._stop, self.latency_ms / 1000),
+            )
+        self.env = lab_env(world, self.urls, self.ca_bundle)
+        self._server.start()
+
+    def stop(self) -> None:
+        """Stop at once: slow answers in flight are dropped, open connections shut down."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- what tests and the CLI read -------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            raise RuntimeError("the lab is not started")
+        return self._state
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self.state.lock:
+            return list(self.state.requests)
+
+    def writes(self) -> list[RequestRecord]:
+        return [r for r in self.requests if r.write]
+
+    def ajo_log(self) -> str:
+        return self.state.ajo_log()
+
+    def write_env(self, path: str | Path) -> None:
+        write_env(path, self.env)
+
+    def write_profile(self, path: str | Path) -> None:
+        write_profile(path, self.env)
+
+
+def _public_roots() -> bytes:
+    """certifi's roots (so pip, az and other HTTPS keep working with the bundle), if installed."""
+    try:
+        import certifi
+
+        return Path(certifi.where()).read_bytes()
+    except (ImportError, OSError):
+        return b""
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)

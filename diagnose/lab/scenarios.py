@@ -1,0 +1,218 @@
+"""Scenarios: named edits of the healthy world (the names are a contract, see DESIGN.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from diagnose.lab.world import DAY, KV_CRYPTO_SERVICE_ENCRYPTION_USER, World
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    topology: str
+    edit: Callable[[World], None]
+
+
+def _nothing(world: World) -> None:
+    return None
+
+
+def _sp_disabled(world: World) -> None:
+    world.principals[world.cmk_principal_id].enabled = False
+
+
+def _sp_deleted(world: World) -> None:
+    world.principals[world.cmk_principal_id].deleted_at = time.time() - 2 * 3600
+
+
+def _kv_role_missing(world: World) -> None:
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (
+            a.principal_id == world.cmk_principal_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER
+        )
+    ]
+
+
+def _kv_access_policy_missing(world: World) -> None:
+    world.vault.rbac = False
+    world.vault.access_policies = [
+        p for p in world.vault.access_policies if p.object_id != world.cmk_principal_id
+    ]
+
+
+def _key_disabled(world: World) -> None:
+    world.vault.keys[world.key_name].enabled = False
+
+
+def _key_expired(world: World) -> None:
+    world.vault.keys[world.key_name].exp = time.time() - 2 * DAY
+
+
+def _key_not_found(world: World) -> None:
+    world.vault.keys[world.key_name].deleted = True
+
+
+def _purge_protection_off(world: World) -> None:
+    world.vault.purge_protection = False
+
+
+def _kv_firewall(world: World) -> None:
+    world.vault.default_action = "Deny"
+    world.vault.bypass = "None"
+
+
+def _cosmos_identity_undefined(world: World) -> None:
+    missing = world.identities[0].id.rsplit("/", 1)[0] + "/id-cosmos-cmk-old"
+    world.cosmos.default_identity = f"UserAssignedIdentity={missing}"
+
+
+def _cosmos_dataplane_role_missing(world: World) -> None:
+    world.cosmos.sql_role_assignments = [
+        a for a in world.cosmos.sql_role_assignments if a.principal_id != world.caller_id
+    ]
+
+
+def _campaign_outside_window(world: World) -> None:
+    now = time.time()
+    world.campaign.start = now - 30 * DAY
+    world.campaign.end = now - DAY
+
+
+def _endpoint_mismatch(world: World) -> None:
+    world.campaign.high_throughput = True  # the profile still posts to /unitary
+
+
+def _trigger_timeout(world: World) -> None:
+    from diagnose.lab.services.platform import TRIGGER_HOLD_S
+
+    world.trigger_hold_s = TRIGGER_HOLD_S
+
+
+def _diagnoser_secret_expired(world: World) -> None:
+    for secret in world.diagnoser.secrets:
+        secret.expires = time.time() - DAY
+
+
+def _adobe_app_disabled(world: World) -> None:
+    world.principals[world.cmk_principal_id].enabled = False
+
+
+_ALL = [
+    Scenario(
+        "healthy",
+        "Everything works: the key is reachable, Cosmos DB is healthy, the campaign triggers.",
+        "own",
+        _nothing,
+    ),
+    Scenario(
+        "sp-disabled",
+        "Cosmos DB's default identity (the CMK identity) is disabled: account revoked (4000), AJO answers 500.",
+        "own",
+        _sp_disabled,
+    ),
+    Scenario(
+        "sp-deleted",
+        "Cosmos DB's default identity was deleted (still restorable from deleted items): revoked (4000).",
+        "own",
+        _sp_deleted,
+    ),
+    Scenario(
+        "kv-role-missing",
+        "The CMK identity lost its Key Vault Crypto Service Encryption User role: revoked (4002).",
+        "own",
+        _kv_role_missing,
+    ),
+    Scenario(
+        "kv-access-policy-missing",
+        "Vault in access-policy mode with no policy for the CMK identity: revoked (4002).",
+        "own",
+        _kv_access_policy_missing,
+    ),
+    Scenario(
+        "key-disabled",
+        "The customer-managed key is disabled: revoked (4002).",
+        "own",
+        _key_disabled,
+    ),
+    Scenario(
+        "key-expired",
+        "The customer-managed key's expiry date has passed: revoked (4005).",
+        "own",
+        _key_expired,
+    ),
+    Scenario(
+        "key-not-found",
+        "The customer-managed key was deleted from the vault: revoked (4003).",
+        "own",
+        _key_not_found,
+    ),
+    Scenario(
+        "purge-protection-off",
+        "The vault has no purge protection (a CMK requirement); the account still works.",
+        "own",
+        _purge_protection_off,
+    ),
+    Scenario(
+        "kv-firewall",
+        "The vault's firewall denies public access without letting trusted services through: revoked (4002).",
+        "own",
+        _kv_firewall,
+    ),
+    Scenario(
+        "cosmos-identity-undefined",
+        "The account's defaultIdentity names an identity the account does not have: revoked (4015).",
+        "own",
+        _cosmos_identity_undefined,
+    ),
+    Scenario(
+        "cosmos-dataplane-role-missing",
+        "The production caller lost its Cosmos DB data-plane role: 403/5301 in AJO's log, AJO answers 500.",
+        "own",
+        _cosmos_dataplane_role_missing,
+    ),
+    Scenario(
+        "campaign-outside-window",
+        "The campaign's end date has passed: executions are refused.",
+        "own",
+        _campaign_outside_window,
+    ),
+    Scenario(
+        "endpoint-mismatch",
+        "The campaign is high-throughput but the configured endpoint is the standard (unitary) one.",
+        "own",
+        _endpoint_mismatch,
+    ),
+    Scenario(
+        "trigger-timeout",
+        "The execution call answers only after 90 s: the caller's deadline passes first.",
+        "own",
+        _trigger_timeout,
+    ),
+    Scenario(
+        "diagnoser-secret-expired",
+        "The diagnosing identity's client secret has expired (AADSTS7000222); the setup itself is healthy.",
+        "own",
+        _diagnoser_secret_expired,
+    ),
+    Scenario(
+        "adobe-healthy",
+        "Topology adobe: Experience Platform's CMK app reaches the key, BYOK status COMPLETED.",
+        "adobe",
+        _nothing,
+    ),
+    Scenario(
+        "adobe-app-disabled",
+        "Topology adobe: Adobe's CMK application is disabled in the tenant: BYOK FAILED, AJO answers 500.",
+        "adobe",
+        _adobe_app_disabled,
+    ),
+]
+
+SCENARIO_OBJECTS: dict[str, Scenario] = {s.name: s for s in _ALL}
+SCENARIOS: dict[str, str] = {s.name: s.description for s in _ALL}

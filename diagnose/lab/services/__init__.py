@@ -1,0 +1,1 @@
+"""The lab's services: one module per service, each answering from the shared state."""

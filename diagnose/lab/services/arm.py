@@ -1,0 +1,785 @@
+"""Azure Resource Manager: cloud metadata, subscriptions, RBAC, the vault, the key, Cosmos DB, identities.
+
+Paths are case-insensitive as in ARM; api-versions are accepted whatever they are.
+Reads need an RBAC action at the scope or above (Reader's `*/read` covers them).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from diagnose.lab.derived import cmk_status, in_scope, rbac_allows
+from diagnose.lab.services.common import AzureService, Context, Denied
+from diagnose.lab.transport import Request, Response
+from diagnose.lab.world import COSMOS_ROLE_DEFINITIONS, RoleAssignment, SqlRoleAssignment
+
+_AUTHZ = r"(?P<scope>.*?)/providers/Microsoft\.Authorization/"
+_GUID = r"(?P<guid>[0-9a-fA-F-]{36})"
+_ASSIGNED = re.compile(r"assignedTo\('([^']*)'\)", re.I)
+_PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'", re.I)
+_ROLE_NAME = re.compile(r"roleName\s+eq\s+'([^']*)'", re.I)
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(ts))
+
+
+class Arm(AzureService):
+    name = "arm"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        i = re.I
+        self.route("GET", r"/metadata/endpoints", self.metadata, i)
+        self.route("GET", r"/subscriptions", self.subscriptions, i)
+        self.route("GET", r"/tenants", self.tenants, i)
+        self.route("GET", _AUTHZ + r"roleAssignments", self.list_assignments, i)
+        self.route("GET", _AUTHZ + r"roleAssignments/" + _GUID, self.get_assignment, i)
+        self.route("PUT", _AUTHZ + r"roleAssignments/" + _GUID, self.put_assignment, i)
+        self.route("DELETE", _AUTHZ + r"roleAssignments/" + _GUID, self.delete_assignment, i)
+        self.route("GET", _AUTHZ + r"roleDefinitions", self.list_definitions, i)
+        self.route("GET", _AUTHZ + r"roleDefinitions/" + _GUID, self.get_definition, i)
+        self.route("GET", r"(?P<rid>/subscriptions/.+)", self.get_resource, i)
+        self.route("PATCH", r"(?P<rid>/subscriptions/.+)", self.patch_resource, i)
+        self.route("PUT", r"(?P<rid>/subscriptions/.+)", self.put_resource, i)
+        self.route("DELETE", r"(?P<rid>/subscriptions/.+)", self.delete_resource, i)
+
+    # -- error shapes -----------------------------------------------------------------------------
+    def unauthenticated(self, req: Request, reason: str) -> Response:
+        if reason == "missing":
+            return self.error(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+            )
+        if reason.startswith("audience:"):
+            aud = reason.split(":", 1)[1]
+            allowed = "','".join(sorted(self.ctx.audiences("arm")))
+            return self.error(
+                401,
+                "InvalidAuthenticationTokenAudience",
+                f"The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences '{allowed}'.",
+            )
+        if reason == "tenant":
+            return self.error(
+                401,
+                "InvalidAuthenticationTokenTenant",
+                "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
+            )
+        return self.error(401, "InvalidAuthenticationToken", "The access token is invalid.")
+
+    def not_found(self, req: Request) -> Response:
+        return self.error(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found in the namespace for api version '{req.query.get('api-version', '')}'.",
+        )
+
+    def _authorize(self, req: Request, action: str, scope: str) -> dict[str, Any]:
+        claims = self.authenticate(req)
+        oid = str(claims.get("oid"))
+        if not rbac_allows(self.world, oid, scope, action, data=False):
+            raise Denied(
+                self.error(
+                    403,
+                    "AuthorizationFailed",
+                    f"The client '{claims.get('appid')}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                )
+            )
+        return claims
+
+    def _need_api_version(self, req: Request) -> None:
+        if not req.query.get("api-version"):
+            raise Denied(
+                self.error(
+                    400,
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.",
+                )
+            )
+
+    # -- metadata, subscriptions ---------------------------------------------------------------------
+    def metadata(self, req: Request) -> Response:
+        u = self.ctx.urls
+        vault_host = u["vault"].split("://", 1)[1]
+        return Response(
+            200,
+            {
+                "name": "DiagnoseLab",
+                "galleryEndpoint": u["arm"] + "/",
+                "graph": u["graph"] + "/",
+                "graphAudience": u["graph"],
+                "microsoftGraphResourceId": u["graph"] + "/",
+                "portal": u["arm"] + "/",
+                "resourceManager": u["arm"] + "/",
+                "authentication": {
+                    "loginEndpoint": u["entra"] + "/",
+                    "audiences": [u["arm"] + "/", "https://management.azure.com/"],
+                    "tenant": "common",
+                    "identityProvider": "AAD",
+                },
+                "media": u["arm"] + "/",
+                "sqlManagement": u["arm"] + "/",
+                "batch": u["arm"] + "/",
+                "vmImageAliasDoc": u["arm"] + "/aliases.json",
+                "suffixes": {
+                    "keyVaultDns": vault_host,
+                    "storage": "core.windows.net",
+                    "acrLoginServer": "azurecr.io",
+                    "sqlServerHostname": "database.windows.net",
+                },
+            },
+        )
+
+    def _subscription_json(self) -> dict[str, Any]:
+        w = self.world
+        return {
+            "id": w.subscription_scope,
+            "authorizationSource": "RoleBased",
+            "managedByTenants": [],
+            "subscriptionId": w.subscription_id,
+            "tenantId": w.tenant_id,
+            "displayName": "ajo-production",
+            "state": "Enabled",
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "PayAsYouGo_2014-09-01",
+                "spendingLimit": "Off",
+            },
+        }
+
+    def subscriptions(self, req: Request) -> Response:
+        claims = self.authenticate(req)
+        oid = claims.get("oid")
+        w = self.world
+        visible = any(
+            a.principal_id == oid and in_scope(w.subscription_scope, a.scope)
+            for a in w.role_assignments
+        )
+        return Response(
+            200,
+            {
+                "value": [self._subscription_json()] if visible else [],
+                "count": {"type": "Total", "value": int(visible)},
+            },
+        )
+
+    def tenants(self, req: Request) -> Response:
+        self.authenticate(req)
+        tid = self.world.tenant_id
+        return Response(
+            200,
+            {
+                "value": [
+                    {
+                        "id": f"/tenants/{tid}",
+                        "tenantId": tid,
+                        "tenantCategory": "Home",
+                        "displayName": "Contoso",
+                        "defaultDomain": "contoso.example",
+                    }
+                ]
+            },
+        )
+
+    # -- role definitions ---------------------------------------------------------------------------
+    def _definition_id(self, guid: str) -> str:
+        return f"{self.world.subscription_scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+    def _definition_json(self, guid: str) -> dict[str, Any]:
+        d = self.world.role_definitions[guid]
+        return {
+            "properties": {
+                "roleName": d.name,
+                "type": "BuiltInRole",
+                "description": d.description,
+                "assignableScopes": ["/"],
+                "permissions": [
+                    {
+                        "actions": d.actions,
+                        "notActions": d.not_actions,
+                        "dataActions": d.data_actions,
+                        "notDataActions": d.not_data_actions,
+                    }
+                ],
+                "createdOn": "2015-02-02T21:55:09.8806423Z",
+                "updatedOn": "2024-01-01T00:00:00.0000000Z",
+                "createdBy": None,
+                "updatedBy": None,
+            },
+            "id": self._definition_id(guid),
+            "type": "Microsoft.Authorization/roleDefinitions",
+            "name": guid,
+        }
+
+    def _scope_exists(self, scope: str) -> Response | None:
+        if scope in ("", "/"):
+            return None
+        return self._lookup(scope)[1]
+
+    def list_definitions(self, req: Request, scope: str) -> Response:
+        if scope not in ("", "/"):
+            self._authorize(req, "Microsoft.Authorization/roleDefinitions/read", scope)
+        else:
+            self.authenticate(req)
+        if missing := self._scope_exists(scope):
+            return missing
+        defs = list(self.world.role_definitions)
+        expr = req.query.get("$filter", "")
+        if m := _ROLE_NAME.search(expr):
+            defs = [
+                g for g in defs if self.world.role_definitions[g].name.lower() == m.group(1).lower()
+            ]
+        return Response(200, {"value": [self._definition_json(g) for g in defs]})
+
+    def get_definition(self, req: Request, scope: str, guid: str) -> Response:
+        self.authenticate(req)
+        if guid.lower() not in self.world.role_definitions:
+            return self.error(
+                404,
+                "RoleDefinitionDoesNotExist",
+                "The specified role definition with ID '" + guid + "' does not exist.",
+            )
+        return Response(200, self._definition_json(guid.lower()))
+
+    # -- role assignments ------------------------------------------------------------------------------
+    def _assignment_json(self, a: RoleAssignment) -> dict[str, Any]:
+        return {
+            "properties": {
+                "roleDefinitionId": self._definition_id(a.role),
+                "principalId": a.principal_id,
+                "principalType": a.principal_type,
+                "scope": a.scope,
+                "condition": None,
+                "conditionVersion": None,
+                "createdOn": _iso(a.created),
+                "updatedOn": _iso(a.created),
+                "createdBy": None,
+                "updatedBy": None,
+                "delegatedManagedIdentityResourceId": None,
+                "description": None,
+            },
+            "id": f"{a.scope}/providers/Microsoft.Authorization/roleAssignments/{a.guid}",
+            "type": "Microsoft.Authorization/roleAssignments",
+            "name": a.guid,
+        }
+
+    def list_assignments(self, req: Request, scope: str) -> Response:
+        self._need_api_version(req)
+        self._authorize(req, "Microsoft.Authorization/roleAssignments/read", scope)
+        if missing := self._scope_exists(scope):
+            return missing
+        expr = req.query.get("$filter", "")
+        at_scope = "atscope()" in expr.lower().replace(" ", "")
+        who = _ASSIGNED.search(expr) or _PRINCIPAL.search(expr)
+        out = []
+        with self.state.lock:
+            for a in self.world.role_assignments:
+                above = in_scope(a.scope, scope)
+                below = in_scope(scope, a.scope)
+                if not (above or (below and not at_scope)):
+                    continue
+                if who and a.principal_id.lower() != who.group(1).lower():
+                    continue
+                out.append(self._assignment_json(a))
+        return Response(200, {"value": out})
+
+    def _find_assignment(self, guid: str) -> RoleAssignment | None:
+        return next(
+            (a for a in self.world.role_assignments if a.guid.lower() == guid.lower()), None
+        )
+
+    def get_assignment(self, req: Request, scope: str, guid: str) -> Response:
+        self._authorize(req, "Microsoft.Authorization/roleAssignments/read", scope or "/")
+        a = self._find_assignment(guid)
+        if a is None:
+            return self.error(
+                404, "RoleAssignmentNotFound", f"The role assignment '{guid}' is not found."
+            )
+        return Response(200, self._assignment_json(a))
+
+    def put_assignment(self, req: Request, scope: str, guid: str) -> Response:
+        self._need_api_version(req)
+        self._authorize(req, "Microsoft.Authorization/roleAssignments/write", scope)
+        if missing := self._scope_exists(scope):
+            return missing
+        body = req.json()
+        props = body.get("properties") if isinstance(body, dict) else None
+        if (
+            not isinstance(props, dict)
+            or not props.get("roleDefinitionId")
+            or not props.get("principalId")
+        ):
+            return self.error(
+                400,
+                "InvalidRoleAssignmentRequest",
+                "The request to create role assignment is missing roleDefinitionId or principalId.",
+            )
+        role = str(props["roleDefinitionId"]).rstrip("/").rsplit("/", 1)[-1].lower()
+        if role not in self.world.role_definitions:
+            return self.error(
+                400,
+                "RoleDefinitionDoesNotExist",
+                f"The specified role definition with ID '{role}' does not exist.",
+            )
+        principal = self.world.principal(str(props["principalId"]))
+        if principal is None or principal.deleted:
+            return self.error(
+                400,
+                "PrincipalNotFound",
+                f"Principal {props['principalId']} does not exist in the directory {self.world.tenant_id}. Check that you have the correct principal ID.",
+            )
+        for a in self.world.role_assignments:
+            if (
+                a.principal_id == principal.object_id
+                and a.role == role
+                and a.scope.lower() == scope.lower()
+            ):
+                return self.error(
+                    409, "RoleAssignmentExists", "The role assignment already exists."
+                )
+        new = RoleAssignment(
+            guid.lower(),
+            scope,
+            role,
+            principal.object_id,
+            str(props.get("principalType") or "ServicePrincipal"),
+        )
+        with self.state.write() as world:
+            world.role_assignments.append(new)
+        return Response(201, self._assignment_json(new))
+
+    def delete_assignment(self, req: Request, scope: str, guid: str) -> Response:
+        self._authorize(req, "Microsoft.Authorization/roleAssignments/delete", scope)
+        a = self._find_assignment(guid)
+        if a is None:
+            return Response(204)
+        with self.state.write() as world:
+            world.role_assignments.remove(a)
+        return Response(200, self._assignment_json(a))
+
+    # -- resources --------------------------------------------------------------------------------------
+    def _resources(self) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
+        """Every readable resource of the world: lower-case id -> (read action, JSON builder)."""
+        w = self.world
+        res: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+            w.subscription_scope.lower(): (
+                "Microsoft.Resources/subscriptions/read",
+                self._subscription_json,
+            ),
+            w.group_scope.lower(): (
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+                self._group_json,
+            ),
+        }
+        if not w.vault.deleted:
+            res[w.vault.id.lower()] = ("Microsoft.KeyVault/vaults/read", self._vault_json)
+            res[(w.vault.id + "/keys").lower()] = (
+                "Microsoft.KeyVault/vaults/keys/read",
+                self._keys_json,
+            )
+            for name, key in w.vault.keys.items():
+                if not key.deleted:
+                    res[f"{w.vault.id}/keys/{name}".lower()] = (
+                        "Microsoft.KeyVault/vaults/keys/read",
+                        lambda n=name: self._key_json(n),
+                    )
+        for ident in w.identities:
+            res[ident.id.lower()] = (
+                "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+                lambda i=ident: self._identity_json(i),
+            )
+        c = w.cosmos
+        if c.customer_readable:
+            res[c.id.lower()] = ("Microsoft.DocumentDB/databaseAccounts/read", self._cosmos_json)
+            res[(c.id + "/sqlRoleAssignments").lower()] = (
+                "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read",
+                lambda: {"value": [self._sql_assignment_json(a) for a in c.sql_role_assignments]},
+            )
+            res[(c.id + "/sqlRoleDefinitions").lower()] = (
+                "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions/read",
+                lambda: {"value": [self._sql_definition_json(g) for g in COSMOS_ROLE_DEFINITIONS]},
+            )
+            for a in c.sql_role_assignments:
+                res[f"{c.id}/sqlRoleAssignments/{a.guid}".lower()] = (
+                    "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read",
+                    lambda a=a: self._sql_assignment_json(a),
+                )
+            for g in COSMOS_ROLE_DEFINITIONS:
+                res[f"{c.id}/sqlRoleDefinitions/{g}".lower()] = (
+                    "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions/read",
+                    lambda g=g: self._sql_definition_json(g),
+                )
+        return res
+
+    def _lookup(
+        self, rid: str
+    ) -> tuple[tuple[str, Callable[[], dict[str, Any]]] | None, Response | None]:
+        """The resource at `rid`, or ARM's 404 for the first missing level."""
+        rid = rid.rstrip("/")
+        w = self.world
+        with self.state.lock:
+            found = self._resources().get(rid.lower())
+        if found:
+            return found, None
+        parts = rid.split("/")
+        if len(parts) < 3 or parts[2].lower() != w.subscription_id:
+            sub = parts[2] if len(parts) > 2 else ""
+            return None, self.error(
+                404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
+            )
+        if (
+            len(parts) >= 5
+            and parts[3].lower() == "resourcegroups"
+            and parts[4].lower() != w.resource_group.lower()
+        ):
+            return None, self.error(
+                404, "ResourceGroupNotFound", f"Resource group '{parts[4]}' could not be found."
+            )
+        m = re.search(r"/providers/([^/]+/[^/]+)/([^/]+)(.*)$", rid, re.I)
+        if m is None:
+            return None, self.error(
+                404, "InvalidResourceType", "The resource type could not be found."
+            )
+        kind, name = m.group(1), m.group(2)
+        group = parts[4] if len(parts) > 4 else ""
+        return None, self.error(
+            404,
+            "ResourceNotFound",
+            f"The Resource '{kind}/{name}' under resource group '{group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+        )
+
+    def get_resource(self, req: Request, rid: str) -> Response:
+        self._need_api_version(req)
+        found, missing = self._lookup(rid)
+        if found is None:
+            if missing is not None and missing.body["error"]["code"] != "SubscriptionNotFound":
+                self._authorize(req, "Microsoft.Resources/subscriptions/resources/read", rid)
+            return missing  # type: ignore[return-value]
+        action, build = found
+        self._authorize(req, action, rid)
+        with self.state.lock:
+            return Response(200, build())
+
+    def _writable(self, req: Request, rid: str) -> tuple[str, Response | None]:
+        self._need_api_version(req)
+        found, missing = self._lookup(rid)
+        rid_l = rid.rstrip("/").lower()
+        if found is None:
+            return rid_l, missing
+        self._authorize(req, found[0].rsplit("/", 1)[0] + "/write", rid)
+        return rid_l, None
+
+    def patch_resource(self, req: Request, rid: str) -> Response:
+        rid_l, missing = self._writable(req, rid)
+        if missing:
+            return missing
+        body = req.json()
+        props = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(props, dict):
+            return self.error(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: 'properties' is required.",
+            )
+        w = self.world
+        if rid_l == w.vault.id.lower():
+            return self._patch_vault(props)
+        if rid_l == w.cosmos.id.lower():
+            return self._patch_cosmos(props)
+        return self.error(
+            405, "MethodNotAllowed", "The lab does not support PATCH on this resource type."
+        )
+
+    def _patch_vault(self, props: dict[str, Any]) -> Response:
+        v = self.world.vault
+        if props.get("enablePurgeProtection") is False and v.purge_protection:
+            return self.error(
+                400,
+                "BadRequest",
+                'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.',
+            )
+        if props.get("enableSoftDelete") is False and v.soft_delete:
+            return self.error(
+                400,
+                "BadRequest",
+                'The property "enableSoftDelete" cannot be set to false. Enabling the soft delete for a vault is an irreversible action.',
+            )
+        with self.state.write():
+            if props.get("enablePurgeProtection") is True:
+                v.purge_protection = True
+            if props.get("enableSoftDelete") is True:
+                v.soft_delete = True
+            if isinstance(props.get("enableRbacAuthorization"), bool):
+                v.rbac = props["enableRbacAuthorization"]
+            acls = props.get("networkAcls")
+            if isinstance(acls, dict):
+                v.default_action = str(acls.get("defaultAction", v.default_action))
+                v.bypass = str(acls.get("bypass", v.bypass))
+                if isinstance(acls.get("ipRules"), list):
+                    v.ip_rules = [
+                        str(r.get("value")) for r in acls["ipRules"] if isinstance(r, dict)
+                    ]
+        return Response(200, self._vault_json())
+
+    def _patch_cosmos(self, props: dict[str, Any]) -> Response:
+        if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
+            return self.error(
+                400,
+                "BadRequest",
+                "No Update is allowed on Database Account with Customer Managed Key in Revoked Status",
+            )
+        with self.state.write():
+            if "defaultIdentity" in props:
+                self.world.cosmos.default_identity = str(props["defaultIdentity"])
+        return Response(200, self._cosmos_json())
+
+    def put_resource(self, req: Request, rid: str) -> Response:
+        m = re.match(
+            r"(?P<acct>.+/Microsoft\.DocumentDB/databaseAccounts/[^/]+)/sqlRoleAssignments/"
+            + _GUID
+            + "$",
+            rid.rstrip("/"),
+            re.I,
+        )
+        if m is None:
+            return self.error(
+                405, "MethodNotAllowed", "The lab does not support PUT on this resource type."
+            )
+        w = self.world
+        if m.group("acct").lower() != w.cosmos.id.lower() or not w.cosmos.customer_readable:
+            return self._lookup(m.group("acct"))[1] or self.not_found(req)
+        self._need_api_version(req)
+        self._authorize(req, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/write", rid)
+        body = req.json()
+        props = body.get("properties") if isinstance(body, dict) else None
+        if (
+            not isinstance(props, dict)
+            or not props.get("roleDefinitionId")
+            or not props.get("principalId")
+        ):
+            return self.error(400, "BadRequest", "roleDefinitionId and principalId are required.")
+        role = str(props["roleDefinitionId"]).rstrip("/").rsplit("/", 1)[-1]
+        if role not in COSMOS_ROLE_DEFINITIONS:
+            return self.error(
+                400,
+                "BadRequest",
+                f"The provided SQL Role Definition Id '{props['roleDefinitionId']}' is not valid.",
+            )
+        new = SqlRoleAssignment(
+            m.group("guid").lower(), role, str(props["principalId"]), str(props.get("scope") or "/")
+        )
+        with self.state.write() as world:
+            world.cosmos.sql_role_assignments = [
+                a for a in world.cosmos.sql_role_assignments if a.guid != new.guid
+            ] + [new]
+        return Response(200, self._sql_assignment_json(new))
+
+    def delete_resource(self, req: Request, rid: str) -> Response:
+        rid_l, missing = self._writable(req, rid)
+        if missing:
+            return Response(204)
+        c = self.world.cosmos
+        for a in c.sql_role_assignments:
+            if rid_l == f"{c.id}/sqlRoleAssignments/{a.guid}".lower():
+                with self.state.write():
+                    c.sql_role_assignments.remove(a)
+                return Response(200)
+        return self.error(
+            405, "MethodNotAllowed", "The lab does not support DELETE on this resource type."
+        )
+
+    # -- resource shapes ----------------------------------------------------------------------------------
+    def _group_json(self) -> dict[str, Any]:
+        w = self.world
+        return {
+            "id": w.group_scope,
+            "name": w.resource_group,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": w.location,
+            "properties": {"provisioningState": "Succeeded"},
+        }
+
+    def _vault_json(self) -> dict[str, Any]:
+        w = self.world
+        v = w.vault
+        props: dict[str, Any] = {
+            "sku": {"family": "A", "name": "standard"},
+            "tenantId": w.tenant_id,
+            "accessPolicies": [
+                {
+                    "tenantId": w.tenant_id,
+                    "objectId": p.object_id,
+                    "permissions": {"keys": list(p.keys), "secrets": [], "certificates": []},
+                }
+                for p in v.access_policies
+            ],
+            "enabledForDeployment": False,
+            "enabledForDiskEncryption": False,
+            "enabledForTemplateDeployment": False,
+            "enableSoftDelete": v.soft_delete,
+            "softDeleteRetentionInDays": 90,
+            "enableRbacAuthorization": v.rbac,
+            "vaultUri": v.url,
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+            "networkAcls": {
+                "bypass": v.bypass,
+                "defaultAction": v.default_action,
+                "ipRules": [{"value": ip} for ip in v.ip_rules],
+                "virtualNetworkRules": [],
+            },
+        }
+        if v.purge_protection:
+            props["enablePurgeProtection"] = True  # ARM omits the property when it was never set
+        return {
+            "id": v.id,
+            "name": v.name,
+            "type": "Microsoft.KeyVault/vaults",
+            "location": v.location,
+            "tags": {},
+            "properties": props,
+        }
+
+    def _key_json(self, name: str) -> dict[str, Any]:
+        v = self.world.vault
+        k = v.keys[name]
+        return {
+            "id": f"{v.id}/keys/{name}",
+            "name": name,
+            "type": "Microsoft.KeyVault/vaults/keys",
+            "location": v.location,
+            "tags": {},
+            "properties": {
+                "attributes": {
+                    "enabled": k.enabled,
+                    "nbf": None if k.nbf is None else int(k.nbf),
+                    "exp": None if k.exp is None else int(k.exp),
+                    "created": int(k.created),
+                    "updated": int(k.updated),
+                    "recoveryLevel": "Recoverable"
+                    if v.purge_protection
+                    else "Recoverable+Purgeable",
+                    "exportable": False,
+                },
+                "kty": "RSA",
+                "keyOps": list(k.ops),
+                "keySize": k.private_key.key_size,
+                "keyUri": v.key_uri(name),
+                "keyUriWithVersion": v.key_uri(name, k.version),
+            },
+        }
+
+    def _keys_json(self) -> dict[str, Any]:
+        v = self.world.vault
+        return {"value": [self._key_json(n) for n, k in v.keys.items() if not k.deleted]}
+
+    def _identity_json(self, ident: Any) -> dict[str, Any]:
+        w = self.world
+        return {
+            "id": ident.id,
+            "name": ident.name,
+            "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+            "location": w.location,
+            "tags": {},
+            "properties": {
+                "tenantId": w.tenant_id,
+                "principalId": ident.principal_id,
+                "clientId": ident.client_id,
+            },
+        }
+
+    def _cosmos_json(self) -> dict[str, Any]:
+        w = self.world
+        c = w.cosmos
+        code = self.state.observed().cmk_code
+        key = w.key
+        uais = {}
+        for i in c.user_assigned:
+            ident = w.identity(i)
+            uais[i] = (
+                {"clientId": ident.client_id, "principalId": ident.principal_id}
+                if ident
+                else {"clientId": None, "principalId": None}
+            )
+        location = {
+            "id": f"{c.name}-{c.location}",
+            "locationName": "West Europe",
+            "documentEndpoint": c.endpoint,
+            "provisioningState": "Succeeded",
+            "failoverPriority": 0,
+            "isZoneRedundant": False,
+        }
+        return {
+            "id": c.id,
+            "name": c.name,
+            "location": "West Europe",
+            "type": "Microsoft.DocumentDB/databaseAccounts",
+            "kind": "GlobalDocumentDB",
+            "tags": {},
+            "identity": {
+                "type": c.identity_type,
+                "tenantId": w.tenant_id,
+                "principalId": c.system_principal_id,
+                "userAssignedIdentities": uais,
+            },
+            "properties": {
+                "provisioningState": "Succeeded",
+                "documentEndpoint": c.endpoint,
+                "databaseAccountOfferType": "Standard",
+                "consistencyPolicy": {
+                    "defaultConsistencyLevel": "Session",
+                    "maxIntervalInSeconds": 5,
+                    "maxStalenessPrefix": 100,
+                },
+                "locations": [location],
+                "readLocations": [location],
+                "writeLocations": [location],
+                "failoverPolicies": [
+                    {"id": location["id"], "locationName": "West Europe", "failoverPriority": 0}
+                ],
+                "capabilities": [],
+                "keyVaultKeyUri": c.key_uri,
+                "keyVaultKeyUriVersion": w.vault.key_uri(w.key_name, key.version) if key else None,
+                "defaultIdentity": c.default_identity,
+                "customerManagedKeyStatus": cmk_status(code),
+                "disableLocalAuth": c.disable_local_auth,
+                "publicNetworkAccess": "Enabled",
+                "enableAutomaticFailover": False,
+                "enableMultipleWriteLocations": False,
+            },
+        }
+
+    def _sql_assignment_json(self, a: SqlRoleAssignment) -> dict[str, Any]:
+        c = self.world.cosmos
+        return {
+            "id": f"{c.id}/sqlRoleAssignments/{a.guid}",
+            "name": a.guid,
+            "type": "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments",
+            "properties": {
+                "roleDefinitionId": f"{c.id}/sqlRoleDefinitions/{a.role}",
+                "principalId": a.principal_id,
+                "scope": c.id if a.scope in ("", "/") else f"{c.id}{a.scope}",
+            },
+        }
+
+    def _sql_definition_json(self, guid: str) -> dict[str, Any]:
+        c = self.world.cosmos
+        name, actions = COSMOS_ROLE_DEFINITIONS[guid]
+        return {
+            "id": f"{c.id}/sqlRoleDefinitions/{guid}",
+            "name": guid,
+            "type": "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions",
+            "properties": {
+                "roleName": name,
+                "type": "BuiltInRole",
+                "assignableScopes": [c.id],
+                "permissions": [{"dataActions": actions, "notDataActions": []}],
+            },
+        }
+
+    def is_write(self, req: Request) -> bool:
+        return req.method in ("PUT", "PATCH", "DELETE")

@@ -1,0 +1,96 @@
+"""What every Azure-side service shares: the lab context and bearer-token checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose.lab.state import State
+from diagnose.lab.tokens import IMS_ISSUER, Signer, audience_forms, normalize_audience
+from diagnose.lab.transport import Request, Response, Service
+
+# Public audiences each lab service also accepts (docs/lab.md "Addresses").
+PUBLIC_AUDIENCES = {
+    "graph": {"https://graph.microsoft.com"},
+    "arm": {
+        "https://management.azure.com",
+        "https://management.core.windows.net",
+    },
+    "vault": {"https://vault.azure.net"},
+    "cosmos": {"https://cosmos.azure.com"},
+}
+
+
+@dataclass
+class Context:
+    state: State
+    signer: Signer
+    urls: dict[str, str]
+
+    def issuer(self, tenant_id: str) -> str:
+        return f"{self.urls['entra']}/{tenant_id}/v2.0"
+
+    def audiences(self, service: str) -> set[str]:
+        return audience_forms(self.urls[service]) | PUBLIC_AUDIENCES.get(service, set())
+
+    def service_for_audience(self, audience: str) -> str | None:
+        """Which lab service a requested resource/scope names (None: unknown to this tenant)."""
+        aud = normalize_audience(audience)
+        for service in PUBLIC_AUDIENCES:
+            if aud in self.audiences(service):
+                return service
+        return None
+
+
+class Denied(Exception):
+    """A request refused before reaching its handler; carries the service's answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class AzureService(Service):
+    """A service that takes Entra ID bearer tokens for its own audience."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.state)
+        self.ctx = ctx
+
+    @property
+    def world(self):  # noqa: ANN201 - the World of the shared state
+        return self.state.world
+
+    def handle(self, req: Request) -> Response:
+        try:
+            return super().handle(req)
+        except Denied as exc:
+            return exc.response
+
+    def dispatch(self, req: Request) -> Response:
+        try:
+            return super().dispatch(req)
+        except Denied as exc:
+            return exc.response
+
+    def unauthenticated(self, req: Request, reason: str) -> Response:
+        """The 401 answer of this service (missing, invalid or wrong-audience token)."""
+        return self.error(401, "InvalidAuthenticationToken", reason)
+
+    def authenticate(self, req: Request) -> dict[str, Any]:
+        """The verified claims of the caller's Entra token, or raise Denied with a 401."""
+        token = self.token_of(req)
+        if not token:
+            raise Denied(self.unauthenticated(req, "missing"))
+        claims = self.ctx.signer.verify(token)
+        if claims is None or claims.get("iss") == IMS_ISSUER:
+            raise Denied(self.unauthenticated(req, "invalid"))
+        if claims.get("tid") != self.world.tenant_id:
+            raise Denied(self.unauthenticated(req, "tenant"))
+        if normalize_audience(str(claims.get("aud", ""))) not in self.ctx.audiences(self.name):
+            raise Denied(self.unauthenticated(req, "audience:" + str(claims.get("aud"))))
+        req.caller_app_id = claims.get("appid")
+        return claims
+
+    def token_of(self, req: Request) -> str | None:
+        return req.bearer()

@@ -1,0 +1,285 @@
+"""Microsoft Graph: service principals, deleted items and restore, directoryObjects/getByIds."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from diagnose.lab.services.common import AzureService, Context, Denied
+from diagnose.lab.transport import Request, Response
+from diagnose.lab.world import GRAPH_READ, GRAPH_WRITE, Principal
+
+_EQ = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
+_ANY = re.compile(
+    r"^\s*servicePrincipalNames/any\(\s*(\w+)\s*:\s*\1\s+eq\s+'([^']*)'\s*\)\s*$", re.I
+)
+_FILTER_FIELDS = {"appid": "app_id", "id": "object_id", "displayname": "display_name"}
+_V = r"/(?:v1\.0|beta)"
+
+
+class Graph(AzureService):
+    name = "graph"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        sp = _V + r"/servicePrincipals"
+        self.route("GET", sp, self.list_sps, re.I)
+        self.route("GET", sp + r"\(appId='(?P<app_id>[^']*)'\)", self.get_by_app, re.I)
+        self.route("PATCH", sp + r"\(appId='(?P<app_id>[^']*)'\)", self.patch_by_app, re.I)
+        self.route("GET", sp + r"/(?P<oid>[^/()]+)", self.get_sp, re.I)
+        self.route("PATCH", sp + r"/(?P<oid>[^/()]+)", self.patch_sp, re.I)
+        deleted = _V + r"/directory/deletedItems"
+        self.route("GET", deleted + r"/microsoft\.graph\.servicePrincipal", self.list_deleted, re.I)
+        self.route("GET", deleted + r"/(?P<oid>[^/]+)", self.get_deleted, re.I)
+        self.route("POST", deleted + r"/(?P<oid>[^/]+)/restore", self.restore, re.I)
+        self.route("POST", _V + r"/directoryObjects/getByIds", self.get_by_ids, re.I)
+
+    # -- shapes --------------------------------------------------------------------------------
+    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+        now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        return Response(
+            status,
+            {
+                "error": {
+                    "code": code,
+                    "message": message,
+                    "innerError": {
+                        "date": now,
+                        "request-id": str(uuid.uuid4()),
+                        "client-request-id": str(uuid.uuid4()),
+                    },
+                    **extra,
+                }
+            },
+        )
+
+    def not_found(self, req: Request) -> Response:
+        return self.error(
+            400,
+            "BadRequest",
+            f"Resource not found for the segment '{req.path.rstrip('/').rsplit('/', 1)[-1]}'.",
+        )
+
+    def unauthenticated(self, req: Request, reason: str) -> Response:
+        if reason == "missing":
+            return self.error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if reason.startswith("audience"):
+            return self.error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            )
+        return self.error(401, "InvalidAuthenticationToken", "Access token validation failure.")
+
+    def _resource_missing(self, ident: str) -> Response:
+        return self.error(
+            404,
+            "Request_ResourceNotFound",
+            f"Resource '{ident}' does not exist or one of its queried reference-property objects are not present.",
+        )
+
+    def _require(self, req: Request, write: bool = False) -> dict[str, Any]:
+        claims = self.authenticate(req)
+        roles = set(claims.get("roles") or [])
+        needed = {GRAPH_WRITE} if write else {GRAPH_READ, GRAPH_WRITE, "Directory.Read.All"}
+        if not roles & needed:
+            raise Denied(
+                self.error(
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                )
+            )
+        return claims
+
+    def sp_json(self, p: Principal, context: bool = True, deleted: bool = False) -> dict[str, Any]:
+        base = self.ctx.urls["graph"]
+        body: dict[str, Any] = {}
+        if context:
+            body["@odata.context"] = f"{base}/v1.0/$metadata#servicePrincipals/$entity"
+        body.update(
+            {
+                "@odata.type": "#microsoft.graph.servicePrincipal",
+                "id": p.object_id,
+                "deletedDateTime": _iso(p.deleted_at) if deleted and p.deleted_at else None,
+                "accountEnabled": p.enabled,
+                "appDisplayName": p.display_name,
+                "appId": p.app_id,
+                "appOwnerOrganizationId": p.owner_tenant
+                or (None if p.type == "ManagedIdentity" else self.world.tenant_id),
+                "alternativeNames": ["isExplicit=True", _uai_alias(self.world, p)]
+                if p.type == "ManagedIdentity"
+                else [],
+                "disabledByMicrosoftStatus": p.disabled_by_microsoft,
+                "displayName": p.display_name,
+                "servicePrincipalNames": [p.app_id]
+                + (
+                    [f"https://identity.azure.net/{p.object_id}"]
+                    if p.type == "ManagedIdentity"
+                    else []
+                ),
+                "servicePrincipalType": p.type,
+                "signInAudience": "AzureADMultipleOrgs" if p.owner_tenant else "AzureADMyOrg",
+                "tags": [],
+                "appRoles": [],
+                "keyCredentials": [],
+                "passwordCredentials": [],
+            }
+        )
+        return body
+
+    def _collection(self, items: list[dict[str, Any]], what: str) -> Response:
+        return Response(
+            200,
+            {"@odata.context": f"{self.ctx.urls['graph']}/v1.0/$metadata#{what}", "value": items},
+        )
+
+    # -- service principals -----------------------------------------------------------------------
+    def _live(self) -> list[Principal]:
+        return [p for p in self.world.principals.values() if not p.deleted]
+
+    def _filtered(self, req: Request, principals: list[Principal]) -> list[Principal] | Response:
+        expr = req.query.get("$filter")
+        if not expr:
+            return principals
+        if m := _ANY.match(expr):
+            value = m.group(2).lower()
+            return [
+                p
+                for p in principals
+                if value in (n.lower() for n in self.sp_json(p)["servicePrincipalNames"])
+            ]
+        if m := _EQ.match(expr):
+            attr = _FILTER_FIELDS.get(m.group(1).lower())
+            if attr is None:
+                return self.error(
+                    400,
+                    "Request_UnsupportedQuery",
+                    f"Unsupported or invalid query filter clause specified for property '{m.group(1)}' of resource 'ServicePrincipal'.",
+                )
+            return [p for p in principals if str(getattr(p, attr)).lower() == m.group(2).lower()]
+        return self.error(400, "BadRequest", f"Invalid filter clause: {expr}")
+
+    def list_sps(self, req: Request) -> Response:
+        self._require(req)
+        with self.state.lock:
+            found = self._filtered(req, self._live())
+            if isinstance(found, Response):
+                return found
+            return self._collection(
+                [self.sp_json(p, context=False) for p in found], "servicePrincipals"
+            )
+
+    def _find(self, oid: str | None = None, app_id: str | None = None) -> Principal | None:
+        for p in self._live():
+            if (oid and p.object_id.lower() == oid.lower()) or (
+                app_id and p.app_id.lower() == app_id.lower()
+            ):
+                return p
+        return None
+
+    def get_sp(self, req: Request, oid: str) -> Response:
+        self._require(req)
+        p = self._find(oid=oid)
+        return Response(200, self.sp_json(p)) if p else self._resource_missing(oid)
+
+    def get_by_app(self, req: Request, app_id: str) -> Response:
+        self._require(req)
+        p = self._find(app_id=app_id)
+        return Response(200, self.sp_json(p)) if p else self._resource_missing(app_id)
+
+    def patch_sp(self, req: Request, oid: str) -> Response:
+        return self._patch(req, self._find(oid=oid), oid)
+
+    def patch_by_app(self, req: Request, app_id: str) -> Response:
+        return self._patch(req, self._find(app_id=app_id), app_id)
+
+    def _patch(self, req: Request, p: Principal | None, ident: str) -> Response:
+        self._require(req, write=True)
+        if p is None:
+            return self._resource_missing(ident)
+        body = req.json()
+        if not isinstance(body, dict):
+            return self.error(400, "BadRequest", "Empty Payload. JSON content expected.")
+        if "accountEnabled" in body and not isinstance(body["accountEnabled"], bool):
+            return self.error(
+                400,
+                "Request_BadRequest",
+                "Invalid value specified for property 'accountEnabled' of resource 'ServicePrincipal'.",
+            )
+        unknown = set(body) - {"accountEnabled", "displayName", "tags", "notes"}
+        if unknown:
+            return self.error(
+                400,
+                "Request_BadRequest",
+                f"Property '{sorted(unknown)[0]}' is read-only and cannot be set.",
+            )
+        with self.state.write():
+            if "accountEnabled" in body:
+                p.enabled = body["accountEnabled"]
+            if "displayName" in body:
+                p.display_name = str(body["displayName"])
+        return Response(204)
+
+    # -- deleted items -----------------------------------------------------------------------------
+    def _deleted(self) -> list[Principal]:
+        return [p for p in self.world.principals.values() if p.deleted]
+
+    def list_deleted(self, req: Request) -> Response:
+        self._require(req)
+        with self.state.lock:
+            found = self._filtered(req, self._deleted())
+            if isinstance(found, Response):
+                return found
+            return self._collection(
+                [self.sp_json(p, context=False, deleted=True) for p in found],
+                "directory/deletedItems/microsoft.graph.servicePrincipal",
+            )
+
+    def _find_deleted(self, oid: str) -> Principal | None:
+        return next((p for p in self._deleted() if p.object_id.lower() == oid.lower()), None)
+
+    def get_deleted(self, req: Request, oid: str) -> Response:
+        self._require(req)
+        p = self._find_deleted(oid)
+        return Response(200, self.sp_json(p, deleted=True)) if p else self._resource_missing(oid)
+
+    def restore(self, req: Request, oid: str) -> Response:
+        self._require(req, write=True)
+        p = self._find_deleted(oid)
+        if p is None:
+            return self._resource_missing(oid)
+        with self.state.write():
+            p.deleted_at = None
+        return Response(200, self.sp_json(p))
+
+    def get_by_ids(self, req: Request) -> Response:
+        self._require(req)
+        body = req.json()
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return self.error(
+                400,
+                "Request_BadRequest",
+                "Invalid value specified for property 'ids' of resource 'DirectoryObject'.",
+            )
+        found = [self.sp_json(p, context=False) for i in ids if (p := self._find(oid=i))]
+        return self._collection(found, "directoryObjects")
+
+    def is_write(self, req: Request) -> bool:
+        return req.method == "PATCH" or (
+            req.method == "POST" and req.path.rstrip("/").lower().endswith("/restore")
+        )
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _uai_alias(world: Any, p: Principal) -> str:
+    for ident in world.identities:
+        if ident.principal_id == p.object_id:
+            return ident.id
+    return ""

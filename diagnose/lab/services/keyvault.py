@@ -1,0 +1,276 @@
+"""Key Vault data plane: the 401 challenge, key get/update, remote wrapkey/unwrapkey, real 403 bodies."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from diagnose.lab.derived import KEY_OPERATIONS, firewall_allows, key_allows
+from diagnose.lab.services.common import AzureService, Context, Denied
+from diagnose.lab.transport import Request, Response
+from diagnose.lab.world import Key
+
+_KEY = r"/keys/(?P<name>[^/]+)"
+_VERSION = r"(?:/(?P<version>[^/]*))?"
+_ALGORITHMS = {
+    "RSA-OAEP": lambda: padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None
+    ),  # noqa: S303
+    "RSA-OAEP-256": lambda: padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+    ),
+    "RSA1_5": padding.PKCS1v15,
+}
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64u_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class KeyVault(AzureService):
+    name = "vault"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.route("GET", _KEY + _VERSION, self.get_key)
+        self.route("PATCH", _KEY + _VERSION, self.update_key)
+        self.route("POST", _KEY + _VERSION + r"/(?P<op>wrapkey|unwrapkey)", self.crypto)
+
+    def handle(self, req: Request) -> Response:
+        # The SDK's first request carries no token (and an empty body): challenge before anything else.
+        if not req.header("Authorization"):
+            return self._challenge()
+        return super().handle(req)
+
+    def _challenge(self) -> Response:
+        authority = f"{self.ctx.urls['entra']}/{self.world.tenant_id}"
+        resp = self.error(401, "Unauthorized", "Request is missing a Bearer or PoP token.")
+        resp.headers["WWW-Authenticate"] = (
+            f'Bearer authorization="{authority}", resource="https://vault.azure.net"'
+        )
+        return resp
+
+    def unauthenticated(self, req: Request, reason: str) -> Response:
+        if reason.startswith("audience:"):
+            resp = self.error(
+                401,
+                "Unauthorized",
+                f"AKV10022: Invalid audience. Expected https://vault.azure.net, found: {reason.split(':', 1)[1]}.",
+            )
+        elif reason == "tenant":
+            resp = self.error(
+                401,
+                "Unauthorized",
+                "AKV10032: Invalid issuer. Expected one of the tenant's issuers.",
+            )
+        else:
+            resp = self.error(
+                401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."
+            )
+        resp.headers["WWW-Authenticate"] = self._challenge().headers["WWW-Authenticate"]
+        return resp
+
+    def not_found(self, req: Request) -> Response:
+        return self.error(
+            404,
+            "NotFound",
+            f"The requested resource '{req.path}' was not found. The request URI is not valid.",
+        )
+
+    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+        inner = extra.pop("inner", None)
+        body: dict[str, Any] = {"code": code, "message": message}
+        if inner:
+            body["innererror"] = {"code": inner}
+        return Response(status, {"error": body})
+
+    # -- checks -------------------------------------------------------------------------------------
+    def _caller(self, claims: dict[str, Any]) -> str:
+        return f"appid={claims.get('appid')};oid={claims.get('oid')};iss={claims.get('iss')}"
+
+    def _vault_tag(self) -> str:
+        v = self.world.vault
+        return f"{v.name};location={v.location}"
+
+    def _authorize(self, req: Request, operation: str, name: str) -> dict[str, Any]:
+        claims = self.authenticate(req)
+        w = self.world
+        if not firewall_allows(w, trusted_service=False, client_ip=req.client_ip):
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Client address is not authorized and caller is not a trusted service.\r\nClient address: {req.client_ip}\r\nCaller: {self._caller(claims)}\r\nVault: {self._vault_tag()}",
+                    inner="ForbiddenByFirewall",
+                )
+            )
+        oid = str(claims.get("oid"))
+        if key_allows(w, oid, operation, name):
+            return claims
+        if w.vault.rbac:
+            action = KEY_OPERATIONS[operation][0]
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {self._caller(claims)}\r\nAction: '{action}'\r\nResource: '{w.vault.id.lower()}/keys/{name.lower()}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: {self._vault_tag()}\r\n",
+                    inner="ForbiddenByRbac",
+                )
+            )
+        raise Denied(
+            self.error(
+                403,
+                "Forbidden",
+                f"The user, group or application '{self._caller(claims)}' does not have keys {operation} permission on key vault '{self._vault_tag()}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                inner="AccessDenied",
+            )
+        )
+
+    def _key(self, name: str, version: str | None) -> Key:
+        key = self.world.vault.keys.get(name)
+        if key is None or key.deleted or (version and version != key.version):
+            ident = f"{name}/{version}" if version else name
+            raise Denied(
+                self.error(
+                    404,
+                    "KeyNotFound",
+                    f"A key with (name/id) {ident} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+                )
+            )
+        return key
+
+    def _usable(self, key: Key, operation: str) -> None:
+        if not key.enabled:
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Operation {operation} is not allowed on a disabled key.",
+                    inner="KeyDisabled",
+                )
+            )
+        if operation == "get":
+            return
+        now = time.time()
+        if key.nbf is not None and key.nbf > now:
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Operation {operation} is not allowed on a key that is not yet valid.",
+                    inner="KeyNotYetValid",
+                )
+            )
+        if key.exp is not None and key.exp <= now:
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Operation {operation} is not allowed on an expired key.",
+                    inner="KeyExpired",
+                )
+            )
+        if operation not in key.ops:
+            raise Denied(
+                self.error(
+                    403,
+                    "Forbidden",
+                    f"Operation {operation} is not permitted on this key.",
+                    inner="KeyOperationForbidden",
+                )
+            )
+
+    # -- answers -----------------------------------------------------------------------------------
+    def key_json(self, key: Key) -> dict[str, Any]:
+        v = self.world.vault
+        pub = key.private_key.public_key().public_numbers()
+        return {
+            "key": {
+                "kid": v.key_uri(key.name, key.version),
+                "kty": "RSA",
+                "key_ops": list(key.ops),
+                "n": b64u(pub.n.to_bytes((pub.n.bit_length() + 7) // 8, "big")),
+                "e": b64u(pub.e.to_bytes((pub.e.bit_length() + 7) // 8, "big")),
+            },
+            "attributes": {
+                "enabled": key.enabled,
+                **({"nbf": int(key.nbf)} if key.nbf is not None else {}),
+                **({"exp": int(key.exp)} if key.exp is not None else {}),
+                "created": int(key.created),
+                "updated": int(key.updated),
+                "recoveryLevel": "Recoverable" if v.purge_protection else "Recoverable+Purgeable",
+                "recoverableDays": 90,
+                "exportable": False,
+            },
+            "tags": {},
+        }
+
+    def get_key(self, req: Request, name: str, version: str | None = None) -> Response:
+        self._authorize(req, "get", name)
+        key = self._key(name, version or None)
+        self._usable(key, "get")
+        return Response(200, self.key_json(key))
+
+    def update_key(self, req: Request, name: str, version: str | None = None) -> Response:
+        self._authorize(req, "update", name)
+        key = self._key(name, version or None)
+        body = req.json()
+        attrs = body.get("attributes") if isinstance(body, dict) else None
+        if not isinstance(attrs, dict):
+            return self.error(400, "BadParameter", "Property 'attributes' is required.")
+        with self.state.write():
+            if isinstance(attrs.get("enabled"), bool):
+                key.enabled = attrs["enabled"]
+            for field in ("nbf", "exp"):
+                if field in attrs:
+                    setattr(key, field, None if attrs[field] is None else float(attrs[field]))
+            if isinstance(body.get("key_ops"), list):
+                key.ops = [str(op) for op in body["key_ops"]]
+            key.updated = time.time()
+        return Response(200, self.key_json(key))
+
+    def crypto(self, req: Request, name: str, op: str, version: str | None = None) -> Response:
+        operation = "wrapKey" if op == "wrapkey" else "unwrapKey"
+        self._authorize(req, operation, name)
+        key = self._key(name, version or None)
+        self._usable(key, operation)
+        body = req.json()
+        if not isinstance(body, dict) or not isinstance(body.get("value"), str):
+            return self.error(400, "BadParameter", "Property 'value' is required.")
+        alg = body.get("alg")
+        if alg not in _ALGORITHMS:
+            return self.error(
+                400,
+                "BadParameter",
+                f"Invalid algorithm '{alg}'. Supported: {', '.join(_ALGORITHMS)}.",
+            )
+        try:
+            data = b64u_decode(body["value"])
+        except (binascii.Error, ValueError):
+            return self.error(400, "BadParameter", "Property 'value' is not valid base64url.")
+        try:
+            if operation == "wrapKey":
+                out = key.private_key.public_key().encrypt(data, _ALGORITHMS[alg]())
+            else:
+                out = key.private_key.decrypt(data, _ALGORITHMS[alg]())
+        except ValueError:
+            return self.error(
+                400,
+                "BadParameter",
+                f"The {operation} operation failed: the value is not valid for this key and algorithm.",
+            )
+        return Response(
+            200, {"kid": self.world.vault.key_uri(key.name, key.version), "value": b64u(out)}
+        )
+
+    def is_write(self, req: Request) -> bool:
+        return req.method == "PATCH"

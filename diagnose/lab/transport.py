@@ -1,0 +1,305 @@
+"""HTTPS for the lab: one listener per service, one accept loop, a thread per connection.
+
+A slow answer waits on the lab's stop event, so `stop()` returns at once even with
+a response in flight; open keep-alive connections are shut down at stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import selectors
+import socket
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from diagnose.lab.state import RequestRecord, State
+
+
+class BadBody(ValueError):
+    """The request body is not what the endpoint reads (invalid JSON, wrong form)."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # percent-decoded, no query
+    query: dict[str, str]
+    headers: Message
+    body: bytes
+    client_ip: str
+    base_url: str
+    caller_app_id: str | None = None  # set by the service once it knows the caller
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name, default) or default
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadBody(str(exc)) from exc
+
+    def form(self) -> dict[str, str]:
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadBody(str(exc)) from exc
+        return {k: v[0] for k, v in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+
+    def bearer(self) -> str | None:
+        value = self.header("Authorization")
+        if value[:7].lower() == "bearer ":
+            return value[7:].strip()
+        return None
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # dict/list -> JSON, str/bytes as is, None -> empty
+    headers: dict[str, str] = field(default_factory=dict)
+    hold_s: float = 0.0  # answer only after this long (interrupted by the lab's stop)
+
+
+Handler = Callable[..., Response]
+
+
+class Service:
+    """A lab service: routes requests to handlers, says which requests are writes."""
+
+    name = ""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def route(self, method: str, pattern: str, handler: Handler, flags: int = 0) -> None:
+        self._routes.append((method, re.compile(pattern + r"/?$", flags), handler))
+
+    def dispatch(self, req: Request) -> Response:
+        allowed = False
+        for method, pattern, handler in self._routes:
+            match = pattern.match(req.path)
+            if match is None:
+                continue
+            allowed = True
+            if method == req.method:
+                return handler(req, **match.groupdict())
+        if allowed:
+            return self.error(
+                405, "MethodNotAllowed", f"The requested method {req.method} is not allowed."
+            )
+        return self.not_found(req)
+
+    def handle(self, req: Request) -> Response:
+        """Answer a request; a bug or a bad body becomes this service's error shape, not a traceback."""
+        try:
+            return self.dispatch(req)
+        except BadBody as exc:
+            return self.error(400, "BadRequest", f"The request body could not be read: {exc}")
+        except Exception:  # noqa: BLE001 - the lab answers like a service, never with a traceback
+            return self.error(
+                500, "InternalServerError", "The service encountered an internal error."
+            )
+
+    def is_write(self, req: Request) -> bool:
+        return False
+
+    def not_found(self, req: Request) -> Response:
+        return self.error(404, "NotFound", f"The requested resource '{req.path}' was not found.")
+
+    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+        return Response(status, {"error": {"code": code, "message": message, **extra}})
+
+
+def _encode(body: Any) -> tuple[bytes, str]:
+    if body is None:
+        return b"", ""
+    if isinstance(body, bytes):
+        return body, "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(body).encode(), "application/json; charset=utf-8"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "diagnose-lab"
+    sys_version = ""
+    timeout = 300
+
+    def __init__(self, sock: Any, addr: Any, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        super().__init__(sock, addr, endpoint)  # type: ignore[arg-type]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return  # the lab keeps its own request log (no secrets), never stderr noise
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        ep = self.endpoint
+        raw_path, _, raw_query = self.path.partition("?")
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        req = Request(
+            method=self.command,
+            path=urllib.parse.unquote(raw_path) or "/",
+            query={
+                k: v[0] for k, v in urllib.parse.parse_qs(raw_query, keep_blank_values=True).items()
+            },
+            headers=self.headers,
+            body=body,
+            client_ip=self.client_address[0],
+            base_url=ep.base_url,
+        )
+        rec = ep.state.record(
+            RequestRecord(ep.service.name, req.method, req.path, write=ep.service.is_write(req))
+        )
+        resp = ep.service.handle(req)
+        rec.caller_app_id = req.caller_app_id
+        wait = resp.hold_s + ep.latency_s
+        if wait > 0 and ep.stop_event.wait(wait):
+            self.close_connection = True  # the lab is stopping: drop the answer
+            return
+        data, ctype = _encode(resp.body)
+        rec.status = resp.status  # before the bytes leave, so a client never sees it unset
+        self.send_response(resp.status)
+        headers = {"Content-Type": ctype} if ctype else {}
+        headers.update(resp.headers)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+
+@dataclass
+class Endpoint:
+    service: Service
+    state: State
+    base_url: str
+    stop_event: threading.Event
+    latency_s: float
+
+
+class Server:
+    """Listeners bound before start (so URLs are known), served by one accept thread."""
+
+    def __init__(self, context: ssl.SSLContext, stop_event: threading.Event) -> None:
+        self.context = context
+        self.stop_event = stop_event
+        self._listeners: dict[socket.socket, Endpoint] = {}
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def bind(host: str) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, 0))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def add(self, sock: socket.socket, endpoint: Endpoint) -> None:
+        self._listeners[sock] = endpoint
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="diagnose-lab", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._wake_r, selectors.EVENT_READ)
+            for sock in self._listeners:
+                sock.setblocking(False)
+                sel.register(sock, selectors.EVENT_READ)
+            while not self.stop_event.is_set():
+                for key, _ in sel.select():
+                    sock = key.fileobj
+                    if sock is self._wake_r or self.stop_event.is_set():
+                        return
+                    try:
+                        conn, addr = sock.accept()  # type: ignore[union-attr]
+                    except OSError:
+                        continue
+                    threading.Thread(
+                        target=self._serve,
+                        args=(conn, addr, self._listeners[sock]),  # type: ignore[index]
+                        daemon=True,
+                    ).start()
+
+    def _serve(self, conn: socket.socket, addr: Any, endpoint: Endpoint) -> None:
+        conn.setblocking(True)
+        conn.settimeout(30)
+        with contextlib.suppress(OSError):  # no Nagle delay per answer
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            if self.stop_event.is_set():
+                conn.close()
+                return
+            self._conns.add(conn)
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+            tls.settimeout(_Handler.timeout)
+            with self._lock:
+                self._conns.discard(conn)
+                self._conns.add(tls)
+            conn = tls
+            _Handler(tls, addr, endpoint)
+        except (OSError, ssl.SSLError, ValueError):
+            pass  # a client that hangs up or fails the handshake is not the lab's error
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for sock in self._listeners:
+            sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._wake_r.close()
+        self._wake_w.close()

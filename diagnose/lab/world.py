@@ -1,0 +1,589 @@
+"""The world model: the customer's tenant, subscription, vault, key, Cosmos DB account and campaign.
+
+Plain data only. Answers are derived from it elsewhere (`derived.py` for the CMK
+chain, the services for their views), and scenarios are edits of `healthy_world`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+DAY = 86400.0
+_NS = uuid.UUID("6f1c2a52-3c4b-4d0e-9a1f-5b7c8d9e0a11")
+
+# Built-in role definition ids (Azure RBAC and Cosmos DB data plane), reference/azure.md §3-4.
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+KV_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+KV_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+KV_CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+KV_ADMINISTRATOR = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+KV_READER = "21090545-7ca7-4776-b22c-e363652d74d2"
+COSMOS_DATA_READER = "00000000-0000-0000-0000-000000000001"
+COSMOS_DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"
+
+GRAPH_READ = "Application.Read.All"
+GRAPH_WRITE = "Application.ReadWrite.All"
+
+
+def stable_id(name: str) -> str:
+    """A GUID that is the same in every run for the same name (readable, reproducible worlds)."""
+    return str(uuid.uuid5(_NS, name))
+
+
+@dataclass
+class Secret:
+    """A client secret of an application; `value` never leaves the lab except to its owner."""
+
+    value: str
+    expires: float
+
+    @property
+    def hint(self) -> str:
+        return self.value[:3]
+
+
+@dataclass
+class Principal:
+    """A service principal in the tenant (Graph's view) and, for applications, its credentials."""
+
+    object_id: str
+    app_id: str
+    display_name: str
+    type: str = "Application"  # Application | ManagedIdentity
+    enabled: bool = True
+    disabled_by_microsoft: str | None = None
+    deleted_at: float | None = None  # set: in deletedItems (restorable)
+    owner_tenant: str | None = None
+    secrets: list[Secret] = field(default_factory=list)
+    certificate_der: bytes | None = None  # the public certificate registered for the app
+    app_roles: list[str] = field(default_factory=list)  # Graph application permissions granted
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass
+class RoleDefinition:
+    guid: str
+    name: str
+    description: str
+    actions: list[str] = field(default_factory=list)
+    not_actions: list[str] = field(default_factory=list)
+    data_actions: list[str] = field(default_factory=list)
+    not_data_actions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RoleAssignment:
+    guid: str
+    scope: str
+    role: str  # role definition guid
+    principal_id: str
+    principal_type: str = "ServicePrincipal"
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class AccessPolicy:
+    object_id: str
+    keys: list[str]
+
+
+@dataclass
+class Key:
+    name: str
+    version: str
+    private_key: Any  # cryptography RSAPrivateKey
+    enabled: bool = True
+    nbf: float | None = None
+    exp: float | None = None
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+    ops: list[str] = field(
+        default_factory=lambda: ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+    )
+    deleted: bool = False
+
+
+@dataclass
+class Vault:
+    id: str
+    name: str
+    url: str  # data-plane base URL, trailing slash
+    location: str
+    soft_delete: bool = True
+    purge_protection: bool = True
+    rbac: bool = True
+    access_policies: list[AccessPolicy] = field(default_factory=list)
+    default_action: str = "Allow"
+    bypass: str = "AzureServices"
+    ip_rules: list[str] = field(default_factory=list)
+    keys: dict[str, Key] = field(default_factory=dict)
+    deleted: bool = False
+
+    def key_uri(self, name: str, version: str | None = None) -> str:
+        base = f"{self.url}keys/{name}"
+        return f"{base}/{version}" if version else base
+
+
+@dataclass
+class UserAssignedIdentity:
+    id: str
+    name: str
+    client_id: str
+    principal_id: str
+
+
+@dataclass
+class SqlRoleAssignment:
+    guid: str
+    role: str  # sqlRoleDefinition guid
+    principal_id: str
+    scope: str = "/"
+
+
+@dataclass
+class CosmosAccount:
+    """A Cosmos DB account with CMK. In topology adobe it is Experience Platform's (not readable)."""
+
+    id: str
+    name: str
+    endpoint: str  # data-plane base URL, trailing slash
+    location: str
+    key_uri: str  # versionless
+    default_identity: str
+    identity_type: str = "UserAssigned"
+    user_assigned: list[str] = field(default_factory=list)
+    system_principal_id: str | None = None
+    disable_local_auth: bool = True
+    databases: list[str] = field(default_factory=lambda: ["ajo"])
+    sql_role_assignments: list[SqlRoleAssignment] = field(default_factory=list)
+    customer_readable: bool = True
+
+
+@dataclass
+class Campaign:
+    id: str
+    name: str
+    status: str  # live | draft | stopped ...
+    live_version_id: str
+    api_trigger_type: str  # transactional | marketing
+    high_throughput: bool
+    start: float
+    end: float
+    start_enabled: bool = True
+    end_enabled: bool = True
+    channel: str = "email"
+
+    @property
+    def kind(self) -> str:
+        if self.api_trigger_type == "marketing":
+            return "audience"
+        return "highthroughput" if self.high_throughput else "unitary"
+
+
+@dataclass
+class Adobe:
+    """The customer's Adobe organisation: its OAuth credential, and Experience Platform's CMK side."""
+
+    ims_org: str
+    sandbox: str
+    client_id: str
+    client_secret: str
+    scopes: str
+    cmk_app_id: str
+    cmk_app_name: str
+    byok_config: str
+    enabled: bool = True
+
+
+@dataclass
+class World:
+    """Everything the lab's services answer from."""
+
+    tenant_id: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    topology: str  # own | adobe
+    principals: dict[str, Principal]
+    role_definitions: dict[str, RoleDefinition]
+    role_assignments: list[RoleAssignment]
+    vault: Vault
+    identities: list[UserAssignedIdentity]
+    cosmos: CosmosAccount
+    campaign: Campaign
+    adobe: Adobe
+    diagnoser_id: str
+    cmk_principal_id: str  # the identity that reaches the key (CMK identity or Adobe's app)
+    caller_id: str  # the production caller of Cosmos DB (AJO's runtime)
+    execution_kind: str  # the configured execution endpoint
+    key_name: str = "cmk"
+    trigger_hold_s: float = 0.0  # >0: the execution POST answers only after this long
+
+    @property
+    def subscription_scope(self) -> str:
+        return f"/subscriptions/{self.subscription_id}"
+
+    @property
+    def group_scope(self) -> str:
+        return f"{self.subscription_scope}/resourceGroups/{self.resource_group}"
+
+    def principal(self, object_id: str) -> Principal | None:
+        return self.principals.get(object_id)
+
+    def principal_by_app(self, app_id: str, include_deleted: bool = False) -> Principal | None:
+        for p in self.principals.values():
+            if p.app_id.lower() == app_id.lower() and (include_deleted or not p.deleted):
+                return p
+        return None
+
+    @property
+    def diagnoser(self) -> Principal:
+        return self.principals[self.diagnoser_id]
+
+    @property
+    def key(self) -> Key | None:
+        key = self.vault.keys.get(self.key_name)
+        return None if key is None or key.deleted else key
+
+    def identity(self, resource_id: str) -> UserAssignedIdentity | None:
+        for ident in self.identities:
+            if ident.id.lower() == resource_id.lower():
+                return ident
+        return None
+
+
+_ROLE_DEFINITIONS = [
+    RoleDefinition(
+        READER,
+        "Reader",
+        "View all resources, but does not allow you to make any changes.",
+        ["*/read"],
+    ),
+    RoleDefinition(
+        CONTRIBUTOR,
+        "Contributor",
+        "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC.",
+        ["*"],
+        [
+            "Microsoft.Authorization/*/Delete",
+            "Microsoft.Authorization/*/Write",
+            "Microsoft.Authorization/elevateAccess/Action",
+        ],
+    ),
+    RoleDefinition(
+        OWNER,
+        "Owner",
+        "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+        ["*"],
+    ),
+    RoleDefinition(
+        KV_CRYPTO_SERVICE_ENCRYPTION_USER,
+        "Key Vault Crypto Service Encryption User",
+        "Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        [
+            "Microsoft.EventGrid/eventSubscriptions/write",
+            "Microsoft.EventGrid/eventSubscriptions/read",
+            "Microsoft.EventGrid/eventSubscriptions/delete",
+        ],
+        [],
+        [
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/wrap/action",
+            "Microsoft.KeyVault/vaults/keys/unwrap/action",
+        ],
+    ),
+    RoleDefinition(
+        KV_CRYPTO_USER,
+        "Key Vault Crypto User",
+        "Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        [],
+        [],
+        [
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/update/action",
+            "Microsoft.KeyVault/vaults/keys/backup/action",
+            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            "Microsoft.KeyVault/vaults/keys/wrap/action",
+            "Microsoft.KeyVault/vaults/keys/unwrap/action",
+            "Microsoft.KeyVault/vaults/keys/sign/action",
+            "Microsoft.KeyVault/vaults/keys/verify/action",
+        ],
+    ),
+    RoleDefinition(
+        KV_CRYPTO_OFFICER,
+        "Key Vault Crypto Officer",
+        "Perform any action on the keys of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        [
+            "Microsoft.Authorization/*/read",
+            "Microsoft.Insights/alertRules/*",
+            "Microsoft.Resources/deployments/*",
+            "Microsoft.Resources/subscriptions/resourceGroups/read",
+            "Microsoft.Support/*",
+            "Microsoft.KeyVault/checkNameAvailability/read",
+            "Microsoft.KeyVault/deletedVaults/read",
+            "Microsoft.KeyVault/locations/*/read",
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/operations/read",
+        ],
+        [],
+        ["Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"],
+    ),
+    RoleDefinition(
+        KV_ADMINISTRATOR,
+        "Key Vault Administrator",
+        "Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        [
+            "Microsoft.Authorization/*/read",
+            "Microsoft.Insights/alertRules/*",
+            "Microsoft.Resources/deployments/*",
+            "Microsoft.Resources/subscriptions/resourceGroups/read",
+            "Microsoft.Support/*",
+            "Microsoft.KeyVault/checkNameAvailability/read",
+            "Microsoft.KeyVault/deletedVaults/read",
+            "Microsoft.KeyVault/locations/*/read",
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/operations/read",
+        ],
+        [],
+        ["Microsoft.KeyVault/vaults/*"],
+    ),
+    RoleDefinition(
+        KV_READER,
+        "Key Vault Reader",
+        "Read metadata of key vaults and its certificates, keys, and secrets. Cannot read sensitive values such as secret contents or key material. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+        [
+            "Microsoft.Authorization/*/read",
+            "Microsoft.Insights/alertRules/*",
+            "Microsoft.Resources/deployments/*",
+            "Microsoft.Resources/subscriptions/resourceGroups/read",
+            "Microsoft.Support/*",
+            "Microsoft.KeyVault/checkNameAvailability/read",
+            "Microsoft.KeyVault/deletedVaults/read",
+            "Microsoft.KeyVault/locations/*/read",
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/operations/read",
+        ],
+        [],
+        [
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+        ],
+    ),
+]
+
+COSMOS_ROLE_DEFINITIONS = {
+    COSMOS_DATA_READER: (
+        "Cosmos DB Built-in Data Reader",
+        [
+            "Microsoft.DocumentDB/databaseAccounts/readMetadata",
+            "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery",
+            "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/readChangeFeed",
+            "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/read",
+        ],
+    ),
+    COSMOS_DATA_CONTRIBUTOR: (
+        "Cosmos DB Built-in Data Contributor",
+        [
+            "Microsoft.DocumentDB/databaseAccounts/readMetadata",
+            "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/*",
+            "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/items/*",
+        ],
+    ),
+}
+
+ADOBE_TENANT = "fa7b1b5a-7b34-4387-94ae-d2c178decee1"
+
+
+def healthy_world(
+    urls: dict[str, str],
+    key_material: Any,
+    client_certificate_der: bytes | None = None,
+    topology: str = "own",
+    now: float | None = None,
+) -> World:
+    """The customer's setup with everything right (docs/lab.md "The world").
+
+    `urls` holds the services' base URLs (the vault and Cosmos data planes need them).
+    """
+    now = time.time() if now is None else now
+    tenant = stable_id("tenant")
+    sub = stable_id("subscription")
+    rg = "rg-ajo-cmk"
+    location = "westeurope"
+    group = f"/subscriptions/{sub}/resourceGroups/{rg}"
+    vault_id = f"{group}/providers/Microsoft.KeyVault/vaults/kv-ajo-cmk"
+
+    diagnoser = Principal(
+        object_id=stable_id("sp:diagnose-reader"),
+        app_id=stable_id("app:diagnose-reader"),
+        display_name="diagnose-reader",
+        secrets=[Secret(_secret(), now + 180 * DAY)],
+        certificate_der=client_certificate_der,
+        app_roles=[GRAPH_READ, GRAPH_WRITE],
+    )
+    uai = UserAssignedIdentity(
+        id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cosmos-cmk",
+        name="id-cosmos-cmk",
+        client_id=stable_id("app:id-cosmos-cmk"),
+        principal_id=stable_id("sp:id-cosmos-cmk"),
+    )
+    cmk_identity = Principal(
+        object_id=uai.principal_id,
+        app_id=uai.client_id,
+        display_name=uai.name,
+        type="ManagedIdentity",
+    )
+    caller = Principal(
+        object_id=stable_id("sp:ajo-campaign-runtime"),
+        app_id=stable_id("app:ajo-campaign-runtime"),
+        display_name="ajo-campaign-runtime",
+        secrets=[Secret(_secret(), now + 365 * DAY)],
+    )
+    adobe_app = Principal(
+        object_id=stable_id("sp:aepcmkmultitenantapp"),
+        app_id=stable_id("app:aepcmkmultitenantapp"),
+        display_name="aep-prod-va7-aepcmkmultitenantapp",
+        owner_tenant=ADOBE_TENANT,
+    )
+    principals = {p.object_id: p for p in (diagnoser, cmk_identity, caller)}
+    if topology == "adobe":
+        principals[adobe_app.object_id] = adobe_app
+    cmk_principal = cmk_identity if topology == "own" else adobe_app
+
+    key = Key(
+        name="cmk",
+        version=stable_id("key-version:cmk").replace("-", ""),
+        private_key=key_material,
+        nbf=now - 365 * DAY,
+        exp=now + 365 * DAY,
+        created=now - 365 * DAY,
+        updated=now - 365 * DAY,
+    )
+    vault = Vault(
+        id=vault_id,
+        name="kv-ajo-cmk",
+        url=urls["vault"].rstrip("/") + "/",
+        location=location,
+        access_policies=[
+            AccessPolicy(diagnoser.object_id, ["get", "list", "wrapKey", "unwrapKey"]),
+            AccessPolicy(cmk_principal.object_id, ["get", "wrapKey", "unwrapKey"]),
+        ],
+        keys={"cmk": key},
+    )
+    assignments = [
+        RoleAssignment(
+            stable_id("ra:diagnoser-reader"),
+            f"/subscriptions/{sub}",
+            READER,
+            diagnoser.object_id,
+            created=now - 30 * DAY,
+        ),
+        RoleAssignment(
+            stable_id("ra:diagnoser-crypto-user"),
+            vault_id,
+            KV_CRYPTO_USER,
+            diagnoser.object_id,
+            created=now - 30 * DAY,
+        ),
+        RoleAssignment(
+            stable_id("ra:cmk-encryption-user"),
+            vault_id,
+            KV_CRYPTO_SERVICE_ENCRYPTION_USER,
+            cmk_principal.object_id,
+            created=now - 90 * DAY,
+        ),
+    ]
+    if topology == "own":
+        cosmos = CosmosAccount(
+            id=f"{group}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-ajo",
+            name="cosmos-ajo",
+            endpoint=urls["cosmos"].rstrip("/") + "/",
+            location=location,
+            key_uri=vault.key_uri("cmk"),
+            default_identity=f"UserAssignedIdentity={uai.id}",
+            user_assigned=[uai.id],
+            sql_role_assignments=[
+                SqlRoleAssignment(
+                    stable_id("sql:diagnoser"), COSMOS_DATA_READER, diagnoser.object_id
+                ),
+                SqlRoleAssignment(
+                    stable_id("sql:caller"), COSMOS_DATA_CONTRIBUTOR, caller.object_id
+                ),
+            ],
+        )
+    else:
+        adobe_group = (
+            f"/subscriptions/{stable_id('adobe-subscription')}/resourceGroups/aep-prod-va7"
+        )
+        adobe_uai = (
+            f"{adobe_group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aep-cmk"
+        )
+        cosmos = CosmosAccount(
+            id=f"{adobe_group}/providers/Microsoft.DocumentDB/databaseAccounts/aep-prod-va7-profile",
+            name="aep-prod-va7-profile",
+            endpoint=urls["cosmos"].rstrip("/") + "/",
+            location="eastus",
+            key_uri=vault.key_uri("cmk"),
+            default_identity=f"UserAssignedIdentity={adobe_uai}&FederatedClientId={adobe_app.app_id}",
+            user_assigned=[adobe_uai],
+            sql_role_assignments=[
+                SqlRoleAssignment(
+                    stable_id("sql:caller"), COSMOS_DATA_CONTRIBUTOR, caller.object_id
+                )
+            ],
+            customer_readable=False,
+        )
+    campaign = Campaign(
+        id=stable_id("campaign:order-confirmation"),
+        name="Order confirmation",
+        status="live",
+        live_version_id=stable_id("campaign-version:order-confirmation"),
+        api_trigger_type="transactional",
+        high_throughput=False,
+        start=now - 7 * DAY,
+        end=now + 30 * DAY,
+    )
+    adobe = Adobe(
+        ims_org="8C6043F15F43B6390A49401A@AdobeOrg",
+        sandbox="prod",
+        client_id=uuid.uuid4().hex,
+        client_secret="p8e-" + secrets.token_urlsafe(24),
+        scopes="openid,AdobeID,read_organizations,additional_info.projectedProductContext,session",
+        cmk_app_id=adobe_app.app_id,
+        cmk_app_name=adobe_app.display_name,
+        byok_config="ajo-byok",
+    )
+    return World(
+        tenant_id=tenant,
+        subscription_id=sub,
+        resource_group=rg,
+        location=location,
+        topology=topology,
+        principals=principals,
+        role_definitions={d.guid: d for d in _ROLE_DEFINITIONS},
+        role_assignments=assignments,
+        vault=vault,
+        identities=[uai],
+        cosmos=cosmos,
+        campaign=campaign,
+        adobe=adobe,
+        diagnoser_id=diagnoser.object_id,
+        cmk_principal_id=cmk_principal.object_id,
+        caller_id=caller.object_id,
+        execution_kind="unitary",
+    )
+
+
+def _secret() -> str:
+    """A client secret in Entra's shape (`xxx8Q~...`), random per lab start."""
+    return secrets.token_urlsafe(3)[:3] + "8Q~" + secrets.token_urlsafe(30)[:37]

@@ -1,0 +1,212 @@
+"""Adobe IMS, AJO executions and campaigns, and Experience Platform's BYOK status."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+
+from tests.lab.sdk import adobe_headers, execute, get, ims_token, payload, send
+
+
+def test_ims_token_and_its_refusals(lab):
+    lab = lab()
+    env = lab.env
+    assert ims_token(lab)
+    url = f"{env['DIAGNOSE_IMS_URL']}/ims/token/v3"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": env["DIAGNOSE_ADOBE_CLIENT_ID"],
+        "client_secret": "wrong",
+        "scope": env["DIAGNOSE_ADOBE_SCOPES"],
+    }
+    resp = send(lab, "POST", url, data=form)
+    assert (resp.status_code, resp.json()["error"]) == (401, "invalid_client")
+    form.update(client_secret=env["DIAGNOSE_ADOBE_CLIENT_SECRET"], scope="openid,not_a_scope")
+    resp = send(lab, "POST", url, data=form)
+    assert (resp.status_code, resp.json()["error"]) == (400, "invalid_scope")
+
+
+def test_campaign_definition(lab):
+    lab = lab()
+    resp = get(
+        lab,
+        f"{lab.env['DIAGNOSE_PLATFORM_URL']}/journey/campaigns/service/campaigns/{lab.env['DIAGNOSE_CAMPAIGN_ID']}",
+        headers=adobe_headers(lab, ims_token(lab)),
+    )
+    campaign = resp.json()
+    assert campaign["status"] == "live"
+    assert campaign["schedule"]["startDateEnabled"] is True
+    assert (campaign["apiTriggerType"], campaign["highThroughput"]) == ("transactional", False)
+
+
+def test_healthy_execution_is_202_with_an_execution_id(lab):
+    lab = lab()
+    resp = execute(lab)
+    assert resp.status_code == 202
+    assert resp.json()["executionId"].startswith("UMA-")
+    (write,) = lab.writes()
+    assert (write.service, write.method, write.status) == ("platform", "POST", 202)
+    assert write.caller_app_id == lab.env["DIAGNOSE_ADOBE_CLIENT_ID"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "substatus", "needle"),
+    [
+        (
+            "sp-disabled",
+            4000,
+            "unable to obtain the AAD authentication token for the account's default identity",
+        ),
+        ("key-disabled", 4002, "(4002)"),
+        ("cosmos-dataplane-role-missing", 5301, "does not have required RBAC permissions"),
+    ],
+)
+def test_storage_refusal_is_a_500_and_a_log_line(lab, scenario, substatus, needle):
+    lab = lab(scenario)
+    resp = execute(lab, request_id="req-500")
+    assert resp.status_code == 500
+    assert resp.json()["type"].endswith("MSG-000500-500")
+    (line,) = [json.loads(x) for x in lab.ajo_log().splitlines()]
+    assert line["requestId"] == "req-500"
+    assert line["cosmos"]["status"] == 403 and line["cosmos"]["substatus"] == substatus
+    assert needle in line["message"]
+    assert "403" in line["message"] and str(substatus) in line["message"]
+
+
+def test_invalid_payloads_are_400_msg_errors(lab):
+    lab = lab()
+    bad = [
+        b"not json",
+        {"campaignId": lab.env["DIAGNOSE_CAMPAIGN_ID"]},
+        payload(lab, recipients=[]),
+        payload(lab, recipients=[{"type": "aep", "namespace": "email", "userId": "a"}] * 2),
+    ]
+    for body in bad:
+        headers = adobe_headers(lab, ims_token(lab))
+        kwargs = (
+            {"data": body, "headers": {**headers, "Content-Type": "application/json"}}
+            if isinstance(body, bytes)
+            else {"json": body, "headers": headers}
+        )
+        resp = send(
+            lab, "POST", f"{lab.env['DIAGNOSE_PLATFORM_URL']}/ajo/im/executions/unitary", **kwargs
+        )
+        assert resp.status_code == 400, body
+        assert resp.json()["type"] == "https://ns.adobe.com/aep/errors/MSG-000052-400"
+        assert resp.json()["status"] == 400
+
+
+def test_outside_window_and_wrong_endpoint(lab):
+    outside = lab("campaign-outside-window")
+    resp = execute(outside)
+    assert (resp.status_code, resp.json()["title"]) == (400, "Campaign is not active")
+    mismatch = lab("endpoint-mismatch")
+    assert mismatch.env["DIAGNOSE_EXECUTION_KIND"] == "unitary"
+    resp = execute(mismatch)
+    assert resp.status_code == 400 and "highthroughput" in resp.json()["detail"]
+    assert (
+        execute(
+            mismatch,
+            body=payload(
+                mismatch,
+                recipients=[{"type": "external", "namespace": "email", "userId": "x@example.com"}],
+            ),
+            kind="highthroughput",
+        ).status_code
+        == 202
+    )
+
+
+def test_gateway_errors(lab):
+    lab = lab()
+    url = f"{lab.env['DIAGNOSE_PLATFORM_URL']}/ajo/im/executions/unitary"
+    bearer = ims_token(lab)
+    headers = adobe_headers(lab, bearer)
+    cases = [
+        ({k: v for k, v in headers.items() if k != "Authorization"}, 401, "403010"),
+        ({**headers, "Authorization": "Bearer garbage"}, 401, "401013"),
+        ({k: v for k, v in headers.items() if k != "x-api-key"}, 403, "403000"),
+        ({**headers, "x-api-key": "someone-else"}, 403, "403003"),
+        ({k: v for k, v in headers.items() if k != "x-gw-ims-org-id"}, 400, "400003"),
+    ]
+    for h, status, code in cases:
+        resp = send(lab, "POST", url, json=payload(lab), headers=h)
+        assert (resp.status_code, resp.json()["error_code"]) == (status, code)
+    assert lab.writes()  # each attempt is recorded as a write attempt
+    assert lab.ajo_log() == ""
+
+
+@pytest.mark.timeout(30)
+def test_trigger_timeout_passes_the_callers_deadline_and_is_recorded_once(lab):
+    lab = lab("trigger-timeout")
+    with pytest.raises(requests.exceptions.Timeout):
+        execute(lab, timeout=1.0)
+    executions = [r for r in lab.requests if r.path == "/ajo/im/executions/unitary"]
+    assert len(executions) == 1
+    assert executions[0].status is None  # never answered
+
+
+@pytest.mark.timeout(30)
+def test_stop_is_prompt_with_a_slow_answer_in_flight(lab):
+    instance = lab("trigger-timeout")
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(execute(instance, timeout=60).status_code)
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    while not any(r.path.endswith("/unitary") for r in instance.requests):
+        thread.join(0.02)
+    instance.stop()  # the test's timeout fails it if this waits for the 90 s answer
+    thread.join(10)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], requests.RequestException)
+
+
+def test_byok_status_and_app_registration(lab):
+    healthy = lab("adobe-healthy")
+    assert (
+        "DIAGNOSE_PRINCIPAL_APP_ID" not in healthy.env
+        and healthy.env["DIAGNOSE_TOPOLOGY"] == "adobe"
+    )
+    base = healthy.env["DIAGNOSE_PLATFORM_URL"] + "/data/infrastructure/manager"
+    headers = {
+        **adobe_headers(healthy, ims_token(healthy), sandbox=False),
+        "x-api-key": "acp_provisioning",
+    }
+    app = get(healthy, f"{base}/byok/app-registration", headers=headers).json()
+    assert app["name"].endswith("aepcmkmultitenantapp")
+    config = get(
+        healthy,
+        f"{base}/customer/config/{healthy.env['DIAGNOSE_BYOK_CONFIG']}?configType=BYOK_CONFIG",
+        headers=headers,
+    ).json()
+    assert config["status"] == "COMPLETED"
+    assert config["configData"]["keyVaultKeyIdentifier"].startswith(
+        healthy.env["DIAGNOSE_KEY_ID"] + "/"
+    )
+    assert execute(healthy).status_code == 202
+
+    broken = lab("adobe-app-disabled")
+    headers = {
+        **adobe_headers(broken, ims_token(broken), sandbox=False),
+        "x-api-key": "acp_provisioning",
+    }
+    base = broken.env["DIAGNOSE_PLATFORM_URL"] + "/data/infrastructure/manager"
+    config = get(
+        broken,
+        f"{base}/customer/config/{broken.env['DIAGNOSE_BYOK_CONFIG']}?configType=BYOK_CONFIG",
+        headers=headers,
+    ).json()
+    assert config["status"] == "FAILED"
+    app_id = get(broken, f"{base}/byok/app-registration", headers=headers).json()["applicationId"]
+    assert broken.world.principal_by_app(app_id).enabled is False
+    assert execute(broken).status_code == 500
+    assert '"substatus": 4000' in broken.ajo_log()

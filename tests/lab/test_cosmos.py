@@ -1,0 +1,103 @@
+"""Cosmos DB data plane through azure-cosmos: account read, database listing, CMK and RBAC refusals."""
+
+from __future__ import annotations
+
+import pytest
+from azure.cosmos.exceptions import CosmosHttpResponseError
+
+from tests.lab.sdk import caller_credential, cosmos_client, credential, get, token
+
+
+def test_healthy_account_lists_databases(lab, ca_env):
+    lab = ca_env(lab())
+    client = cosmos_client(lab, credential(lab))
+    assert [d["id"] for d in client.list_databases()] == ["ajo"]
+    cosmos = [r for r in lab.requests if r.service == "cosmos"]
+    assert {r.path for r in cosmos} == {"/", "/dbs"}
+    assert all(r.caller_app_id == lab.env["AZURE_CLIENT_ID"] for r in cosmos)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "substatus"),
+    [
+        ("sp-disabled", 4000),
+        ("sp-deleted", 4000),
+        ("kv-role-missing", 4002),
+        ("kv-access-policy-missing", 4002),
+        ("key-disabled", 4002),
+        ("key-expired", 4005),
+        ("key-not-found", 4003),
+        ("kv-firewall", 4002),
+        ("cosmos-identity-undefined", 4015),
+    ],
+)
+def test_revoked_account_answers_403_with_the_cmk_substatus(lab, ca_env, scenario, substatus):
+    lab = ca_env(lab(scenario))
+    with pytest.raises(CosmosHttpResponseError) as info:
+        list(cosmos_client(lab, credential(lab)).list_databases())
+    assert info.value.status_code == 403
+    assert info.value.sub_status == substatus
+    assert "Customer Managed Key not being accessible" in info.value.http_error_message
+    assert f"({substatus})" in info.value.http_error_message
+
+
+def test_sp_disabled_message_is_the_documented_one(lab, ca_env):
+    lab = ca_env(lab("sp-disabled"))
+    with pytest.raises(CosmosHttpResponseError) as info:
+        cosmos_client(lab, credential(lab))
+    assert (
+        "unable to obtain the AAD authentication token for the account's default identity"
+        in info.value.http_error_message
+    )
+
+
+def test_dataplane_role_missing_hits_the_production_caller_only(lab, ca_env):
+    lab = ca_env(lab("cosmos-dataplane-role-missing"))
+    assert [d["id"] for d in cosmos_client(lab, credential(lab)).list_databases()] == ["ajo"]
+    with pytest.raises(CosmosHttpResponseError) as info:
+        list(cosmos_client(lab, caller_credential(lab)).list_databases())
+    assert (info.value.status_code, info.value.sub_status) == (403, 5301)
+    assert (
+        f"principal [{lab.world.caller_id}] does not have required RBAC permissions"
+        in info.value.http_error_message
+    )
+
+
+def test_tokens_for_other_services_and_master_keys_are_refused(lab):
+    lab = lab()
+    url = lab.env["DIAGNOSE_COSMOS_ENDPOINT"]
+    vault_token = token(credential(lab), "https://vault.azure.net")
+    resp = get(
+        lab,
+        url,
+        headers={
+            "authorization": f"type%3Daad%26ver%3D1.0%26sig%3D{vault_token}",
+            "x-ms-version": "2020-07-15",
+        },
+    )
+    assert resp.status_code == 401
+    assert resp.headers["x-ms-substatus"] == "5008"
+    resp = get(
+        lab,
+        url,
+        headers={
+            "authorization": "type%3Dmaster%26ver%3D1.0%26sig%3Dabc",
+            "x-ms-version": "2020-07-15",
+        },
+    )
+    assert (resp.status_code, resp.headers["x-ms-substatus"]) == (401, "5202")
+    assert "Local Authorization is disabled" in resp.json()["message"]
+    resp = get(lab, url, headers={"x-ms-version": "2020-07-15"})
+    assert resp.status_code == 401
+
+
+def test_public_cosmos_audience_is_accepted(lab):
+    lab = lab()
+    public = token(credential(lab), "https://cosmos.azure.com")
+    resp = get(
+        lab,
+        lab.env["DIAGNOSE_COSMOS_ENDPOINT"] + "dbs",
+        headers={"authorization": f"type=aad&ver=1.0&sig={public}"},
+    )
+    assert resp.status_code == 200
+    assert resp.json()["Databases"][0]["id"] == "ajo"
