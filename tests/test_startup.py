@@ -1,0 +1,27 @@
+"""Start-up stays fast: `diagnose --help` and `diagnose checks` never import the Azure SDKs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("azure.identity", "azure.cosmos", "azure.keyvault", "azure.core", "msal", "duckdb", "psycopg", "sqlglot")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["checks"], ["checks", "--output", "json"], ["run", "--help"], ["lab", "scenarios"]],
+)
+def test_no_heavy_import(args: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from diagnose.cli import cli\n"
+        f"try:\n    cli.main({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        f"heavy = [m for m in sys.modules if m.startswith({HEAVY!r})]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout[-500:]
