@@ -129,7 +129,7 @@ def safe_curl(request: ParsedRequest, kind: str | None, dialect: str | None) -> 
     """The request as a cURL to paste into a ticket: secrets as variables, org and sandbox kept."""
     if request.payload is None or not kind:
         return None
-    url = request.url or f"https://platform.adobe.io/ajo/im/executions/{kind}"
+    url = redact_text(request.url or f"https://platform.adobe.io/ajo/im/executions/{kind}")
     kept = [
         (name, value)
         for name in ("x-gw-ims-org-id", "x-sandbox-name")
