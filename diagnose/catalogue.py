@@ -100,6 +100,7 @@ def catalogue_dir() -> Path:
     raise CatalogueError("the runbook catalogue is missing from this installation")
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.S)
 _STEP_HEADING = re.compile(r"^## Step (\d+)\b.*$", re.M)
 
@@ -110,7 +111,7 @@ def _split(path: Path) -> tuple[dict[str, Any], str]:
     if not match:
         raise CatalogueError(f"{path.name}: no YAML front matter between '---' lines")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path.name}: front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):

@@ -51,7 +51,9 @@ def test_environment_alone_suffices_and_custom_cloud_endpoints(tmp_path: Path) -
     }
     prof = profiles.load(env, cwd=tmp_path)
     assert prof.cloud.arm_url == "https://arm.example"
-    assert prof.cosmos_token_scope == "https://127.0.0.6/.default"  # the port is dropped, as Cosmos does
+    assert (
+        prof.cosmos_token_scope == "https://127.0.0.6/.default"
+    )  # the port is dropped, as Cosmos does
 
 
 def test_sovereign_cloud_defaults(tmp_path: Path) -> None:
@@ -81,7 +83,11 @@ def test_bad_profile_files_name_the_problem(tmp_path: Path, text: str, message: 
 
 def test_profile_show_never_prints_secrets_and_exits_2_on_bad_config(tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"AZURE_CLIENT_SECRET": "very-secret-value", "AZURE_CLIENT_ID": "abc", "DIAGNOSE_SANDBOX": "prod"}
+    env = {
+        "AZURE_CLIENT_SECRET": "very-secret-value",
+        "AZURE_CLIENT_ID": "abc",
+        "DIAGNOSE_SANDBOX": "prod",
+    }
     result = runner.invoke(cli, ["profile", "show"], env=env)
     assert result.exit_code == 0, result.output
     assert "very-secret-value" not in result.output

@@ -57,7 +57,12 @@ def test_crash_becomes_error_others_continue_and_dependents_skip_with_reason() -
 
     checks = [
         Check("crash", "crash", crash, uses_azure=False),
-        Check("fine", "fine", lambda c: Outcome("fine", [finding("principal.disabled", "m")]), uses_azure=False),
+        Check(
+            "fine",
+            "fine",
+            lambda c: Outcome("fine", [finding("principal.disabled", "m")]),
+            uses_azure=False,
+        ),
         Check("dep", "dep", needs_fact, needs=("crash",), uses_azure=False),
     ]
     results = {r.id: r for r in run(checks, ctx())}
@@ -88,7 +93,10 @@ def test_check_deadline_and_run_budget() -> None:
     results = {
         r.id: r
         for r in run(
-            [Check("hang", "h", hang, uses_azure=False), Check("quick", "q", lambda c: Outcome("q"), uses_azure=False)],
+            [
+                Check("hang", "h", hang, uses_azure=False),
+                Check("quick", "q", lambda c: Outcome("q"), uses_azure=False),
+            ],
             ctx(),
             check_deadline_s=0.3,
         )
@@ -104,7 +112,13 @@ def test_check_deadline_and_run_budget() -> None:
 def test_selection_pulls_in_what_a_check_needs() -> None:
     checks = [
         Check("a", "A", lambda c: (c.set_fact("a", 1), Outcome("a"))[1], uses_azure=False),
-        Check("b", "B", lambda c: Outcome(f"b saw {c.fact('a', 'no a')}"), needs=("a",), uses_azure=False),
+        Check(
+            "b",
+            "B",
+            lambda c: Outcome(f"b saw {c.fact('a', 'no a')}"),
+            needs=("a",),
+            uses_azure=False,
+        ),
         Check("z", "Z", lambda c: Outcome("z"), uses_azure=False),
     ]
     results = run(checks, ctx(), selected=[checks[1]])
@@ -122,4 +136,7 @@ def test_skip_and_topology() -> None:
     ]
     results = {r.id: r for r in run(checks, ctx())}
     assert results["s"].status is Status.SKIP and results["s"].summary == "not configured"
-    assert results["adobe-only"].status is Status.SKIP and "topology own" in results["adobe-only"].summary
+    assert (
+        results["adobe-only"].status is Status.SKIP
+        and "topology own" in results["adobe-only"].summary
+    )

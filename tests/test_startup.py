@@ -7,12 +7,28 @@ import sys
 
 import pytest
 
-HEAVY = ("azure.identity", "azure.cosmos", "azure.keyvault", "azure.core", "msal", "duckdb", "psycopg", "sqlglot")
+HEAVY = (
+    "azure.identity",
+    "azure.cosmos",
+    "azure.keyvault",
+    "azure.core",
+    "msal",
+    "duckdb",
+    "psycopg",
+    "sqlglot",
+)
 
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["checks"], ["checks", "--output", "json"], ["run", "--help"], ["lab", "scenarios"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["checks"],
+        ["checks", "--output", "json"],
+        ["run", "--help"],
+        ["lab", "scenarios"],
+    ],
 )
 def test_no_heavy_import(args: list[str]) -> None:
     code = (

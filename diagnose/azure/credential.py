@@ -46,3 +46,38 @@ def build(profile: Profile) -> Any:
         **({"tenant_id": tenant} if tenant else {}),
         **common,
     )
+
+
+class SharedTokens:
+    """A TokenCredential that asks for each scope once, however many checks want it at the same moment.
+
+    The SDK credentials cache tokens, but concurrent first requests for one scope
+    each go to Entra ID; a run starts a dozen checks at once.
+    """
+
+    def __init__(self, inner: Any, refresh_margin_s: int = 300):
+        self._inner = inner
+        self._margin = refresh_margin_s
+        self._tokens: dict[tuple[str, ...], Any] = {}
+        self._locks: dict[tuple[str, ...], Any] = {}
+        import threading
+
+        self._guard = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        import threading
+        import time
+
+        key = (*scopes, str(kwargs.get("tenant_id") or ""), str(kwargs.get("claims") or ""))
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            token = self._tokens.get(key)
+            if token is None or token.expires_on - self._margin <= time.time():
+                token = self._tokens[key] = self._inner.get_token(*scopes, **kwargs)
+            return token
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close:
+            close()

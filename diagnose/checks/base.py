@@ -106,7 +106,9 @@ class Context:
     def credential(self) -> Any:
         from diagnose.azure import credential
 
-        return self.memo("client:credential", lambda: credential.build(self.profile))
+        return self.memo(
+            "client:credential", lambda: credential.SharedTokens(credential.build(self.profile))
+        )
 
     @property
     def arm(self) -> Any:

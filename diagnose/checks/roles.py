@@ -53,7 +53,9 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
     # the key itself both come back, and only those that apply to the key are kept.
     path = f"{vault_id.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
     params = {"api-version": reads.API["authorization"], "$filter": f"assignedTo('{object_id}')"}
-    reply = ctx.memo(f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get(path, params=params))
+    reply = ctx.memo(
+        f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get(path, params=params)
+    )
     if reply.status in (401, 403):
         raise reads.refused(
             "Azure Resource Manager",

@@ -22,7 +22,11 @@ def raised_codes() -> set[str]:
 
 def test_every_code_a_check_raises_is_in_the_catalogue() -> None:
     cat = catalogue.default()
-    codes = raised_codes() | {"campaign.call-rejected"} | {f"cosmos.revoked.{n}" for n in range(4000, 4018)}
+    codes = (
+        raised_codes()
+        | {"campaign.call-rejected"}
+        | {f"cosmos.revoked.{n}" for n in range(4000, 4018)}
+    )
     assert len(codes) > 25
     missing = sorted(c for c in codes if c not in cat.causes)
     assert not missing, f"cause codes raised by checks but missing from runbooks/: {missing}"

@@ -35,7 +35,13 @@ def cosmosdb_server(tmp_path: Path):
     (tmp_path / "key.pem").write_bytes(pem_private(certs.server_key))
     (tmp_path / "ca.pem").write_bytes(pem_cert(certs.ca))
     proc = subprocess.Popen(
-        ["node", str(NODE_DIR / "serve-cosmos.js"), HOST, str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")],
+        [
+            "node",
+            str(NODE_DIR / "serve-cosmos.js"),
+            HOST,
+            str(tmp_path / "cert.pem"),
+            str(tmp_path / "key.pem"),
+        ],
         cwd=NODE_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -44,14 +50,18 @@ def cosmosdb_server(tmp_path: Path):
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line.startswith("PORT "):
-            pytest.fail(f"cosmosdb-server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+            pytest.fail(
+                f"cosmosdb-server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+            )
         yield f"https://{HOST}:{int(line.split()[1])}/", tmp_path / "ca.pem"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def test_dataplane_checks_pass_against_cosmosdb_server(lab, cosmosdb_server, tmp_path: Path) -> None:
+def test_dataplane_checks_pass_against_cosmosdb_server(
+    lab, cosmosdb_server, tmp_path: Path
+) -> None:
     endpoint, server_ca = cosmosdb_server
     running = lab("healthy")
     bundle = tmp_path / "bundle.pem"
@@ -70,11 +80,25 @@ def test_dataplane_checks_pass_against_cosmosdb_server(lab, cosmosdb_server, tmp
     from azure.cosmos import CosmosClient
     from azure.cosmos.documents import SSLConfiguration
 
-    seed = CosmosClient(endpoint, credential="dummy-key", ssl_config=SSLConfiguration(), connection_verify=str(bundle))
+    seed = CosmosClient(
+        endpoint,
+        credential="dummy-key",
+        ssl_config=SSLConfiguration(),
+        connection_verify=str(bundle),
+    )
     seed.create_database_if_not_exists("campaigns")
 
     proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "run", "--only", "cosmos.token,cosmos.dataplane", "--output", "json"],
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "run",
+            "--only",
+            "cosmos.token,cosmos.dataplane",
+            "--output",
+            "json",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -96,7 +120,9 @@ def test_certificate_checking_is_on(lab, cosmosdb_server) -> None:
     running = lab("healthy")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
     env.update(running.env)
-    env.update(DIAGNOSE_COSMOS_ENDPOINT=endpoint, DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default")
+    env.update(
+        DIAGNOSE_COSMOS_ENDPOINT=endpoint, DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default"
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "diagnose", "run", "--only", "cosmos.dataplane", "--output", "json"],
         env=env,

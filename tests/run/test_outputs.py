@@ -15,8 +15,12 @@ import pytest
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
-def diagnose(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))}
+def diagnose(
+    env: dict[str, str], *args: str, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "diagnose", *args],
         env={**base, **env},
@@ -50,7 +54,17 @@ def test_json_stdout_is_only_the_report_and_matches_the_schema(lab) -> None:
     running = lab("key-disabled")
     proc = diagnose(running.env, "run", "--output", "json")
     report = json.loads(proc.stdout)  # nothing else on stdout
-    assert set(report) >= {"schema", "version", "catalogue", "status", "profile", "started_at", "duration_ms", "checks", "diagnosis"}
+    assert set(report) >= {
+        "schema",
+        "version",
+        "catalogue",
+        "status",
+        "profile",
+        "started_at",
+        "duration_ms",
+        "checks",
+        "diagnosis",
+    }
     assert report["status"] == "fail"
     assert "AZURE_CLIENT_SECRET" not in json.dumps(report["profile"])
     for check in report["checks"]:

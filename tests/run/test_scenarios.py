@@ -49,7 +49,9 @@ def run_json(scenario: str, *extra: str) -> tuple[int, dict[str, Any], str]:
     try:
         report = json.loads(proc.stdout)
     except ValueError:
-        pytest.fail(f"{scenario}: stdout is not JSON: {proc.stdout[:500]!r} stderr: {proc.stderr[-2000:]}")
+        pytest.fail(
+            f"{scenario}: stdout is not JSON: {proc.stdout[:500]!r} stderr: {proc.stderr[-2000:]}"
+        )
     return proc.returncode, report, proc.stderr
 
 
@@ -131,7 +133,10 @@ def test_trigger_in_sp_disabled_explains_the_500() -> None:
 def test_unknown_scenario_and_bad_ids_exit_2() -> None:
     for args in (["--lab", "no-such-thing"], ["--lab", "healthy", "--only", "no.such.check"]):
         proc = subprocess.run(
-            [sys.executable, "-m", "diagnose", "run", *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "diagnose", "run", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
