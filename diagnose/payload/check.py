@@ -38,6 +38,9 @@ def check(
     findings = rules.request_line(parsed) + rules.headers(parsed)
     findings += rules.payload(parsed, kind, ledger)
     if profile is not None:
+        platform_host = urlsplit(profile.get("platform_url") or "").hostname
+        if parsed.host and parsed.host == platform_host:  # the profile's own (custom) platform
+            findings = [f for f in findings if f.code != "payload.host-unknown"]
         findings += against_profile(parsed, profile)
     if campaign is not None:
         findings += campaigns.compare(campaign, kind, parsed.payload, now or datetime.now(UTC))
