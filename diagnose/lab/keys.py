@@ -29,16 +29,29 @@ def cache_dir() -> Path:
     return Path(base) / "diagnose" / "lab"
 
 
+_LOADED: dict[tuple[str, int], rsa.RSAPrivateKey] = {}
+
+
 def cached_rsa_key(name: str, bits: int) -> rsa.RSAPrivateKey:
-    """Load the cached RSA key `name`, or generate (and cache) it when missing or unreadable."""
+    """Load the cached RSA key `name`, or generate (and cache) it when missing or unreadable.
+
+    The file is the lab's own (mode 0600), so the slow RSA consistency check is skipped;
+    a key loaded once is kept for the life of the process.
+    """
+    if (name, bits) in _LOADED:
+        return _LOADED[(name, bits)]
     path = cache_dir() / f"{name}-rsa{bits}.pem"
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(
+            path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+        )
         if isinstance(key, rsa.RSAPrivateKey) and key.key_size == bits:
+            _LOADED[(name, bits)] = key
             return key
     except (OSError, ValueError, TypeError):
         pass
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    _LOADED[(name, bits)] = key
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, pem_private(key), mode=0o600)

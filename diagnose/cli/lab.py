@@ -1,0 +1,113 @@
+"""`diagnose lab scenarios` and `diagnose lab serve`: the local stand-in for Azure and Adobe."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from diagnose.errors import InputError
+
+
+@click.group()
+def lab() -> None:
+    """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
+
+
+@lab.command()
+def scenarios() -> None:
+    """List the scenarios: name and what is broken."""
+    from diagnose.lab.scenarios import SCENARIOS
+
+    width = max(len(name) for name in SCENARIOS)
+    for name, description in SCENARIOS.items():
+        click.echo(f"{name:<{width}}  {description}")
+
+
+def _writable(path: str | None, option: str) -> Path | None:
+    if path is None:
+        return None
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise InputError(f"{option}: folder {str(target.parent)!r} does not exist")
+    return target
+
+
+@lab.command()
+@click.option(
+    "--scenario",
+    "scenario",
+    default="healthy",
+    show_default=True,
+    metavar="S",
+    help="What is broken (see `diagnose lab scenarios`).",
+)
+@click.option(
+    "--env-out",
+    metavar="FILE",
+    help="Write the profile as `export NAME='value'` lines, once every service listens.",
+)
+@click.option(
+    "--profile-out", metavar="FILE", help="Write the same values as a profile file (no secrets)."
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Delay added to every response.",
+)
+def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_ms: float) -> None:
+    """Serve the lab in the foreground until interrupted (Ctrl-C or SIGTERM exits 0)."""
+    from diagnose.lab import Lab
+
+    env_path, profile_path = (
+        _writable(env_out, "--env-out"),
+        _writable(profile_out, "--profile-out"),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Lab(scenario, latency_ms=latency_ms) as running:
+            if env_path:
+                running.write_env(env_path)
+            if profile_path:
+                running.write_profile(profile_path)
+            _banner(running, scenario, env_path, profile_path)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("lab stopped", err=True)
+
+
+def _banner(
+    running: object, scenario: str, env_path: Path | None, profile_path: Path | None
+) -> None:
+    urls: dict[str, str] = running.urls  # type: ignore[attr-defined]
+    click.echo(
+        f"diagnose lab: scenario {scenario!r}, propagation {running.propagation_s:g} s", err=True
+    )  # type: ignore[attr-defined]
+    for name, url in urls.items():
+        click.echo(f"  {name:<9} {url}", err=True)
+    click.echo(f"  CA bundle {running.ca_bundle}", err=True)  # type: ignore[attr-defined]
+    if env_path:
+        click.echo(f"In another shell: source {env_path}   (then: diagnose run)", err=True)
+    if profile_path:
+        click.echo(
+            f"Profile file: {profile_path} (identifiers only; credentials come from the env file)",
+            err=True,
+        )
+    if not env_path and not profile_path:
+        click.echo(
+            "Tip: --env-out FILE writes the variables to `source` in another shell.", err=True
+        )
+    click.echo("Ctrl-C to stop.", err=True)
