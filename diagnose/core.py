@@ -68,8 +68,8 @@ def select(checks: list[Check], only: list[str], skip: list[str]) -> list[Check]
     return chosen
 
 
-def _prewarm_tokens(ctx: Context, checks: list[Check]) -> None:
-    """Ask for every token the Azure checks will need at once, so they overlap instead of queueing."""
+def _prewarm(ctx: Context, checks: list[Check]) -> None:
+    """Start the reads every run needs (tokens, the Key Vault key) at once, so they overlap."""
     if not any(c.uses_azure for c in checks):
         return
     cloud = ctx.profile.cloud
@@ -85,6 +85,15 @@ def _prewarm_tokens(ctx: Context, checks: list[Check]) -> None:
 
     for scope in scopes:
         threading.Thread(target=warm, args=(scope,), daemon=True, name=f"token:{scope}").start()
+    if any(c.id == "keyvault.unwrap" for c in checks) and ctx.profile.key_id:
+        # The Key Vault challenge and key read overlap with the ARM reads keyvault.unwrap waits for.
+        from diagnose.checks.keyvault import data_plane_key
+
+        def read_key() -> None:
+            with contextlib.suppress(Exception):  # keyvault.unwrap reports it, if it still runs
+                data_plane_key(ctx)
+
+        threading.Thread(target=read_key, daemon=True, name="keyvault:get_key").start()
 
 
 def run_checks(
@@ -102,7 +111,7 @@ def run_checks(
     ctx = Context(profile, options)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    _prewarm_tokens(ctx, chosen)
+    _prewarm(ctx, chosen)
     results = run(checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen)
     order = {c.id: i for i, c in enumerate(checks)}
     entries = diagnosis.build(

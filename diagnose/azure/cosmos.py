@@ -23,7 +23,6 @@ class CosmosRefusal(Exception):
 
 @dataclass
 class DataPlaneRead:
-    account_id: str | None
     databases: list[str]
     writable_locations: list[str]
 
@@ -61,8 +60,7 @@ def read(profile: Profile, credential: Any, endpoint: str) -> DataPlaneRead:
     if profile.cosmos_scope:
         os.environ["AZURE_COSMOS_AAD_SCOPE_OVERRIDE"] = profile.cosmos_scope
     try:
-        client = CosmosClient(endpoint, credential=credential, **kwargs)
-        account = client.get_database_account()
+        client = CosmosClient(endpoint, credential=credential, **kwargs)  # reads the account
         databases = [d.get("id", "") for d in client.list_databases(max_item_count=5)][:5]
     except CosmosHttpResponseError as exc:
         raise CosmosRefusal(int(exc.status_code or 0), exc.sub_status, _message(exc)) from None
@@ -71,9 +69,6 @@ def read(profile: Profile, credential: Any, endpoint: str) -> DataPlaneRead:
     except (ServiceRequestError, ServiceResponseError) as exc:
         raise problems.from_transport(exc, endpoint) from None
     return DataPlaneRead(
-        account_id=getattr(account, "CurrentMediaStorageUsageInMB", None) and None,
         databases=databases,
-        writable_locations=[
-            loc.get("databaseAccountEndpoint", "") for loc in account.WritableLocations
-        ],
+        writable_locations=[client.client_connection.WriteEndpoint],
     )

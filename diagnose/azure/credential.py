@@ -55,8 +55,9 @@ class SharedTokens:
     each go to Entra ID; a run starts a dozen checks at once.
     """
 
-    def __init__(self, inner: Any, refresh_margin_s: int = 300):
+    def __init__(self, inner: Any, tenant_id: str | None = None, refresh_margin_s: int = 300):
         self._inner = inner
+        self._tenant_id = (tenant_id or "").lower()
         self._margin = refresh_margin_s
         self._tokens: dict[tuple[str, ...], Any] = {}
         self._locks: dict[tuple[str, ...], Any] = {}
@@ -68,6 +69,8 @@ class SharedTokens:
         import threading
         import time
 
+        if self._tenant_id and str(kwargs.get("tenant_id") or "").lower() == self._tenant_id:
+            kwargs.pop("tenant_id")  # Key Vault's challenge names our own tenant: share its token
         key = (*scopes, str(kwargs.get("tenant_id") or ""), str(kwargs.get("claims") or ""))
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())

@@ -107,7 +107,8 @@ class Context:
         from diagnose.azure import credential
 
         return self.memo(
-            "client:credential", lambda: credential.SharedTokens(credential.build(self.profile))
+            "client:credential",
+            lambda: credential.SharedTokens(credential.build(self.profile), self.profile.tenant_id),
         )
 
     @property

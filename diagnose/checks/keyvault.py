@@ -8,7 +8,7 @@ from typing import Any
 
 from diagnose.azure.problems import NotPermitted, Unreachable
 from diagnose.checks import reads
-from diagnose.checks.base import Check, Context, Outcome, finding
+from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.model import Severity
 
 RECOMMENDED_KEY_BITS = 3072
@@ -156,14 +156,32 @@ def check_key(ctx: Context) -> Outcome:
     return Outcome(summary, findings, evidence)
 
 
+def keyvault_probe(ctx: Context) -> Any:
+    from diagnose.azure.keyvault import KeyRef, KeyVaultProbe
+
+    def build() -> KeyVaultProbe:
+        try:
+            key_ref = KeyRef.parse(ctx.require("key_id", "key URI"))
+        except ValueError as exc:
+            raise Skip(str(exc)) from None
+        return KeyVaultProbe(ctx.profile, ctx.credential, key_ref)
+
+    return ctx.memo("keyvault:probe", build)
+
+
+def data_plane_key(ctx: Context) -> Any:
+    """The key read on the data plane, once per run (the run starts it early: see core.prewarm)."""
+    return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
+
+
 def check_unwrap(ctx: Context) -> Outcome:
-    from diagnose.azure.keyvault import KeyRef, KeyVaultProbe, KeyVaultRefusal
+    from diagnose.azure.keyvault import KeyVaultRefusal
 
     ctx.fact("key.usable", "the key is not usable (see keyvault.key)")
-    key_ref = KeyRef.parse(ctx.require("key_id", "key URI"))
-    probe = KeyVaultProbe(ctx.profile, ctx.credential, key_ref)
+    probe = keyvault_probe(ctx)
+    key_ref = probe.key
     try:
-        key = probe.get_key()
+        key = data_plane_key(ctx)
         version = key.properties.version
         secret = os.urandom(32)
         wrapped = probe.remote_wrap(version, secret)

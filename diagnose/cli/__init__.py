@@ -20,7 +20,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "checks": ("diagnose.cli.run:checks", "List the checks and the rights they need."),
     "explain": ("diagnose.cli.explain:explain", "Triage logs and error bodies into causes."),
     "runbook": ("diagnose.cli.runbook:runbook", "The runbook catalogue and guided walkthroughs."),
-    "payload": ("diagnose.cli.payload:payload", "Check a campaign's cURL request; send one test call."),
+    "payload": (
+        "diagnose.cli.payload:payload",
+        "Check a campaign's cURL request; send one test call.",
+    ),
     "delays": ("diagnose.cli.delays:delays", "Find where message delivery time goes."),
     "profile": ("diagnose.cli.profile:profile", "Show or create the profile the checks use."),
     "lab": ("diagnose.cli.lab:lab", "The local stand-in for Azure and Adobe."),
