@@ -1,0 +1,72 @@
+"""The core of `diagnose explain`: evidence in, matches and a diagnosis out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from diagnose import diagnosis
+from diagnose.catalogue import Catalogue
+from diagnose.model import DiagnosisEntry, Finding, Severity
+from diagnose.triage import correlate as correlation
+from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw
+from diagnose.triage.scanner import Match, Scanner
+from diagnose.triage.signatures import compile_catalogue
+
+
+@dataclass
+class Explanation:
+    inputs: list[str]
+    matches: list[Match] = field(default_factory=list)
+    diagnosis: list[DiagnosisEntry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # inputs that could not be read (fully)
+
+    def worst(self) -> Severity | None:
+        return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
+
+
+def scan_inputs(paths: Sequence[str], scanner: Scanner) -> tuple[list[Match], list[str]]:
+    """Every match in every input, each once; and the problems met reading them."""
+    matches: list[Match] = []
+    seen: set[tuple[str, str, int]] = set()
+    problems: list[str] = []
+    for path in paths:
+        name = display_name(path)
+        try:
+            with open_raw(path) as stream:
+                for match in scanner.scan(blocks(stream, name), name):
+                    key = (match.code, match.source, match.line)
+                    if key not in seen:
+                        seen.add(key)
+                        matches.append(match)
+        except InputProblem as exc:
+            problems.append(str(exc))
+    return matches, problems
+
+
+def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
+    """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first."""
+    scanner = Scanner(compile_catalogue(catalogue))
+    raw, problems = scan_inputs(paths, scanner)
+    matches = correlation.correlate(raw, catalogue)
+    ordered = sorted(matches, key=lambda m: correlation.rank(m.code, catalogue))
+    findings = [
+        (
+            m.source,
+            Finding(
+                code=m.code,
+                message=f"{m.source}:{m.line}: {m.excerpt}",
+                severity=catalogue.cause(m.code).severity,
+                evidence={"source": m.source, "line": m.line, "excerpt": m.excerpt},
+            ),
+        )
+        for m in ordered
+    ]
+    # Findings arrive in causal order; severity then position decide (see diagnosis.build).
+    entries = diagnosis.build(findings, catalogue, rank=lambda _source: 0)
+    return Explanation(
+        inputs=[display_name(p) for p in paths],
+        matches=matches,
+        diagnosis=entries,
+        problems=problems,
+    )

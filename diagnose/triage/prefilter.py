@@ -1,0 +1,55 @@
+"""Find which blocks of raw bytes hold any signature anchor, fast.
+
+Hyperscan (a well-kept multi-pattern engine, SIMD) scans at several GB/s;
+without it (no wheel for the platform) a compiled byte regex does the same job,
+slower. Either way the answer is the offsets of anchor hits in a block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+
+class Prefilter:
+    """Case-insensitive search for a set of ASCII literals in byte blocks."""
+
+    def __init__(self, anchors: Sequence[str]) -> None:
+        self.anchors = [a.encode("ascii") for a in anchors]
+        self.engine = "none"
+        self._hs = None
+        self._re: re.Pattern[bytes] | None = None
+        if not self.anchors:
+            return
+        try:
+            import hyperscan
+        except ImportError:
+            hyperscan = None
+        if hyperscan is not None:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(
+                expressions=[re.escape(a.decode()).encode() for a in self.anchors],
+                ids=list(range(len(self.anchors))),
+                elements=len(self.anchors),
+                flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
+            )
+            self._hs = db
+            self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
+        else:
+            self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
+            self.engine = "re"
+
+    def hits(self, block: bytes) -> list[int]:
+        """Offsets (end of the anchor) of every anchor hit in `block`, ascending."""
+        if self._hs is not None:
+            found: list[int] = []
+
+            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                found.append(end)
+
+            self._hs.scan(block, match_event_handler=on_match)
+            found.sort()
+            return found
+        if self._re is not None:
+            return [m.end() for m in self._re.finditer(block)]
+        return []
