@@ -16,7 +16,6 @@ from diagnose.exitstatus import ExitStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS = ("unitary", "highthroughput", "audience")
-RANK = {"campaign": 0, "payload": 1, "call": 2}  # the causal order of the diagnosis
 
 
 def _common(func: F) -> F:
@@ -90,95 +89,7 @@ def _profile_wanted(config: Path | None, profile_name: str | None, lab: str | No
     return bool(env_profile) or Path("diagnose.toml").is_file()
 
 
-class Assessment:
-    """Findings about one request, with the campaign (when fetched), ready for the report."""
-
-    def __init__(self, parsed: Any, kind: str | None, label: str, command: str):
-        from diagnose import catalogue
-        from diagnose.payload.report import request_summary
-
-        self.parsed = parsed
-        self.kind = kind
-        self.findings: list[tuple[str, Any]] = []
-        self.definition: dict[str, Any] | None = None
-        self.campaign_note: str | None = None
-        self.limitation: str | None = None
-        self.execution: dict[str, Any] | None = None
-        self.label = label
-        self.command = command
-        self.request = request_summary(parsed, kind)
-        self.catalogue = catalogue.default()
-
-    def rules(self, profile: Any, ledger: Any, lab: bool = False) -> None:
-        from diagnose.payload.check import check
-
-        values = dict(profile.values) if profile is not None else None
-        if values is not None and lab:
-            del values["platform_url"]  # the lab stands in for the cURL's host: no warning
-        for finding in check(self.parsed, kind=self.kind, ledger=ledger, profile=values):
-            self.findings.append(("payload", finding))
-
-    def campaign(self, profile: Any, client: Any) -> None:
-        from datetime import UTC, datetime
-
-        from diagnose.payload import campaign as campaigns
-        from diagnose.payload.service import fetch_campaign
-
-        payload = self.parsed.payload or {}
-        campaign_id = payload.get("campaignId") or profile.campaign_id
-        if not isinstance(campaign_id, str) or not campaign_id:
-            self.campaign_note = "not compared: no campaignId in the payload or the profile"
-            return
-        fetched = fetch_campaign(client, campaign_id)
-        self.findings += [("campaign", f) for f in fetched.findings]
-        if fetched.limitation:
-            self.limitation = fetched.limitation
-            self.campaign_note = "not compared: the campaign could not be read"
-            return
-        self.definition = fetched.definition
-        if self.definition is not None:
-            for finding in campaigns.compare(
-                self.definition, self.kind, self.parsed.payload, datetime.now(UTC)
-            ):
-                self.findings.append(("campaign", finding))
-
-    def blocking(self) -> list[Any]:
-        from diagnose.model import Severity
-        from diagnose.payload.service import NOT_BLOCKING
-
-        return [
-            f
-            for _, f in self.findings
-            if f.severity is Severity.FAIL and f.code not in NOT_BLOCKING
-        ]
-
-    def report(self) -> Any:
-        from diagnose import diagnosis
-        from diagnose.payload import campaign as campaigns
-        from diagnose.payload.report import PayloadReport, campaign_summary, safe_curl
-
-        entries = diagnosis.build(self.findings, self.catalogue, lambda s: RANK.get(s, 9))
-        entries.sort(key=lambda e: -e.severity.rank)  # problems before warnings, stable otherwise
-        return PayloadReport(
-            command=self.command,
-            source=self.label,
-            request=self.request,
-            findings=self.findings,
-            diagnosis=entries,
-            campaign=(
-                campaign_summary(self.definition, campaigns.campaign_kind(self.definition))
-                if self.definition is not None
-                else None
-            ),
-            campaign_note=self.campaign_note,
-            limitation=self.limitation,
-            execution=self.execution,
-            curl=safe_curl(self.parsed, self.kind, self.parsed.dialect),
-            catalogue=self.catalogue.version,
-        )
-
-
-def _finish(ctx: click.Context, assessment: Assessment, output: str, fail_on: str) -> None:
+def _finish(ctx: click.Context, assessment: Any, output: str, fail_on: str) -> None:
     from diagnose.model import Severity
     from diagnose.report.payload import render
     from diagnose.report.style import Styler, use_colour
@@ -224,6 +135,7 @@ def check_command(
     Exit 0: no problem at or above --fail-on; 1: problems; 2: input that cannot be
     read (the message names line and column); 3: the campaign could not be read.
     """
+    from diagnose.payload.assess import Assessment
     from diagnose.payload.ledger import Ledger
 
     parsed, label = _parse(source)
@@ -309,6 +221,7 @@ def send_command(
     (a time-out included); 2: bad input, refused or not confirmed; 3: the tool's own
     credential or reach failed.
     """
+    from diagnose.payload.assess import Assessment
     from diagnose.payload.ledger import Ledger
 
     parsed, label = _parse(source)
@@ -353,10 +266,10 @@ def _guard(parsed: Any, kind: str, max_recipients: int, allow_audience: bool) ->
 
 
 def _same_host(parsed: Any, profile: Any) -> None:
-    from urllib.parse import urlsplit
+    from diagnose.payload.check import host_differs
 
     platform = profile.platform_url or "https://platform.adobe.io"
-    if parsed.host and parsed.host != urlsplit(platform).hostname:
+    if host_differs(parsed, platform):
         raise InputError(
             f"the cURL calls {parsed.host} but the profile's platform_url is {platform}: "
             "set DIAGNOSE_PLATFORM_URL (or platform_url) to the host you mean to test, "
@@ -364,8 +277,13 @@ def _same_host(parsed: Any, profile: Any) -> None:
         )
 
 
+def _interactive() -> bool:
+    """Whether a person can answer a question on standard input."""
+    return sys.stdin.isatty()
+
+
 def _confirm(source: str, parsed: Any, kind: str, profile: Any) -> None:
-    if source == "-" or not sys.stdin.isatty():
+    if source == "-" or not _interactive():
         raise InputError(
             "payload send makes a real execution call: pass --yes (no terminal to confirm on)"
         )
@@ -378,13 +296,19 @@ def _confirm(source: str, parsed: Any, kind: str, profile: Any) -> None:
         f"Send ONE real {kind} execution for campaign {payload.get('campaignId')} to {who} "
         f"through {profile.platform_url}?"
     )
-    if not click.confirm(question, default=False, err=True):
+    try:
+        confirmed = click.confirm(question, default=False, err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, EOFError):  # no answer at all; Ctrl-C stays an interrupt
+            raise InputError("not sent (no answer)") from None
+        raise
+    if not confirmed:
         raise InputError("not sent (not confirmed)")
 
 
-def _call(assessment: Assessment, client: Any, kind: str, deadline: float, ledger: Any) -> None:
+def _call(assessment: Any, client: Any, kind: str, deadline: float, ledger: Any) -> None:
     from diagnose.adobe.client import AdobeError
-    from diagnose.payload.service import LedgerError, outcome_findings, send_once
+    from diagnose.payload.service import LedgerError, send_once
 
     click.echo(f"calling /ajo/im/executions/{kind} (deadline {deadline:g} s)...", err=True)
     try:
@@ -394,17 +318,4 @@ def _call(assessment: Assessment, client: Any, kind: str, deadline: float, ledge
         return
     except LedgerError as exc:
         raise InputError(str(exc)) from None
-    findings, limitation = outcome_findings(outcome, deadline)
-    assessment.findings += [("call", f) for f in findings]
-    assessment.limitation = limitation
-    assessment.execution = {
-        "endpoint": f"/ajo/im/executions/{kind}",
-        "http_status": outcome.status,
-        "executionId": outcome.execution_id,
-        "requestId": outcome.request_id,
-        "x-request-id": outcome.x_request_id,
-        "timed_out": outcome.timed_out,
-        "deadline_s": deadline,
-        "elapsed_ms": int(outcome.elapsed_s * 1000),
-        "response": outcome.body,
-    }
+    assessment.record_call(outcome, deadline)

@@ -38,8 +38,8 @@ def check(
     findings = rules.request_line(parsed) + rules.headers(parsed)
     findings += rules.payload(parsed, kind, ledger)
     if profile is not None:
-        platform_host = urlsplit(profile.get("platform_url") or "").hostname
-        if parsed.host and parsed.host == platform_host:  # the profile's own (custom) platform
+        if parsed.host and not host_differs(parsed, profile.get("platform_url")):
+            # the profile's own (custom) platform is not an unknown host
             findings = [f for f in findings if f.code != "payload.host-unknown"]
         findings += against_profile(parsed, profile)
     if campaign is not None:
@@ -47,11 +47,17 @@ def check(
     return findings
 
 
+def host_differs(parsed: ParsedRequest, platform_url: str | None) -> bool:
+    """True when the cURL names a host and it is not the host of `platform_url`."""
+    host = urlsplit(platform_url or "").hostname
+    return bool(parsed.host and host and parsed.host != host)
+
+
 def against_profile(parsed: ParsedRequest, profile: Mapping[str, str]) -> list[Finding]:
     """Where the cURL disagrees with the profile the tool would call with (warnings)."""
     findings = []
     platform_host = urlsplit(profile.get("platform_url") or "").hostname
-    if parsed.host and platform_host and parsed.host != platform_host:
+    if host_differs(parsed, profile.get("platform_url")):
         findings.append(
             Finding(
                 "payload.host-differs",

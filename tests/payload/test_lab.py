@@ -306,3 +306,27 @@ def test_cli_with_lab_flag_checks_and_sends(
     assert "Traceback" not in sent.stderr
     assert_no_secret(checked.stdout, checked.stderr, sent.stdout, sent.stderr)
     assert reference.writes() == []  # --lab used its own lab, not this one
+
+
+@pytest.mark.parametrize(
+    ("answer", "exit_code", "calls"), [("y\n", 0, 1), ("n\n", 2, 0), ("", 2, 0)]
+)
+def test_send_asks_a_person_before_the_call(
+    answer: str,
+    exit_code: int,
+    calls: int,
+    lab_environ: Any,
+    invoke: Invoke,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import diagnose.cli.payload as payload_cli
+
+    monkeypatch.setattr(payload_cli, "_interactive", lambda: True)
+    lab = lab_environ("healthy")
+    curl = write_curl(tmp_path / "c.sh", lab)
+    result = invoke("payload", "send", str(curl), input=answer)
+    assert "Send ONE real unitary execution" in result.stderr
+    assert result.exit_code == exit_code, result.output
+    assert len(executions(lab)) == calls
+    assert_no_secret(result.stdout, result.stderr)
