@@ -20,35 +20,49 @@ class Explanation:
     matches: list[Match] = field(default_factory=list)
     diagnosis: list[DiagnosisEntry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (fully)
+    counts: dict[str, int] = field(default_factory=dict)  # matches per code, kept or not
 
     def worst(self) -> Severity | None:
         return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
 
 
-def scan_inputs(paths: Sequence[str], scanner: Scanner) -> tuple[list[Match], list[str]]:
-    """Every match in every input, each once; and the problems met reading them."""
+KEEP_PER_CODE = 20  # matches kept per raw code: memory stays flat however often a line repeats
+
+
+def scan_inputs(
+    paths: Sequence[str], scanner: Scanner
+) -> tuple[list[Match], list[str], dict[str, int]]:
+    """The first matches of each code in every input; the problems met; counts per code."""
     matches: list[Match] = []
     seen: set[tuple[str, str, int]] = set()
     problems: list[str] = []
+    counts: dict[str, int] = {}
     for path in paths:
         name = display_name(path)
         try:
             with open_raw(path) as stream:
                 for match in scanner.scan(blocks(stream, name), name):
                     key = (match.code, match.source, match.line)
-                    if key not in seen:
+                    if key in seen:
+                        continue
+                    counts[match.code] = counts.get(match.code, 0) + 1
+                    if counts[match.code] <= KEEP_PER_CODE:
                         seen.add(key)
                         matches.append(match)
         except InputProblem as exc:
             problems.append(str(exc))
-    return matches, problems
+    return matches, problems, counts
 
 
 def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
     """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first."""
     scanner = Scanner(compile_catalogue(catalogue))
-    raw, problems = scan_inputs(paths, scanner)
+    raw, problems, raw_counts = scan_inputs(paths, scanner)
     matches = correlation.correlate(raw, catalogue)
+    renamed = {r.code: m.code for r, m in zip(raw, matches, strict=True)}
+    counts: dict[str, int] = {}
+    for code, n in raw_counts.items():
+        counts[renamed.get(code, code)] = counts.get(renamed.get(code, code), 0) + n
     ordered = sorted(matches, key=lambda m: correlation.rank(m.code, catalogue))
     findings = [
         (
@@ -69,4 +83,5 @@ def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
         matches=matches,
         diagnosis=entries,
         problems=problems,
+        counts=counts,
     )
