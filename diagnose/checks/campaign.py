@@ -163,10 +163,24 @@ def _payload(ctx: Context, kind: str) -> dict[str, Any]:
     return payload
 
 
+CHAIN = (
+    "principal.enabled",
+    "roles.keyvault",
+    "roles.cosmos",
+    "keyvault.vault",
+    "keyvault.key",
+    "adobe.byok",
+    "cosmos.cmk",
+    "cosmos.dataplane",
+)
+
+
 def _storage_causes(ctx: Context) -> list[str]:
-    codes = []
-    for result in ctx.results.values():
-        for f in result.findings:
+    """Fail findings that explain a 500, in causal-chain order (root cause first)."""
+    codes: list[str] = []
+    for check_id in CHAIN:
+        result = ctx.results.get(check_id)
+        for f in result.findings if result else []:
             if (
                 f.severity is Severity.FAIL
                 and f.code.startswith(STORAGE_CAUSES)
@@ -174,6 +188,19 @@ def _storage_causes(ctx: Context) -> list[str]:
             ):
                 codes.append(f.code)
     return codes
+
+
+def _explain_500(status: int, causes: list[str]) -> str:
+    if not causes:
+        return f"the execution API answered {status} with no cause found in the Azure chain"
+    revoked = [c for c in causes if c.startswith("cosmos.revoked.")]
+    if revoked:
+        message = f"the execution API answered {status} because the Cosmos DB account behind it is revoked ({revoked[0]})"
+    else:
+        message = (
+            f"the execution API answered {status} because its storage is refused ({causes[-1]})"
+        )
+    return message + (f"; root cause: {causes[0]}" if causes[0] not in message else "")
 
 
 def check_trigger(ctx: Context) -> Outcome:
@@ -207,10 +234,7 @@ def check_trigger(ctx: Context) -> Outcome:
     if outcome.status and outcome.status >= 500:
         causes = _storage_causes(ctx)
         evidence["caused_by"] = causes
-        if causes:
-            message = f"the execution API answered {outcome.status}, caused by {', '.join(causes)} found above"
-        else:
-            message = f"the execution API answered {outcome.status} with no cause found in the Azure chain"
+        message = _explain_500(outcome.status, causes)
         return Outcome(message, [finding("campaign.server-error", message, **evidence)], evidence)
     earlier = [
         f.code

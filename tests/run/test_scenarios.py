@@ -126,7 +126,9 @@ def test_trigger_in_sp_disabled_explains_the_500() -> None:
     (f,) = trigger["findings"]
     assert f["code"] == "campaign.server-error" and f["evidence"]["http_status"] == 500
     assert "cosmos.revoked.4000" in f["evidence"]["caused_by"]
-    assert "caused by cosmos.revoked.4000" in f["message"]
+    assert f["evidence"]["caused_by"][0] == "principal.disabled"
+    assert "the Cosmos DB account behind it is revoked (cosmos.revoked.4000)" in f["message"]
+    assert "root cause: principal.disabled" in f["message"]
     assert [e["code"] for e in report["diagnosis"]][-1] == "campaign.server-error"
 
 
