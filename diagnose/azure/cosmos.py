@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -28,16 +29,19 @@ class DataPlaneRead:
 
 
 def _message(exc: Any) -> str:
-    raw = getattr(exc, "http_error_message", None) or str(exc)
-    text = str(raw)
-    try:
-        import json
-
-        body = json.loads(text)
-        if isinstance(body, dict):
-            text = str(body.get("message") or body.get("Errors") or text)
-    except (ValueError, TypeError):
-        pass
+    """The service's own message, without the SDK's wrapping ("Message: {...}", ActivityId lines)."""
+    text = str(getattr(exc, "http_error_message", None) or exc).strip()
+    for _ in range(3):  # Cosmos nests: {"code", "message": "Message: {\"Errors\": [...]}\r\nActivityId..."}
+        text = text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()
+        text = text.removeprefix("Message:").strip()
+        try:
+            body = json.loads(text)
+        except (ValueError, TypeError):
+            break
+        if not isinstance(body, dict):
+            break
+        errors = body.get("Errors")
+        text = str(body.get("message") or (" ".join(map(str, errors)) if isinstance(errors, list) else text))
     return text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()[:600]
 
 

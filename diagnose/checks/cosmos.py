@@ -111,7 +111,8 @@ def check_cmk(ctx: Context) -> Outcome:
             )
     code = revoked_code(status_text)
     if code is not None:
-        findings.append(revoked_finding(code, f"customerManagedKeyStatus: {status_text}"))
+        reason = str(status_text).split("; for more details")[0].rstrip(". ")
+        findings.append(revoked_finding(code, f"customerManagedKeyStatus ({code}): {reason}"))
     elif status_text and HEALTHY_STATUS not in status_text.lower():
         evidence["note"] = "customerManagedKeyStatus carries no (NNNN) code"
     summary = (
