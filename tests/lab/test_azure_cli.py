@@ -1,0 +1,122 @@
+"""The Azure CLI, registered as a custom cloud against the lab, sees the same world the tool sees.
+
+Runs when `az` is on PATH (or DIAGNOSE_TEST_AZ names the executable); skips otherwise.
+The CLI keeps the secret and its tokens in clear under its config folder: a
+throwaway AZURE_CONFIG_DIR per test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+AZ = os.environ.get("DIAGNOSE_TEST_AZ") or shutil.which("az")
+pytestmark = [
+    pytest.mark.skipif(not AZ, reason="the Azure CLI (az) is not installed"),
+    pytest.mark.timeout(300),
+]
+
+
+@pytest.fixture
+def az(lab, tmp_path):
+    """Factory: log the CLI in to a lab of that scenario; returns (lab, run)."""
+
+    def start(scenario: str):
+        instance = lab(scenario)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DIAGNOSE_"))},
+            "AZURE_CONFIG_DIR": str(tmp_path / "azure"),
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+            "AZURE_CORE_COLLECT_TELEMETRY": "false",
+            "AZURE_CORE_NO_COLOR": "true",
+            "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
+            "REQUESTS_CA_BUNDLE": instance.ca_bundle,
+        }
+
+        def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+            result = subprocess.run(
+                [AZ, *args], capture_output=True, text=True, env=env, timeout=120
+            )
+            if check and result.returncode != 0:
+                pytest.fail(
+                    f"az {' '.join(args[:3])} failed ({result.returncode}): {result.stderr[-2000:]}"
+                )
+            return result
+
+        e = instance.env
+        run(
+            "cloud",
+            "register",
+            "-n",
+            "DiagnoseLab",
+            "--endpoint-resource-manager",
+            e["DIAGNOSE_ARM_URL"] + "/",
+        )
+        run("cloud", "set", "-n", "DiagnoseLab")
+        run(
+            "login",
+            "--service-principal",
+            "-u",
+            e["AZURE_CLIENT_ID"],
+            "-p",
+            e["AZURE_CLIENT_SECRET"],
+            "--tenant",
+            e["AZURE_TENANT_ID"],
+        )
+        return instance, run
+
+    return start
+
+
+def _json(result: subprocess.CompletedProcess):
+    return json.loads(result.stdout)
+
+
+def test_az_sees_the_sp_disabled_world(az):
+    lab, run = az("sp-disabled")
+    e = lab.env
+    sp = _json(run("ad", "sp", "show", "--id", e["DIAGNOSE_PRINCIPAL_APP_ID"], "-o", "json"))
+    assert sp["accountEnabled"] is False
+    account = _json(run("cosmosdb", "show", "--ids", e["DIAGNOSE_COSMOS_ID"], "-o", "json"))
+    assert account["customerManagedKeyStatus"].endswith("(4000)")
+    assert account["keyVaultKeyUri"] == e["DIAGNOSE_KEY_ID"]
+    roles = _json(
+        run("role", "assignment", "list", "--scope", e["DIAGNOSE_KEYVAULT_ID"], "-o", "json")
+    )
+    assert {r["roleDefinitionName"] for r in roles} == {
+        "Key Vault Crypto Service Encryption User",
+        "Key Vault Crypto User",
+    }
+    inherited = _json(
+        run(
+            "role",
+            "assignment",
+            "list",
+            "--scope",
+            e["DIAGNOSE_KEYVAULT_ID"],
+            "--include-inherited",
+            "-o",
+            "json",
+        )
+    )
+    assert "Reader" in {r["roleDefinitionName"] for r in inherited}
+    key = _json(run("keyvault", "key", "show", "--id", e["DIAGNOSE_KEY_ID"], "-o", "json"))
+    assert key["attributes"]["enabled"] is True
+    assert key["key"]["kid"].startswith(e["DIAGNOSE_KEY_ID"] + "/")
+    assert e["AZURE_CLIENT_SECRET"] not in "".join(r.path for r in lab.requests)
+
+
+def test_az_sees_a_missing_role(az):
+    lab, run = az("kv-role-missing")
+    roles = _json(
+        run("role", "assignment", "list", "--scope", lab.env["DIAGNOSE_KEYVAULT_ID"], "-o", "json")
+    )
+    assert "Key Vault Crypto Service Encryption User" not in {
+        r["roleDefinitionName"] for r in roles
+    }
+    account = _json(run("cosmosdb", "show", "--ids", lab.env["DIAGNOSE_COSMOS_ID"], "-o", "json"))
+    assert account["customerManagedKeyStatus"].endswith("(4002)")
