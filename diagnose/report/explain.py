@@ -29,6 +29,7 @@ def match_json(match: Match) -> dict[str, Any]:
         "source": match.source,
         "line": match.line,
         "excerpt": match.excerpt,
+        "signatures": list(match.signatures),
     }
 
 

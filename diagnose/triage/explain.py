@@ -26,7 +26,7 @@ class Explanation:
         return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
 
 
-KEEP_PER_CODE = 20  # matches kept per raw code: memory stays flat however often a line repeats
+KEEP_PER_CODE = 20  # matches kept per code and input: memory stays flat however long the input
 
 
 def scan_inputs(
@@ -38,6 +38,7 @@ def scan_inputs(
     problems: list[str] = []
     counts: dict[str, int] = {}
     for path in paths:
+        kept: dict[str, int] = {}
         name = display_name(path)
         try:
             with open_raw(path) as stream:
@@ -46,7 +47,8 @@ def scan_inputs(
                     if key in seen:
                         continue
                     counts[match.code] = counts.get(match.code, 0) + 1
-                    if counts[match.code] <= KEEP_PER_CODE:
+                    kept[match.code] = kept.get(match.code, 0) + 1
+                    if kept[match.code] <= KEEP_PER_CODE:
                         seen.add(key)
                         matches.append(match)
         except InputProblem as exc:

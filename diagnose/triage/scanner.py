@@ -33,7 +33,7 @@ class Match:
     source: str
     line: int
     excerpt: str  # redacted
-    signature: int  # index in the cause's signatures
+    signatures: tuple[int, ...]  # which of the cause's signatures matched (indices)
 
 
 def _decode(line: bytes) -> str:
@@ -76,6 +76,7 @@ class Scanner:
         for sig in matched:
             if sig.code in found:
                 continue
+            which = tuple(s.index for s in matched if s.code == sig.code)
             index = next((i for i, low in enumerate(lows) if any(a in low for a in sig.anchors)), 0)
             found[sig.code] = Match(
                 code=sig.code,
@@ -84,7 +85,7 @@ class Scanner:
                 source=source,
                 line=first_line + index,
                 excerpt=_excerpt(texts[index], sig.anchors),
-                signature=sig.index,
+                signatures=which,
             )
         return list(found.values())
 

@@ -60,7 +60,7 @@ _KNOWN_KEYS = frozenset(
 )
 _SUBSTATUS_ANCHORS = ("substatus", "sub-status", "sub_status", "sub status")
 _CMK_ANCHORS = ("revoked", "customermanagedkey", "customer managed key", "revoque")
-_ASCII_WORD = re.compile(r"[a-z0-9_./-]+")
+_ASCII_RUN = re.compile(r"[a-z0-9_./:() -]+")
 
 
 @dataclass(frozen=True)
@@ -167,9 +167,14 @@ def _regex(value: Any, min_seconds: Any = None) -> Condition:
     return lambda r: any(_seconds(m) >= floor for m in compiled.finditer(r.flat))
 
 
-def _longest_words(text: str, count: int = 2) -> list[str]:
-    words = sorted(set(_ASCII_WORD.findall(flat(text).replace("'", " "))), key=len, reverse=True)
-    return [w for w in words[:count] if len(w) >= 4]
+def _phrase_anchors(text: str) -> list[str]:
+    """The first and last three words of the text's longest ASCII run (two chances across a wrap).
+
+    Runs stop at non-ASCII letters and apostrophes, whose bytes differ between encodings.
+    """
+    runs = [r.split() for r in _ASCII_RUN.findall(text.lower())]
+    words = max(runs, key=lambda r: len(" ".join(r)), default=[])
+    return list(dict.fromkeys([" ".join(words[:3]), " ".join(words[-3:])]))
 
 
 def _derive_anchors(spec: dict[str, Any]) -> list[str]:
@@ -183,9 +188,9 @@ def _derive_anchors(spec: dict[str, Any]) -> list[str]:
         return list(_CMK_ANCHORS)
     if "text" in spec:
         texts = spec["text"] if isinstance(spec["text"], list) else [spec["text"]]
-        return _longest_words(str(texts[0]))
+        return _phrase_anchors(str(texts[0]))
     if "any_text" in spec:
-        return [w for t in spec["any_text"] for w in _longest_words(str(t), 1)]
+        return [_phrase_anchors(str(t))[0] for t in spec["any_text"]]
     if "substatus" in spec:
         return list(_SUBSTATUS_ANCHORS)
     return []
