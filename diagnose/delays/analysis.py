@@ -133,10 +133,14 @@ SELECT campaign_id, channel, execution_id, message_id, EPOCH(ts) AS departure
 FROM feedback WHERE status = 'sent'
 """
 
+_STARTS = """
+SELECT execution_id, MIN(departure) AS first_departure FROM sent GROUP BY execution_id
+"""
+
 _MEASURES_SPREAD = """
-SELECT campaign_id, channel, execution_id, departure, 'departure_spread' AS measure,
-       departure - MIN(departure) OVER (PARTITION BY execution_id) AS seconds
-FROM sent
+SELECT s.campaign_id, s.channel, s.execution_id, s.departure, 'departure_spread' AS measure,
+       s.departure - x.first_departure AS seconds
+FROM sent AS s JOIN starts AS x ON s.execution_id = x.execution_id
 """
 
 _MEASURES_TRIGGER = """
@@ -163,7 +167,7 @@ FROM feedback GROUP BY campaign_id, channel, status
     "percentiles": """
 SELECT campaign_id, channel, measure, COUNT(*) AS n,
        QUANTILE_CONT(seconds, 0.5) AS p50, QUANTILE_CONT(seconds, 0.9) AS p90,
-       QUANTILE_CONT(seconds, 0.99) AS p99, MAX(seconds) AS max_seconds
+       QUANTILE_CONT(seconds, 0.99) AS p99, MAX(seconds) AS max_seconds, {bin_sums}
 FROM measures GROUP BY campaign_id, channel, measure
 """,
     "slowest": """
@@ -187,11 +191,6 @@ FROM feedback WHERE reason IS NOT NULL AND reason <> ''
 GROUP BY campaign_id, channel, status, reason
 ORDER BY events DESC, reason LIMIT 200
 """,
-    "histogram": """
-SELECT campaign_id, channel, measure, bin, COUNT(*) AS n
-FROM (SELECT campaign_id, channel, measure, {bin_case} AS bin FROM measures) AS binned
-GROUP BY campaign_id, channel, measure, bin
-""",
     "timeline": """
 SELECT measure, bucket, COUNT(*) AS n, QUANTILE_CONT(seconds, 0.5) AS p50,
        QUANTILE_CONT(seconds, 0.9) AS p90, MAX(seconds) AS max_seconds
@@ -201,9 +200,16 @@ GROUP BY measure, bucket ORDER BY measure, bucket
 }
 
 
-def _bin_case() -> str:
-    whens = " ".join(f"WHEN seconds < {edge} THEN {i}" for i, edge in enumerate(BIN_EDGES))
-    return f"CASE {whens} ELSE {len(BIN_EDGES)} END"
+def _bin_sums() -> str:
+    """Histogram counts as columns h0..hN of the percentiles query (one pass over the measures)."""
+    edges = (None, *BIN_EDGES, None)
+    sums = []
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
+        conds = ([f"seconds >= {lo}"] if lo is not None else []) + (
+            [f"seconds < {hi}"] if hi is not None else []
+        )
+        sums.append(f"SUM(CASE WHEN {' AND '.join(conds)} THEN 1 ELSE 0 END) AS h{i}")
+    return ", ".join(sums)
 
 
 def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
@@ -213,7 +219,8 @@ def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
         measures.insert(1, _MEASURES_TRIGGER)
     text = (
         "WITH feedback AS (SELECT 1), triggers AS (SELECT 1), "
-        f"sent AS ({_SENT}), measures AS ({' UNION ALL '.join(measures)}) {body}"
+        f"sent AS ({_SENT}), starts AS ({_STARTS}), "
+        f"measures AS ({' UNION ALL '.join(measures)}) {body}"
     )
     tree = sqlglot.parse_one(text, read="duckdb")
     ctes = {cte.alias: cte for cte in tree.find(exp.With).expressions}
@@ -224,8 +231,8 @@ def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
     else:
         ctes["triggers"].pop()
     if not uses_measures:
-        ctes["measures"].pop()
-        ctes["sent"].pop()
+        for name in ("measures", "starts", "sent"):
+            ctes[name].pop()
     return tree
 
 
@@ -242,7 +249,7 @@ def render(plan: Plan, name: str, dialect: str, **params: float) -> str:
     """One named query of the analysis, as SQL text for `dialect`."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
-    body = QUERIES[name].format(top=int(plan.top), bin_case=_bin_case(), **params)
+    body = QUERIES[name].format(top=int(plan.top), bin_sums=_bin_sums(), **params)
     tree = _with(plan, body, dialect)
     if dialect == "spark":
         tree = tree.transform(_spark)

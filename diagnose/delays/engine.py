@@ -101,9 +101,7 @@ def _groups(rows: dict[str, list[dict[str, Any]]]) -> list[Group]:
             "p99": float(r["p99"]),
             "max": float(r["max_seconds"]),
         }
-    for r in rows["histogram"]:
-        bins = group(r).histogram.setdefault(r["measure"], [0] * (len(BIN_EDGES) + 1))
-        bins[int(r["bin"])] += int(r["n"])
+        group(r).histogram[r["measure"]] = [int(r[f"h{i}"]) for i in range(len(BIN_EDGES) + 1)]
     for r in rows["reasons"]:
         group(r).reasons.append(
             {"status": r["status"], "reason": r["reason"], "events": int(r["events"])}

@@ -35,6 +35,11 @@ def test_handmade_figures_match_hand_computation(tmp_path, layout):
     assert (group["campaign"], group["channel"]) == ("camp-1", "email")
     _assert_expected(group, with_triggers=True)
     assert group["verdict"] == "none"
+    # delivered after 10 s, 60 s, 600 s: bins 10s-1m, 1-5m, 5-15m
+    assert group["histogram"]["departure_to_delivered"] == [0, 0, 1, 1, 1, 0, 0, 0]
+    assert doc["histogram_bins"][2:5] == ["10s-1m", "1-5m", "5-15m"]
+    for measure, bins in group["histogram"].items():
+        assert sum(bins) == group["percentiles"][measure]["count"]
     # slowest: UMA-2 (60 s before + 600 s after) then UMA-1 (70 s + 60 s)
     assert [e["execution"] for e in doc["slowest_executions"]] == ["UMA-2", "UMA-1"]
     assert doc["slowest_executions"][0]["trigger_to_departure"] == pytest.approx(60.0)

@@ -31,15 +31,24 @@ WITH feedback AS (
   FROM feedback
   WHERE
     status = 'sent'
+), starts AS (
+  SELECT
+    execution_id,
+    MIN(departure) AS first_departure
+  FROM sent
+  GROUP BY
+    execution_id
 ), measures AS (
   SELECT
-    campaign_id,
-    channel,
-    execution_id,
-    departure,
+    s.campaign_id,
+    s.channel,
+    s.execution_id,
+    s.departure,
     'departure_spread' AS measure,
-    departure - MIN(departure) OVER (PARTITION BY execution_id) AS seconds
-  FROM sent
+    s.departure - x.first_departure AS seconds
+  FROM sent AS s
+  JOIN starts AS x
+    ON s.execution_id = x.execution_id
   UNION ALL
   SELECT
     s.campaign_id,
@@ -73,7 +82,15 @@ SELECT
   PERCENTILE_APPROX(seconds, 0.5) AS p50,
   PERCENTILE_APPROX(seconds, 0.9) AS p90,
   PERCENTILE_APPROX(seconds, 0.99) AS p99,
-  MAX(seconds) AS max_seconds
+  MAX(seconds) AS max_seconds,
+  SUM(CASE WHEN seconds < 1 THEN 1 ELSE 0 END) AS h0,
+  SUM(CASE WHEN seconds >= 1 AND seconds < 10 THEN 1 ELSE 0 END) AS h1,
+  SUM(CASE WHEN seconds >= 10 AND seconds < 60 THEN 1 ELSE 0 END) AS h2,
+  SUM(CASE WHEN seconds >= 60 AND seconds < 300 THEN 1 ELSE 0 END) AS h3,
+  SUM(CASE WHEN seconds >= 300 AND seconds < 900 THEN 1 ELSE 0 END) AS h4,
+  SUM(CASE WHEN seconds >= 900 AND seconds < 3600 THEN 1 ELSE 0 END) AS h5,
+  SUM(CASE WHEN seconds >= 3600 AND seconds < 14400 THEN 1 ELSE 0 END) AS h6,
+  SUM(CASE WHEN seconds >= 14400 THEN 1 ELSE 0 END) AS h7
 FROM measures
 GROUP BY
   campaign_id,

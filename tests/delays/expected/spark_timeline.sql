@@ -31,15 +31,24 @@ WITH feedback AS (
   FROM feedback
   WHERE
     status = 'sent'
+), starts AS (
+  SELECT
+    execution_id,
+    MIN(departure) AS first_departure
+  FROM sent
+  GROUP BY
+    execution_id
 ), measures AS (
   SELECT
-    campaign_id,
-    channel,
-    execution_id,
-    departure,
+    s.campaign_id,
+    s.channel,
+    s.execution_id,
+    s.departure,
     'departure_spread' AS measure,
-    departure - MIN(departure) OVER (PARTITION BY execution_id) AS seconds
-  FROM sent
+    s.departure - x.first_departure AS seconds
+  FROM sent AS s
+  JOIN starts AS x
+    ON s.execution_id = x.execution_id
   UNION ALL
   SELECT
     s.campaign_id,
