@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from diagnose import diagnosis
@@ -29,6 +29,14 @@ class Explanation:
 KEEP_PER_CODE = 20  # matches kept per code and input: memory stays flat however long the input
 
 
+def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
+    """The blocks until the input breaks; the break becomes a problem, the scan still finishes."""
+    try:
+        yield from source
+    except InputProblem as exc:
+        problems.append(str(exc))
+
+
 def scan_inputs(
     paths: Sequence[str], scanner: Scanner
 ) -> tuple[list[Match], list[str], dict[str, int]]:
@@ -42,7 +50,7 @@ def scan_inputs(
         name = display_name(path)
         try:
             with open_raw(path) as stream:
-                for match in scanner.scan(blocks(stream, name), name):
+                for match in scanner.scan(_guarded(blocks(stream, name), problems), name):
                     key = (match.code, match.source, match.line)
                     if key in seen:
                         continue

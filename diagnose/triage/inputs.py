@@ -98,9 +98,10 @@ def _sniff(sample: bytes, name: str) -> str | None:
 
 def _read_blocks(stream: BinaryIO, name: str, size: int) -> Iterator[bytes]:
     done = 0
+    read = getattr(stream, "read1", stream.read)  # read1: what is there, so a cut keeps the rest
     while True:
         try:
-            chunk = stream.read(size)
+            chunk = read(size)
         except (EOFError, OSError, zlib.error) as exc:
             corrupt = isinstance(exc, EOFError | zlib.error | gzip.BadGzipFile)
             what = "truncated or corrupt gzip data" if corrupt else f"read error ({exc})"
