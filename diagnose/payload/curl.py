@@ -153,6 +153,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
         )
     request = ParsedRequest(format="curl", dialect=dialect)
     command = words[start]
+    _not_invoke_webrequest(words, start)
     data: list[tuple[str, str, Origin]] = []  # (kind, text, origin)
     i = start + 1
     continued = False
@@ -182,11 +183,29 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
             command.line,
             command.column,
         )
+    if "://" not in request.url:
+        request.notes.append(f"the URL has no scheme: curl uses http://{request.url}")
+        request.url = f"http://{request.url}"
     if data:
         _read_body(request, data, base_dir)
     if request.method is None:
         request.method = "POST" if data else "GET"
     return request
+
+
+_POWERSHELL_PARAMETERS = frozenset({"-uri", "-method", "-body", "-headers", "-contenttype"})
+
+
+def _not_invoke_webrequest(words: list[tokens.Word], start: int) -> None:
+    """Windows PowerShell's `curl` is Invoke-WebRequest: say so rather than misread it."""
+    for word in words[start + 1 :]:
+        if word.text.lower() in _POWERSHELL_PARAMETERS:
+            raise PayloadSyntaxError(
+                f"{word.text} is a parameter of PowerShell's Invoke-WebRequest (which Windows "
+                "PowerShell calls `curl`), not of curl: copy the request for curl.exe",
+                word.line,
+                word.column,
+            )
 
 
 def _is_curl(word: tokens.Word) -> bool:
@@ -326,6 +345,8 @@ def _read_body(
     request.body_text = separator.join(parts)
     request.body_origin = origin
     what = f"the body of {origin.option}" + (f" (file {origin.file})" if origin.file else "")
+    if len(data) > 1:
+        what = f"the body ({len(data)} data options, joined with & as curl does)"
     request.body = _decode(request.body_text, what, origin)
 
 

@@ -166,6 +166,11 @@ BROKEN = {
     "broken-form.sh": (1, 111, "-F sends multipart form data"),
     "broken-option-without-value.sh": (1, 111, "-H needs a value"),
     "broken-dangling-escape.sh": (1, 133, "ends with the escape character"),
+    "broken-invoke-webrequest.ps1": (
+        1,
+        6,
+        "-Method is a parameter of PowerShell's Invoke-WebRequest",
+    ),
 }
 
 
@@ -218,3 +223,22 @@ def test_missing_file_exits_2(invoke: Invoke) -> None:
     result = invoke("payload", "check", "no-such-file.sh", "--offline")
     assert result.exit_code == 2
     assert "no-such-file.sh: no such file" in result.stderr
+
+
+def test_several_data_options_are_joined_as_curl_does(invoke: Invoke, tmp_path) -> None:
+    path = tmp_path / "two.sh"
+    path.write_text("curl https://platform.adobe.io/ajo/im/executions/unitary -d '{}' -d '{}'\n")
+    result = invoke("payload", "check", str(path), "--offline")
+    assert result.exit_code == 2
+    assert "1:58: the body (2 data options, joined with & as curl does) is not valid JSON" in (
+        result.stderr
+    )
+
+
+def test_a_url_without_scheme_is_read_as_curl_would(tmp_path) -> None:
+    parsed = parse_input("curl platform.adobe.io/ajo/im/executions/audience --json '{}'")
+    assert parsed.url == "http://platform.adobe.io/ajo/im/executions/audience"
+    assert (parsed.kind, parsed.host_class) == ("audience", "production")
+    assert parsed.notes == [
+        "the URL has no scheme: curl uses http://platform.adobe.io/ajo/im/executions/audience"
+    ]
