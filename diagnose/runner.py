@@ -101,9 +101,10 @@ def run(
     every = {c.id: c for c in checks}
     plan = _closure(selected if selected is not None else checks, every)
     plan_ids = {c.id for c in plan}
-    pending = {c.id: c for c in plan}
+    # A context remembers what it already ran: those results stand (a walk runs step by step).
+    done: dict[str, CheckResult] = {cid: r for cid, r in ctx.results.items() if cid in plan_ids}
+    pending = {c.id: c for c in plan if c.id not in done}
     running: dict[str, float] = {}  # id -> deadline (monotonic)
-    done: dict[str, CheckResult] = {}
     finished: queue.Queue[CheckResult] = queue.Queue()
     run_deadline = time.monotonic() + budget_s if budget_s else None
 

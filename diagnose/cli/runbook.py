@@ -68,3 +68,9 @@ def show(runbook_id: str, output: str) -> None:
         click.echo(render.render_show_json(book))
     else:
         click.echo(render.render_show_text(book, _styler()))
+
+
+# The guided walkthrough lives in its own module (diagnose/cli/walk.py).
+from diagnose.cli.walk import walk  # noqa: E402
+
+runbook.add_command(walk)

@@ -1,0 +1,106 @@
+"""The fixes a walkthrough may apply (each declared in the catalogue), and nothing else that writes.
+
+A planner looks at what the checks established and returns a `FixPlan` saying
+exactly what would change, on which object, with which request and permission;
+`apply` performs that one request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from diagnose.azure.problems import NotPermitted
+from diagnose.catalogue import Fix
+from diagnose.checks.base import Context
+
+
+@dataclass
+class FixPlan:
+    fix: Fix
+    target: str  # the object, by name and id
+    change: str  # what will change, in words
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+    def describe(self, graph_url: str) -> str:
+        body = f" {self.body}" if self.body is not None else ""
+        return (
+            f"{self.fix.title}\n"
+            f"  object:     {self.target}\n"
+            f"  change:     {self.change}\n"
+            f"  request:    {self.method} {graph_url.rstrip('/')}{self.path}{body}\n"
+            f"  permission: {self.fix.permission}"
+        )
+
+
+def _finding(ctx: Context, check_id: str, code: str) -> Any:
+    result = ctx.results.get(check_id)
+    return next((f for f in result.findings if f.code == code), None) if result else None
+
+
+def plan_reenable(ctx: Context, fix: Fix) -> FixPlan | None:
+    found = _finding(ctx, "principal.enabled", "principal.disabled")
+    if found is None or not found.evidence.get("object_id"):
+        return None
+    principal = ctx.results["principal.enabled"].evidence
+    return FixPlan(
+        fix,
+        target=f"service principal {principal.get('display_name')} (app {principal.get('app_id')}, object {found.evidence['object_id']})",
+        change="accountEnabled: false -> true",
+        method="PATCH",
+        path=f"/v1.0/servicePrincipals/{found.evidence['object_id']}",
+        body={"accountEnabled": True},
+    )
+
+
+def plan_restore(ctx: Context, fix: Fix) -> FixPlan | None:
+    found = _finding(ctx, "principal.enabled", "principal.deleted")
+    if (
+        found is None
+        or not found.evidence.get("restorable")
+        or not found.evidence.get("deleted_object_id")
+    ):
+        return None
+    return FixPlan(
+        fix,
+        target=f"deleted service principal {found.evidence.get('display_name')} (app {found.evidence.get('app_id')}, "
+        f"object {found.evidence['deleted_object_id']}, deleted {found.evidence.get('deleted_at')})",
+        change="restored from the directory's deleted items, with its role assignments",
+        method="POST",
+        path=f"/v1.0/directory/deletedItems/{found.evidence['deleted_object_id']}/restore",
+    )
+
+
+PLANNERS: dict[str, Callable[[Context, Fix], FixPlan | None]] = {
+    "reenable-principal": plan_reenable,
+    "restore-principal": plan_restore,
+}
+
+
+def plans(ctx: Context, fixes: tuple[Fix, ...]) -> list[FixPlan]:
+    """The declared fixes that apply to what the checks found."""
+    out = []
+    for fix in fixes:
+        planner = PLANNERS.get(fix.id)
+        plan = planner(ctx, fix) if planner else None
+        if plan:
+            out.append(plan)
+    return out
+
+
+def apply(ctx: Context, plan: FixPlan) -> str:
+    """Perform the one request; returns what the service answered. Raises NotPermitted when refused."""
+    reply = ctx.graph.request(plan.method, plan.path, body=plan.body)
+    if reply.status in (401, 403):
+        raise NotPermitted(
+            f"Microsoft Graph refused the fix ({reply.error_code or reply.status})",
+            plan.fix.permission,
+        )
+    if reply.status >= 300:
+        raise RuntimeError(
+            f"Microsoft Graph answered {reply.status}: {reply.error_message or reply.error_code}"
+        )
+    return f"HTTP {reply.status}"
