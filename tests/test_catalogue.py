@@ -1,0 +1,81 @@
+"""Catalogue integrity: causes point at real steps, steps at real checks, signatures at real samples."""
+
+from __future__ import annotations
+
+import pytest
+from triage.samples import SAMPLES
+
+from diagnose.catalogue import CatalogueError, load
+from diagnose.triage.correlate import SERVER_ERROR, UNEXPLAINED
+from diagnose.triage.signatures import compile_catalogue, compile_signature
+
+# DESIGN.md, "Check ids (contract)".
+CHECK_IDS = {
+    "principal.enabled",
+    "roles.keyvault",
+    "roles.cosmos",
+    "keyvault.vault",
+    "keyvault.key",
+    "keyvault.unwrap",
+    "cosmos.cmk",
+    "cosmos.token",
+    "cosmos.dataplane",
+    "adobe.byok",
+    "campaign.window",
+    "campaign.endpoint",
+    "campaign.trigger",
+}
+
+CATALOGUE = load()
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE.causes))
+def test_every_cause_points_at_a_step_that_exists(code: str) -> None:
+    cause = CATALOGUE.causes[code]
+    runbook = CATALOGUE.runbook(cause.runbook)
+    assert cause.step is not None, f"{code} has no step"
+    assert runbook.step(cause.step) is not None, f"{code}: {runbook.id} has no step {cause.step}"
+    assert cause.remediation, f"{code} says nothing about what to do"
+
+
+@pytest.mark.parametrize("runbook_id", sorted(CATALOGUE.runbooks))
+def test_steps_name_only_known_checks(runbook_id: str) -> None:
+    for step in CATALOGUE.runbook(runbook_id).steps:
+        unknown = set(step.checks) - CHECK_IDS
+        assert not unknown, f"{runbook_id} step {step.number} names unknown checks {unknown}"
+
+
+def test_every_signature_compiles_with_anchors() -> None:
+    signatures = compile_catalogue(CATALOGUE)
+    assert len(signatures) >= 80
+    assert all(s.anchors for s in signatures)
+
+
+def test_every_cause_with_signatures_has_samples() -> None:
+    """The real coverage (each signature recognised in each framing) is in tests/triage/test_signatures.py."""
+    missing = sorted(
+        c.code for c in CATALOGUE.causes.values() if c.signatures and c.code not in SAMPLES
+    )
+    assert not missing, f"add realistic text for these causes to tests/triage/samples.py: {missing}"
+    unknown = sorted(set(SAMPLES) - set(CATALOGUE.causes))
+    assert not unknown, f"samples for causes the catalogue does not have: {unknown}"
+
+
+def test_correlation_causes_exist() -> None:
+    assert CATALOGUE.cause(SERVER_ERROR).runbook == "cosmosdb-auth-errors"
+    unexplained = CATALOGUE.cause(UNEXPLAINED)
+    assert str(unexplained.severity) == "warn" and not unexplained.signatures
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"status": 403, "substatus": 4000, "colour": "red"},  # unknown key
+        {"regex": "(unclosed"},  # invalid regex
+        {"regex": "timed out after"},  # a regex alone needs anchors
+        {},
+    ],
+)
+def test_a_malformed_signature_is_named_clearly(spec: dict) -> None:
+    with pytest.raises(CatalogueError, match="cause x.y"):
+        compile_signature(spec, "x.y", "demo.md: cause x.y, signature 1")
