@@ -106,6 +106,9 @@ class ServerBackend:
             "autocommit": True,
             "connect_timeout": max(1, math.ceil(connect_timeout)),
             "application_name": "diagnose-delays",
+            # simple query protocol, no prepared statements: what psql and Query Service speak
+            "cursor_factory": psycopg.ClientCursor,
+            "prepare_threshold": None,
         }
         params = _params(url)
         if "gssencmode" not in params and "PGGSSENCMODE" not in os.environ:

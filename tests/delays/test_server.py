@@ -24,6 +24,8 @@ def test_server_and_local_agree_within_one_percent(datasets, pg_urls, name):
     server = run_delays(pg_urls[name], "--trigger-log", ds.trigger_log, "--output", "json")
     assert server.exit_code == 1, server.stderr
     assert server.json["source"]["dialect"] == "postgres"
+    assert server.json["source"]["kind"] == "server"
+    assert pg_urls[name].split("@")[0].split(":")[-1] not in server.stdout  # the password
     for local_file in (ds.file("csv"), ds.file("parquet")):
         local = run_delays(local_file, "--trigger-log", ds.trigger_log, "--output", "json")
         assert local.json["source"]["dialect"] == "duckdb"
