@@ -72,13 +72,14 @@ def _read(source: str) -> tuple[str, Path | None, str]:
 
 def _parse(source: str) -> tuple[Any, str]:
     from diagnose.payload.curl import PayloadSyntaxError, parse_input
+    from diagnose.redact import redact_text
 
     text, base, label = _read(source)
     try:
         return parse_input(text, base), label
     except PayloadSyntaxError as exc:
         where = f"{exc.line}:{exc.column}: " if exc.line is not None else " "
-        raise InputError(f"{label}:{where}{exc.problem}") from None
+        raise InputError(redact_text(f"{label}:{where}{exc.problem}")) from None
 
 
 def _profile_wanted(config: Path | None, profile_name: str | None, lab: str | None) -> bool:

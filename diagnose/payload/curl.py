@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from diagnose.payload import tokens
 from diagnose.payload.request import Origin, ParsedRequest
@@ -183,6 +184,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
             command.line,
             command.column,
         )
+    _check_url(request)
     if "://" not in request.url:
         request.notes.append(f"the URL has no scheme: curl uses http://{request.url}")
         request.url = f"http://{request.url}"
@@ -208,6 +210,21 @@ def _not_invoke_webrequest(words: list[tokens.Word], start: int) -> None:
             )
 
 
+def _check_url(request: ParsedRequest) -> None:
+    """A URL that cannot be split is an input error (never echoed: it may hold a token)."""
+    where = request.url_origin
+    url = request.url if "://" in (request.url or "") else f"http://{request.url}"
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a bad host or port
+    except ValueError as exc:
+        raise PayloadSyntaxError(
+            f"the URL{'' if where is None or where.option == 'URL' else ' of ' + where.option} "
+            f"is not valid ({exc})",
+            where.line if where else None,
+            where.column if where else None,
+        ) from None
+
+
 def _is_curl(word: tokens.Word) -> bool:
     name = word.text.replace("\\", "/").rsplit("/", 1)[-1].lower()
     return name in ("curl", "curl.exe")
@@ -231,7 +248,7 @@ def _option(
     text = word.text
     if not text.startswith("-") or text == "-":  # quotes do not matter: curl sees the words
         if request.url is None:
-            request.url = text
+            request.url, request.url_origin = text, Origin("URL", word.line, word.column)
         else:
             request.notes.append(f"ignored a second URL at line {word.line}, column {word.column}")
         return i + 1
@@ -291,7 +308,7 @@ def _apply(
     if role == "method":
         request.method = value.upper()
     elif role == "url":
-        request.url = value
+        request.url, request.url_origin = value, Origin(option, word.line, word.column)
     elif role == "header":
         name, colon, rest = value.partition(":")
         if not colon:

@@ -35,6 +35,7 @@ class ParsedRequest:
     dialect: str | None = None  # posix, powershell, cmd (curl only)
     method: str | None = None
     url: str | None = None
+    url_origin: Origin | None = None
     headers: list[tuple[str, str]] = field(default_factory=list, repr=False)
     body: Any = None  # the parsed JSON body, None when there is none
     body_text: str | None = field(default=None, repr=False)
