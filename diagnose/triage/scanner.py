@@ -116,9 +116,8 @@ class Scanner:
                 matches, keep_from, carried = self._block(buf, hit_at, line_base, source, final)
                 yield from matches
             else:
-                keep_from = max(0, len(block) - CONTEXT)
                 buf = context + block
-                keep_from = buf.find(b"\n", len(context) + keep_from) + 1 or len(buf)
+                keep_from = _tail(buf)
                 carried = False
             line_base += buf.count(b"\n", 0, keep_from)
             context = buf[keep_from:]
@@ -128,29 +127,64 @@ class Scanner:
     def _block(
         self, buf: bytes, hit_at: list[int], line_base: int, source: str, final: bool
     ) -> tuple[list[Match], int, bool]:
-        """Match the records of `buf` that hold a hit; say where the kept context starts."""
-        lines = buf.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        starts: list[int] = []
-        offset = 0
-        for line in lines:
-            starts.append(offset)
-            offset += len(line) + 1
-        spans = records_mod.split(lines)
+        """Match the records of `buf` that hold a hit; say where the kept context starts.
+
+        Only a window of lines around each hit is split into records, so a block with a
+        few hits costs little more than one without.
+        """
         matches: list[Match] = []
-        hit_index = 0
-        for number, (first, end) in enumerate(spans):
-            lo = starts[first]
-            hi = starts[end - 1] + len(lines[end - 1]) + 1
-            while hit_index < len(hit_at) and hit_at[hit_index] < lo:
-                hit_index += 1
-            if hit_index >= len(hit_at) or hit_at[hit_index] > hi:
+        done = 0  # records before this offset were matched already
+        line, line_at = line_base, 0  # the line number at offset `line_at`
+        for hit in hit_at:
+            if hit <= done:
                 continue
-            is_last = number == len(spans) - 1
-            if is_last and not final and end - first < records_mod.MAX_LINES and hi - lo < MAX_LINE:
-                return matches, lo, True  # may continue in the next block
-            matches += self._evaluate(lines[first:end], line_base + first, source)
-        tail_from = max(0, len(buf) - CONTEXT)
-        keep_from = buf.find(b"\n", tail_from) + 1 if tail_from else 0
-        return matches, keep_from or (len(buf) if tail_from else 0), False
+            lo, hi, lines, open_end = _record_around(buf, hit - 1)
+            if open_end and not final and hi - lo < MAX_LINE:
+                return matches, lo, True  # the record may continue in the next block
+            line += buf.count(b"\n", line_at, lo)
+            line_at = lo
+            matches += self._evaluate(lines, line, source)
+            done = hi
+        return matches, _tail(buf), False
+
+
+def _tail(buf: bytes) -> int:
+    """Where the context kept for the next block starts: the last CONTEXT bytes, whole lines."""
+    if len(buf) <= CONTEXT:
+        return 0
+    return buf.find(b"\n", len(buf) - CONTEXT) + 1 or len(buf)
+
+
+def _line_start(buf: bytes, at: int) -> int:
+    return buf.rfind(b"\n", 0, at) + 1
+
+
+def _record_around(buf: bytes, at: int) -> tuple[int, int, list[bytes], bool]:
+    """The record holding offset `at`: [lo, hi) offsets, its lines, and whether it reaches the end."""
+    start = _line_start(buf, at)
+    window_lo = start
+    for _ in range(records_mod.MAX_LINES):
+        if window_lo == 0:
+            break
+        window_lo = _line_start(buf, window_lo - 1)
+    window_hi = start
+    for _ in range(records_mod.MAX_LINES + 1):
+        nl = buf.find(b"\n", window_hi)
+        if nl < 0:
+            window_hi = len(buf)
+            break
+        window_hi = nl + 1
+    lines = buf[window_lo:window_hi].split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    hit_line = buf.count(b"\n", window_lo, start)
+    offsets = [window_lo]
+    for text in lines:
+        offsets.append(offsets[-1] + len(text) + 1)
+    first, end = next(
+        ((f, e) for f, e in records_mod.split(lines) if f <= hit_line < e),
+        (hit_line, hit_line + 1),
+    )
+    lo, hi = offsets[first], min(offsets[end], len(buf))
+    open_end = end == len(lines) and window_hi >= len(buf)
+    return lo, hi, lines[first:end], open_end
