@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from diagnose.report.style import Styler
@@ -25,13 +27,14 @@ class Console:
         if self.no_input:
             self.say(f"{question} ({legend}) -> {default} (--no-input)")
             return default
-        try:
-            answer = click.prompt(
-                f"{self.style(question, bold=True)} ({legend})",
-                default=default,
-                type=click.Choice(list(choices), case_sensitive=False),
-                show_choices=False,
-            )
-        except click.exceptions.Abort:  # end of input (Ctrl-D, a script that ran out of answers)
-            raise Stop("no more input") from None
-        return str(answer).lower()
+        while True:
+            # Not click.prompt: it turns Ctrl-C into the same Abort as end of input, and
+            # Ctrl-C must stop the walk with exit 130 while end of input is an answer ("stop").
+            click.echo(f"{self.style(question, bold=True)} ({legend}) [{default}]: ", nl=False)
+            line = sys.stdin.readline()
+            if not line:
+                raise Stop("no more input")
+            answer = line.strip().lower() or default
+            if answer in choices:
+                return answer
+            self.say(f"Please answer one of: {', '.join(choices)}")

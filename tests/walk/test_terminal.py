@@ -1,0 +1,60 @@
+"""The walkthrough as a person sees it: a real pseudo-terminal, prompts, colour, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+
+
+def spawn(lab_env: dict[str, str], *args: str, no_color: bool = False) -> pexpect.spawn:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
+    }
+    env.update(lab_env, TERM="xterm-256color")
+    if no_color:
+        env["NO_COLOR"] = "1"
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "diagnose", "runbook", "walk", "cosmosdb-auth-errors", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(50, 160),
+    )
+
+
+def test_prompts_colour_and_ctrl_c_leave_a_transcript(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    out = tmp_path / "walk.json"
+    child = spawn(running.env, "--fix", "--wait", "30", "--transcript", str(out))
+    child.expect("Apply 'reenable-principal'")
+    assert "\x1b[" in child.before  # colour on a terminal
+    child.sendline("y")
+    child.expect("Applied")
+    child.expect(r"Send ONE real test call")
+    child.sendintr()  # Ctrl-C at the prompt
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    data = json.loads(out.read_text())
+    assert data["final"] == "stopped" and "interrupted (Ctrl-C)" in data["notes"]
+    assert data["fixes"][0]["applied"] is True
+    assert data["retest"] is None
+    assert [w.method for w in running.writes()] == ["PATCH"]  # the test call was never sent
+
+
+def test_no_color_is_respected_and_quit_stops(lab, tmp_path: Path) -> None:
+    running = lab("kv-role-missing")
+    out = tmp_path / "walk.md"
+    child = spawn(running.env, "--transcript", str(out), no_color=True)
+    child.expect("This step fails")
+    assert "\x1b[" not in child.before
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "keyvault.role-missing" in out.read_text()

@@ -1,0 +1,191 @@
+"""`diagnose runbook walk` against the lab: scripted answers on stdin, the lab's request log as proof."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def walk(
+    lab_env: dict[str, str], *args: str, answers: str = "", timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], Any]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
+    transcript = Path(args[args.index("--transcript") + 1]) if "--transcript" in args else None
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "runbook", "walk", "cosmosdb-auth-errors", *args],
+        env={**base, **lab_env},
+        input=answers,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    data = (
+        json.loads(transcript.read_text()) if transcript and transcript.suffix == ".json" else None
+    )
+    return proc, data
+
+
+def test_scripted_fix_recovery_and_retest_in_sp_disabled(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    out = tmp_path / "walk.json"
+    # answers: apply the fix? y ; send the test call? y
+    proc, data = walk(
+        running.env,
+        "--fix",
+        "--wait",
+        "30",
+        "--trigger-deadline",
+        "10",
+        "--transcript",
+        str(out),
+        answers="y\ny\n",
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert data["schema"] == "diagnose/walk@1" and data["final"] == "healthy"
+    step1 = data["steps"][0]
+    first, last = step1["attempts"][0], step1["attempts"][-1]
+    assert first["status"] == "fail"
+    finding = first["checks"][0]["findings"][0]
+    assert finding["code"] == "principal.disabled" and finding["evidence"]["object_id"]
+    assert last["status"] == "pass"
+    (fix,) = data["fixes"]
+    assert fix["id"] == "reenable-principal" and fix["applied"] is True and fix["at"]
+    assert data["recovery"]["recovered"] is True
+    assert data["retest"]["http_status"] == 202 and data["retest"]["execution_id"].startswith(
+        "UMA-"
+    )
+    assert [s["status"] for s in data["steps"]] == ["pass", "pass", "pass", "pass"]
+    writes = running.writes()
+    assert [(w.service, w.method) for w in writes] == [("graph", "PATCH"), ("platform", "POST")]
+    assert "Apply 'reenable-principal'" in proc.stdout and "PATCH" in proc.stdout
+    for secret in (running.env["AZURE_CLIENT_SECRET"], running.env["DIAGNOSE_ADOBE_CLIENT_SECRET"]):
+        assert secret not in out.read_text() and secret not in proc.stdout
+
+
+def test_without_fix_nothing_is_written(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    out = tmp_path / "walk.md"
+    proc, _ = walk(running.env, "--no-input", "--transcript", str(out))
+    assert proc.returncode == 1
+    assert running.writes() == []
+    text = out.read_text()
+    assert "UNHEALTHY" in text and "principal.disabled" in text
+    assert "offered; not applied" in text
+
+
+def test_declining_the_fix_writes_nothing(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    proc, data = walk(
+        running.env, "--fix", "--transcript", str(tmp_path / "w.json"), answers="n\nq\n"
+    )
+    assert proc.returncode == 1
+    assert running.writes() == []
+    assert data["fixes"][0]["applied"] is False and data["fixes"][0]["detail"] == "declined"
+
+
+def test_no_input_without_yes_never_writes_and_fails(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    proc, data = walk(running.env, "--fix", "--no-input", "--transcript", str(tmp_path / "w.json"))
+    assert proc.returncode == 1
+    assert running.writes() == []
+    assert data["final"] == "unhealthy" and data["fixes"][0]["applied"] is False
+
+
+def test_no_input_with_yes_fixes(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    proc, data = walk(
+        running.env,
+        "--fix",
+        "--no-input",
+        "--yes",
+        "--wait",
+        "30",
+        "--transcript",
+        str(tmp_path / "w.json"),
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert data["final"] == "healthy" and data["retest"]["http_status"] == 202
+
+
+def test_deleted_principal_is_restored_when_restorable(lab, tmp_path: Path) -> None:
+    running = lab("sp-deleted")
+    proc, data = walk(
+        running.env,
+        "--fix",
+        "--yes",
+        "--no-input",
+        "--wait",
+        "30",
+        "--transcript",
+        str(tmp_path / "w.json"),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    (fix,) = data["fixes"]
+    assert fix["id"] == "restore-principal" and fix["applied"] is True
+    assert [(w.service, w.method) for w in running.writes()][0] == ("graph", "POST")
+    assert "/restore" in running.writes()[0].path
+
+
+def test_deleted_principal_past_restore_says_what_to_do(lab, tmp_path: Path) -> None:
+    running = lab("sp-deleted")
+    del running.world.principals[
+        running.world.cmk_principal_id
+    ]  # purged: no longer in deleted items
+    proc, data = walk(
+        running.env, "--fix", "--yes", "--no-input", "--transcript", str(tmp_path / "w.json")
+    )
+    assert proc.returncode == 1
+    assert data["fixes"] == [] and running.writes() == []
+    assert "cannot be restored" in proc.stdout
+    assert data["steps"][0]["checks"][0]["findings"][0]["evidence"]["restorable"] is False
+
+
+@pytest.mark.parametrize(
+    ("scenario", "step", "code"),
+    [
+        ("kv-role-missing", 2, "keyvault.role-missing"),
+        ("kv-access-policy-missing", 2, "keyvault.access-policy-missing"),
+        ("cosmos-dataplane-role-missing", 2, "cosmos.dataplane-role-missing"),
+        ("key-disabled", 3, "key.disabled"),
+        ("key-expired", 3, "key.expired"),
+        ("kv-firewall", 3, "keyvault.firewall-blocks-trusted-services"),
+        ("cosmos-identity-undefined", 3, "cosmos.identity-undefined"),
+        ("purge-protection-off", 3, "keyvault.purge-protection-off"),
+    ],
+)
+def test_other_scenarios_stop_at_their_step_with_evidence(
+    lab, tmp_path: Path, scenario: str, step: int, code: str
+) -> None:
+    running = lab(scenario)
+    proc, data = walk(running.env, "--no-input", "--transcript", str(tmp_path / "w.json"))
+    assert proc.returncode == 1
+    statuses = [s["status"] for s in data["steps"]]
+    assert statuses == ["pass"] * (step - 1) + ["fail"], statuses
+    codes = [f["code"] for c in data["steps"][-1]["checks"] for f in c["findings"]]
+    assert code in codes
+    assert running.writes() == []
+
+
+def test_unknown_runbook_is_exit_2() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "runbook",
+            "walk",
+            "no-such-runbook",
+            "--lab",
+            "healthy",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "no runbook 'no-such-runbook'" in proc.stderr
