@@ -1,5 +1,7 @@
 """Read a cURL command as people paste it (or a bare JSON payload) into a ParsedRequest.
 
+Words come from `tokens`, bodies from `body`; this module knows curl's options.
+
 `parse_input(text)` is the entry point. It understands the options a campaign's
 cURL request uses (`-X/--request`, `-H/--header`, `-d/--data`, `--data-raw`,
 `--data-binary`, `--data-ascii`, `--json`, `@file` bodies, `--url`,
@@ -11,24 +13,13 @@ is for the payload rules to judge.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from diagnose.payload import tokens
-from diagnose.payload.request import Origin, ParsedRequest
+from diagnose.payload import body, tokens
+from diagnose.payload.request import Origin, ParsedRequest, PayloadSyntaxError
 
-
-class PayloadSyntaxError(ValueError):
-    """The input cannot be read as a cURL command or a JSON payload."""
-
-    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
-        where = f"line {line}, column {column}: " if line is not None else ""
-        super().__init__(where + problem)
-        self.problem = problem
-        self.line = line
-        self.column = column
+__all__ = ["PayloadSyntaxError", "parse_curl", "parse_input", "parse_json"]
 
 
 _DATA = {
@@ -131,10 +122,12 @@ def parse_input(text: str, base_dir: Path | None = None) -> ParsedRequest:
 
 def parse_json(text: str) -> ParsedRequest:
     """A bare JSON payload (an object)."""
-    body = _decode(text.lstrip("\ufeff"), "the JSON payload", offset=None)
-    if not isinstance(body, dict):
-        raise PayloadSyntaxError(f"the payload must be a JSON object, not {_json_type(body)}", 1, 1)
-    return ParsedRequest(format="json", body=body, body_text=text)
+    value = body.decode(text.lstrip("\ufeff"), "the JSON payload", offset=None)
+    if not isinstance(value, dict):
+        raise PayloadSyntaxError(
+            f"the payload must be a JSON object, not {body.json_type(value)}", 1, 1
+        )
+    return ParsedRequest(format="json", body=value, body_text=text)
 
 
 def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
@@ -189,7 +182,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
         request.notes.append(f"the URL has no scheme: curl uses http://{request.url}")
         request.url = f"http://{request.url}"
     if data:
-        _read_body(request, data, base_dir)
+        body.read_body(request, data, base_dir)
     if request.method is None:
         request.method = "POST" if data else "GET"
     return request
@@ -332,121 +325,3 @@ def _apply(
         if role == "json":
             request.headers.append(("Content-Type", "application/json"))
             request.headers.append(("Accept", "application/json"))
-
-
-def _read_body(
-    request: ParsedRequest, data: list[tuple[str, str, Origin]], base_dir: Path | None
-) -> None:
-    parts: list[str] = []
-    origin = data[0][2]
-    for role, value, where in data:
-        if role != "raw" and value.startswith("@"):
-            path_text = value[1:]
-            if path_text in ("-", ""):
-                problem = (
-                    "reads the body from standard input; put the body in a file"
-                    if path_text
-                    else "names no file after @"
-                )
-                raise PayloadSyntaxError(
-                    f"{where.option} {value} {problem}", where.line, where.column
-                )
-            parts.append(_read_file(path_text, base_dir, where))
-            origin = Origin(where.option, where.line, where.column, file=path_text)
-        else:
-            parts.append(value)
-            origin = where
-    if len(data) > 1:
-        origin = data[0][2]
-    separator = "" if all(role == "json" for role, _, _ in data) else "&"
-    request.body_text = separator.join(parts)
-    request.body_origin = origin
-    what = f"the body of {origin.option}" + (f" (file {origin.file})" if origin.file else "")
-    if len(data) > 1:
-        what = f"the body ({len(data)} data options, joined with & as curl does)"
-    request.body = _decode(request.body_text, what, origin)
-
-
-MAX_BODY_BYTES = 1_000_000
-MAX_DEPTH = 64
-
-
-def _resolve(path_text: str, base_dir: Path | None) -> Path:
-    """curl reads @file relative to the working directory; the cURL file's folder is tried next."""
-    path = Path(path_text).expanduser()
-    if path.is_absolute() or path.exists() or base_dir is None:
-        return path
-    beside = base_dir / path
-    return beside if beside.exists() else path
-
-
-def _read_file(path_text: str, base_dir: Path | None, where: Origin) -> str:
-    """The text of an @file body: a regular UTF-8 file of at most MAX_BODY_BYTES."""
-
-    def fail(problem: str) -> PayloadSyntaxError:
-        return PayloadSyntaxError(
-            f"the body file {path_text!r} named by {where.option} {problem}",
-            where.line,
-            where.column,
-        )
-
-    try:
-        path = _resolve(path_text, base_dir)
-        exists, regular = path.exists(), path.is_file()
-        data = b""
-        if regular:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BODY_BYTES + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        raise fail(f"cannot be read ({type(exc).__name__})") from None
-    if not exists:
-        raise fail("does not exist")
-    if not regular:
-        raise fail("is not a regular file")
-    if len(data) > MAX_BODY_BYTES:
-        raise fail(f"is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise fail("is not UTF-8 text") from None
-
-
-def _depth(value: Any) -> int:
-    """How deeply `value` nests (iteratively: the value may be deep)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack += [(v, depth + 1) for v in item.values()]
-        elif isinstance(item, list):
-            stack += [(v, depth + 1) for v in item]
-    return deepest
-
-
-def _decode(text: str, what: str, offset: Origin | None) -> Any:
-    line, column = (offset.line, offset.column) if offset else (1, 1)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if offset is None:  # a bare JSON payload: its position is the input's
-            raise PayloadSyntaxError(
-                f"{what} is not valid JSON: {exc.msg}", exc.lineno, exc.colno
-            ) from None
-        raise PayloadSyntaxError(
-            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno} "
-            "of the body)",
-            offset.line,
-            offset.column,
-        ) from None
-    except RecursionError:
-        raise PayloadSyntaxError(f"{what} nests too deeply to read", line, column) from None
-    if _depth(value) > MAX_DEPTH:
-        raise PayloadSyntaxError(f"{what} nests deeper than {MAX_DEPTH} levels", line, column)
-    return value
-
-
-def _json_type(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )

@@ -9,6 +9,17 @@ from urllib.parse import urlsplit
 from diagnose.payload import endpoints
 
 
+class PayloadSyntaxError(ValueError):
+    """The input cannot be read as a cURL command or a JSON payload."""
+
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(where + problem)
+        self.problem = problem
+        self.line = line
+        self.column = column
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where a part of the request came from, for messages: `-d at line 3, column 5`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from diagnose.model import Severity
@@ -147,6 +147,10 @@ ANY_TEXT = st.text(max_size=200) | st.builds(
 
 @settings(max_examples=400, deadline=None)
 @given(ANY_TEXT)
+@example("CURL [")  # urlsplit raised ValueError on it once
+@example("curl https://platform.adobe.io:99999/ajo/im/executions/unitary -d {}")
+@example("curl https://x -d @\x00")
+@example("curl https://x --json @/")
 def test_the_parser_never_crashes(text: str) -> None:
     try:
         parsed = parse_input(text)

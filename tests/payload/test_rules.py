@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -236,8 +237,6 @@ def test_every_payload_code_is_in_the_catalogue_with_a_step() -> None:
     source = "\n".join(
         p.read_text() for p in (Path(__file__).parents[2] / "diagnose" / "payload").glob("*.py")
     )
-    import re
-
     raised = set(re.findall(r'"((?:payload|campaign|call)\.[a-z-]+)"', source))
     assert raised >= {"payload.header-missing", "campaign.server-error", "call.timeout"}
     for code in raised:
