@@ -65,11 +65,15 @@ def render_list_text(catalogue: Catalogue, style: Styler) -> str:
     width = max((len(r) for r in catalogue.runbooks), default=0)
     out = [style(f"Runbooks (catalogue {catalogue.version}):", bold=True)]
     for r in catalogue.runbooks.values():
-        counts = f"{len(r.steps)} steps, {len(r.causes)} causes"
+        counts = f"{_count(len(r.steps), 'step')}, {_count(len(r.causes), 'cause')}"
         out.append(f"  {r.id:<{width}}  {r.title}  {style(f'({counts})', fg='bright_black')}")
     out.append("")
     out.append("Show one with: diagnose runbook show ID")
     return "\n".join(out)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def render_show_json(runbook: Runbook) -> str:

@@ -47,3 +47,20 @@ def test_show_unknown_id_exits_2_and_lists_the_known_ones() -> None:
     assert result.exit_code == 2
     assert "no-such-runbook" in result.stderr and "cosmosdb-auth-errors" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_start_up_imports_nothing_heavy() -> None:
+    """`--help`, `explain --help` and `runbook list` load neither the Azure SDKs nor the prefilter."""
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["explain", "--help"], ["runbook", "list"]):
+        code = (
+            "import sys\nfrom diagnose.cli import cli\n"
+            f"try:\n    cli.main({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', [m for m in sys.modules if m.startswith(('azure', 'msal', 'hyperscan', 'requests'))])\n"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert "HEAVY []" in proc.stdout, (args, proc.stdout[-300:], proc.stderr[-300:])
