@@ -245,3 +245,24 @@ def test_secrets_never_reach_the_output(tmp_path: Path) -> None:
         assert result.exit_code == 1
         assert secret not in result.stdout and TOKEN not in result.stdout
         assert "***" in result.stdout
+
+
+def test_stack_trace_pasted_from_a_chat(tmp_path: Path) -> None:
+    text = """2026-11-26T01:02:03.456Z ERROR worker failed to store the message
+Traceback (most recent call last):
+  File "/app/worker.py", line 42, in send
+    container.create_item(body)
+  File "/usr/lib/python3.11/site-packages/azure/cosmos/container.py", line 511, in create_item
+    result = self.client_connection.CreateItem(
+azure.cosmos.exceptions.CosmosHttpResponseError: (Forbidden) Request is blocked due to Customer Managed Key not being accessible.
+Code: Forbidden
+Message: Request is blocked due to Customer Managed Key not being accessible.
+ActivityId: 5f1d2c3b-4a59-4e8f-a7b6-c5d4e3f2a1b0, Microsoft.Azure.Documents.Common/2.14.0
+Status code: 403
+Sub-status: 4005
+2026-11-26T01:02:04.000Z INFO worker retrying in 5 s
+"""
+    status, doc, _ = explain_json(write(tmp_path, "chat.txt", text))
+    assert diagnosis_codes(doc) == ["cosmos.revoked.4005"]
+    assert doc["matches"][0]["line"] == 12  # the Sub-status line
+    assert status == 1
