@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from diagnose.delays.analysis import Filters
+from diagnose.delays.engine import Backend, analyse
 from diagnose.delays.render import Report
 from diagnose.delays.verdict import Thresholds, judge
 from diagnose.model import Severity
@@ -25,7 +26,7 @@ class Request:
     fail_on: Severity = Severity.FAIL
 
 
-def open_backend(req: Request):
+def open_backend(req: Request) -> tuple[Backend, dict[str, str]]:
     """The backend SOURCE names: a postgresql:// URL -> server, anything else -> local files."""
     from diagnose.delays import server
 
@@ -44,7 +45,6 @@ def build(req: Request) -> Report:
     """The whole analysis of one request, as a report ready to render."""
     from diagnose import catalogue, diagnosis
     from diagnose.delays import triggers
-    from diagnose.delays.engine import analyse
 
     trig = triggers.load(req.trigger_log) if req.trigger_log else ()
     backend, source = open_backend(req)

@@ -5,6 +5,12 @@ standard `PG*` variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...).
 The analysis runs as SQL on the server; only aggregates come back. Query Service
 hosts (`*.platform-query.adobe.io`) get Spark SQL, other servers PostgreSQL's.
 Passwords never appear in messages: `redact` removes them from driver errors.
+
+Field layout on the server: nested, as Query Service exposes the dataset
+(`_experience.customerJourneyManagement...`). On PostgreSQL that means composite
+types (`("_experience")."customerJourneyManagement"...`): the flat layout cannot
+exist there, because the dotted names run past PostgreSQL's 63-byte identifiers.
+Flat columns are still probed as a fallback (short custom exports).
 """
 
 from __future__ import annotations
