@@ -120,6 +120,7 @@ class Lab:
         return self
 
     def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
+        self._stop = threading.Event()  # a stopped Lab can be started again, with a fresh world
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
         for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
             shown = f"[{host}]" if ":" in host else host

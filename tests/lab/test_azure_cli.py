@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -120,3 +121,18 @@ def test_az_sees_a_missing_role(az):
     }
     account = _json(run("cosmosdb", "show", "--ids", lab.env["DIAGNOSE_COSMOS_ID"], "-o", "json"))
     assert account["customerManagedKeyStatus"].endswith("(4002)")
+
+
+def test_az_heals_the_principal(az):
+    lab, run = az("sp-disabled")
+    e = lab.env
+    run(
+        "ad", "sp", "update", "--id", e["DIAGNOSE_PRINCIPAL_APP_ID"], "--set", "accountEnabled=true"
+    )
+    assert [(w.service, w.method, w.status) for w in lab.writes()] == [("graph", "PATCH", 204)]
+    time.sleep(0.1)  # the lab's propagation delay in tests
+    account = _json(run("cosmosdb", "show", "--ids", e["DIAGNOSE_COSMOS_ID"], "-o", "json"))
+    assert (
+        account["customerManagedKeyStatus"]
+        == "Access to the configured customer managed key confirmed."
+    )

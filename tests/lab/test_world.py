@@ -112,6 +112,34 @@ def test_each_service_has_its_own_address_and_refuses_other_audiences(lab):
             assert (status == 200) == (service == owner), (owner, service, status)
 
 
+def test_adobe_and_azure_tokens_do_not_cross(lab):
+    lab = lab()
+    from tests.lab.sdk import adobe_headers, ims_token, payload
+
+    azure = token(credential(lab), "https://management.azure.com")
+    headers = {**adobe_headers(lab, azure)}
+    resp = send(
+        lab,
+        "POST",
+        f"{lab.urls['platform']}/ajo/im/executions/unitary",
+        json=payload(lab),
+        headers=headers,
+    )
+    assert (resp.status_code, resp.json()["error_code"]) == (401, "401013")
+    adobe = ims_token(lab)
+    resp = arm(lab, lab.env["DIAGNOSE_KEYVAULT_ID"], adobe)
+    assert (resp.status_code, resp.json()["error"]["code"]) == (401, "InvalidAuthenticationToken")
+
+
+def test_a_stopped_lab_starts_again(lab):
+    instance = lab()
+    instance.stop()
+    instance.start()
+    assert (
+        get(instance, f"{instance.urls['arm']}/metadata/endpoints?api-version=1").status_code == 200
+    )
+
+
 def test_certificate_checking_is_real(lab):
     import requests
 
