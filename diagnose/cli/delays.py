@@ -93,6 +93,13 @@ def _epoch(value: str | None, flag: str) -> float | None:
     show_default=True,
     help="Seconds to wait for the server.",
 )
+@click.option(
+    "--query-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=900.0,
+    show_default=True,
+    help="Seconds one server query may run before it is cancelled (exit 3).",
+)
 @click.pass_context
 def delays(ctx: click.Context, source: str, **opts) -> None:
     """Find where delivery time goes: before departure (campaign side) or after it (downstream).
@@ -132,6 +139,7 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
         table=opts["table"],
         dialect=opts["dialect"],
         connect_timeout=opts["connect_timeout"],
+        query_timeout=opts["query_timeout"],
         fail_on=Severity(opts["fail_on"]),
     )
     report = build(request)

@@ -23,6 +23,7 @@ class Request:
     table: str = "ajo_message_feedback_event_dataset"
     dialect: str = "auto"
     connect_timeout: float = 10.0
+    query_timeout: float = 900.0
     fail_on: Severity = Severity.FAIL
 
 
@@ -31,7 +32,9 @@ def open_backend(req: Request) -> tuple[Backend, dict[str, str]]:
     from diagnose.delays import server
 
     if server.is_server(req.source):
-        return server.ServerBackend(req.source, req.table, req.dialect, req.connect_timeout), {
+        return server.ServerBackend(
+            req.source, req.table, req.dialect, req.connect_timeout, req.query_timeout
+        ), {
             "kind": "server",
             "description": server.describe_url(req.source) + f" table {req.table}",
         }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from typing import Any
 
 from diagnose.delays.analysis import probe_sql
@@ -99,7 +100,12 @@ class ServerBackend:
     """One autocommit connection; each query of the analysis is one round trip of aggregates."""
 
     def __init__(
-        self, url: str, table: str, dialect: str = "auto", connect_timeout: float = 10
+        self,
+        url: str,
+        table: str,
+        dialect: str = "auto",
+        connect_timeout: float = 10,
+        query_timeout: float = 900,
     ) -> None:
         import psycopg
 
@@ -108,6 +114,7 @@ class ServerBackend:
         self.dialect = dialect_for(url, dialect)
         self.prefer = "nested"  # Query Service structs; PostgreSQL composite types
         self.where = describe_url(url)
+        self.query_timeout = query_timeout
         kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": max(1, math.ceil(connect_timeout)),
@@ -155,18 +162,28 @@ class ServerBackend:
         import psycopg
         from psycopg.rows import dict_row
 
+        # a deadline of our own: cancel the query from the client side (works on any server)
+        timer = threading.Timer(self.query_timeout, self.con.cancel_safe)
+        timer.daemon = True
+        timer.start()
         try:
             with self.con.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(sql)
                 return list(cursor.fetchall())
         except psycopg.Error as exc:
             self._raise(exc)
+        finally:
+            timer.cancel()
 
     def _raise(self, exc: Exception) -> None:
         import psycopg
 
         message = redact(_last_line(str(exc)), self.url)
         state = getattr(exc, "sqlstate", None) or ""
+        if state == "57014":
+            raise ReachError(
+                f"{self.describe()}: a query ran past --query-timeout ({self.query_timeout:g} s)"
+            ) from None
         if (
             isinstance(exc, psycopg.OperationalError)
             or state.startswith(("08", "28", "57"))

@@ -107,3 +107,22 @@ def test_missing_table_and_missing_column_on_the_server(pg, pg_urls, tmp_path):
     assert res.exit_code == 2
     assert handmade.MESSAGE in res.stderr and "missing column" in res.stderr
     assert pg.password not in res.stderr
+
+
+def test_slow_server_query_is_cancelled_at_the_deadline(pg, pg_urls):
+    import time
+
+    import psycopg
+
+    with psycopg.connect(pg.url(), autocommit=True) as con:
+        con.execute("DROP SCHEMA IF EXISTS delays_slow CASCADE")
+        con.execute("CREATE SCHEMA delays_slow")
+        con.execute(
+            "CREATE VIEW delays_slow.ajo_message_feedback_event_dataset AS "
+            "SELECT t.* FROM delays_healthy.ajo_message_feedback_event_dataset AS t, pg_sleep(30)"
+        )
+    started = time.monotonic()
+    res = run_delays(pg.url("delays_slow"), "--query-timeout", "1")
+    assert time.monotonic() - started < 20
+    assert res.exit_code == 3
+    assert "ran past --query-timeout (1 s)" in res.stderr
