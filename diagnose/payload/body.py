@@ -44,7 +44,26 @@ def read_body(
     what = f"the body of {origin.option}" + (f" (file {origin.file})" if origin.file else "")
     if len(data) > 1:
         what = f"the body ({len(data)} data options, joined with & as curl does)"
-    request.body = decode(request.body_text, what, origin)
+    try:
+        request.body = decode(request.body_text, what, origin)
+    except PayloadSyntaxError:
+        if request.dialect != "powershell" or '\\"' not in request.body_text:
+            raise
+        # Windows PowerShell 5.1 needs \" inside a body to pass a quote to curl.exe
+        unescaped = request.body_text.replace('\\"', '"')
+        try:
+            request.body = decode(unescaped, what, origin)
+        except PayloadSyntaxError:
+            raise PayloadSyntaxError(
+                f'{what} is not valid JSON, with or without its \\" escapes',
+                origin.line,
+                origin.column,
+            ) from None
+        request.body_text = unescaped
+        request.notes.append(
+            f'{what} uses \\" escapes: Windows PowerShell 5.1 turns them into quotes, '
+            "PowerShell 7.3 and later send them as they are (and the API rejects the body)"
+        )
 
 
 MAX_BODY_BYTES = 1_000_000

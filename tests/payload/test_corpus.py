@@ -107,6 +107,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
         headers={**ALL_PRESENT, "Authorization": "missing"},
         codes=["payload.header-missing"],
     ),
+    "21-powershell-51-escapes.ps1": dict(
+        dialect="powershell", host="production", kind="unitary", notes=1
+    ),
     "20-get-no-body.sh": dict(
         dialect="posix",
         host="production",

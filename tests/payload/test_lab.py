@@ -39,7 +39,12 @@ def payload_for(lab: Lab, **changes: Any) -> dict[str, Any]:
 
 
 def write_curl(
-    path: Path, lab: Lab, kind: str = "unitary", host: str | None = None, **changes: Any
+    path: Path,
+    lab: Lab,
+    kind: str = "unitary",
+    host: str | None = None,
+    x_request_id: str = "fixed-x-request-id",
+    **changes: Any,
 ) -> Path:
     """The cURL as the campaign page gives it, filled in with (planted) real-looking secrets."""
     base = host or lab.urls["platform"]
@@ -50,7 +55,7 @@ def write_curl(
         f"  -H 'x-api-key: {API_KEY}' \\\n"
         f"  -H 'x-gw-ims-org-id: {lab.env['DIAGNOSE_IMS_ORG']}' \\\n"
         f"  -H 'x-sandbox-name: {lab.env['DIAGNOSE_SANDBOX']}' \\\n"
-        "  -H 'x-request-id: fixed-x-request-id' \\\n"
+        f"  -H 'x-request-id: {x_request_id}' \\\n"
         "  -H 'Content-Type: application/json' \\\n"
         f"  -d '{body}'\n"
     )
@@ -95,6 +100,10 @@ def test_send_in_healthy_gets_an_execution_id_with_fresh_ids(
     again = invoke("payload", "check", str(reused), "--output", "json")
     assert again.exit_code == 1
     assert codes(report(again)) == ["payload.request-id-reused"]
+    same_header = write_curl(tmp_path / "x.sh", lab, x_request_id=execution["x-request-id"])
+    assert codes(report(invoke("payload", "check", str(same_header), "--output", "json"))) == [
+        "payload.request-id-reused"
+    ]
     assert len(executions(lab)) == 1
 
 
@@ -157,6 +166,8 @@ def test_send_in_trigger_timeout_stops_at_its_deadline_and_never_resends(
     assert "did not resend" in result.stdout
     assert "no answer within 2 s" in result.stdout
     assert len(executions(lab)) == 1  # one call, and only one
+    sent = re.search(r"requestId (diagnose-[0-9a-f]{32})", result.stdout)
+    assert sent and sent.group(1) in default_path().read_text()  # recorded although unanswered
 
 
 def test_send_json_reports_the_timeout(lab_environ: Any, invoke: Invoke, tmp_path: Path) -> None:
@@ -330,3 +341,15 @@ def test_send_asks_a_person_before_the_call(
     assert result.exit_code == exit_code, result.output
     assert len(executions(lab)) == calls
     assert_no_secret(result.stdout, result.stderr)
+
+
+def test_the_payload_command_module_imports_no_http_or_sdk_at_start() -> None:
+    """`diagnose payload --help` stays fast: requests, the Azure SDKs and the lab load on use."""
+    code = (
+        "import sys, diagnose.cli.payload; "
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('requests', 'azure', 'cryptography')"
+        " or m.startswith('diagnose.lab') or m.startswith('diagnose.payload')]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
