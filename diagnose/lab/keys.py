@@ -168,7 +168,3 @@ def make_client_certificate(key: rsa.RSAPrivateKey, subject: str) -> x509.Certif
         .not_valid_after(now + dt.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
-
-
-def thumbprint(cert: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
-    return cert.fingerprint(algorithm)

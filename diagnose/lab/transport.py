@@ -21,10 +21,19 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from diagnose.lab.state import RequestRecord, State
+from diagnose.lab.world import World
 
 
 class BadBody(ValueError):
     """The request body is not what the endpoint reads (invalid JSON, wrong form)."""
+
+
+class Denied(Exception):
+    """A request refused before its handler finished; carries the service's answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 @dataclass
@@ -84,6 +93,10 @@ class Service:
     def route(self, method: str, pattern: str, handler: Handler, flags: int = 0) -> None:
         self._routes.append((method, re.compile(pattern + r"/?$", flags), handler))
 
+    @property
+    def world(self) -> World:
+        return self.state.world
+
     def dispatch(self, req: Request) -> Response:
         allowed = False
         for method, pattern, handler in self._routes:
@@ -103,6 +116,8 @@ class Service:
         """Answer a request; a bug or a bad body becomes this service's error shape, not a traceback."""
         try:
             return self.dispatch(req)
+        except Denied as exc:
+            return exc.response
         except BadBody as exc:
             return self.error(400, "BadRequest", f"The request body could not be read: {exc}")
         except Exception:  # noqa: BLE001 - the lab answers like a service, never with a traceback

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from diagnose.lab.derived import cmk_status, in_scope, rbac_allows
-from diagnose.lab.services.common import AzureService, Context, Denied
-from diagnose.lab.transport import Request, Response
+from diagnose.lab.services.common import AzureService, Context
+from diagnose.lab.transport import Denied, Request, Response
 from diagnose.lab.world import COSMOS_ROLE_DEFINITIONS, RoleAssignment, SqlRoleAssignment
 
 _AUTHZ = r"(?P<scope>.*?)/providers/Microsoft\.Authorization/"

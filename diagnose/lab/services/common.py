@@ -7,7 +7,7 @@ from typing import Any
 
 from diagnose.lab.state import State
 from diagnose.lab.tokens import IMS_ISSUER, Signer, audience_forms, normalize_audience
-from diagnose.lab.transport import Request, Response, Service
+from diagnose.lab.transport import Denied, Request, Response, Service
 
 # Public audiences each lab service also accepts (docs/lab.md "Addresses").
 PUBLIC_AUDIENCES = {
@@ -42,36 +42,12 @@ class Context:
         return None
 
 
-class Denied(Exception):
-    """A request refused before reaching its handler; carries the service's answer."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
 class AzureService(Service):
     """A service that takes Entra ID bearer tokens for its own audience."""
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx.state)
         self.ctx = ctx
-
-    @property
-    def world(self):  # noqa: ANN201 - the World of the shared state
-        return self.state.world
-
-    def handle(self, req: Request) -> Response:
-        try:
-            return super().handle(req)
-        except Denied as exc:
-            return exc.response
-
-    def dispatch(self, req: Request) -> Response:
-        try:
-            return super().dispatch(req)
-        except Denied as exc:
-            return exc.response
 
     def unauthenticated(self, req: Request, reason: str) -> Response:
         """The 401 answer of this service (missing, invalid or wrong-audience token)."""

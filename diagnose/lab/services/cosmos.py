@@ -8,8 +8,8 @@ import uuid
 from typing import Any
 
 from diagnose.lab.derived import covers, revoked_status
-from diagnose.lab.services.common import AzureService, Context, Denied
-from diagnose.lab.transport import Request, Response
+from diagnose.lab.services.common import AzureService, Context
+from diagnose.lab.transport import Denied, Request, Response
 
 READ_METADATA = "Microsoft.DocumentDB/databaseAccounts/readMetadata"
 CMK_BLOCKED = "Request is blocked due to Customer Managed Key not being accessible."

@@ -7,8 +7,8 @@ import time
 import uuid
 from typing import Any
 
-from diagnose.lab.services.common import AzureService, Context, Denied
-from diagnose.lab.transport import Request, Response
+from diagnose.lab.services.common import AzureService, Context
+from diagnose.lab.transport import Denied, Request, Response
 from diagnose.lab.world import GRAPH_READ, GRAPH_WRITE, Principal
 
 _EQ = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from diagnose.lab.derived import KEY_OPERATIONS, firewall_allows, key_allows
-from diagnose.lab.services.common import AzureService, Context, Denied
-from diagnose.lab.transport import Request, Response
+from diagnose.lab.services.common import AzureService, Context
+from diagnose.lab.transport import Denied, Request, Response
 from diagnose.lab.world import Key
 
 _KEY = r"/keys/(?P<name>[^/]+)"

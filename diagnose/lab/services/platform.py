@@ -12,10 +12,10 @@ import uuid
 from typing import Any
 
 from diagnose.lab.derived import covers
-from diagnose.lab.services.common import Context, Denied
+from diagnose.lab.services.common import Context
 from diagnose.lab.services.cosmos import rbac_denied_message, revoked_message
 from diagnose.lab.tokens import IMS_ISSUER
-from diagnose.lab.transport import Request, Response, Service
+from diagnose.lab.transport import Denied, Request, Response, Service
 
 MSG = "https://ns.adobe.com/aep/errors/"
 KINDS = ("unitary", "highthroughput", "audience")
@@ -44,10 +44,6 @@ class Platform(Service):
             "GET", r"/data/infrastructure/manager/customer/config/(?P<name>[^/]+)", self.byok_config
         )
 
-    @property
-    def world(self):  # noqa: ANN201
-        return self.state.world
-
     # -- shapes ----------------------------------------------------------------------------------
     def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
         return Response(status, {"error_code": code, "message": message})
@@ -71,18 +67,6 @@ class Platform(Service):
 
     def not_found(self, req: Request) -> Response:
         return self.error(404, "404000", "Resource not found")
-
-    def handle(self, req: Request) -> Response:
-        try:
-            return super().handle(req)
-        except Denied as exc:
-            return exc.response
-
-    def dispatch(self, req: Request) -> Response:
-        try:
-            return super().dispatch(req)
-        except Denied as exc:
-            return exc.response
 
     def _gateway(self, req: Request, sandbox: bool = True, token: bool = True) -> None:
         """Experience Platform's gateway: IMS token, API key, org and sandbox headers."""
