@@ -64,16 +64,19 @@ def default_propagation() -> float:
         ) from exc
 
 
-def _bind_all() -> tuple[list[str], list[socket.socket]]:
+def _bind_all(loopback: str) -> tuple[list[str], list[socket.socket]]:
     """One loopback address per service (127.0.0.2...), or `::1` with one port each where absent."""
     socks: list[socket.socket] = []
-    try:
-        for i in range(len(SERVICES)):
-            socks.append(Server.bind(f"127.0.0.{i + 2}"))
-        return [f"127.0.0.{i + 2}" for i in range(len(SERVICES))], socks
-    except OSError:
-        for s in socks:
-            s.close()
+    if loopback != "ipv6":
+        try:
+            for i in range(len(SERVICES)):
+                socks.append(Server.bind(f"127.0.0.{i + 2}"))
+            return [f"127.0.0.{i + 2}" for i in range(len(SERVICES))], socks
+        except OSError:
+            for s in socks:
+                s.close()
+            if loopback == "ipv4":
+                raise
     socks = [Server.bind("::1") for _ in SERVICES]
     return ["::1"] * len(SERVICES), socks
 
@@ -87,13 +90,18 @@ class Lab:
         *,
         latency_ms: float = 0,
         propagation_s: float | None = None,
+        loopback: str = "auto",
     ) -> None:
+        """`loopback`: "auto" (127.0.0.2... else ::1), or force "ipv4" / "ipv6" (the macOS layout)."""
         if scenario not in SCENARIO_OBJECTS:
             raise UnknownScenario(
                 f"unknown lab scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}"
             )
         if latency_ms < 0:
             raise InputError("--latency-ms must not be negative")
+        if loopback not in ("auto", "ipv4", "ipv6"):
+            raise InputError(f"loopback must be auto, ipv4 or ipv6, not {loopback!r}")
+        self.loopback = loopback
         self.scenario = scenario
         self.latency_ms = latency_ms
         self.propagation_s = default_propagation() if propagation_s is None else propagation_s
@@ -109,7 +117,7 @@ class Lab:
     def start(self) -> Lab:
         if self._server is not None:
             return self
-        hosts, socks = _bind_all()
+        hosts, socks = _bind_all(self.loopback)
         try:
             self._start(hosts, socks)
         except BaseException:

@@ -29,12 +29,12 @@ def normalize_audience(value: str) -> str:
     return value.rstrip("/").lower()
 
 
-def audience_forms(url: str) -> set[str]:
-    """A service URL as an audience: with its port and without (Cosmos DB drops the port)."""
+def audience_forms(url: str, drop_port: bool = True) -> set[str]:
+    """A service URL as an audience: with its port and, if `drop_port`, without (Cosmos DB drops it)."""
     url = normalize_audience(url)
     parts = urllib.parse.urlsplit(url)
     forms = {url}
-    if parts.port is not None:
+    if drop_port and parts.port is not None:
         host = parts.hostname or ""
         host = f"[{host}]" if ":" in host else host
         forms.add(f"{parts.scheme}://{host}")

@@ -8,7 +8,7 @@ import pytest
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from diagnose.lab import SCENARIOS, Lab, UnknownScenario
-from tests.lab.sdk import arm, cosmos_client, credential, execute, get, send, token
+from tests.lab.sdk import arm, cosmos_client, credential, execute, get, key_client, send, token
 
 HEALTHY = "Access to the configured customer managed key confirmed."
 
@@ -206,3 +206,25 @@ def test_request_log_holds_no_secret_or_token(lab):
         "shh",
     ):
         assert secret not in dump
+
+
+def test_the_ipv6_layout_one_port_per_service(lab, ca_env):
+    """Where 127.0.0.x is absent (macOS) the lab serves on ::1; the SDKs and audiences still work."""
+    from diagnose.lab import Lab
+
+    instance = Lab("sp-disabled", propagation_s=0.05, loopback="ipv6").start()
+    try:
+        ca_env(instance)
+        assert all(url.startswith("https://[::1]:") for url in instance.urls.values())
+        cred = credential(instance)
+        assert key_client(instance, cred).get_key("cmk").name == "cmk"
+        with pytest.raises(CosmosHttpResponseError) as info:
+            cosmos_client(instance, cred)  # scope https://::1/.default, as Cosmos sends it
+        assert info.value.sub_status == 4000
+        arm_token = token(cred, instance.urls["arm"])
+        assert (
+            get(instance, f"{instance.urls['graph']}/v1.0/servicePrincipals", arm_token).status_code
+            == 401
+        )
+    finally:
+        instance.stop()

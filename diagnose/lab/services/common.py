@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,16 @@ class Context:
     def issuer(self, tenant_id: str) -> str:
         return f"{self.urls['entra']}/{tenant_id}/v2.0"
 
+    @property
+    def shared_host(self) -> bool:
+        """True when every service listens on one address (`::1` with ports, where 127.0.0.x is absent)."""
+        return len({urllib.parse.urlsplit(u).hostname for u in self.urls.values()}) == 1
+
     def audiences(self, service: str) -> set[str]:
-        return audience_forms(self.urls[service]) | PUBLIC_AUDIENCES.get(service, set())
+        """What a token's `aud` may be for `service`. On a shared address only Cosmos DB (which
+        drops the port from its scope) accepts the port-less form, so audiences stay distinct."""
+        drop_port = service == "cosmos" or not self.shared_host
+        return audience_forms(self.urls[service], drop_port) | PUBLIC_AUDIENCES.get(service, set())
 
     def service_for_audience(self, audience: str) -> str | None:
         """Which lab service a requested resource/scope names (None: unknown to this tenant)."""
