@@ -64,3 +64,73 @@ def split(lines: Sequence[bytes]) -> list[tuple[int, int]]:
     if start is not None:
         records.append((start, len(lines)))
     return records
+
+
+def _starts(line: bytes) -> bool:
+    return _HTTP.match(line) is not None or _START.match(line) is not None
+
+
+def _line_start(buf: bytes, at: int) -> int:
+    return buf.rfind(b"\n", 0, at) + 1
+
+
+def _line_end(buf: bytes, at: int) -> int:
+    """Offset just past the line holding `at` (past its newline, or the end of `buf`)."""
+    nl = buf.find(b"\n", at)
+    return len(buf) if nl < 0 else nl + 1
+
+
+def _http_head_above(buf: bytes, blank: int) -> int | None:
+    """The start of an HTTP message whose headers end at the blank line at `blank`, if any."""
+    at = blank
+    for _ in range(MAX_LINES):
+        if at == 0:
+            return None
+        at = _line_start(buf, at - 1)
+        line = buf[at : _line_end(buf, at)]
+        if not line.strip():
+            return None
+        if _HTTP.match(line):
+            return at
+        if _START.match(line):
+            return None
+    return None
+
+
+def window(buf: bytes, at: int) -> tuple[int, int]:
+    """Byte offsets [lo, hi) of whole lines that hold the whole record around offset `at`.
+
+    Cheap: it walks from the line holding `at` to the nearest record boundaries (usually
+    that line itself), so `split` then runs on a few lines, not on a whole block.
+    """
+    lo = _line_start(buf, at)
+    for _ in range(MAX_LINES):
+        if lo == 0:
+            break
+        above = _line_start(buf, lo - 1)
+        if not buf[above:lo].strip():  # a blank line: only an HTTP message spans it
+            head = _http_head_above(buf, above)
+            lo = head if head is not None else lo
+            break
+        if _starts(buf[lo : _line_end(buf, lo)]):
+            break
+        lo = above
+    http = _HTTP.match(buf, lo) is not None
+    hi = _line_end(buf, at)
+    after_blank = False
+    for _ in range(MAX_LINES):
+        if hi >= len(buf):
+            break
+        end = _line_end(buf, hi)
+        line = buf[hi:end]
+        if not line.strip():
+            if not http:
+                break
+            http, after_blank = False, True  # the headers end; the body follows
+            hi = end
+            continue
+        if _starts(line) and not after_blank:
+            break
+        after_blank = False
+        hi = end
+    return lo, hi

@@ -155,29 +155,13 @@ def _tail(buf: bytes) -> int:
     return buf.find(b"\n", len(buf) - CONTEXT) + 1 or len(buf)
 
 
-def _line_start(buf: bytes, at: int) -> int:
-    return buf.rfind(b"\n", 0, at) + 1
-
-
 def _record_around(buf: bytes, at: int) -> tuple[int, int, list[bytes], bool]:
     """The record holding offset `at`: [lo, hi) offsets, its lines, and whether it reaches the end."""
-    start = _line_start(buf, at)
-    window_lo = start
-    for _ in range(records_mod.MAX_LINES):
-        if window_lo == 0:
-            break
-        window_lo = _line_start(buf, window_lo - 1)
-    window_hi = start
-    for _ in range(records_mod.MAX_LINES + 1):
-        nl = buf.find(b"\n", window_hi)
-        if nl < 0:
-            window_hi = len(buf)
-            break
-        window_hi = nl + 1
+    window_lo, window_hi = records_mod.window(buf, at)
     lines = buf[window_lo:window_hi].split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    hit_line = buf.count(b"\n", window_lo, start)
+    hit_line = buf.count(b"\n", window_lo, at)
     offsets = [window_lo]
     for text in lines:
         offsets.append(offsets[-1] + len(text) + 1)

@@ -58,3 +58,36 @@ def test_far_apart_evidence_in_a_large_stream_keeps_its_line_numbers() -> None:
     blocks = [data[i : i + 65_536] for i in range(0, len(data), 65_536)]
     found = [(m.code, m.line) for m in SCANNER.scan(blocks, "big")]
     assert found == [("cosmos.revoked.4003", 40_001), ("cosmos.revoked.4003", 80_002)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    layout=st.lists(
+        st.one_of(st.sampled_from(FILLER), st.sampled_from(EVIDENCE)), min_size=1, max_size=40
+    )
+)
+def test_the_window_around_a_line_holds_the_same_record_as_a_whole_split(
+    layout: list[str],
+) -> None:
+    from diagnose.triage import records
+
+    buf = ("\n".join(layout) + "\n").encode()
+    lines = buf.split(b"\n")[:-1]
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    for first, end in records.split(lines):
+        if end - first >= records.MAX_LINES:
+            continue
+        for i in range(first, end):
+            if not lines[i].strip():
+                continue  # anchors never sit on a blank line
+            lo, hi = records.window(buf, starts[i])
+            local = buf[lo:hi].split(b"\n")
+            if local and local[-1] == b"":
+                local.pop()
+            base = buf.count(b"\n", 0, lo)
+            found = [
+                (base + f, base + e) for f, e in records.split(local) if base + f <= i < base + e
+            ]
+            assert found == [(first, end)], (i, layout)
