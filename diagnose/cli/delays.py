@@ -147,13 +147,18 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
     click.echo(renderer[opts["output"]](report))
     if opts["plot"]:
         a = report.analysis
-        verdicts = ", ".join(f"{g.campaign} {g.channel}: {g.verdict}" for g in a.groups)
+        listed = ", ".join(f"{g.campaign} {g.channel}: {g.verdict}" for g in a.groups)
+        worst: dict[str, str] = {}
+        for g in a.groups:  # a campaign on several channels: its abnormal verdict wins
+            if worst.get(g.campaign, "none") == "none":
+                worst[g.campaign] = g.verdict
         plotting.write(
             opts["plot"],
             a.timeline,
             thresholds,
             title=f"Delivery delays - {report.source['description']}",
-            summary=f"{a.events:,} events. Verdicts: {verdicts}.",
+            summary=f"{a.events:,} events. Verdicts: {listed}.",
+            verdicts=worst,
         )
         click.echo(f"plot written to {opts['plot']}", err=True)
     ctx.exit(int(ExitStatus.FINDINGS if report.status == "fail" else ExitStatus.OK))

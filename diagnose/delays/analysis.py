@@ -192,10 +192,13 @@ GROUP BY campaign_id, channel, status, reason
 ORDER BY events DESC, reason LIMIT 200
 """,
     "timeline": """
-SELECT measure, bucket, COUNT(*) AS n, QUANTILE_CONT(seconds, 0.5) AS p50,
+SELECT campaign_id, measure, bucket, COUNT(*) AS n, QUANTILE_CONT(seconds, 0.5) AS p50,
        QUANTILE_CONT(seconds, 0.9) AS p90, MAX(seconds) AS max_seconds
-FROM (SELECT measure, seconds, FLOOR((departure - {origin}) / {width}) AS bucket FROM measures) AS b
-GROUP BY measure, bucket ORDER BY measure, bucket
+FROM (
+  SELECT campaign_id, measure, seconds, FLOOR((departure - {origin}) / {width}) AS bucket
+  FROM measures
+) AS b
+GROUP BY campaign_id, measure, bucket ORDER BY campaign_id, measure, bucket
 """,
 }
 

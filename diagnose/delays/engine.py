@@ -54,6 +54,7 @@ def analyse(
         slowest=[_execution(r) for r in rows["slowest"]],
         timeline=[
             TimePoint(
+                campaign=str(r["campaign_id"]),
                 measure=r["measure"],
                 start=first + float(r["bucket"]) * width,
                 width=width,

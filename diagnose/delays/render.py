@@ -80,6 +80,7 @@ def to_json(report: Report) -> str:
         "slowest_executions": [_execution_json(e) for e in a.slowest],
         "timeline": [
             {
+                "campaign": p.campaign,
                 "measure": p.measure,
                 "start": _iso(p.start),
                 "width_seconds": p.width,

@@ -48,6 +48,7 @@ class Execution:
 
 @dataclass
 class TimePoint:
+    campaign: str
     measure: str
     start: float
     width: float

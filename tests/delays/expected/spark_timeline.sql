@@ -75,6 +75,7 @@ WITH feedback AS (
     f.status IN ('delivered', 'delay', 'bounce')
 )
 SELECT
+  campaign_id,
   measure,
   bucket,
   COUNT(*) AS n,
@@ -83,6 +84,7 @@ SELECT
   MAX(seconds) AS max_seconds
 FROM (
   SELECT
+    campaign_id,
     measure,
     seconds,
     FLOOR((
@@ -91,8 +93,10 @@ FROM (
   FROM measures
 ) AS b
 GROUP BY
+  campaign_id,
   measure,
   bucket
 ORDER BY
+  campaign_id NULLS LAST,
   measure NULLS LAST,
   bucket NULLS LAST
