@@ -22,7 +22,7 @@ from diagnose.errors import InputError
 
 SUFFIXES = (".html", ".htm", ".svg")
 PALETTE = ("#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-W, LEFT, RIGHT, TOP, PANEL, GAP, BOTTOM = 1000, 70, 270, 40, 250, 70, 50
+W, LEFT, RIGHT, TOP, PANEL, GAP, BOTTOM = 1030, 70, 300, 40, 250, 70, 50
 H = TOP + 2 * PANEL + GAP + BOTTOM
 TICKS = {
     0.1: "0.1 s",
@@ -135,7 +135,7 @@ def svg(
     parts.append(
         f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 12}" text-anchor="middle">departure time (UTC)</text>'
     )
-    legend_y = TOP
+    legend_y = TOP + 10
     parts.append(
         f'<text x="{W - RIGHT + 12}" y="{legend_y - 10}" font-weight="bold">campaign: verdict</text>'
     )
