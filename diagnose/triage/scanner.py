@@ -59,13 +59,19 @@ class Scanner:
 
     def __init__(self, signatures: Sequence[Signature]) -> None:
         self.signatures = list(signatures)
-        self.prefilter = Prefilter(list(dict.fromkeys(a for s in signatures for a in s.anchors)))
+        self.anchors = list(dict.fromkeys(a for s in signatures for a in s.anchors))
+        self.prefilter = Prefilter(self.anchors)
+        self._by_anchor: dict[str, list[int]] = {a: [] for a in self.anchors}
+        for position, sig in enumerate(self.signatures):
+            for anchor in sig.anchors:
+                self._by_anchor[anchor].append(position)
 
     def _evaluate(self, lines: Sequence[bytes], first_line: int, source: str) -> list[Match]:
         texts = [_decode(line) for line in lines]
         lows = [t.lower() for t in texts]
         joined_low = "\n".join(lows)
-        candidates = [s for s in self.signatures if any(a in joined_low for a in s.anchors)]
+        positions = {p for a in self.anchors if a in joined_low for p in self._by_anchor[a]}
+        candidates = [self.signatures[p] for p in sorted(positions)]
         if not candidates:
             return []
         record = Record.of("\n".join(texts))
