@@ -210,3 +210,30 @@ def test_byok_status_and_app_registration(lab):
     assert broken.world.principal_by_app(app_id).enabled is False
     assert execute(broken).status_code == 500
     assert '"substatus": 4000' in broken.ajo_log()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code"),
+    [
+        ("sp-disabled", "cosmos.revoked.4000"),
+        ("kv-role-missing", "cosmos.revoked.4002"),
+        ("cosmos-dataplane-role-missing", "cosmos.dataplane-role-missing"),
+    ],
+)
+def test_ajo_log_is_what_diagnose_explain_reads(lab, tmp_path, scenario, code):
+    import subprocess
+    import sys
+
+    lab = lab(scenario)
+    assert execute(lab).status_code == 500
+    log = tmp_path / "ajo.log"
+    log.write_text(lab.ajo_log())
+    result = subprocess.run(
+        [sys.executable, "-m", "diagnose", "explain", str(log), "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["diagnosis"][0]["code"] == code
