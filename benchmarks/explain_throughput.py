@@ -58,8 +58,18 @@ def anchors() -> list[str]:
     return sorted({a for s in compile_catalogue(load()) for a in s.anchors})
 
 
-def generate(path: Path, size: int, seed: int = 7) -> int:
-    """Write about `size` bytes of log with the BURIED lines at a few places; their count."""
+NEAR_MISS = (
+    "{ts} INFO  [ajo-runtime] POST https://platform.adobe.io/ajo/im/executions/unitary "
+    "status=202 latency_ms={ms} executionId=UMA-{n}"
+)
+
+
+def generate(path: Path, size: int, seed: int = 7, near_miss: float = 0.0) -> int:
+    """Write about `size` bytes of log with the BURIED lines at a few places; their count.
+
+    `near_miss` is the share of lines that hold an anchor but match no signature (202
+    execution calls), the prefilter's worst realistic case.
+    """
     rng = random.Random(seed)
     literals = anchors()
     pool: list[str] = []
@@ -76,6 +86,8 @@ def generate(path: Path, size: int, seed: int = 7) -> int:
         )
         if not any(a in line.lower() for a in literals):  # filler never holds an anchor
             pool.append(line + "\n")
+        if near_miss and rng.random() < near_miss:
+            pool.append(NEAR_MISS.format(ts="2026-11-26T02:00:00.000Z", ms=n % 900, n=n) + "\n")
     chunk = "".join(pool).encode()
     places = sorted(rng.randrange(size) for _ in range(5))
     written, buried = 0, 0
@@ -115,6 +127,12 @@ def main() -> int:
     parser.add_argument("--dir", default=None, help="where to write the log (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (best CPU kept)")
+    parser.add_argument(
+        "--near-miss",
+        type=float,
+        default=0.0,
+        help="share of lines holding an anchor but no signature, e.g. 0.01 (default 0)",
+    )
     args = parser.parse_args()
     if not shutil.which("grep"):
         print("GNU grep is needed for the comparison", file=sys.stderr)
@@ -127,7 +145,7 @@ def main() -> int:
         rows = []
         for size_mb in (max(1, args.size_mb // 4), args.size_mb):
             log = work / f"app-{size_mb}mb.log"
-            buried = generate(log, size_mb << 20)
+            buried = generate(log, size_mb << 20, near_miss=args.near_miss)
             size = log.stat().st_size
             subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm cache
             for label, cmd in (

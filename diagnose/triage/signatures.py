@@ -59,6 +59,7 @@ _KNOWN_KEYS = frozenset(
     }
 )
 _SUBSTATUS_ANCHORS = ("substatus", "sub-status", "sub_status", "sub status")
+_CHEAP = frozenset({"text", "any_text", "code", "inner_code"})
 _CMK_ANCHORS = ("revoked", "customermanagedkey", "customer managed key", "revoque")
 _ASCII_RUN = re.compile(r"[a-z0-9_./:() -]+")
 
@@ -97,8 +98,11 @@ class Signature:
         return all(condition(record) for condition in self.conditions)
 
 
-def _search(pattern: str) -> Condition:
+def _search(pattern: str, needs: str = "") -> Condition:
+    """A regex search, skipped when the literal `needs` is absent (a cheap guard)."""
     compiled = re.compile(pattern)
+    if needs:
+        return lambda r: needs in r.flat and compiled.search(r.flat) is not None
     return lambda r: compiled.search(r.flat) is not None
 
 
@@ -109,19 +113,22 @@ def _status(value: Any) -> Condition:
         rf"(?:http/\d(?:\.\d)?\s*{n}\b"
         rf"|(?<!sub)(?<!sub-)(?<!sub_)status(?:[ _-]?code)?[^\w\n]{{0,4}}{n}\b"
         rf"|(?:returned|answered|response|responded|http|error|failed with)[ :]{{1,3}}{n}\b"
-        rf"|\({n}\)|\b{n} {reason})"
+        rf"|\({n}\)|\b{n} {reason})",
+        needs=str(n),
     )
 
 
 def _substatus(value: Any) -> Condition:
     values = value if isinstance(value, list) else [value]
     alternatives = "|".join(str(int(v)) for v in values)
-    return _search(rf"sub[ _-]?status(?:[ _-]?code)?[^\w\n]{{0,4}}(?:{alternatives})\b")
+    return _search(
+        rf"sub[ _-]?status(?:[ _-]?code)?[^\w\n]{{0,4}}(?:{alternatives})\b", needs="status"
+    )
 
 
 def _aadsts(value: Any) -> Condition:
     n = int(value)
-    return _search(rf"aadsts{n}\b|error_codes[^\w\n]{{0,4}}\[[^\]]*\b{n}\b")
+    return _search(rf"aadsts{n}\b|error_codes[^\w\n]{{0,4}}\[[^\]]*\b{n}\b", needs=str(n))
 
 
 def _code(value: Any) -> Condition:
@@ -217,7 +224,9 @@ def compile_signature(
         "any_text": _any_text,
     }
     try:
-        conditions = [builders[k](v) for k, v in spec.items() if k in builders]
+        # cheap substring conditions first: a record usually fails there
+        keys = sorted((k for k in spec if k in builders), key=lambda k: k not in _CHEAP)
+        conditions = [builders[k](spec[k]) for k in keys]
         if "regex" in spec:
             conditions.append(_regex(spec["regex"], spec.get("min_seconds")))
     except (TypeError, ValueError, re.error) as exc:
