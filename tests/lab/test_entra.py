@@ -161,3 +161,25 @@ def test_error_body_has_the_real_shape(lab):
     assert body["error_description"].startswith("AADSTS7000215: ")
     assert {"trace_id", "correlation_id", "timestamp", "error_uri"} <= set(body)
     assert "nope" not in resp.text
+
+
+def test_v1_endpoint_takes_a_resource(lab):
+    lab = lab()
+    env = lab.env
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": env["AZURE_CLIENT_ID"],
+        "client_secret": env["AZURE_CLIENT_SECRET"],
+        "resource": "https://vault.azure.net",
+    }
+    resp = send(
+        lab,
+        "POST",
+        f"{env['AZURE_AUTHORITY_HOST']}/{env['AZURE_TENANT_ID']}/oauth2/token",
+        data=form,
+    )
+    assert resp.status_code == 200
+    assert (
+        jwt.decode(resp.json()["access_token"], options={"verify_signature": False})["aud"]
+        == "https://vault.azure.net"
+    )

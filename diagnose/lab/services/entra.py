@@ -154,7 +154,10 @@ class Entra(Service):
         refused = self._check_credential(req, form, principal)
         if refused is not None:
             return refused
-        scope = form.get("scope", "")
+        # v2 takes `scope`; the v1 endpoint (`/oauth2/token`) takes `resource`.
+        scope = form.get("scope") or (
+            form["resource"] + "/.default" if form.get("resource") else ""
+        )
         if not scope:
             return self.error(
                 400,
