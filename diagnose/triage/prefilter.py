@@ -14,17 +14,21 @@ from collections.abc import Sequence
 class Prefilter:
     """Case-insensitive search for a set of ASCII literals in byte blocks."""
 
-    def __init__(self, anchors: Sequence[str]) -> None:
+    def __init__(self, anchors: Sequence[str], engine: str = "auto") -> None:
+        """`engine`: "auto" (hyperscan when installed), "hyperscan" or "re"."""
         self.anchors = [a.encode("ascii") for a in anchors]
         self.engine = "none"
         self._hs = None
         self._re: re.Pattern[bytes] | None = None
         if not self.anchors:
             return
-        try:
-            import hyperscan
-        except ImportError:
-            hyperscan = None
+        hyperscan = None
+        if engine != "re":
+            try:
+                import hyperscan
+            except ImportError:
+                if engine == "hyperscan":
+                    raise
         if hyperscan is not None:
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             db.compile(
