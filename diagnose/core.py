@@ -106,7 +106,7 @@ def run_checks(
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> RunReport:
     cat = catalogue.default()
-    checks = all_checks()
+    checks = all_checks(options.trigger_deadline_s)
     chosen = select(checks, only or [], skip or [])
     ctx = Context(profile, options)
     started_at = datetime.now(UTC)

@@ -129,7 +129,7 @@ def run(
                         )
                     )
                     continue
-                running[cid] = time.monotonic() + check_deadline_s
+                running[cid] = time.monotonic() + (check.deadline_s or check_deadline_s)
                 threading.Thread(
                     target=lambda c=check: finished.put(_execute(c, ctx)),
                     name=f"check:{cid}",
@@ -151,7 +151,7 @@ def run(
         now = time.monotonic()
         for cid, deadline in list(running.items()):
             if now >= deadline:
-                reason = f"did not finish within its {check_deadline_s:g} s deadline"
+                reason = f"did not finish within its {every[cid].deadline_s or check_deadline_s:g} s deadline"
                 finish(
                     CheckResult(
                         cid, every[cid].title, Status.ERROR, reason, limitation=Limitation(reason)

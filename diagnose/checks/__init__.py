@@ -7,7 +7,7 @@ from dataclasses import replace
 from diagnose.checks.base import Check
 
 
-def all_checks() -> list[Check]:
+def all_checks(trigger_deadline_s: float = 60.0) -> list[Check]:
     """Every check, in chain order: principal -> rights -> vault/key -> Cosmos status -> data plane -> trigger."""
     from diagnose.checks.campaign import (
         ADOBE_BYOK,
@@ -35,7 +35,10 @@ def all_checks() -> list[Check]:
         CAMPAIGN_ENDPOINT,
     ]
     # The trigger waits for everything above, so that a 500 can be explained by their findings.
-    trigger = replace(CAMPAIGN_TRIGGER, needs=tuple(c.id for c in chain))
+    # Its own deadline is the call's, plus room to report: the call must time out first.
+    trigger = replace(
+        CAMPAIGN_TRIGGER, needs=tuple(c.id for c in chain), deadline_s=trigger_deadline_s + 15.0
+    )
     return [*chain, trigger]
 
 

@@ -49,6 +49,7 @@ class Check:
     topologies: tuple[str, ...] = ("own", "adobe")
     only_with_trigger: bool = False
     uses_azure: bool = True
+    deadline_s: float | None = None  # None: the runner's default
 
 
 @dataclass

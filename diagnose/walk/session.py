@@ -44,7 +44,7 @@ class Walk:
         self.options = options
         self.console = console
         self.transcript = Transcript(runbook.id, profile.public())
-        self.checks = all_checks()
+        self.checks = all_checks(options.trigger_deadline_s)
         self.blocked_by_limitation = False
 
     # --- helpers ------------------------------------------------------------------------

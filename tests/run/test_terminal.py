@@ -1,0 +1,45 @@
+"""`diagnose run` in a real pseudo-terminal: colour, NO_COLOR, and Ctrl-C after what finished was printed."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+
+
+def spawn(lab_env: dict[str, str], *args: str, no_color: bool = False) -> pexpect.spawn:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
+    }
+    env.update(lab_env, TERM="xterm-256color")
+    if no_color:
+        env["NO_COLOR"] = "1"
+    return pexpect.spawn(
+        sys.executable, ["-m", "diagnose", "run", *args], env=env, encoding="utf-8", timeout=90
+    )
+
+
+def test_colour_on_a_terminal_and_no_color(lab) -> None:
+    running = lab("sp-disabled")
+    child = spawn(running.env)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert "\x1b[31m" in child.before and "Diagnosis, root cause first" in child.before
+    child = spawn(running.env, no_color=True)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "\x1b[" not in child.before and "[✗] principal.enabled" in child.before
+
+
+def test_ctrl_c_exits_130_after_printing_what_finished(lab) -> None:
+    running = lab("trigger-timeout")
+    child = spawn(running.env, "--trigger", "--trigger-deadline", "60")
+    child.expect_exact("principal.enabled ")  # finished checks are on screen while the call hangs
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Interrupted" in child.before
+    assert "Traceback" not in child.before
