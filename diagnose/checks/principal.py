@@ -76,6 +76,11 @@ def resolve_app_id(ctx: Context) -> tuple[str, str]:
             profile.cloud.first_party_cosmos_app_id,
             "the account's default identity (first-party)",
         )
+    if identity.kind == "SystemAssignedIdentity":
+        object_id = (account.get("identity") or {}).get("principalId")
+        principal = reads.service_principal_by_object_id(ctx, object_id) if object_id else None
+        if principal and principal.get("appId"):
+            return principal["appId"], "the account's default identity (system-assigned)"
     if identity.federated_client_id:
         return identity.federated_client_id, "the account's default identity (federated client id)"
     if identity.resource_id:

@@ -87,33 +87,24 @@ def graph_get(ctx: Context, path: str, what: str, params: dict[str, str] | None 
 SP_FIELDS = "id,appId,displayName,accountEnabled,disabledByMicrosoftStatus,servicePrincipalType"
 
 
-def service_principal(ctx: Context, app_id: str) -> dict[str, Any] | None:
-    """The service principal with this appId, or None when Graph says it does not exist."""
-    reply = graph_get(
-        ctx,
-        f"/v1.0/servicePrincipals(appId='{quote(app_id, safe='')}')",
-        f"the service principal of app {app_id}",
-        {"$select": SP_FIELDS},
-    )
+def _principal(ctx: Context, path: str, what: str) -> dict[str, Any] | None:
+    reply = graph_get(ctx, path, what, {"$select": SP_FIELDS})
     if reply.status == 404:
         return None
     if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"Microsoft Graph answered {reply.status} for app {app_id}")
+        raise RuntimeError(f"Microsoft Graph answered {reply.status} for {what}")
     return reply.body
+
+
+def service_principal(ctx: Context, app_id: str) -> dict[str, Any] | None:
+    """The service principal with this appId, or None when Graph says it does not exist."""
+    path = f"/v1.0/servicePrincipals(appId='{quote(app_id, safe='')}')"
+    return _principal(ctx, path, f"the service principal of app {app_id}")
 
 
 def service_principal_by_object_id(ctx: Context, object_id: str) -> dict[str, Any] | None:
-    reply = graph_get(
-        ctx,
-        f"/v1.0/servicePrincipals/{quote(object_id, safe='')}",
-        f"the service principal {object_id}",
-        {"$select": SP_FIELDS},
-    )
-    if reply.status == 404:
-        return None
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"Microsoft Graph answered {reply.status} for principal {object_id}")
-    return reply.body
+    path = f"/v1.0/servicePrincipals/{quote(object_id, safe='')}"
+    return _principal(ctx, path, f"the service principal {object_id}")
 
 
 def deleted_service_principals(ctx: Context, app_id: str) -> list[dict[str, Any]]:
