@@ -302,6 +302,15 @@ for _sub in (
         ),
         _cmk_status(_sub),
     ]
+SAMPLES["cosmos.revoked.other"] = [  # a sub-status newer than this catalogue
+    _dotnet(
+        "Forbidden",
+        403,
+        4021,
+        "Request is blocked due to Customer Managed Key not being accessible.",
+    ),
+    _cmk_status(4021),
+]
 SAMPLES["cosmos.revoked.4004"].append(
     'PATCH databaseAccounts/cosmos-ajo answered 503 {"code":"ServiceUnavailable","message":"Error contacting the Azure Key Vault resource. Please try again."}'
 )
