@@ -1,0 +1,64 @@
+"""The run finds what the profile leaves out, and works with each credential kind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "run", "--output", "json", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_principal_found_through_the_accounts_default_identity(lab) -> None:
+    running = lab("sp-disabled")
+    env = {k: v for k, v in running.env.items() if k != "DIAGNOSE_PRINCIPAL_APP_ID"}
+    code, report = run(env, "--only", "principal.enabled")
+    (check,) = report["checks"]
+    assert check["evidence"]["app_id_from"] == "the account's default identity (user-assigned)"
+    assert check["findings"][0]["code"] == "principal.disabled"
+    assert code == 1
+
+
+def test_adobe_topology_takes_the_app_from_the_app_registration(lab) -> None:
+    running = lab("adobe-app-disabled")
+    assert "DIAGNOSE_PRINCIPAL_APP_ID" not in running.env
+    code, report = run(running.env, "--only", "principal.enabled")
+    (check,) = report["checks"]
+    assert check["evidence"]["app_id_from"] == "Experience Platform's BYOK app registration"
+    assert check["findings"][0]["code"] == "principal.disabled"
+
+
+def test_certificate_credential(lab) -> None:
+    running = lab("healthy")
+    env = {k: v for k, v in running.env.items() if k != "AZURE_CLIENT_SECRET"}
+    env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(running.client_certificate_path)
+    code, report = run(env, "--only", "principal.enabled,keyvault.unwrap")
+    statuses = {c["id"]: c["status"] for c in report["checks"]}
+    assert statuses == {
+        "principal.enabled": "pass",
+        "keyvault.key": "pass",
+        "keyvault.unwrap": "pass",
+    }
+    assert code == 0
+
+
+def test_wrong_secret_is_the_tools_problem(lab) -> None:
+    running = lab("healthy")
+    env = dict(running.env, AZURE_CLIENT_SECRET="not-the-secret-at-all")
+    code, report = run(env, "--only", "principal.enabled")
+    (check,) = report["checks"]
+    assert check["status"] == "error" and "AADSTS7000215" in check["summary"]
+    assert code == 3
+    assert "not-the-secret-at-all" not in json.dumps(report)
