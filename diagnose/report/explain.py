@@ -19,7 +19,9 @@ SHOWN = 5  # evidence lines shown per cause in text and Markdown
 
 def status(explanation: Explanation) -> str:
     worst = explanation.worst()
-    return str(worst) if worst in (Severity.FAIL, Severity.WARN) else "pass"
+    if worst in (Severity.FAIL, Severity.WARN):
+        return str(worst)
+    return "error" if explanation.problems else "pass"
 
 
 def match_json(match: Match) -> dict[str, Any]:
@@ -65,6 +67,11 @@ def _step_title(entry: DiagnosisEntry, catalogue: Catalogue) -> str:
 
 def _nothing(explanation: Explanation) -> str:
     where = ", ".join(explanation.inputs)
+    if explanation.problems:
+        return (
+            f"Nothing recognised in what could be read of {where}; "
+            "some input could not be read (see the messages above)."
+        )
     return (
         f"Nothing recognised in {where}: no signature of the catalogue matched. "
         "The evidence may be elsewhere (system logs around the time of the failure), "

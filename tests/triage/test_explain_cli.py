@@ -170,6 +170,9 @@ def test_binary_junk_is_refused_clearly(tmp_path: Path) -> None:
     result = run("explain", str(path))
     assert result.exit_code == 2
     assert "binary data" in result.stderr and str(path) in result.stderr
+    assert "could not be read" in result.stdout
+    status, doc, _ = explain_json(str(path))
+    assert status == 2 and doc["status"] == "error" and doc["problems"]
 
 
 def test_truncated_gzip_gives_the_partial_result(tmp_path: Path) -> None:
