@@ -62,3 +62,21 @@ def test_wrong_secret_is_the_tools_problem(lab) -> None:
     assert check["status"] == "error" and "AADSTS7000215" in check["summary"]
     assert code == 3
     assert "not-the-secret-at-all" not in json.dumps(report)
+
+
+def test_missing_rights_of_the_diagnosing_identity_are_named_not_blamed(lab) -> None:
+    running = lab("healthy")
+    world = running.world
+    diagnoser = world.diagnoser_id
+    # the tool's own rights go: its Cosmos data-plane role and its ARM roles
+    world.cosmos.sql_role_assignments = [a for a in world.cosmos.sql_role_assignments if a.principal_id != diagnoser]
+    world.role_assignments = [a for a in world.role_assignments if a.principal_id != diagnoser]
+    code, report = run(running.env, "--only", "keyvault.vault,cosmos.dataplane")
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["keyvault.vault"]["status"] == "error"
+    assert "Reader" in checks["keyvault.vault"]["limitation"]["permission"]
+    assert checks["cosmos.dataplane"]["status"] == "error"
+    assert "Data Reader" in checks["cosmos.dataplane"]["limitation"]["permission"]
+    assert not any(c["findings"] for c in report["checks"])
+    assert report["diagnosis"] == []
+    assert code == 3
