@@ -78,4 +78,4 @@ def test_correlation_causes_exist() -> None:
 )
 def test_a_malformed_signature_is_named_clearly(spec: dict) -> None:
     with pytest.raises(CatalogueError, match="cause x.y"):
-        compile_signature(spec, "x.y", "demo.md: cause x.y, signature 1")
+        compile_signature(spec, "demo.md: cause x.y, signature 1")

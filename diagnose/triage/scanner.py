@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from diagnose.redact import redact_text
 from diagnose.triage import records as records_mod
 from diagnose.triage.prefilter import Prefilter
-from diagnose.triage.signatures import Record, Signature
+from diagnose.triage.signatures import Record, Signature, all_anchors
 
 MAX_LINE = 1 << 20  # a longer line is cut into pieces of this size
 CONTEXT = 64 * 1024
@@ -59,7 +59,7 @@ class Scanner:
 
     def __init__(self, signatures: Sequence[Signature]) -> None:
         self.signatures = list(signatures)
-        self.anchors = list(dict.fromkeys(a for s in signatures for a in s.anchors))
+        self.anchors = all_anchors(self.signatures)
         self.prefilter = Prefilter(self.anchors)
         self._by_anchor: dict[str, list[int]] = {a: [] for a in self.anchors}
         for position, sig in enumerate(self.signatures):

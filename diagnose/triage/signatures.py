@@ -203,9 +203,7 @@ def _derive_anchors(spec: dict[str, Any]) -> list[str]:
     return []
 
 
-def compile_signature(
-    spec: dict[str, Any], code: str, where: str
-) -> tuple[list[str], list[Condition]]:
+def compile_signature(spec: dict[str, Any], where: str) -> tuple[list[str], list[Condition]]:
     """The anchors and conditions of one signature mapping (`where` names it in errors)."""
     if not isinstance(spec, dict) or not spec:
         raise CatalogueError(f"{where}: a signature must be a non-empty mapping")
@@ -253,7 +251,7 @@ def compile_catalogue(catalogue: Catalogue) -> list[Signature]:
     for cause in catalogue.causes.values():
         for index, spec in enumerate(cause.signatures):
             where = f"{cause.runbook}.md: cause {cause.code}, signature {index + 1}"
-            anchors, conditions = compile_signature(spec, cause.code, where)
+            anchors, conditions = compile_signature(spec, where)
             compiled.append(
                 Signature(
                     code=cause.code,
