@@ -9,7 +9,8 @@ import fnmatch
 import time
 from dataclasses import dataclass
 
-from diagnose.lab.world import COSMOS_ROLE_DEFINITIONS, World
+from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
+from diagnose.lab.world import World
 
 HEALTHY_STATUS = "Access to the configured customer managed key confirmed."
 _GUIDE = "https://learn.microsoft.com/azure/cosmos-db/cmk-troubleshooting-guide"

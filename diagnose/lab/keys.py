@@ -8,6 +8,7 @@ slow to generate, so they are generated once and cached under
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import os
@@ -73,6 +74,20 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o600) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def b64u(data: bytes) -> str:
+    """base64url without padding (JWK and Key Vault's encoding)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64u_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64u_uint(n: int) -> str:
+    """A big-endian unsigned integer (an RSA modulus or exponent) as JWK writes it."""
+    return b64u(n.to_bytes((n.bit_length() + 7) // 8, "big"))
 
 
 def pem_private(key: PrivateKey) -> bytes:

@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab.world import DAY, KV_CRYPTO_SERVICE_ENCRYPTION_USER, World
+from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
+from diagnose.lab.world import DAY, World
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 import urllib.parse
 import uuid
@@ -12,13 +11,10 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from diagnose.lab.keys import b64u_uint
+
 IMS_ISSUER = "ims-na1"
 TOKEN_LIFETIME_S = 3599
-
-
-def _b64u_int(n: int) -> str:
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def normalize_audience(value: str) -> str:
@@ -58,8 +54,8 @@ class Signer:
                     "use": "sig",
                     "kid": self.kid,
                     "alg": "RS256",
-                    "n": _b64u_int(pub.n),
-                    "e": _b64u_int(pub.e),
+                    "n": b64u_uint(pub.n),
+                    "e": b64u_uint(pub.e),
                 }
             ]
         }

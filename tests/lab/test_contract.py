@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from diagnose.lab.world import CONTRIBUTOR, RoleAssignment
+from diagnose.lab.roles import CONTRIBUTOR
+from diagnose.lab.world import RoleAssignment
 from tests.lab.sdk import arm, credential, execute, get, send, token
 
 COMMON = {

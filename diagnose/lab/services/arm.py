@@ -7,24 +7,21 @@ Reads need an RBAC action at the scope or above (Reader's `*/read` covers them).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
-from diagnose.lab.derived import cmk_status, in_scope, rbac_allows
+from diagnose.lab.derived import in_scope, rbac_allows
+from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
+from diagnose.lab.services import arm_shapes as shapes
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import COSMOS_ROLE_DEFINITIONS, RoleAssignment, SqlRoleAssignment
+from diagnose.lab.world import RoleAssignment, SqlRoleAssignment
 
 _AUTHZ = r"(?P<scope>.*?)/providers/Microsoft\.Authorization/"
 _GUID = r"(?P<guid>[0-9a-fA-F-]{36})"
 _ASSIGNED = re.compile(r"assignedTo\('([^']*)'\)", re.I)
 _PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'", re.I)
 _ROLE_NAME = re.compile(r"roleName\s+eq\s+'([^']*)'", re.I)
-
-
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(ts))
 
 
 class Arm(AzureService):
@@ -134,23 +131,6 @@ class Arm(AzureService):
             },
         )
 
-    def _subscription_json(self) -> dict[str, Any]:
-        w = self.world
-        return {
-            "id": w.subscription_scope,
-            "authorizationSource": "RoleBased",
-            "managedByTenants": [],
-            "subscriptionId": w.subscription_id,
-            "tenantId": w.tenant_id,
-            "displayName": "ajo-production",
-            "state": "Enabled",
-            "subscriptionPolicies": {
-                "locationPlacementId": "Public_2014-09-01",
-                "quotaId": "PayAsYouGo_2014-09-01",
-                "spendingLimit": "Off",
-            },
-        }
-
     def subscriptions(self, req: Request) -> Response:
         claims = self.authenticate(req)
         oid = claims.get("oid")
@@ -162,7 +142,7 @@ class Arm(AzureService):
         return Response(
             200,
             {
-                "value": [self._subscription_json()] if visible else [],
+                "value": [shapes.subscription(self.world)] if visible else [],
                 "count": {"type": "Total", "value": int(visible)},
             },
         )
@@ -186,35 +166,6 @@ class Arm(AzureService):
         )
 
     # -- role definitions ---------------------------------------------------------------------------
-    def _definition_id(self, guid: str) -> str:
-        return f"{self.world.subscription_scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-
-    def _definition_json(self, guid: str) -> dict[str, Any]:
-        d = self.world.role_definitions[guid]
-        return {
-            "properties": {
-                "roleName": d.name,
-                "type": "BuiltInRole",
-                "description": d.description,
-                "assignableScopes": ["/"],
-                "permissions": [
-                    {
-                        "actions": d.actions,
-                        "notActions": d.not_actions,
-                        "dataActions": d.data_actions,
-                        "notDataActions": d.not_data_actions,
-                    }
-                ],
-                "createdOn": "2015-02-02T21:55:09.8806423Z",
-                "updatedOn": "2024-01-01T00:00:00.0000000Z",
-                "createdBy": None,
-                "updatedBy": None,
-            },
-            "id": self._definition_id(guid),
-            "type": "Microsoft.Authorization/roleDefinitions",
-            "name": guid,
-        }
-
     def _scope_exists(self, scope: str) -> Response | None:
         if scope in ("", "/"):
             return None
@@ -233,7 +184,7 @@ class Arm(AzureService):
             defs = [
                 g for g in defs if self.world.role_definitions[g].name.lower() == m.group(1).lower()
             ]
-        return Response(200, {"value": [self._definition_json(g) for g in defs]})
+        return Response(200, {"value": [shapes.definition(self.world, g) for g in defs]})
 
     def get_definition(self, req: Request, scope: str, guid: str) -> Response:
         self.authenticate(req)
@@ -243,30 +194,9 @@ class Arm(AzureService):
                 "RoleDefinitionDoesNotExist",
                 "The specified role definition with ID '" + guid + "' does not exist.",
             )
-        return Response(200, self._definition_json(guid.lower()))
+        return Response(200, shapes.definition(self.world, guid.lower()))
 
     # -- role assignments ------------------------------------------------------------------------------
-    def _assignment_json(self, a: RoleAssignment) -> dict[str, Any]:
-        return {
-            "properties": {
-                "roleDefinitionId": self._definition_id(a.role),
-                "principalId": a.principal_id,
-                "principalType": a.principal_type,
-                "scope": a.scope,
-                "condition": None,
-                "conditionVersion": None,
-                "createdOn": _iso(a.created),
-                "updatedOn": _iso(a.created),
-                "createdBy": None,
-                "updatedBy": None,
-                "delegatedManagedIdentityResourceId": None,
-                "description": None,
-            },
-            "id": f"{a.scope}/providers/Microsoft.Authorization/roleAssignments/{a.guid}",
-            "type": "Microsoft.Authorization/roleAssignments",
-            "name": a.guid,
-        }
-
     def list_assignments(self, req: Request, scope: str) -> Response:
         self._need_api_version(req)
         self._authorize(req, "Microsoft.Authorization/roleAssignments/read", scope)
@@ -284,7 +214,7 @@ class Arm(AzureService):
                     continue
                 if who and a.principal_id.lower() != who.group(1).lower():
                     continue
-                out.append(self._assignment_json(a))
+                out.append(shapes.assignment(self.world, a))
         return Response(200, {"value": out})
 
     def _find_assignment(self, guid: str) -> RoleAssignment | None:
@@ -299,7 +229,7 @@ class Arm(AzureService):
             return self.error(
                 404, "RoleAssignmentNotFound", f"The role assignment '{guid}' is not found."
             )
-        return Response(200, self._assignment_json(a))
+        return Response(200, shapes.assignment(self.world, a))
 
     def put_assignment(self, req: Request, scope: str, guid: str) -> Response:
         self._need_api_version(req)
@@ -350,7 +280,7 @@ class Arm(AzureService):
         )
         with self.state.write() as world:
             world.role_assignments.append(new)
-        return Response(201, self._assignment_json(new))
+        return Response(201, shapes.assignment(self.world, new))
 
     def delete_assignment(self, req: Request, scope: str, guid: str) -> Response:
         self._authorize(req, "Microsoft.Authorization/roleAssignments/delete", scope)
@@ -359,7 +289,7 @@ class Arm(AzureService):
             return Response(204)
         with self.state.write() as world:
             world.role_assignments.remove(a)
-        return Response(200, self._assignment_json(a))
+        return Response(200, shapes.assignment(self.world, a))
 
     # -- resources --------------------------------------------------------------------------------------
     def _resources(self) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
@@ -368,50 +298,60 @@ class Arm(AzureService):
         res: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
             w.subscription_scope.lower(): (
                 "Microsoft.Resources/subscriptions/read",
-                self._subscription_json,
+                lambda: shapes.subscription(self.world),
             ),
             w.group_scope.lower(): (
                 "Microsoft.Resources/subscriptions/resourceGroups/read",
-                self._group_json,
+                lambda: shapes.group(self.world),
             ),
         }
         if not w.vault.deleted:
-            res[w.vault.id.lower()] = ("Microsoft.KeyVault/vaults/read", self._vault_json)
+            res[w.vault.id.lower()] = (
+                "Microsoft.KeyVault/vaults/read",
+                lambda: shapes.vault(self.world),
+            )
             res[(w.vault.id + "/keys").lower()] = (
                 "Microsoft.KeyVault/vaults/keys/read",
-                self._keys_json,
+                lambda: shapes.keys(self.world),
             )
             for name, key in w.vault.keys.items():
                 if not key.deleted:
                     res[f"{w.vault.id}/keys/{name}".lower()] = (
                         "Microsoft.KeyVault/vaults/keys/read",
-                        lambda n=name: self._key_json(n),
+                        lambda n=name: shapes.key(self.world, n),
                     )
         for ident in w.identities:
             res[ident.id.lower()] = (
                 "Microsoft.ManagedIdentity/userAssignedIdentities/read",
-                lambda i=ident: self._identity_json(i),
+                lambda i=ident: shapes.identity(self.world, i),
             )
         c = w.cosmos
         if c.customer_readable:
-            res[c.id.lower()] = ("Microsoft.DocumentDB/databaseAccounts/read", self._cosmos_json)
+            res[c.id.lower()] = (
+                "Microsoft.DocumentDB/databaseAccounts/read",
+                lambda: shapes.cosmos(self.world, self.state.observed().cmk_code),
+            )
             res[(c.id + "/sqlRoleAssignments").lower()] = (
                 "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read",
-                lambda: {"value": [self._sql_assignment_json(a) for a in c.sql_role_assignments]},
+                lambda: {
+                    "value": [shapes.sql_assignment(self.world, a) for a in c.sql_role_assignments]
+                },
             )
             res[(c.id + "/sqlRoleDefinitions").lower()] = (
                 "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions/read",
-                lambda: {"value": [self._sql_definition_json(g) for g in COSMOS_ROLE_DEFINITIONS]},
+                lambda: {
+                    "value": [shapes.sql_definition(self.world, g) for g in COSMOS_ROLE_DEFINITIONS]
+                },
             )
             for a in c.sql_role_assignments:
                 res[f"{c.id}/sqlRoleAssignments/{a.guid}".lower()] = (
                     "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read",
-                    lambda a=a: self._sql_assignment_json(a),
+                    lambda a=a: shapes.sql_assignment(self.world, a),
                 )
             for g in COSMOS_ROLE_DEFINITIONS:
                 res[f"{c.id}/sqlRoleDefinitions/{g}".lower()] = (
                     "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions/read",
-                    lambda g=g: self._sql_definition_json(g),
+                    lambda g=g: shapes.sql_definition(self.world, g),
                 )
         return res
 
@@ -523,7 +463,7 @@ class Arm(AzureService):
                     v.ip_rules = [
                         str(r.get("value")) for r in acls["ipRules"] if isinstance(r, dict)
                     ]
-        return Response(200, self._vault_json())
+        return Response(200, shapes.vault(self.world))
 
     def _patch_cosmos(self, props: dict[str, Any]) -> Response:
         if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
@@ -535,7 +475,7 @@ class Arm(AzureService):
         with self.state.write():
             if "defaultIdentity" in props:
                 self.world.cosmos.default_identity = str(props["defaultIdentity"])
-        return Response(200, self._cosmos_json())
+        return Response(200, shapes.cosmos(self.world, self.state.observed().cmk_code))
 
     def put_resource(self, req: Request, rid: str) -> Response:
         m = re.match(
@@ -576,7 +516,7 @@ class Arm(AzureService):
             world.cosmos.sql_role_assignments = [
                 a for a in world.cosmos.sql_role_assignments if a.guid != new.guid
             ] + [new]
-        return Response(200, self._sql_assignment_json(new))
+        return Response(200, shapes.sql_assignment(self.world, new))
 
     def delete_resource(self, req: Request, rid: str) -> Response:
         rid_l, missing = self._writable(req, rid)
@@ -591,195 +531,6 @@ class Arm(AzureService):
         return self.error(
             405, "MethodNotAllowed", "The lab does not support DELETE on this resource type."
         )
-
-    # -- resource shapes ----------------------------------------------------------------------------------
-    def _group_json(self) -> dict[str, Any]:
-        w = self.world
-        return {
-            "id": w.group_scope,
-            "name": w.resource_group,
-            "type": "Microsoft.Resources/resourceGroups",
-            "location": w.location,
-            "properties": {"provisioningState": "Succeeded"},
-        }
-
-    def _vault_json(self) -> dict[str, Any]:
-        w = self.world
-        v = w.vault
-        props: dict[str, Any] = {
-            "sku": {"family": "A", "name": "standard"},
-            "tenantId": w.tenant_id,
-            "accessPolicies": [
-                {
-                    "tenantId": w.tenant_id,
-                    "objectId": p.object_id,
-                    "permissions": {"keys": list(p.keys), "secrets": [], "certificates": []},
-                }
-                for p in v.access_policies
-            ],
-            "enabledForDeployment": False,
-            "enabledForDiskEncryption": False,
-            "enabledForTemplateDeployment": False,
-            "enableSoftDelete": v.soft_delete,
-            "softDeleteRetentionInDays": 90,
-            "enableRbacAuthorization": v.rbac,
-            "vaultUri": v.url,
-            "provisioningState": "Succeeded",
-            "publicNetworkAccess": "Enabled",
-            "networkAcls": {
-                "bypass": v.bypass,
-                "defaultAction": v.default_action,
-                "ipRules": [{"value": ip} for ip in v.ip_rules],
-                "virtualNetworkRules": [],
-            },
-        }
-        if v.purge_protection:
-            props["enablePurgeProtection"] = True  # ARM omits the property when it was never set
-        return {
-            "id": v.id,
-            "name": v.name,
-            "type": "Microsoft.KeyVault/vaults",
-            "location": v.location,
-            "tags": {},
-            "properties": props,
-        }
-
-    def _key_json(self, name: str) -> dict[str, Any]:
-        v = self.world.vault
-        k = v.keys[name]
-        return {
-            "id": f"{v.id}/keys/{name}",
-            "name": name,
-            "type": "Microsoft.KeyVault/vaults/keys",
-            "location": v.location,
-            "tags": {},
-            "properties": {
-                "attributes": {
-                    "enabled": k.enabled,
-                    "nbf": None if k.nbf is None else int(k.nbf),
-                    "exp": None if k.exp is None else int(k.exp),
-                    "created": int(k.created),
-                    "updated": int(k.updated),
-                    "recoveryLevel": "Recoverable"
-                    if v.purge_protection
-                    else "Recoverable+Purgeable",
-                    "exportable": False,
-                },
-                "kty": "RSA",
-                "keyOps": list(k.ops),
-                "keySize": k.private_key.key_size,
-                "keyUri": v.key_uri(name),
-                "keyUriWithVersion": v.key_uri(name, k.version),
-            },
-        }
-
-    def _keys_json(self) -> dict[str, Any]:
-        v = self.world.vault
-        return {"value": [self._key_json(n) for n, k in v.keys.items() if not k.deleted]}
-
-    def _identity_json(self, ident: Any) -> dict[str, Any]:
-        w = self.world
-        return {
-            "id": ident.id,
-            "name": ident.name,
-            "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
-            "location": w.location,
-            "tags": {},
-            "properties": {
-                "tenantId": w.tenant_id,
-                "principalId": ident.principal_id,
-                "clientId": ident.client_id,
-            },
-        }
-
-    def _cosmos_json(self) -> dict[str, Any]:
-        w = self.world
-        c = w.cosmos
-        code = self.state.observed().cmk_code
-        key = w.key
-        uais = {}
-        for i in c.user_assigned:
-            ident = w.identity(i)
-            uais[i] = (
-                {"clientId": ident.client_id, "principalId": ident.principal_id}
-                if ident
-                else {"clientId": None, "principalId": None}
-            )
-        location = {
-            "id": f"{c.name}-{c.location}",
-            "locationName": "West Europe",
-            "documentEndpoint": c.endpoint,
-            "provisioningState": "Succeeded",
-            "failoverPriority": 0,
-            "isZoneRedundant": False,
-        }
-        return {
-            "id": c.id,
-            "name": c.name,
-            "location": "West Europe",
-            "type": "Microsoft.DocumentDB/databaseAccounts",
-            "kind": "GlobalDocumentDB",
-            "tags": {},
-            "identity": {
-                "type": c.identity_type,
-                "tenantId": w.tenant_id,
-                "principalId": c.system_principal_id,
-                "userAssignedIdentities": uais,
-            },
-            "properties": {
-                "provisioningState": "Succeeded",
-                "documentEndpoint": c.endpoint,
-                "databaseAccountOfferType": "Standard",
-                "consistencyPolicy": {
-                    "defaultConsistencyLevel": "Session",
-                    "maxIntervalInSeconds": 5,
-                    "maxStalenessPrefix": 100,
-                },
-                "locations": [location],
-                "readLocations": [location],
-                "writeLocations": [location],
-                "failoverPolicies": [
-                    {"id": location["id"], "locationName": "West Europe", "failoverPriority": 0}
-                ],
-                "capabilities": [],
-                "keyVaultKeyUri": c.key_uri,
-                "keyVaultKeyUriVersion": w.vault.key_uri(w.key_name, key.version) if key else None,
-                "defaultIdentity": c.default_identity,
-                "customerManagedKeyStatus": cmk_status(code),
-                "disableLocalAuth": c.disable_local_auth,
-                "publicNetworkAccess": "Enabled",
-                "enableAutomaticFailover": False,
-                "enableMultipleWriteLocations": False,
-            },
-        }
-
-    def _sql_assignment_json(self, a: SqlRoleAssignment) -> dict[str, Any]:
-        c = self.world.cosmos
-        return {
-            "id": f"{c.id}/sqlRoleAssignments/{a.guid}",
-            "name": a.guid,
-            "type": "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments",
-            "properties": {
-                "roleDefinitionId": f"{c.id}/sqlRoleDefinitions/{a.role}",
-                "principalId": a.principal_id,
-                "scope": c.id if a.scope in ("", "/") else f"{c.id}{a.scope}",
-            },
-        }
-
-    def _sql_definition_json(self, guid: str) -> dict[str, Any]:
-        c = self.world.cosmos
-        name, actions = COSMOS_ROLE_DEFINITIONS[guid]
-        return {
-            "id": f"{c.id}/sqlRoleDefinitions/{guid}",
-            "name": guid,
-            "type": "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions",
-            "properties": {
-                "roleName": name,
-                "type": "BuiltInRole",
-                "assignableScopes": [c.id],
-                "permissions": [{"dataActions": actions, "notDataActions": []}],
-            },
-        }
 
     def is_write(self, req: Request) -> bool:
         return req.method in ("PUT", "PATCH", "DELETE")

@@ -7,9 +7,10 @@ import time
 import uuid
 from typing import Any
 
+from diagnose.lab.roles import GRAPH_READ, GRAPH_WRITE
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import GRAPH_READ, GRAPH_WRITE, Principal
+from diagnose.lab.world import Principal
 
 _EQ = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
 _ANY = re.compile(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import time
 from typing import Any
@@ -11,6 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from diagnose.lab.derived import KEY_OPERATIONS, firewall_allows, key_allows
+from diagnose.lab.keys import b64u, b64u_decode, b64u_uint
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
 from diagnose.lab.world import Key
@@ -26,14 +26,6 @@ _ALGORITHMS = {
     ),
     "RSA1_5": padding.PKCS1v15,
 }
-
-
-def b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64u_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class KeyVault(AzureService):
@@ -198,8 +190,8 @@ class KeyVault(AzureService):
                 "kid": v.key_uri(key.name, key.version),
                 "kty": "RSA",
                 "key_ops": list(key.ops),
-                "n": b64u(pub.n.to_bytes((pub.n.bit_length() + 7) // 8, "big")),
-                "e": b64u(pub.e.to_bytes((pub.e.bit_length() + 7) // 8, "big")),
+                "n": b64u_uint(pub.n),
+                "e": b64u_uint(pub.e),
             },
             "attributes": {
                 "enabled": key.enabled,
