@@ -6,10 +6,14 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from diagnose.errors import InputError
+
+if TYPE_CHECKING:
+    from diagnose.lab import Lab
 
 
 @click.group()
@@ -89,16 +93,15 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
     click.echo("lab stopped", err=True)
 
 
-def _banner(
-    running: object, scenario: str, env_path: Path | None, profile_path: Path | None
-) -> None:
-    urls: dict[str, str] = running.urls  # type: ignore[attr-defined]
+def _banner(running: Lab, scenario: str, env_path: Path | None, profile_path: Path | None) -> None:
+    """Addresses, scenario and how to use it, on stderr (never a secret)."""
+    urls = running.urls
     click.echo(
         f"diagnose lab: scenario {scenario!r}, propagation {running.propagation_s:g} s", err=True
-    )  # type: ignore[attr-defined]
+    )
     for name, url in urls.items():
         click.echo(f"  {name:<9} {url}", err=True)
-    click.echo(f"  CA bundle {running.ca_bundle}", err=True)  # type: ignore[attr-defined]
+    click.echo(f"  CA bundle {running.ca_bundle}", err=True)
     if env_path:
         click.echo(f"In another shell: source {env_path}   (then: diagnose run)", err=True)
     if profile_path:

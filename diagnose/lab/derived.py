@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
-from diagnose.lab.world import World
+from diagnose.lab.world import RoleAssignment, World
 
 HEALTHY_STATUS = "Access to the configured customer managed key confirmed."
 _GUIDE = "https://learn.microsoft.com/azure/cosmos-db/cmk-troubleshooting-guide"
@@ -82,7 +82,7 @@ def in_scope(scope: str, resource: str) -> bool:
     return scope in ("", "/") or resource == scope or resource.startswith(scope + "/")
 
 
-def assignments_for(world: World, object_id: str, resource: str) -> list:
+def assignments_for(world: World, object_id: str, resource: str) -> list[RoleAssignment]:
     """Role assignments of a principal that apply at `resource` (inherited ones included)."""
     return [
         a

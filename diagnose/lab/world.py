@@ -40,10 +40,6 @@ class Secret:
     value: str
     expires: float
 
-    @property
-    def hint(self) -> str:
-        return self.value[:3]
-
 
 @dataclass
 class Principal:
