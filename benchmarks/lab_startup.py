@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/lab_startup.py [--runs N]
 
-Figures: the import of `diagnose.lab` in a fresh interpreter, `Lab.start()` in
+Figures: importing `Lab` in a fresh interpreter, and that import plus the first
+start there (what `--lab` costs a command), `Lab.start()` in a warm
 process (the RSA keys come from the cache; the first run on a machine generates
 them), `Lab.stop()` with a 90 s answer in flight (trigger-timeout), one HTTPS
 request on a kept-alive connection, and the same with `latency_ms=50`.
@@ -28,18 +29,22 @@ def _ms(values: list[float]) -> str:
     return f"median {statistics.median(values):7.1f} ms   min {values[0]:7.1f}   max {values[-1]:7.1f}   (n={len(values)})"
 
 
-def import_time(runs: int) -> list[float]:
-    code = (
-        "import time; t = time.perf_counter(); import diagnose.lab; print(time.perf_counter() - t)"
-    )
-    return [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(runs)
-    ]
+_FRESH = (
+    "import time; t = time.perf_counter(); from diagnose.lab import Lab; i = time.perf_counter() - t\n"
+    "lab = Lab('healthy').start(); s = time.perf_counter() - t; lab.stop(); print(i, s)"
+)
+
+
+def fresh_interpreter(runs: int) -> tuple[list[float], list[float]]:
+    """(import of Lab and what it needs, import + first start) in a new Python process."""
+    imports, starts = [], []
+    for _ in range(runs):
+        command = [sys.executable, "-c", _FRESH]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        i, s = (float(x) for x in out.split())
+        imports.append(i)
+        starts.append(s)
+    return imports, starts
 
 
 def start_times(runs: int) -> tuple[list[float], list[float]]:
@@ -118,8 +123,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
     print(f"python {sys.version.split()[0]}, {runs} runs each")
-    print(f"import diagnose.lab (fresh interpreter)   {_ms(import_time(min(runs, 5)))}")
     Lab("healthy").start().stop()  # the key cache is warm from here on
+    imports, firsts = fresh_interpreter(min(runs, 5))
+    print(f"from diagnose.lab import Lab (new process) {_ms(imports)}")
+    print(f"  ... import + Lab.start() (new process)   {_ms(firsts)}")
     starts, stops = start_times(runs)
     print(f"Lab.start() in process                    {_ms(starts)}")
     print(f"Lab.stop(), idle                          {_ms(stops)}")
