@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -80,10 +81,8 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Lab(scenario, latency_ms=latency_ms) as running:
-            if env_path:
-                running.write_env(env_path)
-            if profile_path:
-                running.write_profile(profile_path)
+            _write(running.write_env, env_path, "--env-out")
+            _write(running.write_profile, profile_path, "--profile-out")
             _banner(running, scenario, env_path, profile_path)
             while not stop.wait(0.5):
                 pass
@@ -91,6 +90,15 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     click.echo("lab stopped", err=True)
+
+
+def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> None:
+    if path is None:
+        return
+    try:
+        writer(path)
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {str(path)!r}: {exc.strerror or exc}") from exc
 
 
 def _banner(running: Lab, scenario: str, env_path: Path | None, profile_path: Path | None) -> None:

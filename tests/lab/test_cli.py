@@ -79,6 +79,20 @@ def test_unknown_scenario_is_exit_2_with_a_message():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("target", ["missing-folder/lab.env", "."])
+def test_unwritable_env_file_is_exit_2_with_a_message(tmp_path, target):
+    path = tmp_path / target
+    result = subprocess.run(
+        [*DIAGNOSE, "lab", "serve", "--env-out", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: --env-out")
+    assert "Traceback" not in result.stderr
+
+
 def test_negative_latency_is_a_usage_error():
     result = subprocess.run(
         [*DIAGNOSE, "lab", "serve", "--latency-ms", "-5"],
