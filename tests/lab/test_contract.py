@@ -157,3 +157,40 @@ def test_platform_health_needs_only_key_and_org(lab):
         },
     )
     assert resp.json() == {"status": "UP"}
+
+
+def test_disabled_by_microsoft_counts_as_disabled(lab):
+    lab = lab()
+    lab.world.principals[
+        lab.world.cmk_principal_id
+    ].disabled_by_microsoft = "DisabledDueToViolationOfServicesAgreement"
+    cred = credential(lab)
+    graph = get(
+        lab,
+        f"{lab.urls['graph']}/v1.0/servicePrincipals/{lab.world.cmk_principal_id}",
+        token(cred, "https://graph.microsoft.com"),
+    ).json()
+    assert (graph["accountEnabled"], graph["disabledByMicrosoftStatus"]) == (
+        True,
+        "DisabledDueToViolationOfServicesAgreement",
+    )
+    status = arm(
+        lab, lab.env["DIAGNOSE_COSMOS_ID"], token(cred, "https://management.azure.com")
+    ).json()["properties"]["customerManagedKeyStatus"]
+    assert status.endswith("(4000)")
+
+
+def test_concurrent_requests_are_all_answered(lab):
+    from concurrent.futures import ThreadPoolExecutor
+
+    lab = lab()
+    bearer = token(credential(lab), "https://management.azure.com")
+    paths = [
+        lab.env["DIAGNOSE_KEYVAULT_ID"],
+        lab.env["DIAGNOSE_COSMOS_ID"],
+        lab.env["DIAGNOSE_KEYVAULT_ID"] + "/keys/cmk",
+    ] * 20
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda p: arm(lab, p, bearer).status_code, paths))
+    assert statuses == [200] * len(paths)
+    assert len([r for r in lab.requests if r.service == "arm"]) == len(paths)
