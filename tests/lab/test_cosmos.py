@@ -101,3 +101,22 @@ def test_public_cosmos_audience_is_accepted(lab):
     )
     assert resp.status_code == 200
     assert resp.json()["Databases"][0]["id"] == "ajo"
+
+
+def test_cosmos_really_checks_the_certificate(lab, monkeypatch):
+    """127.0.0.6 is not a host for which the Cosmos SDK turns verification off."""
+    import certifi
+    from azure.core.exceptions import ServiceRequestError
+    from azure.cosmos import CosmosClient
+
+    lab = lab()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # public roots only
+    monkeypatch.setenv("AZURE_COSMOS_HEALTH_CHECK_MAX_RETRIES", "0")
+    with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
+        CosmosClient(
+            lab.env["DIAGNOSE_COSMOS_ENDPOINT"],
+            credential=credential(lab),
+            retry_total=0,
+            connection_timeout=5,
+        )
+    assert not [r for r in lab.requests if r.service == "cosmos"]
