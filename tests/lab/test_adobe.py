@@ -237,3 +237,18 @@ def test_ajo_log_is_what_diagnose_explain_reads(lab, tmp_path, scenario, code):
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["diagnosis"][0]["code"] == code
+
+
+def test_audience_campaign_runs_on_the_audience_endpoint(lab):
+    lab = lab()
+    lab.world.campaign.api_trigger_type = "marketing"  # a test may edit the world directly
+    body = {"campaignId": lab.env["DIAGNOSE_CAMPAIGN_ID"], "audience": {"id": "aud-1"}}
+    accepted = execute(lab, body=body, kind="audience")
+    assert accepted.status_code == 202
+    status = get(
+        lab,
+        f"{lab.urls['platform']}/ajo/im/executions/audience/{accepted.json()['executionId']}",
+        headers=adobe_headers(lab, ims_token(lab)),
+    ).json()
+    assert status["status"] == "Succeeded"
+    assert execute(lab).status_code == 400  # not on /unitary
