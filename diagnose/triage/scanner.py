@@ -71,7 +71,11 @@ class Scanner:
         lows = [t.lower() for t in texts]
         joined_low = "\n".join(lows)
         positions = {p for a in self.anchors if a in joined_low for p in self._by_anchor[a]}
-        candidates = [self.signatures[p] for p in sorted(positions)]
+        candidates = [
+            s
+            for s in (self.signatures[p] for p in sorted(positions))
+            if all(n in joined_low for n in s.needs)
+        ]
         if not candidates:
             return []
         record = Record.of("\n".join(texts))

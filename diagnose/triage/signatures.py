@@ -90,6 +90,7 @@ class Signature:
     anchors: tuple[str, ...]  # lower-case ASCII literals
     conditions: tuple[Condition, ...]
     unless: tuple[str, ...] = ()  # code prefixes that take precedence in the same record
+    needs: tuple[str, ...] = ()  # literals the raw lower-case record must hold (a cheap reject)
 
     def yields_to(self, code: str) -> bool:
         return code != self.code and any(code.startswith(p) for p in self.unless)
@@ -239,6 +240,15 @@ def compile_signature(spec: dict[str, Any], where: str) -> tuple[list[str], list
     return anchors, conditions
 
 
+def _needs(spec: dict[str, Any]) -> tuple[str, ...]:
+    """Literals every matching record holds verbatim (numbers and code words survive any framing)."""
+    needs = [str(int(spec[k])) for k in ("status", "aadsts", "cmk_status") if k in spec]
+    if "substatus" in spec and not isinstance(spec["substatus"], list):
+        needs.append(str(int(spec["substatus"])))
+    needs += [str(spec[k]).lower() for k in ("code", "inner_code", "error_code") if k in spec]
+    return tuple(n for n in needs if n.isascii())
+
+
 def _prefixes(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -262,6 +272,7 @@ def compile_catalogue(catalogue: Catalogue) -> list[Signature]:
                     anchors=tuple(dict.fromkeys(anchors)),
                     conditions=tuple(conditions),
                     unless=_prefixes(spec.get("unless")),
+                    needs=_needs(spec),
                 )
             )
     return compiled
