@@ -45,13 +45,15 @@ def _decode(line: bytes) -> str:
 
 
 def _excerpt(line: str, anchors: Sequence[str]) -> str:
+    """Up to EXCERPT characters each side of the first anchor, redacted *before* cutting
+    (a cut could otherwise leave a secret's tail that no longer looks like one)."""
+    line = redact_text(line)
     low = line.lower()
     at = min((p for p in (low.find(a) for a in anchors) if p >= 0), default=0)
     start = max(0, at - EXCERPT)
     end = min(len(line), at + EXCERPT)
     text = line[start:end].strip()
-    text = ("…" if start > 0 else "") + text + ("…" if end < len(line) else "")
-    return redact_text(text)
+    return ("…" if start > 0 else "") + text + ("…" if end < len(line) else "")
 
 
 class Scanner:

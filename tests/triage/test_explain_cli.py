@@ -269,3 +269,14 @@ Sub-status: 4005
     assert diagnosis_codes(doc) == ["cosmos.revoked.4005"]
     assert doc["matches"][0]["line"] == 12  # the Sub-status line
     assert status == 1
+
+
+def test_a_secret_cut_by_the_excerpt_window_is_still_masked(tmp_path: Path) -> None:
+    """The excerpt is cut around the evidence; a long token just before it must not leak in part."""
+    long_token = TOKEN + "A" * 300
+    line = f"2026-11-26T01:02:03Z ERROR Authorization: Bearer {long_token} status=403 x-ms-substatus=4002\n"
+    status, doc, _ = explain_json(write(tmp_path, "cut.log", line))
+    assert status == 1
+    excerpt = doc["matches"][0]["excerpt"]
+    assert "AAAAAAAAAA" not in excerpt and "eyJ" not in excerpt
+    assert "x-ms-substatus=4002" in excerpt
