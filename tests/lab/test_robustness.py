@@ -135,3 +135,45 @@ def test_an_internal_bug_becomes_a_500_in_the_service_shape(running, monkeypatch
     assert resp.status_code == 500
     assert resp.json()["error"]["code"] == "InternalServerError"
     assert "boom" not in resp.text and "Traceback" not in resp.text
+
+
+def test_broken_clients_leave_no_trace_on_stderr(lab, capfd):
+    import contextlib
+    import socket
+    import ssl
+    import time
+    import urllib.parse
+
+    lab = lab()
+    host, port = (
+        urllib.parse.urlsplit(lab.urls["arm"]).hostname,
+        urllib.parse.urlsplit(lab.urls["arm"]).port,
+    )
+    with socket.create_connection((host, port), timeout=5) as raw:  # not TLS at all
+        raw.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        with contextlib.suppress(OSError):
+            raw.recv(100)  # the TLS listener hangs up
+    context = ssl.create_default_context(cafile=lab.ca_bundle)
+    for payload in (
+        b"NOT HTTP\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: 50\r\n\r\nshort",
+        b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+    ):
+        with (
+            socket.create_connection((host, port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            tls.sendall(payload)
+    time.sleep(0.3)
+    assert get_ok(lab)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception" not in err
+
+
+def get_ok(lab) -> bool:
+    return (
+        requests.get(
+            f"{lab.urls['arm']}/metadata/endpoints?api-version=1", verify=lab.ca_bundle, timeout=5
+        ).status_code
+        == 200
+    )
