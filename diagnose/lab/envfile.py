@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagnose.lab.keys import write_atomic
+from diagnose.files import write_atomic
 from diagnose.lab.world import World
 
 # file key -> variable (DESIGN.md "Profile"); keys without a file form are credentials.

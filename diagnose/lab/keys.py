@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import ipaddress
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from diagnose.files import write_atomic
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -59,21 +60,6 @@ def cached_rsa_key(name: str, bits: int) -> rsa.RSAPrivateKey:
     except OSError:
         pass  # a read-only home only costs the next start the generation time
     return key
-
-
-def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o600) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, then rename."""
-    path = Path(path)
-    raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def b64u(data: bytes) -> str:

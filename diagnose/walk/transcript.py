@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from diagnose.lab.keys import write_atomic  # TODO(lead): move to a shared module
+from diagnose.files import write_atomic
 from diagnose.redact import redact_obj
 
 SCHEMA = "diagnose/walk@1"
