@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
+from diagnose.azure.problems import CredentialRefused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.model import Severity, Status
+from diagnose.payload.service import outcome_findings
 
 PROBE_ADDRESS = "diagnose-probe@example.com"  # a reserved domain: nothing is ever delivered there
 # Findings that explain a 500 from the execution API (the storage behind it is refused).
@@ -214,37 +216,36 @@ def check_trigger(ctx: Context) -> Outcome:
             raise Skip("the campaign was not found (see campaign.window)") from None
     payload = _payload(ctx, kind)
     outcome = ctx.adobe.execute(kind, payload, ctx.options.trigger_deadline_s)
+    # One reading of an execution's answer, shared with `diagnose payload send`.
+    findings, refused = outcome_findings(outcome, ctx.options.trigger_deadline_s)
+    if refused:
+        raise CredentialRefused(refused)
     evidence: dict[str, Any] = {
         "endpoint": f"/im/executions/{kind}",
-        "requestId": outcome.request_id,
-        "x-request-id": outcome.x_request_id,
-        "http_status": outcome.status,
-        "elapsed_s": round(outcome.elapsed_s, 2),
+        **(findings[0].evidence if findings else {}),
     }
-    if outcome.timed_out:
-        message = (
-            f"no answer within {ctx.options.trigger_deadline_s:g} s; the service may still deliver "
-            "(it retries internally): diagnose did not resend"
-        )
-        return Outcome(message, [finding("call.timeout", message, **evidence)], evidence)
-    evidence["body"] = outcome.body
-    if outcome.status in (200, 201, 202):
+    evidence.setdefault("requestId", outcome.request_id)
+    evidence.setdefault("http_status", outcome.status)
+    if not findings:
         evidence["executionId"] = outcome.execution_id
         return Outcome(f"{outcome.status}, executionId {outcome.execution_id}", [], evidence)
-    if outcome.status and outcome.status >= 500:
+    (found,) = findings
+    if found.code == "campaign.server-error":
         causes = _storage_causes(ctx)
         evidence["caused_by"] = causes
-        message = _explain_500(outcome.status, causes)
-        return Outcome(message, [finding("campaign.server-error", message, **evidence)], evidence)
-    earlier = [
-        f.code
-        for cid in ("campaign.window", "campaign.endpoint")
-        if (r := ctx.results.get(cid)) and r.status is Status.FAIL
-        for f in r.findings
-    ]
-    code = earlier[0] if earlier else "campaign.call-rejected"
-    message = f"the execution API answered {outcome.status}" + (f" (see {code})" if earlier else "")
-    return Outcome(message, [finding(code, message, **evidence)], evidence)
+        found.message = _explain_500(outcome.status or 500, causes)
+    elif found.code == "campaign.call-rejected":
+        earlier = [
+            f.code
+            for cid in ("campaign.window", "campaign.endpoint")
+            if (r := ctx.results.get(cid)) and r.status is Status.FAIL
+            for f in r.findings
+        ]
+        if earlier:  # the rejection is what the campaign checks above predicted
+            found.code = earlier[0]
+            found.message += f" (see {earlier[0]})"
+    found.evidence = evidence
+    return Outcome(found.message, [found], evidence)
 
 
 ADOBE_BYOK = Check(
