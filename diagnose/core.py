@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from diagnose import __version__, catalogue, diagnosis
-from diagnose.checks import all_checks
+from diagnose.checks import all_checks, check_ids
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
@@ -105,7 +105,6 @@ def run_checks(
     fail_on: Severity = Severity.FAIL,
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> RunReport:
-    cat = catalogue.default()
     checks = all_checks(options.trigger_deadline_s)
     chosen = select(checks, only or [], skip or [])
     ctx = Context(profile, options)
@@ -113,7 +112,22 @@ def run_checks(
     started = time.monotonic()
     _prewarm(ctx, chosen)
     results = run(checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen)
-    order = {c.id: i for i, c in enumerate(checks)}
+    return make_report(
+        profile, results, started_at, int((time.monotonic() - started) * 1000), fail_on
+    )
+
+
+def make_report(
+    profile: Profile,
+    results: list[CheckResult],
+    started_at: datetime,
+    duration_ms: int,
+    fail_on: Severity = Severity.FAIL,
+) -> RunReport:
+    """The report of whatever results there are (all of them, or those finished before Ctrl-C)."""
+    cat = catalogue.default()
+    order = {cid: i for i, cid in enumerate(check_ids())}
+    results = sorted(results, key=lambda r: order.get(r.id, len(order)))
     entries = diagnosis.build(
         ((r.id, f) for r in results for f in r.findings),
         cat,
@@ -122,7 +136,7 @@ def run_checks(
     return RunReport(
         profile=profile,
         started_at=started_at,
-        duration_ms=int((time.monotonic() - started) * 1000),
+        duration_ms=duration_ms,
         checks=results,
         diagnosis=entries,
         catalogue_version=cat.version,

@@ -9,6 +9,7 @@ Azure credential chain.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -296,10 +297,39 @@ def _validate(profile: Profile) -> None:
             raise InputError(
                 f"{key} = {value!r} (from {profile.sources[key]}) must be an https:// URL"
             )
+    for key, pattern, example in RESOURCE_IDS:
+        value = profile.values.get(key)
+        if value and not re.fullmatch(pattern, value, re.I):
+            raise InputError(f"{key} = {value!r} (from {profile.sources[key]}) is not {example}")
+    key_id = profile.values.get("key_id")
+    if key_id and not re.fullmatch(r"https://[^/]+/keys/[^/]+(/[^/]+)?/?", key_id):
+        raise InputError(
+            f"key_id = {key_id!r} (from {profile.sources['key_id']}) is not a key URI "
+            "(https://<vault>.vault.azure.net/keys/<name>[/<version>])"
+        )
+    certificate = profile.credentials.get("AZURE_CLIENT_CERTIFICATE_PATH")
+    if certificate and not Path(certificate).is_file():
+        raise InputError(f"AZURE_CLIENT_CERTIFICATE_PATH {certificate} is not a file")
     bundle = profile.values.get("ca_bundle")
     if bundle and not Path(bundle).is_file():
         raise InputError(f"ca_bundle {bundle} (from {profile.sources['ca_bundle']}) is not a file")
 
+
+_ARM = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+RESOURCE_IDS = (
+    (
+        "keyvault_id",
+        _ARM + r"Microsoft\.KeyVault/(vaults|managedHSMs)/[^/]+/?",
+        "a Key Vault resource id "
+        "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>)",
+    ),
+    (
+        "cosmos_id",
+        _ARM + r"Microsoft\.DocumentDB/databaseAccounts/[^/]+/?",
+        "a Cosmos DB account resource id "
+        "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<name>)",
+    ),
+)
 
 STARTER = """\
 # diagnose profile. Identifiers only: secrets come from the environment

@@ -59,8 +59,8 @@ def _execute(check: Check, ctx: Context) -> CheckResult:
                 check.id,
                 check.title,
                 Status.ERROR,
-                limitation.reason,
-                limitation=Limitation(limitation.reason, limitation.permission),
+                redact_text(limitation.reason),
+                limitation=Limitation(redact_text(limitation.reason), limitation.permission),
             )
         else:
             reason = f"the check crashed: {type(exc).__name__}: {redact_text(str(exc))[:300]}"

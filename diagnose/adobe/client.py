@@ -7,6 +7,7 @@ duplicate message).
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -67,9 +68,14 @@ class AdobeClient:
         # Passed on every request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
         self._verify: str | bool = profile.ca_bundle or True
         self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
 
     # --- IMS -----------------------------------------------------------------
     def token(self) -> str:
+        with self._token_lock:  # checks running at once share one IMS token
+            return self._fetch_token()
+
+    def _fetch_token(self) -> str:
         if self._token and self._token[1] > time.monotonic() + 60:
             return self._token[0]
         creds = self.profile.credentials
@@ -155,6 +161,8 @@ class AdobeClient:
                 timeout=(min(10.0, deadline_s), deadline_s),
                 verify=self._verify,
             )
+        except requests.ConnectTimeout:  # never connected: nothing was sent, the tool's reach
+            raise AdobeUnreachable(f"cannot connect to {url} in time", url=url) from None
         except requests.Timeout:
             return ExecutionOutcome(
                 kind,

@@ -31,7 +31,9 @@ class DataPlaneRead:
 def _message(exc: Any) -> str:
     """The service's own message, without the SDK's wrapping ("Message: {...}", ActivityId lines)."""
     text = str(getattr(exc, "http_error_message", None) or exc).strip()
-    for _ in range(3):  # Cosmos nests: {"code", "message": "Message: {\"Errors\": [...]}\r\nActivityId..."}
+    for _ in range(
+        3
+    ):  # Cosmos nests: {"code", "message": "Message: {\"Errors\": [...]}\r\nActivityId..."}
         text = text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()
         text = text.removeprefix("Message:").strip()
         try:
@@ -41,7 +43,10 @@ def _message(exc: Any) -> str:
         if not isinstance(body, dict):
             break
         errors = body.get("Errors")
-        text = str(body.get("message") or (" ".join(map(str, errors)) if isinstance(errors, list) else text))
+        text = str(
+            body.get("message")
+            or (" ".join(map(str, errors)) if isinstance(errors, list) else text)
+        )
     return text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()[:600]
 
 

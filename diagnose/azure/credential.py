@@ -41,11 +41,16 @@ def build(profile: Profile) -> Any:
             password=password.encode() if password else None,
             **common,
         )
-    return DefaultAzureCredential(
-        exclude_interactive_browser_credential=True,
-        **({"tenant_id": tenant} if tenant else {}),
-        **common,
+    tenants = (
+        {
+            f"{name}_tenant_id": tenant
+            for name in ("workload_identity", "shared_cache", "visual_studio_code")
+        }
+        if tenant
+        else {}
     )
+    # DefaultAzureCredential refuses tenant_id; each credential of the chain takes its own.
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True, **tenants, **common)
 
 
 class SharedTokens:

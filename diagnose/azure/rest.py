@@ -33,16 +33,27 @@ class Reply:
         return ""
 
 
+MAX_RETRY_AFTER_S = 5.0
+
+
+def _BoundedRetry(**kwargs: Any) -> Any:  # noqa: N802 - a policy factory
+    """azure-core's RetryPolicy, but a throttled service's Retry-After never parks a check for long."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class BoundedRetry(RetryPolicy):
+        def get_retry_after(self, response: Any) -> float | None:
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, MAX_RETRY_AFTER_S)
+
+    return BoundedRetry(**kwargs)
+
+
 class RestClient:
     """GET/POST/PATCH JSON against one service with a bearer token for `scope`."""
 
     def __init__(self, base_url: str, credential: Any, scope: str, profile: Profile, service: str):
         from azure.core import PipelineClient
-        from azure.core.pipeline.policies import (
-            BearerTokenCredentialPolicy,
-            HeadersPolicy,
-            RetryPolicy,
-        )
+        from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy
         from azure.core.pipeline.transport import RequestsTransport
 
         self.base_url = base_url.rstrip("/")
@@ -51,7 +62,7 @@ class RestClient:
             self.base_url,
             policies=[
                 HeadersPolicy({"User-Agent": "diagnose", "Accept": "application/json"}),
-                RetryPolicy(retry_total=2, retry_backoff_factor=0.3, retry_backoff_max=2),
+                _BoundedRetry(retry_total=2, retry_backoff_factor=0.3, retry_backoff_max=2),
                 BearerTokenCredentialPolicy(credential, scope),
             ],
             transport=RequestsTransport(**transport_kwargs(profile)),
@@ -85,6 +96,28 @@ class RestClient:
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Reply:
         return self.request("GET", path, params=params)
+
+    def get_all(
+        self, path: str, params: dict[str, str] | None = None, max_pages: int = 50
+    ) -> Reply:
+        """GET a list and follow `nextLink` / `@odata.nextLink`; the reply's body holds every `value`."""
+        reply = self.get(path, params=params)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            return reply
+        values = list(reply.body.get("value") or [])
+        body = reply.body
+        for _ in range(max_pages):
+            link = body.get("nextLink") or body.get("@odata.nextLink")
+            if not link:
+                break
+            page = self.request("GET", link)
+            if page.status != 200 or not isinstance(page.body, dict):
+                return page
+            body = page.body
+            values.extend(body.get("value") or [])
+        else:
+            raise RuntimeError(f"{self.service} listed more than {max_pages} pages at {path}")
+        return Reply(200, {"value": values}, reply.url)
 
 
 def arm(profile: Profile, credential: Any) -> RestClient:

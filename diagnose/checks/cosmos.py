@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from diagnose.azure.problems import NotPermitted, credential_refused
+from diagnose.azure.problems import CredentialRefused, NotPermitted, credential_refused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.checks.principal import parse_default_identity, user_assigned_client_id
@@ -15,6 +15,7 @@ HEALTHY_STATUS = "access to the configured customer managed key confirmed"
 REVOKED_CODE = re.compile(r"\((4\d{3})\)")
 REVOKED_SUBSTATUS = range(4000, 4100)
 DATAPLANE_ROLE_SUBSTATUS = (5301, 5302, 5303)
+LOCAL_AUTH_DISABLED = 5202
 
 
 def revoked_code(status_text: str | None) -> int | None:
@@ -171,16 +172,27 @@ def check_dataplane(ctx: Context) -> Outcome:
                 f"the Cosmos DB data plane refused the diagnosing identity (403/{sub})",
                 "Cosmos DB Built-in Data Reader (sqlRoleAssignment) for the diagnosing identity",
             ) from None
-        if refusal.status == 401:
+        if refusal.status == 403 and "customer managed key" in refusal.message.lower():
+            message = f"the data plane answered 403: {refusal.message}"
             return Outcome(
-                f"401/{sub}: the token was refused",
-                [
-                    finding(
-                        "cosmos.dataplane-unauthorized", f"401/{sub}: {refusal.message}", **evidence
-                    )
-                ],
+                "403: the account is revoked",
+                [finding("cosmos.revoked", message, **evidence)],
                 evidence,
             )
+        if refusal.status == 401 and sub == LOCAL_AUTH_DISABLED:
+            message = f"401/{sub}: {refusal.message}"
+            return Outcome(
+                message, [finding("cosmos.dataplane-unauthorized", message, **evidence)], evidence
+            )
+        if refusal.status == 401:  # our own token: expired, wrong audience (a bad cosmos_scope)...
+            raise CredentialRefused(
+                f"the Cosmos DB data plane did not accept the tool's token (401/{sub})"
+            ) from None
+        if refusal.status == 403:  # e.g. the account's firewall does not admit this machine
+            raise NotPermitted(
+                f"the Cosmos DB data plane refused the diagnosing identity (403/{sub}): {refusal.message[:200]}",
+                "network access to the account and a data-plane role for the diagnosing identity",
+            ) from None
         raise RuntimeError(
             f"the data plane answered {refusal.status}/{sub}: {refusal.message}"
         ) from None

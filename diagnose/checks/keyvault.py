@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from diagnose.azure.problems import NotPermitted, Unreachable
+from diagnose.azure.problems import CredentialRefused, NotPermitted, Unreachable
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.model import Severity
@@ -174,6 +174,51 @@ def data_plane_key(ctx: Context) -> Any:
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
 
 
+# Key states the data plane reports (the ARM attributes keyvault.key read may lag behind).
+KEY_STATE_CODES = {
+    "KeyDisabled": "key.disabled",
+    "KeyExpired": "key.expired",
+    "KeyNotYetValid": "key.not-yet-valid",
+    "KeyOperationForbidden": "key.operations-missing",
+}
+
+
+def _refused_round_trip(name: str, refusal: Any) -> Outcome:
+    """A customer finding only when Key Vault says something about the key; else the tool's limit."""
+    inner = refusal.inner_code or ""
+    evidence = refusal.evidence()
+    if refusal.status == 401:
+        raise CredentialRefused(
+            f"Key Vault did not accept the tool's token ({refusal.code or 401})"
+        )
+    if inner == "ForbiddenByFirewall":
+        raise Unreachable(
+            "the vault's firewall does not admit the address the tool runs from (ForbiddenByFirewall)"
+        )
+    if inner in KEY_STATE_CODES:
+        code = KEY_STATE_CODES[inner]
+        return Outcome(
+            refusal.message, [finding(code, f"Key Vault: {refusal.message}", **evidence)], evidence
+        )
+    if refusal.status == 404:
+        message = f"Key Vault answered 404 for {name}: {refusal.message}"
+        return Outcome(
+            "the key was not found on the data plane",
+            [finding("key.not-found", message, **evidence)],
+            evidence,
+        )
+    if refusal.status == 403:
+        raise NotPermitted(
+            f"Key Vault refused the diagnosing identity ({inner or refusal.code or 403}); "
+            "the live round trip needs its own rights",
+            "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
+        )
+    message = f"Key Vault refused the round trip: {refusal.message}"
+    return Outcome(
+        "the round trip failed", [finding("keyvault.unwrap-failed", message, **evidence)], evidence
+    )
+
+
 def check_unwrap(ctx: Context) -> Outcome:
     from diagnose.azure.keyvault import KeyVaultRefusal
 
@@ -187,39 +232,7 @@ def check_unwrap(ctx: Context) -> Outcome:
         wrapped = probe.remote_wrap(version, secret)
         unwrapped = probe.unwrap(key, wrapped)
     except KeyVaultRefusal as refusal:
-        inner = refusal.inner_code or ""
-        if inner in ("ForbiddenByRbac", "AccessDenied"):
-            raise NotPermitted(
-                f"Key Vault refused the diagnosing identity ({inner}); the live round trip needs its own rights",
-                "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
-            ) from None
-        if inner == "ForbiddenByFirewall":
-            raise Unreachable(
-                "the vault's firewall does not admit the address the tool runs from (ForbiddenByFirewall)"
-            ) from None
-        if refusal.status == 404:
-            return Outcome(
-                "the key was not found on the data plane",
-                [
-                    finding(
-                        "key.not-found",
-                        f"Key Vault answered 404 for {key_ref.name}: {refusal.message}",
-                        **refusal.evidence(),
-                    )
-                ],
-                refusal.evidence(),
-            )
-        return Outcome(
-            "the round trip failed",
-            [
-                finding(
-                    "keyvault.unwrap-failed",
-                    f"Key Vault refused the round trip: {refusal.message}",
-                    **refusal.evidence(),
-                )
-            ],
-            refusal.evidence(),
-        )
+        return _refused_round_trip(key_ref.name, refusal)
     evidence = {
         "key_version": version,
         "wrap": "remote (wrapkey)",

@@ -115,7 +115,10 @@ def deleted_service_principals(ctx: Context, app_id: str) -> list[dict[str, Any]
         {"$filter": f"appId eq '{app_id}'"},
     )
     if reply.status != 200 or not isinstance(reply.body, dict):
-        return []
+        # Never "not in deleted items" on a failed read: that would advise recreating the identity.
+        raise RuntimeError(
+            f"Microsoft Graph answered {reply.status} listing deleted service principals"
+        )
     return list(reply.body.get("value") or [])
 
 

@@ -32,11 +32,20 @@ def _is_within(scope: str, target: str) -> bool:
     return scope in ("", "/") or target == scope or target.startswith(scope + "/")
 
 
-def _role_definition(ctx: Context, definition_id: str) -> dict[str, Any]:
-    reply = reads.arm_get(ctx, definition_id, "authorization", f"role definition {definition_id}")
-    if reply.status != 200 or not isinstance(reply.body, dict):
+def _definition(ctx: Context, definition_id: str, api: str) -> dict[str, Any]:
+    """A role definition; {} only when it no longer exists (an unreadable one is not a missing right)."""
+    reply = reads.arm_get(
+        ctx, definition_id, api, f"role definition {definition_id.rsplit('/', 1)[-1]}"
+    )
+    if reply.status == 404:
         return {}
+    if reply.status != 200 or not isinstance(reply.body, dict):
+        raise RuntimeError(f"ARM answered {reply.status} reading role definition {definition_id}")
     return reply.body
+
+
+def _same_id(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.lower() == b.lower())
 
 
 def _granted(definition: dict[str, Any], action: str) -> bool:
@@ -54,7 +63,7 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
     path = f"{vault_id.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
     params = {"api-version": reads.API["authorization"], "$filter": f"assignedTo('{object_id}')"}
     reply = ctx.memo(
-        f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get(path, params=params)
+        f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get_all(path, params=params)
     )
     if reply.status in (401, 403):
         raise reads.refused(
@@ -68,7 +77,11 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
     assignments = [
         a
         for a in (reply.body or {}).get("value", [])
-        if (a.get("properties") or {}).get("principalId") == object_id
+        # assignedTo() also returns what the principal holds through its groups
+        if (
+            _same_id((a.get("properties") or {}).get("principalId"), object_id)
+            or (a.get("properties") or {}).get("principalType") == "Group"
+        )
         and _is_within((a.get("properties") or {}).get("scope", ""), key_scope)
     ]
     definition_ids = sorted({a["properties"]["roleDefinitionId"] for a in assignments})
@@ -76,7 +89,7 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
         definitions = dict(
             zip(
                 definition_ids,
-                pool.map(lambda d: _role_definition(ctx, d), definition_ids),
+                pool.map(lambda d: _definition(ctx, d, "authorization"), definition_ids),
                 strict=True,
             )
         )
@@ -178,19 +191,24 @@ def check_cosmos_roles(ctx: Context) -> Outcome:
             ],
         )
     object_id = principal.get("id")
-    reply = reads.arm_get(
-        ctx,
-        f"{cosmos_id}/sqlRoleAssignments",
-        "cosmos",
-        "the account's data-plane role assignments",
-        permission="Reader (Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read) on the account",
+    path = f"{cosmos_id}/sqlRoleAssignments"
+    reply = ctx.memo(
+        f"arm:{path.lower()}",
+        lambda: ctx.arm.get_all(path, params={"api-version": reads.API["cosmos"]}),
     )
+    if reply.status in (401, 403):
+        raise reads.refused(
+            "Azure Resource Manager",
+            "the account's data-plane role assignments",
+            reply,
+            "Reader (Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read) on the account",
+        )
     if reply.status != 200:
         raise RuntimeError(f"ARM answered {reply.status} listing sqlRoleAssignments")
     mine = [
         a
         for a in (reply.body or {}).get("value", [])
-        if (a.get("properties") or {}).get("principalId") == object_id
+        if _same_id((a.get("properties") or {}).get("principalId"), object_id)
     ]
     roles = []
     sufficient = False
@@ -201,8 +219,7 @@ def check_cosmos_roles(ctx: Context) -> Outcome:
             roles.append(COSMOS_BUILT_IN_ROLES[short])
             sufficient = True
             continue
-        definition = reads.arm_get(ctx, definition_id, "cosmos", f"role definition {short}")
-        props = (definition.body or {}).get("properties") or {} if definition.status == 200 else {}
+        props = _definition(ctx, definition_id, "cosmos").get("properties") or {}
         roles.append(props.get("roleName") or short)
         actions = [a for p in props.get("permissions") or [] for a in p.get("dataActions") or []]
         sufficient = sufficient or _matches(actions, COSMOS_READ_ACTION)

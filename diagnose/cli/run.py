@@ -5,13 +5,19 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
-from diagnose.model import CheckResult, Severity
+from diagnose.exitstatus import ExitStatus
+from diagnose.model import CheckResult, Severity, Status
+
+if TYPE_CHECKING:
+    from diagnose.core import RunReport
 
 RENDERERS = {
     "text": "diagnose.report.run_text",
@@ -86,7 +92,7 @@ def run(
     3: the tool could not decide (its own credential, permissions or reach).
     """
     from diagnose.checks.base import RunOptions
-    from diagnose.core import run_checks
+    from diagnose.core import make_report, run_checks
     from diagnose.report import run_text
     from diagnose.report.style import Styler, use_colour
 
@@ -96,34 +102,59 @@ def run(
     live = live_text or live_stream.isatty()
     style = Styler(use_colour(live_stream))
 
+    finished: list[CheckResult] = []
+
     def on_result(result: CheckResult) -> None:
+        finished.append(result)
         if live:
             click.echo(run_text.check_line(result, style), file=live_stream)
 
+    started_at = datetime.now(UTC)
     with open_profile(config, profile_name, lab_scenario) as profile:
         if live:
             click.echo(run_text.header(profile.name, profile.topology), file=live_stream)
-        report = run_checks(
-            profile,
-            RunOptions(trigger=trigger, trigger_deadline_s=trigger_deadline),
-            only=_ids(only),
-            skip=_ids(skip),
-            budget_s=timeout,
-            fail_on=Severity(fail_on),
-            on_result=on_result,
+        try:
+            report = run_checks(
+                profile,
+                RunOptions(trigger=trigger, trigger_deadline_s=trigger_deadline),
+                only=_ids(only),
+                skip=_ids(skip),
+                budget_s=timeout,
+                fail_on=Severity(fail_on),
+                on_result=on_result,
+            )
+        except KeyboardInterrupt:
+            # Exit 130, after printing whatever was finished.
+            elapsed = int((datetime.now(UTC) - started_at).total_seconds() * 1000)
+            partial = make_report(profile, list(finished), started_at, elapsed, Severity(fail_on))
+            _emit(partial, renderer, output, out, style)
+            click.echo(
+                "Interrupted: the report above holds the checks that had finished.", err=True
+            )
+            ctx.exit(int(ExitStatus.INTERRUPTED))
+    if all(c.status is Status.SKIP for c in report.checks):
+        reasons = "; ".join(sorted({c.summary for c in report.checks}))[:600]
+        raise InputError(
+            f"nothing was checked: every check skipped ({reasons}). Fill in the profile "
+            "(`diagnose profile init`, `diagnose profile show`) or try `diagnose run --lab healthy`"
         )
-    if live_text:
+    _emit(report, renderer, output, out, style)
+    ctx.exit(int(report.exit_status))
+
+
+def _emit(report: RunReport, renderer: Any, output: str, out: Path | None, style: Any) -> None:
+    from diagnose.report import run_text
+
+    if output == "text":
         click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)
-    else:
-        if not out:
-            click.echo(renderer.render(report), nl=False)
+    elif not out:
+        click.echo(renderer.render(report), nl=False)
     if out:
         try:
             out.write_text(renderer.render(report), encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot write {out}: {exc.strerror}") from None
         click.echo(f"report written to {out}", err=True)
-    ctx.exit(int(report.exit_status))
 
 
 @click.command()
