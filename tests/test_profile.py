@@ -108,3 +108,33 @@ def test_profile_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
     assert prof.cloud.name == "AzureCloud" and prof.topology == "own"
     again = runner.invoke(cli, ["profile", "init", "--path", str(target)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DIAGNOSE_KEY_ID": "https://kv.vault.azure.net/secrets/x"}, "is not a key URI"),
+        ({"DIAGNOSE_KEYVAULT_ID": "/subscriptions/s/vaults/kv"}, "is not a Key Vault resource id"),
+        ({"DIAGNOSE_COSMOS_ID": "cosmos-ajo"}, "is not a Cosmos DB account resource id"),
+        ({"AZURE_CLIENT_CERTIFICATE_PATH": "/nonexistent/cert.pem"}, "is not a file"),
+    ],
+)
+def test_malformed_identifiers_are_exit_2_naming_the_variable(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = CliRunner().invoke(cli, ["run"], env={**env, "DIAGNOSE_PROFILE": "default"})
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert next(iter(env)) in result.output or "AZURE_CLIENT_CERTIFICATE_PATH" in result.output
+
+
+def test_an_empty_profile_checks_nothing_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith(("DIAGNOSE_", "AZURE_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["run", "--output", "json"])
+    assert result.exit_code == 2
+    assert "nothing was checked" in result.output
