@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from diagnose.checks import reads
 from diagnose.checks.base import Context
 from diagnose.checks.cosmos import HEALTHY_STATUS, revoked_code
+from diagnose.redact import redact_text
 
 FIRST_INTERVAL_S = 0.5
 MAX_INTERVAL_S = 60.0
@@ -30,12 +31,16 @@ def _status(ctx: Context) -> tuple[bool, str]:
         status = str(ctx.adobe.byok_config(name).get("status") or "")
         return status.upper() == "COMPLETED", f"BYOK status {status}"
     cosmos_id = ctx.require("cosmos_id", "Cosmos DB account resource id")
-    reply = ctx.arm.get(cosmos_id, params={"api-version": reads.API["cosmos"]})
+    reply = reads.arm_get(
+        ctx, cosmos_id, "cosmos", "the Cosmos DB account"
+    )  # 401/403: a limitation
+    if reply.status != 200:
+        raise RuntimeError(f"ARM answered {reply.status} for the account")
     text = str(((reply.body or {}).get("properties") or {}).get("customerManagedKeyStatus") or "")
+    if not text:
+        raise RuntimeError("the account reports no customerManagedKeyStatus to wait on")
     code = revoked_code(text)
-    return HEALTHY_STATUS in text.lower(), f"revoked ({code})" if code else text[
-        :120
-    ] or f"HTTP {reply.status}"
+    return HEALTHY_STATUS in text.lower(), f"revoked ({code})" if code else text[:120]
 
 
 def wait(
@@ -51,7 +56,11 @@ def wait(
     last = ""
     while True:
         polls += 1
-        healthy, last = _status(new_context())  # a fresh context: no memoized read
+        try:
+            healthy, last = _status(new_context())  # a fresh context: no memoized read
+        except Exception as exc:  # noqa: BLE001 - a read that cannot answer ends the wait, saying why
+            reason = f"stopped waiting: {redact_text(str(exc))[:200]}"
+            return Recovery(False, time.monotonic() - started, polls, reason)
         waited = time.monotonic() - started
         if healthy:
             return Recovery(True, waited, polls, last)

@@ -11,6 +11,7 @@ from diagnose.checks import all_checks
 from diagnose.checks.base import Context, RunOptions
 from diagnose.model import CheckResult, Status
 from diagnose.profile import Profile
+from diagnose.redact import redact_text
 from diagnose.report import run_text
 from diagnose.report.run_json import check_to_json
 from diagnose.runner import run
@@ -152,6 +153,11 @@ class Walk:
                 self.console.say(f"  The fix was refused: {exc.reason}.{need}")
                 self.transcript.fixes.append(entry)
                 continue
+            except Exception as exc:  # noqa: BLE001 - recorded and shown, the walk goes on
+                entry["detail"] = f"failed: {redact_text(str(exc))[:300]}"
+                self.console.say(f"  The fix failed: {entry['detail']}")
+                self.transcript.fixes.append(entry)
+                continue
             entry.update(applied=True, at=now_iso(), detail=answer)
             self.transcript.fixes.append(entry)
             self.console.say(self.console.style(f"  Applied ({answer}).", fg="green"))
@@ -217,9 +223,11 @@ class Walk:
             record = self.transcript.step(step.number, step.title)
             self._say_step(step)
             if "campaign.trigger" in step.checks:
-                ctx.options.trigger = self._consent(
-                    record, "Send ONE real test call to the campaign now (a write)?"
-                )
+                if self.options.fix:
+                    question = "Send ONE real test call to the campaign now (a write)?"
+                    ctx.options.trigger = self._consent(record, question)
+                else:
+                    self.console.say("  The test call is a write: it is offered only with --fix.")
             results = self._prove(ctx, step) if step.checks else []
             self._record_retest(results)
             statuses = {r.status for r in results}

@@ -143,6 +143,7 @@ def test_deleted_principal_past_restore_says_what_to_do(lab, tmp_path: Path) -> 
     assert proc.returncode == 1
     assert data["fixes"] == [] and running.writes() == []
     assert "cannot be restored" in proc.stdout
+    assert "Recreate the identity, grant it the key" in proc.stdout
     assert data["steps"][0]["checks"][0]["findings"][0]["evidence"]["restorable"] is False
 
 
@@ -189,3 +190,26 @@ def test_unknown_runbook_is_exit_2() -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "no runbook 'no-such-runbook'" in proc.stderr
+
+
+def test_without_fix_the_retest_call_is_not_offered(lab, tmp_path: Path) -> None:
+    running = lab("healthy")
+    proc, data = walk(running.env, "--yes", "--no-input", "--transcript", str(tmp_path / "w.json"))
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert running.writes() == []
+    assert data["retest"] is None and "offered only with --fix" in proc.stdout
+
+
+def test_a_fix_that_is_refused_is_recorded_not_a_traceback(lab, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    running.world.principals[running.world.diagnoser_id].app_roles = [
+        "Application.Read.All"
+    ]  # no write
+    proc, data = walk(
+        running.env, "--fix", "--yes", "--no-input", "--transcript", str(tmp_path / "w.json")
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1  # the principal is still disabled: a finding, whatever the tool's rights
+    (fix,) = data["fixes"]
+    assert fix["applied"] is False and fix["detail"].startswith("refused:")
+    assert "Application.ReadWrite.All" in proc.stdout
