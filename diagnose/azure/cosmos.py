@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from diagnose.azure import problems
@@ -50,8 +51,25 @@ def _message(exc: Any) -> str:
     return text.split("\r\nActivityId")[0].split("\nActivityId")[0].strip()[:600]
 
 
-def read(profile: Profile, credential: Any, endpoint: str) -> DataPlaneRead:
-    """Construct the client (it reads the account) and list a few databases."""
+class _FixedScope:
+    """A credential that asks for one scope whatever the SDK asks for (instead of a process-wide
+    AZURE_COSMOS_AAD_SCOPE_OVERRIDE, which a worker thread must not set)."""
+
+    def __init__(self, inner: Any, scope: str):
+        self._inner = inner
+        self._scope = scope
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return self._inner.get_token(self._scope, **kwargs)
+
+
+def read(
+    profile: Profile, credential: Any, endpoint: str, scope: str | None = None
+) -> DataPlaneRead:
+    """Construct the client (it reads the account) and list a few databases.
+
+    `scope`: the token scope to use instead of the SDK's `https://<host>/.default`.
+    """
     os.environ.setdefault("AZURE_COSMOS_HEALTH_CHECK_MAX_RETRIES", "0")
     from azure.core.exceptions import (
         ClientAuthenticationError,
@@ -66,11 +84,11 @@ def read(profile: Profile, credential: Any, endpoint: str) -> DataPlaneRead:
     if profile.ca_bundle:
         kwargs["ssl_config"] = SSLConfiguration()
         kwargs["connection_verify"] = profile.ca_bundle
-    if profile.cosmos_scope:
-        os.environ["AZURE_COSMOS_AAD_SCOPE_OVERRIDE"] = profile.cosmos_scope
+    if scope:
+        credential = _FixedScope(credential, scope)
     try:
         client = CosmosClient(endpoint, credential=credential, **kwargs)  # reads the account
-        databases = [d.get("id", "") for d in client.list_databases(max_item_count=5)][:5]
+        databases = [d.get("id", "") for d in islice(client.list_databases(max_item_count=5), 5)]
     except CosmosHttpResponseError as exc:
         raise CosmosRefusal(int(exc.status_code or 0), exc.sub_status, _message(exc)) from None
     except ClientAuthenticationError as exc:

@@ -131,6 +131,9 @@ def _scope(ctx: Context) -> str:
     return scope
 
 
+FALLBACK_SCOPE = "https://cosmos.azure.com/.default"  # what the SDK falls back to on AADSTS500011
+
+
 def check_token(ctx: Context) -> Outcome:
     _own_topology(ctx)
     scope = _scope(ctx)
@@ -139,7 +142,14 @@ def check_token(ctx: Context) -> Outcome:
     try:
         token = ctx.credential.get_token(scope)
     except ClientAuthenticationError as exc:
-        raise credential_refused(exc) from None
+        refused = credential_refused(exc)
+        if "AADSTS500011" not in refused.reason or ctx.profile.cosmos_scope:
+            raise refused from None
+        try:  # the account's own audience is not registered in the tenant: the SDK's fallback
+            scope, token = FALLBACK_SCOPE, ctx.credential.get_token(FALLBACK_SCOPE)
+        except ClientAuthenticationError as again:
+            raise credential_refused(again) from None
+    ctx.set_fact("cosmos.scope", scope)
     ctx.set_fact("cosmos.token", True)
     return Outcome(
         f"a token for {scope} was issued", [], {"scope": scope, "expires_on": token.expires_on}
@@ -153,7 +163,8 @@ def check_dataplane(ctx: Context) -> Outcome:
     ctx.fact("cosmos.token", "no data-plane token (see cosmos.token)")
     endpoint = ctx.require("cosmos_endpoint", "Cosmos DB endpoint")
     try:
-        read = cosmos.read(ctx.profile, ctx.credential, endpoint)
+        scope = ctx.fact("cosmos.scope", "no data-plane token (see cosmos.token)")
+        read = cosmos.read(ctx.profile, ctx.credential, endpoint, scope=scope)
     except cosmos.CosmosRefusal as refusal:
         evidence = refusal.evidence()
         sub = refusal.sub_status or 0

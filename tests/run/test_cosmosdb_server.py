@@ -72,8 +72,8 @@ def test_dataplane_checks_pass_against_cosmosdb_server(
         DIAGNOSE_COSMOS_ENDPOINT=endpoint,
         DIAGNOSE_CA_BUNDLE=str(bundle),
         REQUESTS_CA_BUNDLE=str(bundle),
-        # the server is not registered in the lab's Entra ID: use the public Cosmos audience
-        DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default",
+        # no DIAGNOSE_COSMOS_SCOPE: the server's own audience is unknown to the lab's Entra ID
+        # (AADSTS500011), so this also proves the fallback to https://cosmos.azure.com/.default
     )
 
     # A database made by the test through the real SDK, so the listing has something to show.
@@ -107,6 +107,7 @@ def test_dataplane_checks_pass_against_cosmosdb_server(
     report = json.loads(proc.stdout)
     checks = {c["id"]: c for c in report["checks"]}
     assert checks["cosmos.token"]["status"] == "pass", checks["cosmos.token"]
+    assert checks["cosmos.token"]["evidence"]["scope"] == "https://cosmos.azure.com/.default"
     assert checks["cosmos.dataplane"]["status"] == "pass", checks["cosmos.dataplane"]
     assert "campaigns" in checks["cosmos.dataplane"]["evidence"]["databases"]
     locations = checks["cosmos.dataplane"]["evidence"]["writableLocations"]

@@ -104,10 +104,21 @@ def test_markdown_and_text_name_the_step_and_what_to_do(lab) -> None:
     assert "\x1b[" not in text  # not a terminal: no colour
 
 
-def test_fail_on_warn_and_pass_on_warn(lab) -> None:
+def test_fail_on_warn_turns_a_warning_into_exit_1(lab) -> None:
     running = lab("healthy")
-    assert diagnose(running.env, "run", "--output", "json").returncode == 0
-    assert diagnose(running.env, "run", "--output", "json", "--fail-on", "warn").returncode == 0
+    # a profile that names another app than the account's default identity: a warning only
+    env = dict(running.env, DIAGNOSE_PRINCIPAL_APP_ID=running.env["DIAGNOSE_COSMOS_CALLER_APP_ID"])
+    proc = diagnose(env, "run", "--only", "cosmos.cmk", "--output", "json")
+    report = json.loads(proc.stdout)
+    (check,) = report["checks"]
+    assert check["status"] == "warn" and check["findings"][0]["code"] == "cosmos.identity-mismatch"
+    assert report["status"] == "warn" and proc.returncode == 0
+    assert (
+        diagnose(
+            env, "run", "--only", "cosmos.cmk", "--output", "json", "--fail-on", "warn"
+        ).returncode
+        == 1
+    )
 
 
 def test_without_trigger_the_lab_records_no_write_and_with_it_exactly_one(lab) -> None:

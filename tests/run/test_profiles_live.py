@@ -69,7 +69,9 @@ def test_missing_rights_of_the_diagnosing_identity_are_named_not_blamed(lab) -> 
     world = running.world
     diagnoser = world.diagnoser_id
     # the tool's own rights go: its Cosmos data-plane role and its ARM roles
-    world.cosmos.sql_role_assignments = [a for a in world.cosmos.sql_role_assignments if a.principal_id != diagnoser]
+    world.cosmos.sql_role_assignments = [
+        a for a in world.cosmos.sql_role_assignments if a.principal_id != diagnoser
+    ]
     world.role_assignments = [a for a in world.role_assignments if a.principal_id != diagnoser]
     code, report = run(running.env, "--only", "keyvault.vault,cosmos.dataplane")
     checks = {c["id"]: c for c in report["checks"]}
