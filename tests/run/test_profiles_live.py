@@ -82,3 +82,20 @@ def test_missing_rights_of_the_diagnosing_identity_are_named_not_blamed(lab) -> 
     assert not any(c["findings"] for c in report["checks"])
     assert report["diagnosis"] == []
     assert code == 3
+
+
+def test_the_azure_credential_chain_works_with_a_tenant_set(lab, monkeypatch) -> None:
+    """No explicit service principal for diagnose: DefaultAzureCredential (its environment
+    credential here, as `az login` or a managed identity elsewhere) with the profile's tenant."""
+    from diagnose import profile as profiles
+    from diagnose.azure import credential
+
+    running = lab("healthy")
+    for name, value in running.env.items():
+        monkeypatch.setenv(name, value)
+    prof = profiles.load(dict(running.env))
+    prof.credentials.clear()  # as when nothing but the chain is configured
+    chain = credential.build(prof)
+    assert type(chain).__name__ == "DefaultAzureCredential"
+    token = chain.get_token(f"{prof.cloud.arm_url}/.default")
+    assert token.token and token.expires_on > 0
