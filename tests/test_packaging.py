@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_wheel_ships_the_runbooks_and_an_installed_copy_finds_them(tmp_path: Path) -> None:
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -27,7 +37,17 @@ def test_wheel_ships_the_runbooks_and_an_installed_copy_finds_them(tmp_path: Pat
 
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         timeout=300,
     )
@@ -37,7 +57,12 @@ def test_wheel_ships_the_runbooks_and_an_installed_copy_finds_them(tmp_path: Pat
     )
     env = dict(os.environ, PYTHONPATH=str(target))
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     where, summary = out.stdout.splitlines()

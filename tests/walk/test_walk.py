@@ -209,7 +209,9 @@ def test_a_fix_that_is_refused_is_recorded_not_a_traceback(lab, tmp_path: Path) 
         running.env, "--fix", "--yes", "--no-input", "--transcript", str(tmp_path / "w.json")
     )
     assert "Traceback" not in proc.stderr
-    assert proc.returncode == 1  # the principal is still disabled: a finding, whatever the tool's rights
+    assert (
+        proc.returncode == 1
+    )  # the principal is still disabled: a finding, whatever the tool's rights
     (fix,) = data["fixes"]
     assert fix["applied"] is False and fix["detail"].startswith("refused:")
     assert "Application.ReadWrite.All" in proc.stdout
