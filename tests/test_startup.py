@@ -28,6 +28,12 @@ HEAVY = (
         ["checks", "--output", "json"],
         ["run", "--help"],
         ["lab", "scenarios"],
+        ["explain", "--help"],
+        ["payload", "--help"],
+        ["payload", "check", "--help"],
+        ["delays", "--help"],
+        ["runbook", "walk", "--help"],
+        ["profile", "--help"],
     ],
 )
 def test_no_heavy_import(args: list[str]) -> None:
