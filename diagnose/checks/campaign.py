@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import uuid
 from pathlib import Path
 from typing import Any
@@ -110,43 +110,90 @@ def check_window(ctx: Context) -> Outcome:
     return Outcome("live, and now is inside its dates", [], evidence)
 
 
+# What `campaign.endpoint` takes from the payload rules: the body, not the pasted headers
+# (the tool calls with its own credential, method and request ids).
+PAYLOAD_RULES = (
+    "payload.body-missing",
+    "payload.field-missing",
+    "payload.field-invalid",
+    "payload.recipients-count",
+    "payload.recipients-duplicate",
+    "payload.channel-data-mismatch",
+    "payload.campaign-id-differs",
+    "payload.personalization-missing",
+    "payload.path-unknown",
+    "campaign.recipients-not-allowed",
+)
+
+
 def check_endpoint(ctx: Context) -> Outcome:
+    from diagnose.payload import check as payload_check
+
     try:
         definition = _campaign(ctx)
     except CampaignMissing:
         raise Skip("the campaign was not found (see campaign.window)") from None
     kind = campaign_kind(definition)
-    configured = ctx.profile.execution_kind
-    evidence = {"campaign_kind": kind, "execution_kind": configured}
+    request = configured_request(ctx)
+    configured = ctx.profile.execution_kind or (request.kind if request is not None else None)
+    evidence: dict[str, Any] = {"campaign_kind": kind, "execution_kind": configured}
     if kind is None:
         raise Skip(
             "the campaign definition does not say whether it is standard, high-throughput or audience"
         )
-    if not configured:
-        return Outcome(
-            f"campaign kind {kind}; no execution_kind configured to compare", [], evidence
-        )
-    if configured != kind:
+    findings = []
+    if configured and configured != kind:
         message = (
-            f"the profile calls /im/executions/{configured} but the campaign is {kind}: "
+            f"the configured calls go to /im/executions/{configured} but the campaign is {kind}: "
             f"its endpoint is /im/executions/{kind}"
         )
+        findings.append(finding("campaign.endpoint-mismatch", message, **evidence))
+    if request is not None:
+        evidence["payload"] = ctx.profile.payload
+        rules = payload_check(request, definition, ctx.options.now, kind=configured or kind)
+        findings += [f for f in rules if f.code in PAYLOAD_RULES]
+    if findings:
+        return Outcome("; ".join(f.message for f in findings)[:300], findings, evidence)
+    if not configured:
         return Outcome(
-            message, [finding("campaign.endpoint-mismatch", message, **evidence)], evidence
+            f"campaign kind {kind}; no execution_kind or payload configured to compare",
+            [],
+            evidence,
         )
-    return Outcome(f"/im/executions/{kind} matches the campaign", [], evidence)
+    checked = " and the payload follows its rules" if request is not None else ""
+    return Outcome(f"/im/executions/{kind} matches the campaign{checked}", [], evidence)
+
+
+def configured_request(ctx: Context) -> Any:
+    """The profile's payload file (a cURL command or a JSON payload), parsed once per run; None if unset."""
+    from diagnose.payload import PayloadSyntaxError, parse_input
+
+    path = ctx.profile.payload
+    if not path:
+        return None
+
+    def load() -> Any:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Skip(f"cannot read the payload file {path}: {exc}") from None
+        try:
+            return parse_input(text, base_dir=Path(path).parent)
+        except PayloadSyntaxError as exc:
+            raise Skip(
+                f"the payload file {path} cannot be parsed ({exc}); see `diagnose payload check`"
+            ) from None
+
+    return ctx.memo("payload:parsed", load)
 
 
 def _payload(ctx: Context, kind: str) -> dict[str, Any]:
     campaign_id = ctx.require("campaign_id", "campaign")
-    path = ctx.profile.payload
-    if path:
-        try:
-            payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise Skip(f"cannot read the payload file {path}: {exc}") from None
-        if not isinstance(payload, dict):
-            raise Skip(f"the payload file {path} does not hold a JSON object")
+    request = configured_request(ctx)
+    if request is not None:
+        if not isinstance(request.payload, dict):
+            raise Skip(f"the payload file {ctx.profile.payload} holds no JSON payload")
+        payload = copy.deepcopy(request.payload)
     elif kind == "audience":
         raise Skip(
             "an audience campaign sends to its whole audience: configure a payload file to trigger it"
@@ -159,9 +206,7 @@ def _payload(ctx: Context, kind: str) -> dict[str, Any]:
             "channelData": {"emailAddress": PROBE_ADDRESS},
         }
         payload = {"campaignId": campaign_id, "recipients": [recipient]}
-    payload["requestId"] = (
-        f"diagnose-{uuid.uuid4().hex}"  # never reuse one: it is a de-duplication key
-    )
+    payload["requestId"] = f"diagnose-{uuid.uuid4().hex}"  # never reuse one: a de-duplication key
     return payload
 
 
