@@ -152,6 +152,12 @@ def _load_runbook(path: Path) -> Runbook:
     )
     causes = []
     for c in meta.get("causes") or ():
+        remediation = c.get("remediation") or ()
+        if not all(isinstance(line, str) for line in remediation):
+            # an unquoted "text: more text" line is a YAML mapping, not the sentence it looks like
+            raise CatalogueError(
+                f"{path.name}: cause {c.get('code')}: every remediation line must be a string"
+            )
         try:
             causes.append(
                 Cause(

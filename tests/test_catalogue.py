@@ -79,3 +79,17 @@ def test_correlation_causes_exist() -> None:
 def test_a_malformed_signature_is_named_clearly(spec: dict) -> None:
     with pytest.raises(CatalogueError, match="cause x.y"):
         compile_signature(spec, "demo.md: cause x.y, signature 1")
+
+
+def test_a_remediation_line_that_yaml_reads_as_a_mapping_is_refused(tmp_path) -> None:
+    import pytest
+
+    from diagnose.catalogue import CatalogueError, load
+
+    (tmp_path / "broken.md").write_text(
+        "---\nid: broken\ntitle: t\nsteps:\n  - {step: 1, title: s}\ncauses:\n"
+        "  - code: x.y\n    step: 1\n    title: t\n    remediation:\n"
+        "      - Do not resend: the service retries\n---\n\n## Step 1\n\ntext\n"
+    )
+    with pytest.raises(CatalogueError, match="every remediation line must be a string"):
+        load(tmp_path)

@@ -144,7 +144,7 @@ def check_principal(ctx: Context) -> Outcome:
                 object_id=principal.get("id"),
             )
         )
-    if principal.get("disabledByMicrosoftStatus"):
+    if principal.get("disabledByMicrosoftStatus") not in (None, "", "NotDisabled"):
         findings.append(
             finding(
                 "principal.disabled-by-microsoft",

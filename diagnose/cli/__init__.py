@@ -6,6 +6,7 @@ Sub-commands live in their own modules and are imported only when invoked, so
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -78,6 +79,10 @@ def cli() -> None:
 
 def main() -> None:
     """Console entry point: map every outcome to the exit statuses of DESIGN.md."""
+    for stream in (sys.stdout, sys.stderr):
+        # a console or redirect that cannot encode a character shows it escaped, never crashes
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

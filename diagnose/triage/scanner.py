@@ -10,6 +10,7 @@ the last 64 KiB of each block are kept so that a record's first lines are seen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,12 @@ def _excerpt(line: str, anchors: Sequence[str]) -> str:
     at = min((p for p in (low.find(a) for a in anchors) if p >= 0), default=0)
     start = max(0, at - EXCERPT)
     end = min(len(line), at + EXCERPT)
-    text = line[start:end].strip()
+    text = _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", line[start:end].strip())
     return ("…" if start > 0 else "") + text + ("…" if end < len(line) else "")
+
+
+# Terminal control characters (escape sequences, a lone carriage return) shown, never obeyed.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
 
 
 class Scanner:

@@ -113,7 +113,7 @@ def _status(value: Any) -> Condition:
     return _search(
         rf"(?:http/\d(?:\.\d)?\s*{n}\b"
         rf"|(?<!sub)(?<!sub-)(?<!sub_)status(?:[ _-]?code)?[^\w\n]{{0,4}}{n}\b"
-        rf"|(?:returned|answered|response|responded|http|error|failed with)[ :]{{1,3}}{n}\b"
+        rf"|(?:returned|answered|response|responded|http|error|failed with)[ :]{{1,3}}{n}\b(?!\s*(?:ms|milliseconds?|s\b|seconds?))"
         rf"|\({n}\)|\b{n} {reason})",
         needs=str(n),
     )

@@ -99,3 +99,17 @@ def test_the_azure_credential_chain_works_with_a_tenant_set(lab, monkeypatch) ->
     assert type(chain).__name__ == "DefaultAzureCredential"
     token = chain.get_token(f"{prof.cloud.arm_url}/.default")
     assert token.token and token.expires_on > 0
+
+
+def test_disabled_by_microsoft_reads_its_status_not_its_presence(lab) -> None:
+    running = lab("healthy")
+    principal = running.world.principals[running.world.cmk_principal_id]
+    principal.disabled_by_microsoft = "NotDisabled"  # what Graph returns for a normal principal
+    code, report = run(running.env, "--only", "principal.enabled")
+    assert report["checks"][0]["status"] == "pass" and code == 0
+    principal.disabled_by_microsoft = "DisabledDueToViolationOfServicesAgreement"
+    code, report = run(running.env, "--only", "principal.enabled")
+    assert [f["code"] for f in report["checks"][0]["findings"]] == [
+        "principal.disabled-by-microsoft"
+    ]
+    assert code == 1
