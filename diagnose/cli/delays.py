@@ -111,11 +111,14 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
     """
     from diagnose.delays import plot as plotting
     from diagnose.delays import render
-    from diagnose.delays.analysis import Filters
+    from diagnose.delays.analysis import Filters, check_ids, check_table
     from diagnose.delays.report import Request, build
     from diagnose.delays.verdict import Thresholds
     from diagnose.model import Severity
 
+    check_table(opts["table"])
+    check_ids(tuple(opts["campaign"]), "--campaign")
+    check_ids(tuple(opts["execution"]), "--execution")
     since, until = _epoch(opts["since"], "--since"), _epoch(opts["until"], "--until")
     if since is not None and until is not None and since >= until:
         raise InputError("--since must be before --until")

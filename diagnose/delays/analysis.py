@@ -19,18 +19,47 @@ Measures (seconds), one row per message and measure:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
 
 from diagnose.delays.fields import FIELDS, FLAT, Resolved
+from diagnose.errors import InputError
 
 DIALECTS = ("duckdb", "postgres", "spark")
 
 # histogram bins of the seconds measures: upper edges (the last bin is open)
 BIN_EDGES: tuple[float, ...] = (1, 10, 60, 300, 900, 3600, 14400)
 BIN_LABELS: tuple[str, ...] = ("<1s", "1-10s", "10s-1m", "1-5m", "5-15m", "15m-1h", "1-4h", ">4h")
+
+
+# `--table`: plain identifiers, optionally qualified (schema.table, catalog.schema.table)
+TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# `--campaign` / `--execution`: ids such as UUIDs and UMA-00859153 (escaped as literals as well)
+ID_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def check_table(name: str) -> str:
+    """`name` when it is a plain (optionally dotted) identifier; InputError otherwise."""
+    if not TABLE_NAME.fullmatch(name):
+        raise InputError(
+            f"--table {name!r}: not a table name (letters, digits and '_', "
+            "not starting with a digit; parts separated by '.', e.g. schema.table)"
+        )
+    return name
+
+
+def check_ids(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """`values` when each looks like an id (letters, digits, '-', '_', '.', ':'); InputError otherwise."""
+    for value in values:
+        if not ID_VALUE.fullmatch(value):
+            raise InputError(
+                f"{flag} {value!r}: not an id (expected letters, digits, '-', '_', '.' or ':', "
+                "up to 128 characters, e.g. a UUID or UMA-00859153)"
+            )
+    return values
 
 
 @dataclass(frozen=True)
@@ -72,12 +101,15 @@ def path_expr(path: str, layout: str, dialect: str) -> exp.Expression:
 
 def probe_sql(path: str, layout: str, table: str, dialect: str) -> str:
     """A query that binds one field and returns no rows: does the column exist, what type is it?"""
-    query = exp.select(path_expr(path, layout, dialect).as_("probe")).from_(_table(table)).limit(0)
-    return query.sql(dialect=dialect)
+    try:
+        query = exp.select(path_expr(path, layout, dialect).as_("probe")).from_(_table(table))
+        return query.limit(0).sql(dialect=dialect)
+    except sqlglot.errors.SqlglotError as exc:
+        raise InputError(f"cannot build the SQL for table {table!r}: {exc}") from None
 
 
 def _table(name: str) -> exp.Table:
-    return exp.to_table(name)
+    return exp.to_table(check_table(name))
 
 
 def _feedback(plan: Plan, dialect: str) -> exp.Select:
@@ -99,6 +131,7 @@ def _feedback(plan: Plan, dialect: str) -> exp.Select:
     conditions: list[exp.Expression] = []
     flt = plan.filters
     by_name = {f.name: f for f in FIELDS}
+    # the CLI admits ids only (check_ids); whatever the values, they are escaped literals here
     for name, values in (("campaign_id", flt.campaigns), ("execution_id", flt.executions)):
         if values:
             field_path = path_expr(by_name[name].path, plan.resolved.layouts[name], dialect)
@@ -253,10 +286,18 @@ def render(plan: Plan, name: str, dialect: str, **params: float) -> str:
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
     body = QUERIES[name].format(top=int(plan.top), bin_sums=_bin_sums(), **params)
-    tree = _with(plan, body, dialect)
-    if dialect == "spark":
-        tree = tree.transform(_spark)
-    return tree.sql(dialect=dialect, pretty=True)
+    try:
+        tree = _with(plan, body, dialect)
+        if dialect == "spark":
+            tree = tree.transform(_spark)
+        return tree.sql(dialect=dialect, pretty=True)
+    except sqlglot.errors.SqlglotError as exc:
+        raise InputError(f"cannot build the {name} query: {_first(exc)}") from None
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def names(with_timeline: bool) -> list[str]:

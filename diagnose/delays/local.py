@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from diagnose.delays.analysis import probe_sql
+from diagnose.delays.analysis import check_table, probe_sql
+from diagnose.delays.fields import TABLE
 from diagnose.errors import InputError
 
 _FORMATS = {
@@ -80,7 +81,11 @@ def _kind(type_name: str) -> str:
 
 
 class LocalBackend:
-    """DuckDB over the files of SOURCE, exposed as table `table`."""
+    """DuckDB over the files of SOURCE, exposed as the dataset's table name.
+
+    `table` (`--table`) names a table on a server; locally the files become a view or
+    table of our own fixed name, so no part of the SQL comes from the command line.
+    """
 
     dialect = "duckdb"
     prefer = "flat"
@@ -88,8 +93,9 @@ class LocalBackend:
     def __init__(self, source: str, table: str) -> None:
         import duckdb
 
+        check_table(table)  # the same rule everywhere, although the name is not used here
         self.source = source
-        self.table = table
+        self.table = TABLE
         fmt, files = find_files(source)
         self.files = files
         self._tmp = tempfile.TemporaryDirectory(prefix="diagnose-delays-")
@@ -108,7 +114,7 @@ class LocalBackend:
         # of the on-disk scratch database, instead of at every query of the analysis.
         kind = "VIEW" if fmt == "parquet" else "TABLE"
         try:
-            self.con.execute(f'CREATE {kind} "{table}" AS SELECT * FROM {reader}')
+            self.con.execute(f"CREATE {kind} {TABLE} AS SELECT * FROM {reader}")
         except duckdb.Error as exc:
             raise InputError(f"{source}: cannot read as {fmt}: {_first_line(exc)}") from None
 

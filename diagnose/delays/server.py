@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any
 
-from diagnose.delays.analysis import probe_sql
+from diagnose.delays.analysis import check_table, probe_sql
 from diagnose.errors import InputError, ReachError
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -110,7 +110,7 @@ class ServerBackend:
         import psycopg
 
         self.url = url
-        self.table = table
+        self.table = check_table(table)
         self.dialect = dialect_for(url, dialect)
         self.prefer = "nested"  # Query Service structs; PostgreSQL composite types
         self.where = describe_url(url)

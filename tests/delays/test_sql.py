@@ -77,8 +77,35 @@ def test_dialect_is_chosen_by_host():
     assert dialect_for("postgresql://u@127.0.0.1:5432/db", "spark") == "spark"
 
 
-def test_filter_values_are_literals_not_sql(tmp_path):
+HOSTILE = ("camp-1' OR '1'='1", "x\\' OR 1=1 --", "camp-1'; DROP TABLE t; --")
+
+
+def _span_events(backend, values: tuple[str, ...]) -> int:
+    from diagnose.delays.fields import resolve
+
+    resolved = resolve(backend.probe, backend.describe(), prefer=backend.prefer)
+    plan = Plan(resolved, backend.table, Filters(campaigns=values))
+    return int(backend.fetch(render(plan, "span", backend.dialect))[0]["events"])
+
+
+def test_filter_values_are_literals_not_sql(tmp_path, pg_urls):
+    """The CLI refuses such values (exit 2); below it, the SQL holds them as literals on both engines."""
+    from diagnose.delays.fields import TABLE
+    from diagnose.delays.local import LocalBackend
+    from diagnose.delays.server import ServerBackend
+
     source = handmade.write_csv(tmp_path / "fb.csv")
-    res = run_delays(source, "--campaign", "camp-1' OR '1'='1")
-    assert res.exit_code == 2
-    assert "no feedback events match --campaign" in res.stderr
+    for target in (source, pg_urls["healthy"]):
+        res = run_delays(target, "--campaign", HOSTILE[0])
+        assert res.exit_code == 2 and "not an id" in res.stderr
+    local = LocalBackend(str(source), TABLE)
+    server = ServerBackend(pg_urls["healthy"], TABLE)
+    try:
+        assert _span_events(local, ("camp-1",)) > 0
+        assert _span_events(server, ()) > 0
+        for value in HOSTILE:
+            assert _span_events(local, (value,)) == 0, value
+            assert _span_events(server, (value,)) == 0, value
+    finally:
+        local.close()
+        server.close()
