@@ -288,12 +288,17 @@ class Server:
                 return
             self._conns.add(conn)
         try:
-            tls = self.context.wrap_socket(conn, server_side=True)
-            tls.settimeout(_Handler.timeout)
+            # wrap_socket detaches `conn`: track the TLS socket *before* the handshake, so that
+            # stop() can shut down a client that connected but never finished it.
+            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
             with self._lock:
                 self._conns.discard(conn)
                 self._conns.add(tls)
             conn = tls
+            if self.stop_event.is_set():
+                return
+            tls.do_handshake()
+            tls.settimeout(_Handler.timeout)
             _Handler(tls, addr, endpoint)
         except Exception:  # noqa: BLE001 - a client that hangs up or fails the handshake,
             pass  # or a lab bug outside a service, must never print a traceback

@@ -51,9 +51,10 @@ class Platform(Service):
     def msg_error(
         self, status: int, number: str, title: str, detail: str, req: Request, body: Any = None
     ) -> Response:
-        context = {"requestId": req.header("x-request-id") or None}
-        if isinstance(body, dict):
-            context["campaignId"] = body.get("campaignId")
+        payload = body if isinstance(body, dict) else {}
+        context = {"requestId": req.header("x-request-id") or payload.get("requestId") or None}
+        if payload:
+            context["campaignId"] = payload.get("campaignId")
         return Response(
             status,
             {

@@ -1,0 +1,52 @@
+"""stop() ends every connection's thread, even a client's that connected but never did the TLS handshake."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from diagnose.lab import Lab
+
+
+def lab_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.daemon and t.is_alive())
+
+
+def test_half_open_clients_do_not_outlive_stop() -> None:
+    baseline = lab_threads()
+    lab = Lab("healthy").start()
+    host, port = lab.urls["arm"].removeprefix("https://").rsplit(":", 1)
+    sockets = [socket.create_connection((host, int(port))) for _ in range(10)]
+    try:
+        deadline = time.monotonic() + 5
+        while lab_threads() < baseline + 10 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the lab has taken the connections
+        assert lab_threads() >= baseline + 10
+        lab.stop()
+        deadline = time.monotonic() + 5  # well under the 30 s socket time-out they used to wait for
+        while lab_threads() > baseline and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab_threads() <= baseline
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_error_bodies_carry_the_payloads_request_id_without_the_header(lab) -> None:
+    import requests
+
+    from tests.lab import sdk
+
+    running = lab("sp-disabled")
+    headers = sdk.adobe_headers(running, sdk.ims_token(running))
+    headers.pop("x-request-id", None)
+    response = requests.post(
+        f"{running.env['DIAGNOSE_PLATFORM_URL']}/ajo/im/executions/unitary",
+        json=sdk.payload(running, "req-from-payload"),
+        headers=headers,
+        verify=running.ca_bundle,
+        timeout=10,
+    )
+    assert response.status_code == 500
+    assert response.json()["report"]["additionalContext"]["requestId"] == "req-from-payload"
