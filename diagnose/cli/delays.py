@@ -106,8 +106,10 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
 
     SOURCE is a local export of the message feedback dataset (Parquet, JSON lines
     or CSV: a file, a folder or a glob), analysed in process with DuckDB, or a
-    postgresql:// URL (Query Service; `postgresql://` alone uses the PG*
-    variables), where the analysis runs on the server.
+    PostgreSQL connection string (Query Service): a postgresql:// URL (also
+    postgres://, any case, +driver ignored; `postgresql://` alone uses the PG*
+    variables) or libpq's `host=... dbname=...` form; the analysis runs on the
+    server. Percent-encode '@' (%40) and '/' (%2F) in a password.
     """
     from diagnose.delays import plot as plotting
     from diagnose.delays import render

@@ -42,27 +42,29 @@ def _format(path: str) -> str | None:
 
 def find_files(source: str) -> tuple[str, list[str]]:
     """The export files SOURCE names and their one format; InputError when there are none."""
-    path = Path(source)
+    from diagnose.delays.server import safe_source
+
+    path, label = Path(source), safe_source(source)
     if path.is_dir():
         files = sorted(str(p) for p in path.rglob("*") if p.is_file() and _format(str(p)))
         if not files:
             raise InputError(
-                f"{source}: folder holds no .parquet, .json/.jsonl/.ndjson or .csv files"
+                f"{label}: folder holds no .parquet, .json/.jsonl/.ndjson or .csv files"
             )
     elif path.is_file():
         if not _format(source):
             raise InputError(
-                f"{source}: unknown file type (expected .parquet, .json/.jsonl/.ndjson or .csv)"
+                f"{label}: unknown file type (expected .parquet, .json/.jsonl/.ndjson or .csv)"
             )
         files = [source]
     else:
         files = sorted(p for p in glob.glob(source, recursive=True) if _format(p))
         if not files:
-            raise InputError(f"{source}: no such file or folder, and no export file matches it")
+            raise InputError(f"{label}: no such file or folder, and no export file matches it")
     formats = {_format(f) for f in files}
     if len(formats) > 1:
         raise InputError(
-            f"{source}: mixes formats ({', '.join(sorted(formats))}); name one format with a glob"
+            f"{label}: mixes formats ({', '.join(sorted(formats))}); name one format with a glob"
         )
     return formats.pop(), files
 
@@ -94,7 +96,9 @@ class LocalBackend:
         import duckdb
 
         check_table(table)  # the same rule everywhere, although the name is not used here
-        self.source = source
+        from diagnose.delays.server import safe_source
+
+        self.source = safe_source(source)  # for messages: never a password
         self.table = TABLE
         fmt, files = find_files(source)
         self.files = files
@@ -116,7 +120,7 @@ class LocalBackend:
         try:
             self.con.execute(f"CREATE {kind} {TABLE} AS SELECT * FROM {reader}")
         except duckdb.Error as exc:
-            raise InputError(f"{source}: cannot read as {fmt}: {_first_line(exc)}") from None
+            raise InputError(f"{self.source}: cannot read as {fmt}: {_first_line(exc)}") from None
 
     def describe(self) -> str:
         return f"{self.source} ({len(self.files)} file{'s' if len(self.files) != 1 else ''})"

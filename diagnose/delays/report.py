@@ -9,6 +9,7 @@ from diagnose.delays.analysis import Filters
 from diagnose.delays.engine import Backend, analyse
 from diagnose.delays.render import Report
 from diagnose.delays.verdict import Thresholds, judge
+from diagnose.errors import InputError
 from diagnose.model import Severity
 
 
@@ -32,12 +33,19 @@ def open_backend(req: Request) -> tuple[Backend, dict[str, str]]:
     from diagnose.delays import server
 
     if server.is_server(req.source):
+        url = server.normalize(req.source)
         return server.ServerBackend(
-            req.source, req.table, req.dialect, req.connect_timeout, req.query_timeout
+            url, req.table, req.dialect, req.connect_timeout, req.query_timeout
         ), {
             "kind": "server",
-            "description": server.describe_url(req.source) + f" table {req.table}",
+            "description": server.describe_url(url) + f" table {req.table}",
         }
+    scheme = server.other_scheme(req.source)
+    if scheme and not Path(req.source).exists():
+        raise InputError(
+            f"SOURCE: {scheme}:// is not a source this command reads "
+            "(expected a postgresql:// URL, libpq's key=value form, or local export files)"
+        )
     from diagnose.delays.local import LocalBackend
 
     backend = LocalBackend(req.source, req.table)

@@ -1,7 +1,10 @@
 """The server backend: a PostgreSQL-protocol server (Query Service, or PostgreSQL itself).
 
-SOURCE is a `postgresql://` URL; `postgresql://` alone takes everything from the
-standard `PG*` variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...).
+SOURCE is a `postgresql://` URL (`postgres://`, any case, and SQLAlchemy's
+`postgresql+driver://` are read as the same) or libpq's `key=value` form;
+`postgresql://` alone takes everything from the standard `PG*` variables
+(PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...). A URL with a raw '@' or
+'/' in its password is refused unechoed (libpq would read the rest as the host).
 The analysis runs as SQL on the server; only aggregates come back. Query Service
 hosts (`*.platform-query.adobe.io`) get Spark SQL, other servers PostgreSQL's.
 Passwords never appear in messages: `redact` removes them from driver errors.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from typing import Any
 
@@ -26,13 +30,69 @@ from diagnose.errors import InputError, ReachError
 SCHEMES = ("postgresql://", "postgres://")
 QUERY_SERVICE_HOST = "platform-query.adobe.io"
 
+# postgresql://, postgres://, any case, with an optional SQLAlchemy-style +driver suffix
+_SCHEME = re.compile(r"(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
+_ANY_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+# libpq's keyword/value form: `host=... port=... password=...`
+_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
+_LIBPQ_KEYWORDS = frozenset(
+    "host hostaddr port dbname user password passfile service options application_name "
+    "connect_timeout sslmode sslcert sslkey sslrootcert gssencmode target_session_attrs "
+    "channel_binding require_auth load_balance_hosts".split()
+)
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_PASSWORD_WORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^\s]*@")
+
+# libpq's messages about its own options (a configuration error, not the server's reach)
+_CONFIG_ERROR = re.compile(
+    r"invalid (integer value|port number|\w+ value)|invalid connection option", re.IGNORECASE
+)
+
 # PostgreSQL type OIDs -> kinds (the probe only needs these)
 _KINDS = {1184: "timestamp", 1114: "timestamp", 25: "text", 1043: "text", 1042: "text", 19: "text"}
 _NUMBERS = {20, 21, 23, 700, 701, 1700}
 
 
 def is_server(source: str) -> bool:
-    return source.startswith(SCHEMES)
+    """A connection string: a postgres URL (any case, +driver allowed) or libpq's keyword form."""
+    if _SCHEME.match(source):
+        return True
+    keyword = _KEYWORD.match(source)
+    return bool(keyword and keyword.group(1) in _LIBPQ_KEYWORDS and not os.path.exists(source))
+
+
+def other_scheme(source: str) -> str | None:
+    """The scheme of a URL we do not speak (`mysql`, `https`...), None for anything else."""
+    found = _ANY_SCHEME.match(source)
+    return found.group(1) if found and not _SCHEME.match(source) else None
+
+
+def safe_source(source: str) -> str:
+    """SOURCE fit for a message: the password of `scheme://user:password@` or `password=` masked."""
+    return _PASSWORD_WORD.sub(r"\1***", _USERINFO.sub(r"\1***@", source))
+
+
+def normalize(source: str) -> str:
+    """SOURCE as libpq reads it: `postgresql://` for any accepted scheme; InputError when malformed.
+
+    libpq ends the user:password part at the first '@' (before any '/'), so an
+    unencoded '@' or '/' in a password makes the rest of it a host name, which
+    then appears in its errors: such URLs are refused without being echoed.
+    """
+    scheme = _SCHEME.match(source)
+    if not scheme:
+        return source  # the keyword form
+    rest = source[scheme.end() :]
+    end = min((i for i in (rest.find("@"), rest.find("/")) if i >= 0), default=-1)
+    after = rest[end + 1 :] if end >= 0 and rest[end] == "@" else rest
+    if "@" in after.split("?", 1)[0]:
+        raise InputError(
+            "SOURCE is not a valid postgresql:// URL: an '@' after the user:password part "
+            "(percent-encode '@' as %40 and '/' as %2F in a user name or password; "
+            "the URL is not shown, it may hold a password)"
+        )
+    return "postgresql://" + rest
 
 
 def _params(url: str) -> dict[str, str]:
@@ -50,9 +110,17 @@ def _params(url: str) -> dict[str, str]:
         ("port", "PGPORT"),
         ("user", "PGUSER"),
         ("dbname", "PGDATABASE"),
+        ("sslmode", "PGSSLMODE"),
     ):
         if key not in params and os.environ.get(env):
             params[key] = os.environ[env]
+    for port in params.get("port", "").split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise InputError(f"SOURCE: port {port!r} is not a port number (1-65535)")
+    if params.get("sslmode", "prefer") not in _SSLMODES:
+        raise InputError(
+            f"SOURCE: sslmode {params['sslmode']!r} is not one of {', '.join(_SSLMODES)}"
+        )
     return params
 
 
@@ -64,10 +132,11 @@ def _secrets(url: str) -> list[str]:
         found.append(str(conninfo_to_dict(url).get("password") or ""))
     except Exception:  # noqa: BLE001 - a malformed URL: redact its authority part below
         pass
-    if "@" in url:
-        authority = url.split("://", 1)[-1].split("@", 1)[0]
+    if "://" in url and "@" in url:  # everything between :// and the last '@' may be secret
+        authority = url.split("://", 1)[-1].rsplit("@", 1)[0]
         if ":" in authority:
             found.append(authority.split(":", 1)[1])
+    found += [m.group(2).strip("'") for m in _PASSWORD_WORD.finditer(url)]
     return [s for s in found if s]
 
 
@@ -130,6 +199,8 @@ class ServerBackend:
             self.con = psycopg.connect(url, **kwargs)
         except psycopg.OperationalError as exc:
             message = redact(str(exc).strip(), url)
+            if _CONFIG_ERROR.search(message):  # libpq refusing its own options: configuration
+                raise InputError(f"SOURCE: {_last_line(message)}") from None
             if "password authentication failed" in message or "authentication" in message.lower():
                 raise ReachError(
                     f"{self.where}: the server refused the credentials: {_last_line(message)}"
