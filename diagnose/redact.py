@@ -8,7 +8,8 @@ What is masked: bearer tokens and JWTs, `Authorization` header values (Cosmos
 `type=aad&ver=1.0&sig=...` too), client secrets, `x-api-key` values, passwords,
 access/refresh/id tokens, SAS signatures (`sig=`), account keys
 (`AccountKey=`, `SharedAccessKey=`), in `key=value`, `key: value` and JSON
-`"key": "value"` forms, JSON-escaped or not.
+`"key": "value"` forms, JSON-escaped or not; and the `user:password@` of a URL
+(`scheme://***@host`).
 """
 
 from __future__ import annotations
@@ -83,22 +84,47 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + MASK,
     ),
-    # Header / key=value / key: value forms (value runs to a separator).
+    # Connection strings: Password=...; / AccountKey=...; (the value runs to `;`, spaces and all).
     (
         re.compile(
-            r"(?i)(\b(?:" + _KEY_NAMES + r")\b\s*[:=]\s*['\"]?)"
-            r"(?!\*\*\*)(?:(?:bearer|basic|pop)\s+)?([^\s&;,\"'\\]+)"
+            r"(?i)(\b(?:password|pwd|accountkey|sharedaccesskey)\s*=\s*)(?!\*\*\*)(?=[^;\n]*;)[^;\n]+"
         ),
         r"\1" + MASK,
     ),
-    # Cosmos authorization token and SAS signatures: sig=... / &sig=...
-    (re.compile(r"(?i)(\bsig=)(?!\*\*\*)[^\s&;,\"'\\]+"), r"\1" + MASK),
+    # key: 'quoted value' / key = "quoted value" (Python reprs, YAML, logs): up to the closing quote.
+    (
+        re.compile(
+            r"(?i)(\b(?:" + _KEY_NAMES + r"|pwd|token|secret)\b['\"]?\s*(?:[:=]|%3D)\s*)(['\"])"
+            r"(?!\*\*\*)(?:(?:bearer|basic|pop)\s+)?(?:\\.|(?!\2)[^\\\n])+\2"
+        ),
+        r"\1\2" + MASK + r"\2",
+    ),
+    # Header / key=value / key: value forms, URL-encoded too (value runs to a separator).
+    (
+        re.compile(
+            r"(?i)((?<![a-z])(?:" + _KEY_NAMES + r"|pwd)\b['\"]?\s*(?:[:=]|%3D)\s*)"
+            r"(?!\*\*\*)(?:(?:bearer|basic|pop)\s+)?((?:(?!%26)[^\s&;,\"'\\])+)"
+        ),
+        r"\1" + MASK,
+    ),
+    # Cosmos authorization token and SAS signatures: sig=... / &sig=... / sig%3D...
+    (re.compile(r"(?i)((?<![a-z])sig(?:=|%3D))(?!\*\*\*)(?:(?!%26)[^\s&;,\"'\\])+"), r"\1" + MASK),
     # Bearer tokens anywhere.
     (re.compile(r"(?i)(\bbearer\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]+=*"), r"\1" + MASK),
+    # Credentials in a URL's userinfo: scheme://user:password@host -> scheme://***@host.
+    (
+        re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)(?!\*\*\*@)[^\s/?#@:'\"<>]*:[^\s/?#'\"<>]*@"),
+        r"\1" + MASK + "@",
+    ),
     # JWTs anywhere (header.payload.signature, base64url, header starts with eyJ).
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
-    # `token=...` / `secret=...` in query strings or key=value logs (not a word like "tokens").
-    (re.compile(r"(?i)(\b(?:token|secret)\s*=\s*)(?!\*\*\*)[^\s&;,\"'\\]+"), r"\1" + MASK),
+    # `token=...` / `token: ...` / `secret=...` in query strings or logs (not a word like "tokens").
+    (
+        re.compile(
+            r"(?i)(\b(?:token|secret)['\"]?\s*(?:=|%3D|:(?!//))\s*)(?!\*\*\*)(?:(?!%26)[^\s&;,\"'\\])+"
+        ),
+        r"\1" + MASK,
+    ),
 )
 
 

@@ -65,3 +65,55 @@ def test_redact_obj_masks_secret_keys_and_strings_recursively() -> None:
     assert out["items"][2] is None
     assert isinstance(out["items"][3], tuple)
     assert value["headers"]["X-Api-Key"] == SECRET  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        (
+            "curl https://bob:Zq9hunter@platform.adobe.io/ajo/x?y=1",
+            "https://***@platform.adobe.io/ajo/x?y=1",
+        ),
+        ("see ftp://svc:Zq9hunter@files.example.com/a", "ftp://***@files.example.com/a"),
+        ("HTTPS://bob:p@Zq9hunter@host/x", "HTTPS://***@host/x"),
+        ("https://:Zq9hunter@host", "https://***@host"),
+    ],
+)
+def test_url_userinfo_is_masked(text: str, kept: str) -> None:
+    redacted = redact_text(text)
+    assert "Zq9hunter" not in redacted
+    assert kept in redacted
+    assert "Zq9hunter" not in json.dumps(redact_obj({"url": text, "list": [text]}))
+
+
+def test_urls_without_userinfo_are_left_alone() -> None:
+    for text in ("https://host:443/a@b", "mailto:someone@example.com", "https://bob@host/x"):
+        assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("{'client_secret': 'YhV8Q~abcdef', 'x': 1}", "YhV8Q~abcdef"),
+        ("{'access_token': 'x123456'}", "x123456"),
+        ("Server=db;Pwd=Sup3rS3cret!;Database=a", "Sup3rS3cret!"),
+        ("password = 'correct horse battery staple'", "horse battery staple"),
+        ("Password=P@ss w0rd;Host=x", "w0rd"),
+        ("https://login/?client_secret%3DAbC123xyz%26grant=1", "AbC123xyz"),
+        ("body=access_token%3Dqwerty987%26x=1", "qwerty987"),
+        ("auth=type%3Dmaster%26ver%3D1.0%26sig%3DHMACvalue123%3D", "HMACvalue123"),
+        ("token: notajwtvalue42", "notajwtvalue42"),
+    ],
+)
+def test_review_cases_are_masked(text: str, secret: str) -> None:
+    assert secret not in redact_text(text)
+    assert secret not in str(redact_obj({"line": text}))
+
+
+def test_prose_is_left_alone() -> None:
+    for text in (
+        "the token expired at noon",
+        "design: the signature of the key",
+        "Status: 403 Forbidden",
+    ):
+        assert redact_text(text) == text
