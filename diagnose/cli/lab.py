@@ -89,7 +89,12 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    click.echo("lab stopped", err=True)
+        # The files name the lab's CA bundle, gone with the lab: a stale env file would break
+        # pip and az in a shell that sources it.
+        for path in (env_path, profile_path):
+            if path is not None:
+                path.unlink(missing_ok=True)
+    click.echo("lab stopped (its env and profile files removed)", err=True)
 
 
 def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> None:

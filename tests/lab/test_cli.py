@@ -123,6 +123,7 @@ def test_serve_writes_env_and_profile_and_exits_0(tmp_path, signum):
     finally:
         code, out, err = _stop(proc, signum)
     assert code == 0
+    assert not env_file.exists() and not profile_file.exists()  # they named a CA bundle now gone
     assert "source " + str(env_file) in err
     assert "Traceback" not in err
     assert env["AZURE_CLIENT_SECRET"] not in err + out
