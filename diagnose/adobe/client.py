@@ -51,6 +51,9 @@ class ExecutionOutcome:
     timed_out: bool = False
     execution_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The connection broke after the request went out (reset, remote disconnect, broken chunks):
+    # no status, and the service may have received (and may deliver) the call. What broke.
+    lost: str | None = None
 
 
 def _body(response: requests.Response) -> Any:
@@ -58,6 +61,35 @@ def _body(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:2000]
+
+
+def _lost_after_sending(exc: requests.RequestException) -> str | None:
+    """What broke, when `exc` happened after the connection was made (the request may have
+    been received); None when it happened before anything was sent.
+
+    requests wraps urllib3: a failure to connect (refused, DNS, connect time-out, proxy) comes
+    as a MaxRetryError (there are no retries), a TLS handshake failure as SSLError; a failure
+    on an established connection (reset, remote disconnect) as the bare ProtocolError or OSError,
+    a body cut short as ChunkedEncodingError or ContentDecodingError.
+    """
+    from urllib3.exceptions import MaxRetryError
+
+    if isinstance(
+        exc, (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    ):
+        return None
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
+        return f"the answer was cut short ({type(exc).__name__})"
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, MaxRetryError) or cause is None:
+            return None
+        inner = cause.args[-1] if getattr(cause, "args", None) else cause
+        name = type(inner).__name__ if isinstance(inner, BaseException) else type(cause).__name__
+        return f"the connection broke after the request was sent ({name})"
+    return None  # InvalidURL, InvalidHeader, ...: raised before anything was sent
 
 
 class AdobeClient:
@@ -160,10 +192,12 @@ class AdobeClient:
                 headers=headers,
                 timeout=(min(10.0, deadline_s), deadline_s),
                 verify=self._verify,
+                allow_redirects=False,  # a redirect is an answer: following it would POST again
             )
+            body = _body(response)  # reads the whole body: a broken one is a lost answer too
         except requests.ConnectTimeout:  # never connected: nothing was sent, the tool's reach
             raise AdobeUnreachable(f"cannot connect to {url} in time", url=url) from None
-        except requests.Timeout:
+        except requests.Timeout:  # connected and sent; the answer did not come in time
             return ExecutionOutcome(
                 kind,
                 request_id,
@@ -174,8 +208,20 @@ class AdobeClient:
                 timed_out=True,
             )
         except requests.RequestException as exc:
-            raise AdobeUnreachable(f"cannot reach {url}: {type(exc).__name__}", url=url) from None
-        body = _body(response)
+            reason = _lost_after_sending(exc)
+            if reason is None:  # refused, DNS, TLS handshake, proxy: nothing was sent
+                raise AdobeUnreachable(
+                    f"cannot reach {url}: {type(exc).__name__} (nothing was sent)", url=url
+                ) from None
+            return ExecutionOutcome(
+                kind,
+                request_id,
+                x_request_id,
+                None,
+                None,
+                time.monotonic() - started,
+                lost=reason,
+            )
         outcome = ExecutionOutcome(
             kind,
             request_id,
@@ -184,7 +230,9 @@ class AdobeClient:
             body,
             time.monotonic() - started,
             headers={
-                k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-")
+                k.lower(): v
+                for k, v in response.headers.items()
+                if k.lower().startswith("x-") or k.lower() == "location"
             },
         )
         if isinstance(body, dict):

@@ -87,6 +87,7 @@ class Assessment:
             "requestId": outcome.request_id,
             "x-request-id": outcome.x_request_id,
             "timed_out": outcome.timed_out,
+            "lost": getattr(outcome, "lost", None),
             "deadline_s": deadline_s,
             "elapsed_ms": int(outcome.elapsed_s * 1000),
             "response": outcome.body,

@@ -96,6 +96,145 @@ _IGNORED_WITH_VALUE = frozenset(
         "--happy-eyeballs-timeout-ms",
         "--keepalive-time",
         "--max-redirs",
+        # these may hold credentials or name another target: ignored, noted, never echoed
+        "-U",
+        "--proxy-user",
+        "--pass",
+        "--proxy-pass",
+        "--url-query",
+        "--variable",
+        "--aws-sigv4",
+        "--noproxy",
+        "--proxy-header",
+        "--request-target",
+        "--unix-socket",
+        "--abstract-unix-socket",
+        "--proxy-cert",
+        "--proxy-key",
+        "--proxy-cacert",
+        "--login-options",
+        "--sasl-authzid",
+        "--delegation",
+        "--tlsuser",
+        "--tlspassword",
+        "--proxy-tlsuser",
+        "--proxy-tlspassword",
+        "--socks5",
+        "--socks5-hostname",
+        "--socks4",
+        "--socks4a",
+        "--preproxy",
+        "--doh-url",
+    ]
+)
+# Of those, the ones worth a note: they change what curl would send, or may carry a secret.
+_NOTED_WITH_VALUE = frozenset(
+    [
+        "-U",
+        "--proxy-user",
+        "--pass",
+        "--proxy-pass",
+        "--url-query",
+        "--variable",
+        "--aws-sigv4",
+        "--noproxy",
+        "--proxy-header",
+        "--request-target",
+        "--unix-socket",
+        "--abstract-unix-socket",
+        "--cert",
+        "-E",
+        "--key",
+        "--proxy-cert",
+        "--proxy-key",
+        "--login-options",
+        "--sasl-authzid",
+        "--delegation",
+        "--tlsuser",
+        "--tlspassword",
+        "--proxy-tlsuser",
+        "--proxy-tlspassword",
+        "--socks5",
+        "--socks5-hostname",
+        "--socks4",
+        "--socks4a",
+        "--preproxy",
+        "--doh-url",
+        "-x",
+        "--proxy",
+        "-b",
+        "--cookie",
+    ]
+)
+# Options without a value that do not change the request to the execution API: skipped silently.
+_KNOWN_FLAGS = frozenset(
+    [
+        "--silent",
+        "--show-error",
+        "--location",
+        "--location-trusted",
+        "--compressed",
+        "--insecure",
+        "--verbose",
+        "--include",
+        "--fail",
+        "--fail-with-body",
+        "--fail-early",
+        "--globoff",
+        "--no-buffer",
+        "--no-progress-meter",
+        "--progress-bar",
+        "--http1.0",
+        "--http1.1",
+        "--http2",
+        "--http2-prior-knowledge",
+        "--http3",
+        "--ipv4",
+        "--ipv6",
+        "--tlsv1",
+        "--tlsv1.0",
+        "--tlsv1.1",
+        "--tlsv1.2",
+        "--tlsv1.3",
+        "--ssl",
+        "--ssl-reqd",
+        "--ssl-no-revoke",
+        "--tr-encoding",
+        "--raw",
+        "--no-keepalive",
+        "--no-sessionid",
+        "--path-as-is",
+        "--disable",
+        "--disable-epsv",
+        "--styled-output",
+        "--no-styled-output",
+        "--retry-connrefused",
+        "--retry-all-errors",
+        "--remote-name",
+        "--remote-name-all",
+        "--remote-header-name",
+        "--create-dirs",
+        "--digest",
+        "--basic",
+        "--ntlm",
+        "--negotiate",
+        "--anyauth",
+        "--proxy-insecure",
+        "--proxytunnel",
+        "--suppress-connect-headers",
+        "--junk-session-cookies",
+        "--netrc",
+        "--netrc-optional",
+        "--no-alpn",
+        "--no-npn",
+        "--false-start",
+        "--tcp-nodelay",
+        "--tcp-fastopen",
+        "--parallel",
+        "--xattr",
+        "--trace-time",
+        "--no-clobber",
+        "--remove-on-error",
     ]
 )
 # Options that carry a body or a request in a form the execution API does not take.
@@ -108,7 +247,26 @@ _UNSUPPORTED = {
     "-K": "a curl config file",
     "--config": "a curl config file",
 }
-_SHORT_VALUE = {"X", "H", "d", "u", "o", "m", "w", "E", "x", "A", "e", "b", "c", "D", "r", "Y", "y"}
+_SHORT_VALUE = {
+    "X",
+    "H",
+    "d",
+    "u",
+    "o",
+    "m",
+    "w",
+    "E",
+    "x",
+    "A",
+    "e",
+    "b",
+    "c",
+    "D",
+    "r",
+    "Y",
+    "y",
+    "U",
+}
 _STOP = frozenset({"|", "||", "&&", ";", ">", ">>", "&", "2>", "2>&1"})
 
 
@@ -149,6 +307,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
     command = words[start]
     _not_invoke_webrequest(words, start)
     data: list[tuple[str, str, Origin]] = []  # (kind, text, origin)
+    positional: list[tuple[tokens.Word, bool]] = []  # (word, right after an unknown option)
     i = start + 1
     continued = False
     while i < len(words):
@@ -170,7 +329,8 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
                 f"ignored what follows {word.text!r} at line {word.line}, column {word.column}"
             )
             break
-        i = _option(words, i, request, data)
+        i = _option(words, i, request, data, positional)
+    _choose_url(request, positional)
     if not request.url:
         raise PayloadSyntaxError(
             "no URL: the cURL command names none (give it as an argument or with --url)",
@@ -178,6 +338,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
             command.column,
         )
     _check_url(request)
+    _drop_userinfo(request)
     if "://" not in request.url:
         request.notes.append(f"the URL has no scheme: curl uses http://{request.url}")
         request.url = f"http://{request.url}"
@@ -209,13 +370,58 @@ def _check_url(request: ParsedRequest) -> None:
     url = request.url if "://" in (request.url or "") else f"http://{request.url}"
     try:
         urlsplit(url).port  # noqa: B018 - raises ValueError for a bad host or port
-    except ValueError as exc:
+    except ValueError:  # its text quotes the URL's parts (a password, a token): not shown
         raise PayloadSyntaxError(
             f"the URL{'' if where is None or where.option == 'URL' else ' of ' + where.option} "
-            f"is not valid ({exc})",
+            "is not valid (its host or port cannot be read)",
             where.line if where else None,
             where.column if where else None,
         ) from None
+
+
+def _drop_userinfo(request: ParsedRequest) -> None:
+    """`https://user:password@host/...`: curl would send Basic credentials; they are never kept."""
+    url = request.url or ""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = min((rest.find(c) for c in "/?#" if c in rest), default=len(rest))
+    authority = rest[:end]
+    if "@" not in authority:
+        return
+    host = authority.rpartition("@")[2]
+    request.url = f"{scheme}{sep}{host}{rest[end:]}"
+    where = request.url_origin
+    at = f" (at line {where.line}, column {where.column})" if where else ""
+    request.notes.append(
+        f"credentials in the URL were dropped{at}: the execution API wants an IMS access "
+        "token as Authorization (Bearer), never a user and password"
+    )
+
+
+def _choose_url(request: ParsedRequest, positional: list[tuple[tokens.Word, bool]]) -> None:
+    """The URL among the words that are no option's value.
+
+    A word right after an unknown option may be that option's value (which may be a secret):
+    another word is preferred, and the unused ones are never echoed.
+    """
+    if request.url is None and positional:
+        plain = [w for w, after_unknown in positional if not after_unknown]
+        chosen = (plain or [w for w, _ in positional])[0]
+        request.url, request.url_origin = chosen.text, Origin("URL", chosen.line, chosen.column)
+    for word, after_unknown in positional:
+        if request.url_origin is not None and (word.line, word.column) == (
+            request.url_origin.line,
+            request.url_origin.column,
+        ):
+            continue
+        if after_unknown:
+            request.notes.append(
+                f"ignored the word at line {word.line}, column {word.column}: read as the value "
+                "of the unknown option before it"
+            )
+        else:
+            request.notes.append(f"ignored a second URL at line {word.line}, column {word.column}")
 
 
 def _is_curl(word: tokens.Word) -> bool:
@@ -235,15 +441,22 @@ def _option(
     i: int,
     request: ParsedRequest,
     data: list[tuple[str, str, Origin]],
+    positional: list[tuple[tokens.Word, bool]],
 ) -> int:
     """Read the option (or URL) at words[i]; returns the index of the next word."""
     word = words[i]
     text = word.text
     if not text.startswith("-") or text == "-":  # quotes do not matter: curl sees the words
-        if request.url is None:
-            request.url, request.url_origin = text, Origin("URL", word.line, word.column)
-        else:
-            request.notes.append(f"ignored a second URL at line {word.line}, column {word.column}")
+        previous = words[i - 1].text if i > 0 and not words[i - 1].is_newline else ""
+        positional.append((word, _unknown_long(previous)))
+        return i + 1
+    where = f"at line {word.line}, column {word.column}"
+    if text.startswith("--") and "=" in text:
+        name = text.partition("=")[0]  # the value is not shown: it may be a secret
+        request.notes.append(
+            f"ignored {name}=... {where}: curl takes an option's value as the next word "
+            f"(`{name} VALUE`) and rejects this form"
+        )
         return i + 1
     if text.startswith("--"):
         if text in _VALUE:
@@ -259,11 +472,18 @@ def _option(
             )
         if text in _IGNORED_WITH_VALUE:
             _take_value(words, i, text)
+            if text in _NOTED_WITH_VALUE:
+                request.notes.append(f"ignored {text} and its value {where}")
             return i + 2
         if text == "--head":
             request.method = "HEAD"
         elif text == "--get":
             request.notes.append("--get sends the data in the URL, not as the body")
+        elif _unknown_long(text):
+            request.notes.append(
+                f"ignored the unknown option {text} {where} (if it takes a value, the word "
+                "after it is not read as the URL)"
+            )
         return i + 1
     # a cluster of short options: -sS, -sXPOST, -sX POST, -HName:value
     for position, letter in enumerate(text[1:], start=1):
@@ -282,12 +502,29 @@ def _option(
                 value_text, step = _take_value(words, i, option).text, 2
             if option in _VALUE:
                 _apply(_VALUE[option], option, value_text, word, request, data)
+            elif option in _NOTED_WITH_VALUE:
+                request.notes.append(f"ignored {option} and its value {where}")
             return i + step
         if letter == "I":
             request.method = "HEAD"
         elif letter == "G":
             request.notes.append("-G sends the data in the URL, not as the body")
     return i + 1
+
+
+def _unknown_long(text: str) -> bool:
+    """A `--option` this parser does not know (its value, if it takes one, is unknown too)."""
+    return (
+        text.startswith("--")
+        and len(text) > 2
+        and "=" not in text
+        and text not in _VALUE
+        and text not in _IGNORED_WITH_VALUE
+        and text not in _UNSUPPORTED
+        and text not in _KNOWN_FLAGS
+        and text not in ("--head", "--get")
+        and not text.startswith("--no-")
+    )
 
 
 def _apply(
@@ -301,6 +538,11 @@ def _apply(
     if role == "method":
         request.method = value.upper()
     elif role == "url":
+        if request.url is not None:
+            request.notes.append(
+                f"ignored a second URL ({option}) at line {word.line}, column {word.column}"
+            )
+            return
         request.url, request.url_origin = value, Origin(option, word.line, word.column)
     elif role == "header":
         name, colon, rest = value.partition(":")

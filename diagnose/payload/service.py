@@ -108,6 +108,15 @@ def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], st
             f"(requestId {outcome.request_id})"
         )
         return [Finding("call.timeout", message, evidence=evidence)], None
+    lost = getattr(outcome, "lost", None)
+    if lost:
+        evidence["lost"] = lost
+        message = (
+            f"no answer: {lost}; the service may have received the call and may still deliver "
+            f"(it retries internally): diagnose did not resend. Check delivery before any new "
+            f"attempt (requestId {outcome.request_id})"
+        )
+        return [Finding("call.timeout", message, evidence=evidence)], None
     status = outcome.status or 0
     if 200 <= status < 300:
         return [], None
@@ -128,6 +137,14 @@ def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], st
         )
         return [Finding("campaign.server-error", message, evidence=evidence)], None
     detail = error.get("detail") or error.get("title") or error.get("message") or ""
+    if 300 <= status < 400:
+        location = (getattr(outcome, "headers", None) or {}).get("location")
+        evidence["location"] = location
+        detail = (
+            f"a redirect{' to ' + location if location else ''}, not followed (following it "
+            "would send the call again): point the profile's platform_url at the execution "
+            "host itself"
+        )
     message = f"the execution API answered {status}" + (f": {detail}" if detail else "")
     return [Finding("campaign.call-rejected", message, evidence=evidence)], None
 

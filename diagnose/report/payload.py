@@ -58,6 +58,8 @@ def _request_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
     if e:
         if e.get("timed_out"):
             result = f"no answer within {e['deadline_s']:g} s (not resent)"
+        elif e.get("lost"):
+            result = f"no answer: {e['lost']} (it may have been delivered; not resent)"
         else:
             result = f"HTTP {e['http_status']}"
             if e.get("executionId"):
@@ -106,6 +108,11 @@ def _verdict(doc: dict[str, Any]) -> str:
     e = doc["execution"]
     if e and e.get("executionId"):
         return f"Sent: executionId {e['executionId']}."
+    if e and (e.get("timed_out") or e.get("lost")):
+        return (
+            f"Sent, but no answer: it may have been delivered (requestId {e['requestId']}); "
+            "not resent."
+        )
     fails = sum(1 for f in doc["findings"] if f["severity"] == "fail")
     warns = sum(1 for f in doc["findings"] if f["severity"] == "warn")
     if doc["command"] == "send" and not e:
@@ -129,6 +136,9 @@ def _markdown(doc: dict[str, Any]) -> str:
         "|---|---|",
     ]
     out += [f"| {label} | {_cell(value)} |" for label, value in _request_lines(doc)]
+    if doc["request"]["notes"]:
+        out += ["", "### Notes on the input", ""]
+        out += [f"- {_cell(note)}" for note in doc["request"]["notes"]]
     if doc["diagnosis"]:
         out += ["", "### Diagnosis (root cause first)", ""]
         for n, entry in enumerate(doc["diagnosis"], 1):

@@ -1,0 +1,130 @@
+"""What a pasted cURL holds that curl itself would use but diagnose must never echo or misread:
+URL credentials, the values of options it ignores, the `--option=value` form, JSON's non-numbers,
+and the shells' own quoting (Chrome's cmd form, bash's ANSI-C quotes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from diagnose.payload.curl import PayloadSyntaxError, parse_input
+from tests.payload.conftest import Invoke, report
+
+URL = "https://platform.adobe.io/ajo/im/executions/unitary"
+OUTPUTS = ("text", "json", "markdown")
+
+
+def check(invoke: Invoke, tmp_path: Path, text: str, output: str) -> tuple[int, str, str]:
+    path = tmp_path / "c.sh"
+    path.write_text(text)
+    result = invoke("payload", "check", str(path), "--offline", "--output", output)
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- 1. credentials in the URL ----------------------------------------------------------------
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_a_password_in_the_url_is_dropped_and_never_printed(
+    output: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    body = '{"requestId":"r1","campaignId":"c","recipients":[]}'
+    text = f"curl -X POST 'https://bob:Zq9hunter@platform.adobe.io/ajo/im/executions/unitary?x=1' -d '{body}'\n"
+    code, out, err = check(invoke, tmp_path, text, output)
+    assert code in (0, 1), err
+    assert "Zq9hunter" not in out + err
+    assert "credentials in the URL were dropped" in out
+    if output == "json":
+        doc = report(type("R", (), {"stdout": out})())
+        assert doc["request"]["url"] == f"{URL}?x=1"
+        assert doc["request"]["host"] == "platform.adobe.io"
+        assert "Zq9hunter" not in (doc["curl"] or "")
+    if output == "markdown":
+        assert "https://platform.adobe.io/ajo/im/executions/unitary?x=1" in out  # ticket cURL
+
+
+def test_the_parsed_url_keeps_no_userinfo() -> None:
+    parsed = parse_input(
+        "curl https://bob:p%40ss@platform.adobe.io:443/ajo/im/executions/unitary -d '{}'"
+    )
+    assert parsed.url == "https://platform.adobe.io:443/ajo/im/executions/unitary"
+    assert parsed.kind == "unitary"
+    assert any("credentials in the URL were dropped" in n for n in parsed.notes)
+
+
+def test_a_bad_port_is_an_input_error_that_does_not_echo_it(invoke: Invoke, tmp_path: Path) -> None:
+    code, out, err = check(
+        invoke, tmp_path, "curl -X POST https://platform.adobe.io:Zq9hunter/ajo/x -d '{}'\n", "json"
+    )
+    assert code == 2
+    assert out == ""
+    assert "the URL is not valid" in err
+    assert "Zq9hunter" not in err
+
+
+# --- 2. options that take a value and are ignored ---------------------------------------------
+@pytest.mark.parametrize(
+    "options",
+    [
+        "-U bob:hunter2secret",
+        "--proxy-user bob:hunter2secret",
+        "--pass hunter2secret --cert c.pem",
+        "--proxy-pass hunter2secret",
+        "--url-query hunter2secret=1",
+        "--variable hunter2secret=1",
+        "--aws-sigv4 hunter2secret",
+        "--noproxy hunter2secret",
+        "--proxy-header x-hunter2secret:1",
+        "--request-target hunter2secret",
+        "--unix-socket /tmp/hunter2secret",
+        "-E c.pem:hunter2secret",
+        "-sU bob:hunter2secret",
+        "--some-future-option hunter2secret",
+    ],
+)
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_the_value_of_an_ignored_option_is_never_the_url_nor_printed(
+    options: str, output: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    text = f"curl {options} {URL} -d '{{}}'\n"
+    code, out, err = check(invoke, tmp_path, text, output)
+    assert code in (0, 1), err
+    assert "hunter2secret" not in out + err
+    if output == "json":
+        doc = json.loads(out)
+        assert doc["request"]["url"] == URL
+        assert doc["request"]["kind"] == "unitary"
+        assert any(n.startswith("ignored ") for n in doc["request"]["notes"])
+
+
+def test_the_oauth2_bearer_option_is_a_bearer_header() -> None:
+    parsed = parse_input(f"curl --oauth2-bearer abc.def {URL} -d '{{}}'")
+    assert parsed.url == URL
+    assert parsed.header("Authorization") == "Bearer abc.def"
+
+
+def test_an_unknown_option_is_noted_and_known_flags_are_not() -> None:
+    parsed = parse_input(f"curl --location --compressed --frob {URL} -d '{{}}'")
+    assert parsed.url == URL
+    assert len(parsed.notes) == 1 and "--frob" in parsed.notes[0]
+
+
+# --- 8. --header=... / --data=... -----------------------------------------------------------------
+def test_the_equals_form_is_noted_without_its_value() -> None:
+    parsed = parse_input(
+        f"curl {URL} --header='Authorization: Bearer hunter2secret' --data='{{\"a\":1}}'"
+    )
+    assert parsed.url == URL
+    assert parsed.header("Authorization") is None and parsed.body is None  # curl rejects them
+    assert [n.split(" at ")[0] for n in parsed.notes] == [
+        "ignored --header=...",
+        "ignored --data=...",
+    ]
+    assert all("hunter2secret" not in n for n in parsed.notes)
+
+
+def test_parse_errors_never_carry_an_ignored_value() -> None:
+    with pytest.raises(PayloadSyntaxError) as caught:
+        parse_input("curl --pass hunter2secret -d '{}'")
+    assert "no URL" in caught.value.problem
+    assert "hunter2secret" not in str(caught.value)
