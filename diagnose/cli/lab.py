@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable
@@ -74,6 +75,7 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
         _writable(profile_out, "--profile-out"),
     )
     stop = threading.Event()
+    written: list[Path] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -81,8 +83,8 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Lab(scenario, latency_ms=latency_ms) as running:
-            _write(running.write_env, env_path, "--env-out")
-            _write(running.write_profile, profile_path, "--profile-out")
+            written += _write(running.write_env, env_path, "--env-out")
+            written += _write(running.write_profile, profile_path, "--profile-out")
             _banner(running, scenario, env_path, profile_path)
             while not stop.wait(0.5):
                 pass
@@ -91,19 +93,21 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
             signal.signal(signum, handler)
         # The files name the lab's CA bundle, gone with the lab: a stale env file would break
         # pip and az in a shell that sources it.
-        for path in (env_path, profile_path):
-            if path is not None:
+        for path in written:
+            with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
     click.echo("lab stopped (its env and profile files removed)", err=True)
 
 
-def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> None:
+def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> list[Path]:
+    """The file written (as a list, to add to what stop() removes)."""
     if path is None:
-        return
+        return []
     try:
         writer(path)
     except OSError as exc:
         raise InputError(f"{option}: cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    return [path]
 
 
 def _banner(running: Lab, scenario: str, env_path: Path | None, profile_path: Path | None) -> None:
