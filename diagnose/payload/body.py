@@ -123,10 +123,67 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+class _NotJson(ValueError):
+    """A value Python's json accepts but JSON does not: NaN, Infinity, -Infinity, 1e999."""
+
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.token = token
+
+
+def _reject_constant(token: str) -> Any:
+    raise _NotJson(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if value in (float("inf"), float("-inf")):
+        raise _NotJson(token)
+    return value
+
+
+def _outside_strings(text: str, token: str) -> int:
+    """The offset of the first `token` in `text` outside JSON strings (0 when not found)."""
+    in_string, i = False, 0
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                i += 2
+                continue
+            in_string = c != '"'
+        elif c == '"':
+            in_string = True
+        elif text.startswith(token, i):
+            return i
+        i += 1
+    return 0
+
+
+def _non_json_error(
+    exc: _NotJson, text: str, what: str, offset: Origin | None
+) -> PayloadSyntaxError:
+    at = _outside_strings(text, exc.token)
+    body_line = text.count("\n", 0, at) + 1
+    body_column = at - (text.rfind("\n", 0, at) + 1) + 1
+    problem = (
+        f"{what} is not valid JSON: {exc.token} is not a JSON number (JSON has no NaN or infinity)"
+    )
+    if offset is None:
+        return PayloadSyntaxError(problem, body_line, body_column)
+    return PayloadSyntaxError(
+        f"{problem} (line {body_line}, column {body_column} of the body)",
+        offset.line,
+        offset.column,
+    )
+
+
 def decode(text: str, what: str, offset: Origin | None) -> Any:
     line, column = (offset.line, offset.column) if offset else (1, 1)
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except _NotJson as exc:
+        raise _non_json_error(exc, text, what, offset) from None
     except json.JSONDecodeError as exc:
         if offset is None:  # a bare JSON payload: its position is the input's
             raise PayloadSyntaxError(

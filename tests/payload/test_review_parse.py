@@ -128,3 +128,30 @@ def test_parse_errors_never_carry_an_ignored_value() -> None:
         parse_input("curl --pass hunter2secret -d '{}'")
     assert "no URL" in caught.value.problem
     assert "hunter2secret" not in str(caught.value)
+
+
+# --- 5. NaN and infinities are not JSON ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "where", "token"),
+    [
+        ('{"requestId": NaN, "campaignId": "c"}\n', "1:15: ", "NaN"),
+        ('{"campaignId": "Infinity",\n "n": -Infinity}\n', "2:7: ", "-Infinity"),
+        ('{"campaignId": "c", "n": 1e999}\n', "1:26: ", "1e999"),
+        (
+            f"curl {URL} \\\n  -d '{{\"requestId\": Infinity}}'\n",
+            "2:3: ",
+            "Infinity",
+        ),
+    ],
+)
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_nan_and_infinity_are_input_errors_naming_where(
+    text: str, where: str, token: str, output: str, invoke: Invoke, tmp_path: Path
+) -> None:
+    code, out, err = check(invoke, tmp_path, text, output)
+    assert code == 2, out
+    assert out == ""
+    assert f"c.sh:{where}" in err
+    assert f"{token} is not a JSON number" in err
+    if text.startswith("curl"):
+        assert "(line 1, column 15 of the body)" in err
