@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,12 +33,16 @@ class RequestRecord:
     at: float = field(default_factory=time.time)
 
 
+REQUEST_LOG_MAX = 100_000
+
+
 class State:
     def __init__(self, world: World, propagation_s: float) -> None:
         self.world = world
         self.propagation_s = propagation_s
         self.lock = threading.RLock()
-        self.requests: list[RequestRecord] = []
+        # bounded: a `lab serve` left running for days must not grow without limit
+        self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
         self._ajo_log: list[str] = []
         self._held: tuple[float, Observed] | None = None  # (until, what is still observed)
 
