@@ -44,6 +44,7 @@ class State:
         # bounded: a `lab serve` left running for days must not grow without limit
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
         self._ajo_log: list[str] = []
+        self.audience_executions: dict[str, str] = {}  # executionId -> status
         self._held: tuple[float, Observed] | None = None  # (until, what is still observed)
 
     def observed(self) -> Observed:

@@ -252,3 +252,14 @@ def test_audience_campaign_runs_on_the_audience_endpoint(lab):
     ).json()
     assert status["status"] == "Succeeded"
     assert execute(lab).status_code == 400  # not on /unitary
+
+
+def test_audience_status_is_404_for_an_execution_the_lab_never_accepted(lab):
+    lab = lab()
+    response = get(
+        lab,
+        f"{lab.urls['platform']}/ajo/im/executions/audience/UMA-00000000",
+        headers=adobe_headers(lab, ims_token(lab)),
+    )
+    assert response.status_code == 404
+    assert response.json()["status"] == 404

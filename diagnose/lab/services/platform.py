@@ -241,6 +241,9 @@ class Platform(Service):
                 body,
             )
         execution_id = f"UMA-{random.randint(0, 99_999_999):08d}"
+        if kind == "audience":
+            with self.state.lock:
+                self.state.audience_executions[execution_id] = "Succeeded"
         self.state.log_ajo(
             level="INFO",
             service="ajo-im-execution",
@@ -276,8 +279,15 @@ class Platform(Service):
         return None
 
     def audience_status(self, req: Request, eid: str) -> Response:
+        """The status of an audience execution this lab accepted; 404 for any other id."""
         self._gateway(req)
-        return Response(200, {"executionId": eid, "status": "Succeeded", "targetedProfileCount": 1})
+        with self.state.lock:
+            status = self.state.audience_executions.get(eid)
+        if status is None:
+            return self.msg_error(
+                404, "000404", "Not Found", f"No audience execution '{eid}'.", req
+            )
+        return Response(200, {"executionId": eid, "status": status, "targetedProfileCount": 1})
 
     # -- Experience Platform CMK (BYOK) ----------------------------------------------------------------
     def app_registration(self, req: Request) -> Response:
