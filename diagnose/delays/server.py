@@ -18,10 +18,12 @@ Flat columns are still probed as a fallback (short custom exports).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from diagnose.delays.analysis import check_table, probe_sql
@@ -36,9 +38,28 @@ _ANY_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 # libpq's keyword/value form: `host=... port=... password=...`
 _KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
 _LIBPQ_KEYWORDS = frozenset(
-    "host hostaddr port dbname user password passfile service options application_name "
-    "connect_timeout sslmode sslcert sslkey sslrootcert gssencmode target_session_attrs "
-    "channel_binding require_auth load_balance_hosts".split()
+    [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "service",
+        "options",
+        "application_name",
+        "connect_timeout",
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "gssencmode",
+        "target_session_attrs",
+        "channel_binding",
+        "require_auth",
+        "load_balance_hosts",
+    ]
 )
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _PASSWORD_WORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
@@ -209,7 +230,34 @@ class ServerBackend:
         except psycopg.ProgrammingError as exc:
             raise InputError(f"SOURCE: {redact(str(exc), url)}") from None
         if self.dialect == "postgres":
-            self.con.execute("SET TIME ZONE 'UTC'")
+            try:
+                with self._deadline():
+                    self.con.execute("SET TIME ZONE 'UTC'")
+            except psycopg.Error as exc:
+                self.con.close()
+                self._raise(exc)
+
+    @contextlib.contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """Cancel the statement running inside from the client side after --query-timeout.
+
+        Every statement runs inside one (probes and settings too: a lock held by
+        another session blocks them as well). Works on any server, needs no setting.
+        """
+        done = threading.Event()
+
+        def cancel() -> None:
+            if not done.is_set():
+                self.con.cancel_safe(timeout=10)
+
+        timer = threading.Timer(self.query_timeout, cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            timer.cancel()
 
     def describe(self) -> str:
         return f"{self.where} table {self.table}"
@@ -219,7 +267,8 @@ class ServerBackend:
 
         sql = probe_sql(path, layout, self.table, self.dialect)
         try:
-            cursor = self.con.execute(sql)
+            with self._deadline():
+                cursor = self.con.execute(sql)
         except psycopg.errors.UndefinedColumn:
             return None
         except psycopg.errors.UndefinedTable:
@@ -233,18 +282,12 @@ class ServerBackend:
         import psycopg
         from psycopg.rows import dict_row
 
-        # a deadline of our own: cancel the query from the client side (works on any server)
-        timer = threading.Timer(self.query_timeout, self.con.cancel_safe)
-        timer.daemon = True
-        timer.start()
         try:
-            with self.con.cursor(row_factory=dict_row) as cursor:
+            with self._deadline(), self.con.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(sql)
                 return list(cursor.fetchall())
         except psycopg.Error as exc:
             self._raise(exc)
-        finally:
-            timer.cancel()
 
     def _raise(self, exc: Exception) -> None:
         import psycopg

@@ -126,3 +126,44 @@ def test_slow_server_query_is_cancelled_at_the_deadline(pg, pg_urls):
     assert time.monotonic() - started < 20
     assert res.exit_code == 3
     assert "ran past --query-timeout (1 s)" in res.stderr
+
+
+def test_locked_table_is_cancelled_at_the_deadline(pg, pg_urls):
+    """Another session holds the table ACCESS EXCLUSIVE: the probes wait on the lock, and
+    every statement (probes and settings too) runs under the --query-timeout cancel timer."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psycopg
+
+    with psycopg.connect(pg.url(), autocommit=True) as con:
+        con.execute("DROP SCHEMA IF EXISTS delays_locked CASCADE")
+        con.execute("CREATE SCHEMA delays_locked")
+        con.execute(
+            "CREATE TABLE delays_locked.ajo_message_feedback_event_dataset AS "
+            "SELECT * FROM delays_healthy.ajo_message_feedback_event_dataset LIMIT 10"
+        )
+    with psycopg.connect(pg.url()) as locker:
+        locker.execute(
+            "LOCK TABLE delays_locked.ajo_message_feedback_event_dataset IN ACCESS EXCLUSIVE MODE"
+        )
+        started = time.monotonic()
+        try:  # the real binary, so that a hang fails the test instead of stalling the run
+            proc = subprocess.run(
+                [str(Path(sys.executable).parent / "diagnose"), "delays", pg.url("delays_locked")]
+                + ["--query-timeout", "2"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("diagnose delays hung past --query-timeout 2 on a locked table")
+        finally:
+            locker.rollback()
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 3, proc.stderr
+    assert "ran past --query-timeout (2 s)" in proc.stderr
+    assert pg.password not in proc.stderr
+    assert elapsed < 15
