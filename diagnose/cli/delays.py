@@ -60,6 +60,14 @@ def _epoch(value: str | None, flag: str) -> float | None:
     help="Share of delay events per sent message judged abnormal.",
 )
 @click.option(
+    "--send-rate",
+    type=click.FloatRange(min=0, min_open=True, max=1e9),
+    default=500.0,
+    show_default=True,
+    help="Messages/s an execution may take to depart: without a trigger log, an execution of "
+    "n messages may spread over (n-1)/rate s before it counts as upstream delay.",
+)
+@click.option(
     "--percentile",
     type=click.Choice(["p50", "p90", "p99"]),
     default="p90",
@@ -133,6 +141,7 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
         downstream=opts["downstream_threshold"],
         delay_rate=opts["delay_rate"],
         percentile=opts["percentile"],
+        send_rate=opts["send_rate"],
     )
     request = Request(
         source=source,

@@ -15,6 +15,12 @@ Measures (seconds), one row per message and measure:
   with a trigger log);
 - `departure_to_delivered|delay|bounce`: a feedback event's time minus the `sent`
   time of the same messageID.
+
+The `upstream` query sums up the executions per group for the verdict without a
+trigger log: how many executions, how many sent a single message, the largest
+spread, and percentiles of the spread *beyond the send-rate allowance*: a
+message's spread minus (messages in its execution - 1) / send rate, the time a
+campaign sending at that rate needs to let the whole execution depart.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class Plan:
     filters: Filters = field(default_factory=Filters)
     triggers: tuple[tuple[str, float], ...] = ()  # (executionId, trigger epoch seconds)
     top: int = 10
+    send_rate: float = 500.0  # messages/s an execution may take to depart (see "upstream")
 
 
 def path_expr(path: str, layout: str, dialect: str) -> exp.Expression:
@@ -218,6 +225,19 @@ FROM (
 ) AS per_execution
 ORDER BY worst DESC, execution_id LIMIT {top}
 """,
+    "upstream": """
+SELECT s.campaign_id, s.channel, COUNT(DISTINCT s.execution_id) AS executions,
+       SUM(CASE WHEN x.n = 1 THEN 1 ELSE 0 END) AS single_executions,
+       MAX(s.departure - x.first_departure) AS max_spread,
+       QUANTILE_CONT(s.departure - x.first_departure - (x.n - 1) / {rate}, 0.5) AS e50,
+       QUANTILE_CONT(s.departure - x.first_departure - (x.n - 1) / {rate}, 0.9) AS e90,
+       QUANTILE_CONT(s.departure - x.first_departure - (x.n - 1) / {rate}, 0.99) AS e99
+FROM sent AS s JOIN (
+  SELECT execution_id, MIN(departure) AS first_departure, COUNT(*) AS n
+  FROM sent GROUP BY execution_id
+) AS x ON s.execution_id = x.execution_id
+GROUP BY s.campaign_id, s.channel
+""",
     "reasons": """
 SELECT campaign_id, channel, status, reason, COUNT(*) AS events
 FROM feedback WHERE reason IS NOT NULL AND reason <> ''
@@ -268,7 +288,8 @@ def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
         ctes["triggers"].pop()
     if not uses_measures:
         for name in ("measures", "starts", "sent"):
-            ctes[name].pop()
+            if name != "sent" or "FROM sent" not in body:
+                ctes[name].pop()
     return tree
 
 
@@ -285,7 +306,10 @@ def render(plan: Plan, name: str, dialect: str, **params: float) -> str:
     """One named query of the analysis, as SQL text for `dialect`."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
-    body = QUERIES[name].format(top=int(plan.top), bin_sums=_bin_sums(), **params)
+    rate = float(plan.send_rate)
+    if not rate > 0 or rate == float("inf"):
+        raise InputError(f"--send-rate {plan.send_rate!r}: expected a positive number")
+    body = QUERIES[name].format(top=int(plan.top), bin_sums=_bin_sums(), rate=repr(rate), **params)
     try:
         tree = _with(plan, body, dialect)
         if dialect == "spark":

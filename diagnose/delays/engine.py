@@ -29,10 +29,18 @@ def analyse(
     triggers: tuple[tuple[str, float], ...] = (),
     top: int = 10,
     timeline: bool = False,
+    send_rate: float = 500.0,
 ) -> Analysis:
     """Resolve the fields, run every query of the analysis, assemble the groups."""
     resolved = resolve(backend.probe, backend.describe(), prefer=backend.prefer)
-    plan = Plan(resolved=resolved, table=backend.table, filters=filters, triggers=triggers, top=top)
+    plan = Plan(
+        resolved=resolved,
+        table=backend.table,
+        filters=filters,
+        triggers=triggers,
+        top=top,
+        send_rate=send_rate,
+    )
     rows: dict[str, list[dict[str, Any]]] = {}
     sql: dict[str, str] = {}
     for name in names(with_timeline=False):
@@ -103,6 +111,12 @@ def _groups(rows: dict[str, list[dict[str, Any]]]) -> list[Group]:
             "max": float(r["max_seconds"]),
         }
         group(r).histogram[r["measure"]] = [int(r[f"h{i}"]) for i in range(len(BIN_EDGES) + 1)]
+    for r in rows["upstream"]:
+        g = group(r)
+        g.executions = int(r["executions"])
+        g.single_executions = int(r["single_executions"] or 0)
+        g.max_spread = float(r["max_spread"] or 0.0)
+        g.spread_excess = {k: float(r[f"e{k[1:]}"]) for k in ("p50", "p90", "p99")}
     for r in rows["reasons"]:
         group(r).reasons.append(
             {"status": r["status"], "reason": r["reason"], "events": int(r["events"])}

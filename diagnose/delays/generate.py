@@ -8,7 +8,7 @@ take seconds and little memory.
 Each execution (`UMA-...`) sends `per_execution` messages of one campaign. A
 message is `error` or `exclude` (never departs), or `sent` and then `delivered`,
 `bounce`, or `delay` followed by `delivered`. Healthy timings: departure within
-about 2 s of the trigger, throttled at 100 messages/s inside an execution;
+about 2 s of the trigger, throttled at `rate` (100) messages/s inside an execution;
 delivery after a few seconds. `inject="upstream"` queues the chosen campaign's
 messages before departure (minutes, growing along the execution);
 `inject="downstream"` slows its delivery feedback by 20-60 minutes and makes
@@ -41,6 +41,7 @@ class Spec:
     inject_campaign: int = 1  # index of the campaign that suffers
     start: str = "2026-11-20T08:00:00+00:00"
     hours: float = 6.0
+    rate: float = 100.0  # messages/s at which an execution's messages depart (healthy throttle)
 
 
 def campaign_ids(spec: Spec) -> list[str]:
@@ -82,7 +83,7 @@ WITH m AS (
   FROM m
 ), d AS (
   SELECT *,
-    trig + 0.2 + u_queue * 1.5 + pos * 0.01
+    trig + 0.2 + u_queue * 1.5 + pos * {1.0 / float(spec.rate)!r}
       + CASE WHEN hit AND {str(up).lower()} THEN 300 + u_extra * 900 + pos * 60 ELSE 0 END AS sent_at,
     0.5 - ln(1 - u_lat) * 3
       + CASE WHEN hit AND {str(down).lower()} THEN 1200 + u_extra * 2400 ELSE 0 END AS latency,
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=Spec.seed)
     parser.add_argument("--inject", choices=("none", "upstream", "downstream"), default="none")
     parser.add_argument("--inject-campaign", type=int, default=Spec.inject_campaign)
+    parser.add_argument("--rate", type=float, default=Spec.rate, help="messages/s per execution")
     parser.add_argument("--format", choices=FORMATS, default="parquet")
     parser.add_argument("--layout", choices=("flat", "nested"), default="flat")
     parser.add_argument("--trigger-log", type=Path)
@@ -215,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         inject=args.inject,
         inject_campaign=args.inject_campaign,
+        rate=args.rate,
     )
     info = write(args.out, spec, args.format, args.layout)
     if args.trigger_log:

@@ -12,7 +12,7 @@ from typing import Any
 
 from diagnose.delays.analysis import BIN_LABELS
 from diagnose.delays.result import DOWNSTREAM_MEASURE, Analysis, Execution, Group, short_channel
-from diagnose.delays.verdict import Thresholds, human
+from diagnose.delays.verdict import NOT_MEASURED, Thresholds, human
 from diagnose.diagnosis import to_json as diagnosis_json
 from diagnose.model import DiagnosisEntry
 
@@ -42,6 +42,7 @@ def _group_json(g: Group) -> dict[str, Any]:
         "counts": dict(sorted(g.counts.items())),
         "percentiles": {m: g.percentiles[m] for m in sorted(g.percentiles)},
         "verdict": g.verdict,
+        "upstream_measured": g.upstream_measured,
         "judged": g.judged,
         "histogram": {m: g.histogram[m] for m in sorted(g.histogram)},
         "failure_reasons": g.reasons,
@@ -133,7 +134,8 @@ def to_text(report: Report) -> str:
         + (
             "; trigger log given"
             if a.with_triggers
-            else "; no trigger log (upstream = spread of departures per execution)"
+            else "; no trigger log (upstream = spread of departures per execution, "
+            f"beyond (messages - 1) / {t.send_rate:g} per s)"
         ),
         f"thresholds ({t.percentile}): before departure > {human(t.upstream)}, "
         f"after departure > {human(t.downstream)}, delay events > {t.delay_rate:.1%} of sent",
@@ -141,6 +143,8 @@ def to_text(report: Report) -> str:
     ]
     for g in a.groups:
         out.append(f"campaign {g.campaign}  channel {g.channel}  verdict {g.verdict.upper()}")
+        if not g.upstream_measured:
+            out.append(f"  before departure {NOT_MEASURED}")
         out.append(f"  events    {_counts(g)}")
         measures = _measures(g)
         if measures:
@@ -207,6 +211,8 @@ def to_markdown(report: Report) -> str:
     for g in a.groups:
         up = g.upstream_measure
         upv = human(g.percentiles[up]["p90"]) if up else "-"
+        if not g.upstream_measured:
+            upv = "not measured (pass --trigger-log)"
         down = g.percentiles.get(DOWNSTREAM_MEASURE)
         out.append(
             f"| `{g.campaign}` | {g.channel} | **{g.verdict}** | {g.counts.get('sent', 0):,} | "

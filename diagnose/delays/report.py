@@ -60,7 +60,9 @@ def build(req: Request) -> Report:
     trig = triggers.load(req.trigger_log) if req.trigger_log else ()
     backend, source = open_backend(req)
     try:
-        result = analyse(backend, req.filters, trig, req.top, req.timeline)
+        result = analyse(
+            backend, req.filters, trig, req.top, req.timeline, req.thresholds.send_rate
+        )
     finally:
         backend.close()
     source["dialect"] = result.dialect

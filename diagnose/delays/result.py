@@ -24,6 +24,24 @@ class Group:
     reasons: list[dict[str, Any]] = field(default_factory=list)
     verdict: str = "none"
     judged: dict[str, Any] = field(default_factory=dict)
+    executions: int = 0  # executions with a sent message
+    single_executions: int = 0  # ... of which sent exactly one
+    max_spread: float = 0.0  # the largest departure spread of any message (seconds)
+    spread_excess: dict[str, float] = field(default_factory=dict)  # p50/p90/p99 beyond allowance
+    upstream_measured: bool = True
+
+    @property
+    def spread_meaningful(self) -> bool:
+        """Whether departure spreads can show an upstream delay at all.
+
+        Not when more than half the executions sent a single message (the median
+        execution has nothing to spread), nor when no message left after the first
+        of its execution (every spread 0): API-triggered unitary executions
+        (1-20 recipients) depart together, delayed or not.
+        """
+        if not self.executions:
+            return False
+        return 2 * self.single_executions <= self.executions and self.max_spread > 0
 
     @property
     def channel(self) -> str:

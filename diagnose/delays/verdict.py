@@ -3,7 +3,14 @@
 Upstream (before departure) is measured by `trigger_to_departure` when a trigger
 log names the group's executions, otherwise by `departure_spread` (a message's
 departure minus the first departure of its execution: an execution whose
-messages leave over minutes was queued or throttled). Downstream (after
+messages leave over minutes was queued or throttled). The spread is judged
+*beyond the send-rate allowance*: an execution of n messages may take
+(n - 1) / send_rate seconds (`--send-rate`, default 500/s, the standard campaign
+limit) to depart, so a large audience sent at full speed is not "upstream".
+Without a trigger log, groups whose executions are too small for a spread
+(median execution of one message, or every spread 0: unitary API calls depart
+together) have their upstream side *not measured* (`upstream_measured: false`),
+never "none" by default of evidence. Downstream (after
 departure) is `departure_to_delivered`, and the share of `delay` events among
 sent messages. A side is abnormal when its chosen percentile exceeds its
 threshold (or the delay rate exceeds its own). When both sides are abnormal,
@@ -26,6 +33,7 @@ class Thresholds:
     downstream: float = 900.0  # seconds from departure to delivered
     delay_rate: float = 0.05  # delay events per sent message
     percentile: str = "p90"
+    send_rate: float = 500.0  # messages/s an execution may take to depart (spread allowance)
 
     def to_json(self) -> dict[str, float | str]:
         return {
@@ -33,7 +41,15 @@ class Thresholds:
             "downstream_seconds": self.downstream,
             "delay_rate": self.delay_rate,
             "percentile": self.percentile,
+            "send_rate_per_second": self.send_rate,
         }
+
+
+NOT_MEASURED = (
+    "not measured: the executions are too small for a spread of departures "
+    "(median one message, or all depart at once); pass --trigger-log to measure "
+    "trigger -> departure"
+)
 
 
 def judge(group: Group, limits: Thresholds) -> list[Finding]:
@@ -44,15 +60,35 @@ def judge(group: Group, limits: Thresholds) -> list[Finding]:
     judged: dict[str, dict] = {}
 
     measure = group.upstream_measure
-    if measure:
+    group.upstream_measured = bool(measure)
+    if measure == "departure_spread" and not group.spread_meaningful:
+        group.upstream_measured = False
+        judged[UPSTREAM] = {
+            "measure": measure,
+            "measured": False,
+            "reason": NOT_MEASURED,
+            "executions": group.executions,
+            "single_message_executions": group.single_executions,
+        }
+    elif measure:
         value = group.percentiles[measure][pct]
         judged[UPSTREAM] = {
             "measure": measure,
+            "measured": True,
             "percentile": pct,
             "seconds": value,
             "threshold_seconds": limits.upstream,
             "abnormal": value > limits.upstream,
         }
+        if measure == "departure_spread":  # judged beyond the send-rate allowance
+            value = group.spread_excess.get(pct, value)
+            judged[UPSTREAM].update(
+                spread_seconds=judged[UPSTREAM]["seconds"],
+                seconds=value,
+                beyond="(messages in the execution - 1) / send_rate",
+                send_rate_per_second=limits.send_rate,
+                abnormal=value > limits.upstream,
+            )
         if value > limits.upstream:
             findings.append(
                 (
@@ -60,7 +96,13 @@ def judge(group: Group, limits: Thresholds) -> list[Finding]:
                     UPSTREAM,
                     Finding(
                         code="delays.upstream",
-                        message=f"{where}: {pct} {measure.replace('_', ' ')} {_s(value)} > {_s(limits.upstream)}",
+                        message=f"{where}: {pct} {measure.replace('_', ' ')}"
+                        + (
+                            " beyond the send-rate allowance"
+                            if measure == "departure_spread"
+                            else ""
+                        )
+                        + f" {_s(value)} > {_s(limits.upstream)}",
                         severity=Severity.FAIL,
                         evidence={
                             "campaign": group.campaign,

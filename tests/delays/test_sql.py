@@ -44,7 +44,7 @@ def test_query_service_sql_is_spark_sql(name):
     for dialect_only in ("QUANTILE_CONT", "PERCENTILE_CONT", "EPOCH(", "DATE_PART", "TIMESTAMPTZ"):
         assert dialect_only not in text
     if "QUANTILE_CONT" in QUERIES[name]:
-        assert "PERCENTILE_APPROX(seconds, 0.9)" in text
+        assert re.search(r"PERCENTILE_APPROX\(.+?, 0\.9\)", text, re.S)
     # it parses as Spark SQL and renders back identically
     assert sqlglot.transpile(text, read="spark", write="spark", pretty=True)[0] == text
 
