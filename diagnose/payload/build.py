@@ -2,7 +2,8 @@
 
 Secret headers become shell variables (`$ACCESS_TOKEN`, `$env:ACCESS_TOKEN`,
 `%ACCESS_TOKEN%`), never values. The body is quoted so that the shell of the
-dialect (and `curl.parse_input`) reads it back unchanged; in cmd a `%NAME%`
+dialect (and `curl.parse_input`) reads it back unchanged (in cmd, with carets where cmd
+itself would otherwise act on `^ & | < > ( )`); in cmd a `%NAME%`
 inside the body would still be expanded by cmd itself (cmd has no escape for
 it inside quotes).
 """
@@ -29,7 +30,21 @@ def quote(value: str, dialect: str) -> str:
         return shlex.quote(value)
     if dialect == "powershell":
         return "'" + value.replace("'", "''") + "'"
-    return _crt_quote(value)
+    return _cmd_escape(_crt_quote(value))
+
+
+def _cmd_escape(argument: str) -> str:
+    """cmd.exe: a caret before its special characters wherever its own quote state is off (every
+    `"` toggles it, the C runtime's escaped ones too), so that cmd passes them on unchanged."""
+    out: list[str] = []
+    in_quotes = False
+    for char in argument:
+        if char == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and char in "^&|<>()":
+            out.append("^")
+        out.append(char)
+    return "".join(out)
 
 
 def _crt_quote(value: str) -> str:

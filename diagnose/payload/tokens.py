@@ -9,10 +9,15 @@ end of the lines:
   exactly those of `shlex.split` (a property test holds it to that).
 - `powershell` (continuation `` ` ``): `'...'` is literal with `''` for one
   quote; inside `"..."` the backtick escapes and `""` is one quote.
-- `cmd` (Windows cmd.exe, continuation `^`): only `"` quotes; outside quotes
-  `^` escapes the next character; backslashes before a `"` follow the C
-  runtime's rules (`\\"` is a literal quote), other backslashes are literal
-  (so `C:\\data\\body.json` stays a path).
+- `cmd` (Windows cmd.exe, continuation `^`): two passes, as on Windows. First
+  cmd.exe removes its carets: outside its own double quotes (which every `"`
+  toggles, escaped or not for the C runtime) `^` escapes the next character, and
+  `^` before a line end continues the line (the character after the line end is
+  then literal, so Chrome's `^` + two line ends is one newline). Then the program's
+  C runtime splits the rest: only `"` quotes (`""` inside quotes is one quote),
+  backslashes before a `"` follow its rules (`\\"` is a literal quote), other
+  backslashes are literal (so `C:\\data\\body.json` stays a path). Chrome's "Copy as
+  cURL (cmd)" writes every quote as `^"`: cmd passes it on, the C runtime quotes.
 
 `shlex` is not used for the splitting itself because it reports no positions
 (the user needs "line 3, column 9" for an unclosed quote) and models neither
@@ -65,6 +70,8 @@ def dialect_of(text: str) -> str:
     for dialect in ("powershell", "cmd"):
         if CONTINUATION[dialect] in ends and CONTINUATION["posix"] not in ends:
             return dialect
+    if '^"' in text and not {CONTINUATION["posix"], CONTINUATION["powershell"]} & set(ends):
+        return "cmd"  # Chrome's "Copy as cURL (cmd)" on one line: every quote is ^"
     return "posix"
 
 
@@ -86,6 +93,8 @@ def _continuation_end(text: str, i: int) -> int | None:
 
 def split(text: str, dialect: str = "posix") -> list[Word]:
     """The words of `text` in `dialect`; raises TokenError for an unclosed quote or a dangling escape."""
+    if dialect == "cmd":
+        return _split_cmd(text)
     escape = CONTINUATION[dialect]
     words: list[Word] = []
     buf: list[str] = []
@@ -210,3 +219,104 @@ def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
     line, column = _position(text, i)
     name = "single" if quote == "'" else "double"
     raise TokenError(f"the {name} quote opened here is never closed", line, column)
+
+
+def _cmd_carets(text: str) -> tuple[str, list[int], set[int]]:
+    """cmd.exe's pass: (the text without its carets, each character's offset in `text`, the
+    indexes of characters a caret made literal)."""
+    out: list[str] = []
+    where: list[int] = []
+    literal: set[int] = set()
+    in_quotes = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "^" and not in_quotes:
+            after = _continuation_end(text, i)
+            if after is not None:  # the line end goes; the character after it is literal
+                i = after
+                if i < n and text[i] not in " \t":
+                    literal.add(len(out))
+                    out.append(text[i])
+                    where.append(i)
+                    i += 1
+                continue
+            if i + 1 >= n:
+                line, column = _position(text, i)
+                raise TokenError("the text ends with the escape character '^'", line, column)
+            literal.add(len(out))
+            out.append(text[i + 1])
+            where.append(i + 1)
+            i += 2
+            continue
+        if c == '"':
+            in_quotes = not in_quotes
+        out.append(c)
+        where.append(i)
+        i += 1
+    return "".join(out), where, literal
+
+
+def _split_cmd(text: str) -> list[Word]:
+    """cmd.exe removes its carets, then the C runtime splits the words."""
+    clean, where, literal = _cmd_carets(text)
+    words: list[Word] = []
+    buf: list[str] = []
+    start: int | None = None
+    quoted = False
+    in_quotes = False
+    opened = 0
+    i, n = 0, len(clean)
+
+    def at(k: int) -> tuple[int, int]:
+        return _position(text, where[k] if k < len(where) else len(text))
+
+    def begin(k: int) -> None:
+        nonlocal start
+        if start is None:
+            start = k
+
+    def flush() -> None:
+        nonlocal start, quoted
+        if start is not None:
+            words.append(Word("".join(buf), *at(start), quoted=quoted))
+        buf.clear()
+        start, quoted = None, False
+
+    while i < n:
+        c = clean[i]
+        if c == "\\":
+            begin(i)
+            i, quote = _backslashes(clean, i, buf, in_quotes)
+            quoted = quoted or quote
+            continue
+        if c == '"':
+            begin(i)
+            quoted = True
+            if in_quotes and i + 1 < n and clean[i + 1] == '"':  # "" inside quotes: one quote
+                buf.append('"')
+                i += 2
+                continue
+            in_quotes = not in_quotes
+            opened = i
+            i += 1
+            continue
+        if not in_quotes and c in " \t\r":
+            flush()
+            i += 1
+            continue
+        if not in_quotes and c == "\n" and i not in literal:
+            flush()
+            if not words or not words[-1].is_newline:
+                words.append(Word(NEWLINE, *at(i)))
+            i += 1
+            continue
+        begin(i)
+        buf.append(c)
+        quoted = quoted or i in literal
+        i += 1
+    if in_quotes:
+        line, column = at(opened)
+        raise TokenError("the double quote opened here is never closed", line, column)
+    flush()
+    return words

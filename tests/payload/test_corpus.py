@@ -110,6 +110,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "21-powershell-51-escapes.ps1": dict(
         dialect="powershell", host="production", kind="unitary", notes=1
     ),
+    # Chrome's "Copy as cURL (cmd)": every quote written ^", carets before the rest
+    "22-cmd-chrome-copy-as-curl.cmd": dict(dialect="cmd", host="production", kind="unitary"),
+    "23-cmd-chrome-one-line.cmd": dict(dialect="cmd", host="production", kind="unitary"),
     "20-get-no-body.sh": dict(
         dialect="posix",
         host="production",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from diagnose.payload import tokens
+from diagnose.payload.build import to_curl
 from diagnose.payload.curl import PayloadSyntaxError, parse_input
 from tests.payload.conftest import Invoke, report
 
@@ -155,3 +157,35 @@ def test_nan_and_infinity_are_input_errors_naming_where(
     assert f"{token} is not a JSON number" in err
     if text.startswith("curl"):
         assert "(line 1, column 15 of the body)" in err
+
+
+# --- 6. cmd: cmd.exe's carets first, then the C runtime's split ----------------------------------
+def test_a_one_line_chrome_cmd_copy_is_cmd() -> None:
+    text = f'curl ^"{URL}^" -H ^"authorization: Bearer abc^" --data-raw ^"^{{^\\^"a^\\^":1^}}^"'
+    assert tokens.dialect_of(text) == "cmd"
+    parsed = parse_input(text)
+    assert (parsed.url, parsed.header("Authorization"), parsed.body) == (
+        URL,
+        "Bearer abc",
+        {"a": 1},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('a "b^c" d^^e', ["a", "b^c", "d^e"]),  # carets are literal inside cmd's own quotes
+        ('"x\\"^&y\\"z"', ['x"&y"z']),  # \" toggles cmd's quote state: ^& is outside it
+        ("a^\n\nb", ["a\nb"]),  # caret, line end, line end: one newline in the word
+        ("a ^\n  b", ["a", "b"]),  # a continued line
+        ('"a""b"', ['a"b']),  # "" inside quotes: one quote (C runtime)
+    ],
+)
+def test_cmd_removes_carets_then_splits_like_the_c_runtime(text: str, expected: list[str]) -> None:
+    assert [w.text for w in tokens.split(text, "cmd") if not w.is_newline] == expected
+
+
+def test_cmd_text_built_for_a_ticket_reads_back_with_its_special_characters() -> None:
+    payload = {"campaignId": "c", "context": {"x": 'a&b|c<d>e^f(g)"h'}}
+    text = to_curl(URL, payload, "cmd")
+    assert parse_input(text).body == payload
