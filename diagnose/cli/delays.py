@@ -76,7 +76,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 )
 @click.option(
     "--top",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=10_000),
     default=10,
     show_default=True,
     help="How many slowest executions to list.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,15 +28,33 @@ TIME_KEYS = (
 )
 
 
+# epoch seconds of 0001-01-01 and 9999-12-31T23:59:59Z: what a time can be at all
+EARLIEST, LATEST = -62135596800.0, 253402300799.0
+
+
+def _epoch_number(number: float, where: str, text: str) -> float:
+    if not math.isfinite(number) or not EARLIEST <= number <= LATEST:
+        raise InputError(
+            f"{where}: {text!r} is not a time (epoch seconds must be finite, "
+            "between years 1 and 9999)"
+        )
+    return number
+
+
 def parse_time(value: object, where: str) -> float:
-    """Epoch seconds from ISO-8601 text (naive = UTC) or a number."""
+    """Epoch seconds from ISO-8601 text (naive = UTC) or a number (finite, years 1-9999)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return _epoch_number(float(value), where, str(value))
+        except OverflowError:  # an int past a float's range
+            raise InputError(f"{where}: {str(value)!r} is not a time") from None
     text = str(value).strip()
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         pass
+    else:
+        return _epoch_number(number, where, text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -163,3 +163,29 @@ def test_no_traceback_from_the_real_binary(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error:") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "NaN", "1e300", "-1e20"])
+def test_non_finite_or_impossible_times_are_exit_2(tmp_path, value):
+    source = handmade.write_csv(tmp_path / "fb.csv")
+    for flag in ("--since", "--until"):
+        res = run_delays(source, flag, value)
+        assert res.exit_code == 2, res.stderr
+        assert f"{flag}: {value!r} is not a time" in res.stderr
+        assert "Binder Error" not in res.stderr
+    log = tmp_path / "t.jsonl"
+    log.write_text('{"executionId": "UMA-1", "requestedAt": NaN}\n')
+    res = run_delays(source, "--trigger-log", log)
+    assert res.exit_code == 2 and "is not a time" in res.stderr
+    log.write_text(f"executionId,requestedAt\nUMA-1,{value}\n")
+    res = run_delays(source, "--trigger-log", log)
+    assert res.exit_code == 2 and f"{log}:2" in res.stderr
+
+
+def test_top_is_capped(tmp_path):
+    source = handmade.write_csv(tmp_path / "fb.csv")
+    for value in ("100000000000000000000", "10001", "1e20"):
+        res = run_delays(source, "--top", value)
+        assert res.exit_code == 2 and "--top" in res.stderr, value
+    res = run_delays(source, "--top", "10000", "--delay-rate", "1", "--output", "json")
+    assert res.exit_code == 0 and len(res.json["slowest_executions"]) == 2
