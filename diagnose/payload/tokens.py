@@ -7,6 +7,9 @@ end of the lines:
   `"..."` a backslash escapes only `$`, a backtick, `"`, `\\` and the newline;
   outside quotes it escapes any character. For command-free text the words are
   exactly those of `shlex.split` (a property test holds it to that).
+  bash's ANSI-C quotes `$'...'` (Chrome's and Firefox's "Copy as cURL" when a
+  value holds `'`, a newline or a control character) decode `\\n \\t \\r \\' \\"
+  \\\\ \\xHH \\uHHHH` and the other escapes bash knows.
 - `powershell` (continuation `` ` ``): `'...'` is literal with `''` for one
   quote; inside `"..."` the backtick escapes and `""` is one quote.
 - `cmd` (Windows cmd.exe, continuation `^`): two passes, as on Windows. First
@@ -140,6 +143,11 @@ def split(text: str, dialect: str = "posix") -> list[Word]:
             if not words or not words[-1].is_newline:
                 words.append(Word(NEWLINE, *_position(text, i)))
             i += 1
+            continue
+        if dialect == "posix" and c == "$" and text.startswith("'", i + 1):
+            begin(i)
+            quoted = True
+            i = _ansi_c(text, i, buf)
             continue
         if c == '"' or (c == "'" and dialect != "cmd"):
             begin(i)
@@ -320,3 +328,66 @@ def _split_cmd(text: str) -> list[Word]:
         raise TokenError("the double quote opened here is never closed", line, column)
     flush()
     return words
+
+
+_ANSI_C = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_HEX = frozenset("0123456789abcdefABCDEF")
+_DIGITS = {"x": 2, "u": 4, "U": 8}
+
+
+def _code_point(value: int) -> str:
+    """A character for `value`; bash writes nothing sensible for a surrogate or beyond Unicode."""
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        return "\ufffd"
+    return chr(value)
+
+
+def _ansi_c(text: str, i: int, buf: list[str]) -> int:
+    """bash's `$'...'` opening at text[i] (the `$`); returns the offset after its closing quote."""
+    j, n = i + 2, len(text)
+    while j < n:
+        c = text[j]
+        if c == "'":
+            return j + 1
+        if c != "\\" or j + 1 >= n:
+            buf.append(c)
+            j += 1
+            continue
+        nxt = text[j + 1]
+        if nxt in _ANSI_C:
+            buf.append(_ANSI_C[nxt])
+            j += 2
+        elif nxt in _DIGITS:
+            k = j + 2
+            while k < n and k - (j + 2) < _DIGITS[nxt] and text[k] in _HEX:
+                k += 1
+            if k == j + 2:  # no digit: bash keeps the text as it is
+                buf.append("\\" + nxt)
+            else:
+                buf.append(_code_point(int(text[j + 2 : k], 16)))
+            j = k
+        elif nxt in "01234567":
+            k = j + 1
+            while k < n and k - (j + 1) < 3 and text[k] in "01234567":
+                k += 1
+            buf.append(chr(int(text[j + 1 : k], 8) & 0xFF))
+            j = k
+        else:
+            buf.append("\\" + nxt)
+            j += 2
+    line, column = _position(text, i)
+    raise TokenError("the ANSI-C quote ($') opened here is never closed", line, column)

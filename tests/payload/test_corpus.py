@@ -113,6 +113,27 @@ EXPECTED: dict[str, dict[str, Any]] = {
     # Chrome's "Copy as cURL (cmd)": every quote written ^", carets before the rest
     "22-cmd-chrome-copy-as-curl.cmd": dict(dialect="cmd", host="production", kind="unitary"),
     "23-cmd-chrome-one-line.cmd": dict(dialect="cmd", host="production", kind="unitary"),
+    # bash's ANSI-C quotes: Chrome's "Copy as cURL (bash)" of a body with ' and newlines...
+    "24-posix-ansi-c-chrome.sh": dict(
+        dialect="posix",
+        host="production",
+        kind="unitary",
+        body={
+            "requestId": "corpus-ansi",
+            "campaignId": UNITARY_BODY["campaignId"],
+            "recipients": [
+                {
+                    "type": "aep",
+                    "namespace": "email",
+                    "userId": "o.brien@example.com",
+                    "context": {"lastName": "O'Brien"},
+                }
+            ],
+        },
+        variables=["context.lastName"],
+    ),
+    # ...and \xHH, \t and \uHHHH escapes on one line
+    "25-posix-ansi-c-escapes.sh": dict(dialect="posix", host="production", kind="unitary"),
     "20-get-no-body.sh": dict(
         dialect="posix",
         host="production",

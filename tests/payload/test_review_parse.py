@@ -189,3 +189,24 @@ def test_cmd_text_built_for_a_ticket_reads_back_with_its_special_characters() ->
     payload = {"campaignId": "c", "context": {"x": 'a&b|c<d>e^f(g)"h'}}
     text = to_curl(URL, payload, "cmd")
     assert parse_input(text).body == payload
+
+
+# --- 7. bash's ANSI-C quotes ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"$'a\nb\tc\rd'", "a\nb\tc\rd"),
+        (r"$'O\'Brien \"q\" back\\slash'", 'O\'Brien "q" back\\slash'),
+        (r"$'\x41\x7e\u00e9\u20ac\101'", "A~é€A"),
+        (r"x$'\x27'y", "x'y"),
+        (r"$'\q\x'", "\\q\\x"),  # unknown escapes stay as written, as in bash
+    ],
+)
+def test_ansi_c_quotes_decode_like_bash(text: str, expected: str) -> None:
+    assert [w.text for w in tokens.split(text, "posix")] == [expected]
+
+
+def test_an_unclosed_ansi_c_quote_says_where(invoke: Invoke, tmp_path: Path) -> None:
+    code, out, err = check(invoke, tmp_path, f"curl {URL} \\\n  -d $'{{\"a\\'\n", "text")
+    assert code == 2
+    assert "c.sh:2:6: the ANSI-C quote ($') opened here is never closed" in err

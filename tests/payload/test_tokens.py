@@ -81,8 +81,9 @@ def test_errors_say_where(text: str, dialect: str, line: int, column: int, probl
 
 
 # Where bash and shlex differ, the splitter follows bash: a backslash-newline joins lines,
-# and inside double quotes a backslash also escapes $ and `. Elsewhere the two must agree.
-_BASH_ONLY = re.compile(r"\\[ \t\r]*\n|\\[$`]")
+# and inside double quotes a backslash also escapes $ and `; $'...' is ANSI-C quoting. Elsewhere
+# the two must agree.
+_BASH_ONLY = re.compile(r"\\[ \t\r]*\n|\\[$`]|\$'")
 
 
 @settings(max_examples=400, deadline=None)
