@@ -292,7 +292,9 @@ class ServerBackend:
     def _raise(self, exc: Exception) -> None:
         import psycopg
 
-        message = redact(_last_line(str(exc)), self.url)
+        diag = getattr(exc, "diag", None)
+        primary = getattr(diag, "message_primary", None)  # not the caret line of a syntax error
+        message = redact(primary or _last_line(str(exc)), self.url)
         state = getattr(exc, "sqlstate", None) or ""
         if state == "57014":
             raise ReachError(

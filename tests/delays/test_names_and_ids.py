@@ -70,3 +70,11 @@ def test_ids_of_the_usual_forms_are_accepted(tmp_path):
     assert res.exit_code == 2 and "no feedback events match" in res.stderr
     res = run_delays(source, "--campaign", "camp-1", "--execution", "UMA-1", "--delay-rate", "1")
     assert res.exit_code == 0, res.stderr
+
+
+@pytest.mark.parametrize("table", ["select", "from", "a.b.c", "user"])
+def test_keyword_like_table_names_give_a_clear_answer_on_the_server(pg_urls, table):
+    res = run_delays(pg_urls["healthy"], "--table", table)
+    assert res.exit_code in (2, 3), res.stderr
+    assert res.stderr.startswith("Error:") and "Traceback" not in res.stderr
+    assert not res.stderr.rstrip().endswith("^")  # the server's message, not its caret line
