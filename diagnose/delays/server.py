@@ -123,9 +123,8 @@ def _params(url: str) -> dict[str, str]:
     try:
         params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     except Exception as exc:  # psycopg.ProgrammingError: a malformed URL
-        raise InputError(
-            f"SOURCE is not a valid postgresql:// URL: {redact(str(exc), url)}"
-        ) from None
+        what = "postgresql:// URL" if "://" in url else "connection string (key=value)"
+        raise InputError(f"SOURCE is not a valid {what}: {redact(str(exc).strip(), url)}") from None
     for key, env in (
         ("host", "PGHOST"),
         ("port", "PGPORT"),

@@ -106,3 +106,25 @@ def test_bad_port_or_ssl_option_is_a_configuration_error(source, message):
     res = run_delays(source.format(secret=SECRET), "--connect-timeout", "2")
     assert res.exit_code == 2, res.stderr
     assert message in res.stderr and SECRET not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "host=127.0.0.1 password='{secret}",
+        "host=127.0.0.1 password={secret} bogus=1",
+        "dbname=x password={secret} host",
+    ],
+)
+def test_malformed_keyword_form_is_exit_2_without_the_password(source):
+    res = run_delays(source.format(secret=SECRET))
+    assert res.exit_code == 2
+    assert "not a valid connection string (key=value)" in res.stderr
+    assert SECRET not in res.stdout + res.stderr
+
+
+def test_sslpassword_is_kept_secret_too():
+    res = run_delays(
+        f"host=127.0.0.1 port={_closed_port()} sslpassword={SECRET}", "--connect-timeout", "2"
+    )
+    assert res.exit_code == 3 and SECRET not in res.stdout + res.stderr
