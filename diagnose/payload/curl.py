@@ -125,6 +125,16 @@ _IGNORED_WITH_VALUE = frozenset(
         "--socks4a",
         "--preproxy",
         "--doh-url",
+        "-C",
+        "--continue-at",
+        "-P",
+        "--ftp-port",
+        "-Q",
+        "--quote",
+        "-t",
+        "--telnet-option",
+        "-z",
+        "--time-cond",
     ]
 )
 # Of those, the ones worth a note: they change what curl would send, or may carry a secret.
@@ -164,6 +174,16 @@ _NOTED_WITH_VALUE = frozenset(
         "--proxy",
         "-b",
         "--cookie",
+        "-C",
+        "--continue-at",
+        "-P",
+        "--ftp-port",
+        "-Q",
+        "--quote",
+        "-t",
+        "--telnet-option",
+        "-z",
+        "--time-cond",
     ]
 )
 # Options without a value that do not change the request to the execution API: skipped silently.
@@ -266,6 +286,11 @@ _SHORT_VALUE = {
     "Y",
     "y",
     "U",
+    "C",
+    "P",
+    "Q",
+    "t",
+    "z",
 }
 _STOP = frozenset({"|", "||", "&&", ";", ">", ">>", "&", "2>", "2>&1"})
 

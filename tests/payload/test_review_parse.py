@@ -81,6 +81,7 @@ def test_a_bad_port_is_an_input_error_that_does_not_echo_it(invoke: Invoke, tmp_
         "--unix-socket /tmp/hunter2secret",
         "-E c.pem:hunter2secret",
         "-sU bob:hunter2secret",
+        "-z hunter2secret",
         "--some-future-option hunter2secret",
     ],
 )
