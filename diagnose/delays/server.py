@@ -22,6 +22,7 @@ import contextlib
 import math
 import os
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,7 @@ from diagnose.errors import InputError, ReachError
 
 SCHEMES = ("postgresql://", "postgres://")
 QUERY_SERVICE_HOST = "platform-query.adobe.io"
+CANCEL_GRACE = 5.0  # seconds a cancel request may take before the connection is cut
 
 # postgresql://, postgres://, any case, with an optional SQLAlchemy-style +driver suffix
 _SCHEME = re.compile(r"(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
@@ -242,12 +244,24 @@ class ServerBackend:
 
         Every statement runs inside one (probes and settings too: a lock held by
         another session blocks them as well). Works on any server, needs no setting.
+        A server that ignores the cancel request loses the connection CANCEL_GRACE
+        seconds later (the socket is shut down), so the command still ends.
         """
         done = threading.Event()
+        self._timed_out = False
 
         def cancel() -> None:
-            if not done.is_set():
-                self.con.cancel_safe(timeout=10)
+            if done.is_set():
+                return
+            self._timed_out = True
+            with contextlib.suppress(Exception):  # never a traceback from the timer thread
+                self.con.cancel_safe(timeout=CANCEL_GRACE)
+            if done.wait(CANCEL_GRACE):
+                return
+            with contextlib.suppress(Exception):
+                sock = socket.socket(fileno=os.dup(self.con.pgconn.socket))
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
 
         timer = threading.Timer(self.query_timeout, cancel)
         timer.daemon = True
@@ -295,9 +309,11 @@ class ServerBackend:
         primary = getattr(diag, "message_primary", None)  # not the caret line of a syntax error
         message = redact(primary or _last_line(str(exc)), self.url)
         state = getattr(exc, "sqlstate", None) or ""
-        if state == "57014":
+        if state == "57014" or getattr(self, "_timed_out", False):
+            unanswered = "" if state == "57014" else "; the server ignored the cancel request"
             raise ReachError(
                 f"{self.describe()}: a query ran past --query-timeout ({self.query_timeout:g} s)"
+                + unanswered
             ) from None
         if (
             isinstance(exc, psycopg.OperationalError)

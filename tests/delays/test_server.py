@@ -167,3 +167,96 @@ def test_locked_table_is_cancelled_at_the_deadline(pg, pg_urls):
     assert "ran past --query-timeout (2 s)" in proc.stderr
     assert pg.password not in proc.stderr
     assert elapsed < 15
+
+
+class _OneConnectionProxy:
+    """A TCP relay to the real server that serves its first connection only.
+
+    Later connections (libpq's cancel requests) are closed unanswered: a server
+    that ignores cancel requests, in front of a real PostgreSQL.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+        import threading
+
+        self.target = (host, port)
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.served = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.served += 1
+            if self.served > 1:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                s.close()  # closing a closed socket is a no-op
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_server_that_ignores_cancel_still_ends_near_the_deadline(pg, pg_urls):
+    import threading
+    import time
+
+    import psycopg
+
+    with psycopg.connect(pg.url(), autocommit=True) as con:
+        con.execute("DROP SCHEMA IF EXISTS delays_nocancel CASCADE")
+        con.execute("CREATE SCHEMA delays_nocancel")
+        con.execute(
+            "CREATE TABLE delays_nocancel.ajo_message_feedback_event_dataset AS "
+            "SELECT * FROM delays_healthy.ajo_message_feedback_event_dataset LIMIT 10"
+        )
+    proxy = _OneConnectionProxy(pg.host, pg.port)
+    url = pg.url("delays_nocancel").replace(f":{pg.port}/", f":{proxy.port}/")
+    try:
+        with psycopg.connect(pg.url()) as locker:
+            locker.execute(
+                "LOCK TABLE delays_nocancel.ajo_message_feedback_event_dataset "
+                "IN ACCESS EXCLUSIVE MODE"
+            )
+            # without the fix the command would wait on the lock: release it at 25 s, so
+            # that such a run fails on the elapsed time instead of hanging the suite
+            release = threading.Timer(25, locker.rollback)
+            release.start()
+            started = time.monotonic()
+            try:
+                res = run_delays(url, "--query-timeout", "1")
+            finally:
+                elapsed = time.monotonic() - started
+                release.cancel()
+                locker.rollback()
+    finally:
+        proxy.close()
+    assert proxy.served >= 2  # the cancel request came, and went unanswered
+    assert res.exit_code == 3, res.stderr
+    assert "ran past --query-timeout (1 s)" in res.stderr
+    assert "ignored the cancel request" in res.stderr
+    assert pg.password not in res.stderr
+    assert elapsed < 20
