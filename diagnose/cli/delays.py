@@ -10,6 +10,15 @@ from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """Reject nan and inf, which a FloatRange lets through (nan compares false with any bound)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", ctx=ctx, param=param)
+    return value
+
+
 def _epoch(value: str | None, flag: str) -> float | None:
     if value is None:
         return None
@@ -41,6 +50,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--upstream-threshold",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=300.0,
     show_default=True,
     help="Seconds before departure judged abnormal.",
@@ -48,6 +58,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--downstream-threshold",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=900.0,
     show_default=True,
     help="Seconds from departure to delivered judged abnormal.",
@@ -55,6 +66,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--delay-rate",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=0.05,
     show_default=True,
     help="Share of delay events per sent message judged abnormal.",
@@ -62,6 +74,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--send-rate",
     type=click.FloatRange(min=0, min_open=True, max=1e9),
+    callback=_finite,
     default=500.0,
     show_default=True,
     help="Messages/s an execution may take to depart: without a trigger log, an execution of "
@@ -97,6 +110,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--connect-timeout",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=10.0,
     show_default=True,
     help="Seconds to wait for the server.",
@@ -104,6 +118,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 @click.option(
     "--query-timeout",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=900.0,
     show_default=True,
     help="Seconds one server query may run before it is cancelled (exit 3).",

@@ -189,3 +189,23 @@ def test_top_is_capped(tmp_path):
         assert res.exit_code == 2 and "--top" in res.stderr, value
     res = run_delays(source, "--top", "10000", "--delay-rate", "1", "--output", "json")
     assert res.exit_code == 0 and len(res.json["slowest_executions"]) == 2
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--upstream-threshold",
+        "--downstream-threshold",
+        "--delay-rate",
+        "--send-rate",
+        "--connect-timeout",
+        "--query-timeout",
+    ],
+)
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400"])
+def test_non_finite_numbers_are_exit_2(tmp_path, flag, value):
+    """nan passes a FloatRange (it compares false with any bound) and would disable a check."""
+    source = handmade.write_csv(tmp_path / "fb.csv")
+    res = run_delays(source, flag, value)
+    assert res.exit_code == 2, res.stderr
+    assert "is not a finite number" in res.stderr
