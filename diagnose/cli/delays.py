@@ -73,7 +73,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
 )
 @click.option(
     "--send-rate",
-    type=click.FloatRange(min=0, min_open=True, max=1e9),
+    type=click.FloatRange(min=0, min_open=True),
     callback=_finite,
     default=500.0,
     show_default=True,
