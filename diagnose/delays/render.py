@@ -97,6 +97,11 @@ def to_json(report: Report) -> str:
     return json.dumps(doc, indent=2)
 
 
+def _spread_unmeasurable(g: Group) -> bool:
+    """The group departed, but its executions are too small for a spread (no trigger log)."""
+    return g.judged.get("upstream", {}).get("measured") is False
+
+
 def _measures(g: Group) -> list[str]:
     order = [
         "trigger_to_departure",
@@ -143,7 +148,7 @@ def to_text(report: Report) -> str:
     ]
     for g in a.groups:
         out.append(f"campaign {g.campaign}  channel {g.channel}  verdict {g.verdict.upper()}")
-        if not g.upstream_measured:
+        if _spread_unmeasurable(g):
             out.append(f"  before departure {NOT_MEASURED}")
         out.append(f"  events    {_counts(g)}")
         measures = _measures(g)
@@ -211,7 +216,7 @@ def to_markdown(report: Report) -> str:
     for g in a.groups:
         up = g.upstream_measure
         upv = human(g.percentiles[up]["p90"]) if up else "-"
-        if not g.upstream_measured:
+        if _spread_unmeasurable(g):
             upv = "not measured (pass --trigger-log)"
         down = g.percentiles.get(DOWNSTREAM_MEASURE)
         out.append(

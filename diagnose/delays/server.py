@@ -138,7 +138,9 @@ def _params(url: str) -> dict[str, str]:
             params[key] = os.environ[env]
     for port in params.get("port", "").split(","):
         if port and not (port.isdigit() and 0 < int(port) < 65536):
-            raise InputError(f"SOURCE: port {port!r} is not a port number (1-65535)")
+            # not echoed: in `postgresql://user:password/db` (the @host forgotten) libpq
+            # reads the password as the port
+            raise InputError("SOURCE: the port is not a port number (1-65535)")
     if params.get("sslmode", "prefer") not in _SSLMODES:
         raise InputError(
             f"SOURCE: sslmode {params['sslmode']!r} is not one of {', '.join(_SSLMODES)}"

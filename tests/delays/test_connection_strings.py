@@ -128,3 +128,9 @@ def test_sslpassword_is_kept_secret_too():
         f"host=127.0.0.1 port={_closed_port()} sslpassword={SECRET}", "--connect-timeout", "2"
     )
     assert res.exit_code == 3 and SECRET not in res.stdout + res.stderr
+
+
+def test_forgotten_host_does_not_echo_the_password_as_a_port():
+    res = run_delays(f"postgresql://bob:{SECRET}/db")
+    assert res.exit_code == 2 and "not a port number" in res.stderr
+    assert SECRET not in res.stdout + res.stderr

@@ -99,3 +99,16 @@ def test_bad_send_rate_is_exit_2(unitary):
     for value in ("0", "-1", "nan", "inf"):
         res = run_delays(data, "--send-rate", value)
         assert res.exit_code == 2, value
+
+
+def test_a_group_that_never_departed_is_not_told_to_pass_a_trigger_log(tmp_path):
+    from tests.delays import handmade
+
+    path = tmp_path / "fb.csv"
+    lines = handmade.write_csv(path).read_text().splitlines()
+    path.write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if ",error," in ln]) + "\n")
+    res = run_delays(path, "--output", "json")
+    assert res.exit_code == 0, res.stderr
+    (group,) = res.json["groups"]
+    assert group["counts"] == {"error": 1} and "upstream" not in group["judged"]
+    assert "pass --trigger-log" not in run_delays(path).stdout
