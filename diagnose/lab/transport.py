@@ -145,6 +145,9 @@ def _encode(body: Any) -> tuple[bytes, str]:
     return json.dumps(body).encode(), "application/json; charset=utf-8"
 
 
+MAX_BODY = 16 * 1024 * 1024  # far above any request a client of the lab sends
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "diagnose-lab"
@@ -159,10 +162,15 @@ class _Handler(BaseHTTPRequestHandler):
         return  # the lab keeps its own request log (no secrets), never stderr noise
 
     def _read_body(self) -> bytes:
+        """The body; ValueError for framing no real service would accept (answered 400)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks = []
+            total = 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                total += size
+                if size < 0 or total > MAX_BODY:
+                    raise ValueError("bad chunk size")
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
@@ -170,6 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise ValueError("bad Content-Length")
         return self.rfile.read(length) if length > 0 else b""
 
     def _dispatch(self) -> None:
@@ -177,7 +187,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path, _, raw_query = self.path.partition("?")
         try:
             body = self._read_body()
-        except (ValueError, OSError):
+        except ValueError:
+            self.close_connection = True
+            self._send(
+                ep.service.error(
+                    400,
+                    "BadRequest",
+                    "The request's framing (Content-Length or chunks) is malformed.",
+                )
+            )
+            return
+        except OSError:
             self.close_connection = True
             return
         req = Request(
@@ -200,8 +220,11 @@ class _Handler(BaseHTTPRequestHandler):
         if wait > 0 and ep.stop_event.wait(wait):
             self.close_connection = True  # the lab is stopping: drop the answer
             return
-        data, ctype = _encode(resp.body)
         rec.status = resp.status  # before the bytes leave, so a client never sees it unset
+        self._send(resp)
+
+    def _send(self, resp: Response) -> None:
+        data, ctype = _encode(resp.body)
         self.send_response(resp.status)
         headers = {"Content-Type": ctype} if ctype else {}
         headers.update(resp.headers)

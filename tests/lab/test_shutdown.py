@@ -50,3 +50,25 @@ def test_error_bodies_carry_the_payloads_request_id_without_the_header(lab) -> N
     )
     assert response.status_code == 500
     assert response.json()["report"]["additionalContext"]["requestId"] == "req-from-payload"
+
+
+def test_malformed_framing_gets_a_400_in_the_service_shape(lab) -> None:
+    import json
+    import ssl
+
+    running = lab("healthy")
+    host, port = running.urls["arm"].removeprefix("https://").rsplit(":", 1)
+    context = ssl.create_default_context(cafile=running.ca_cert)
+    for header in (b"Content-Length: abc", b"Content-Length: -5", b"Transfer-Encoding: chunked"):
+        with (
+            socket.create_connection((host, int(port))) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            body = b"\r\n-5\r\n" if b"chunked" in header else b"\r\n"
+            tls.sendall(b"POST /subscriptions HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n" + body)
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 400") or head.startswith(b"HTTP/1.1 400"), head
+        assert json.loads(payload)["error"]["code"] == "BadRequest"
