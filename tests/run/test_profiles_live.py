@@ -106,10 +106,8 @@ def test_disabled_by_microsoft_reads_its_status_not_its_presence(lab) -> None:
     principal = running.world.principals[running.world.cmk_principal_id]
     principal.disabled_by_microsoft = "NotDisabled"  # what Graph returns for a normal principal
     code, report = run(running.env, "--only", "principal.enabled")
-    assert report["checks"][0]["status"] == "pass" and code == 0
+    assert (report["checks"][0]["status"], code) == ("pass", 0), report["checks"]
     principal.disabled_by_microsoft = "DisabledDueToViolationOfServicesAgreement"
     code, report = run(running.env, "--only", "principal.enabled")
-    assert [f["code"] for f in report["checks"][0]["findings"]] == [
-        "principal.disabled-by-microsoft"
-    ]
-    assert code == 1
+    codes = [f["code"] for f in report["checks"][0]["findings"]]
+    assert (codes, code) == (["principal.disabled-by-microsoft"], 1), report["checks"]
