@@ -55,6 +55,14 @@ class KeyRef:
         return cls(f"https://{url.netloc}", parts[1], parts[2] if len(parts) > 2 else None)
 
 
+def versionless_key_uri(uri: str | None) -> str:
+    """`https://<vault>/keys/<name>`, lower-cased, whether or not `uri` names a version."""
+    parts = (uri or "").rstrip("/").split("/")
+    if len(parts) >= 6 and parts[-3] == "keys":
+        parts = parts[:-1]
+    return "/".join(parts).lower()
+
+
 def _refusal(exc: Any) -> KeyVaultRefusal:
     error = getattr(exc, "error", None)
     inner = getattr(error, "innererror", None) or {}

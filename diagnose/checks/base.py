@@ -82,10 +82,6 @@ class Context:
                 return self._facts[name]
         raise Skip(why)
 
-    def has_fact(self, name: str) -> bool:
-        with self._lock:
-            return self._facts.get(name) is not None
-
     # --- single-flight memoized reads ---------------------------------------------------
     def memo(self, key: str, fetch: Callable[[], Any]) -> Any:
         """Fetch once per run; concurrent callers wait for the first fetch (and see its exception)."""

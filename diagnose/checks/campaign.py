@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
+from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import CredentialRefused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
@@ -17,11 +18,6 @@ from diagnose.payload.service import outcome_findings
 PROBE_ADDRESS = "diagnose-probe@example.com"  # a reserved domain: nothing is ever delivered there
 # Findings that explain a 500 from the execution API (the storage behind it is refused).
 STORAGE_CAUSES = ("cosmos.revoked.", "cosmos.dataplane-role-missing", "byok.failed", "principal.")
-
-
-def _versionless(uri: str | None) -> str:
-    parts = (uri or "").rstrip("/").split("/")
-    return "/".join(parts[:-1] if len(parts) >= 6 and parts[-3] == "keys" else parts).lower()
 
 
 def check_byok(ctx: Context) -> Outcome:
@@ -56,7 +52,7 @@ def check_byok(ctx: Context) -> Outcome:
     if (
         key_id
         and data.get("keyVaultKeyIdentifier")
-        and _versionless(data["keyVaultKeyIdentifier"]) != _versionless(key_id)
+        and versionless_key_uri(data["keyVaultKeyIdentifier"]) != versionless_key_uri(key_id)
     ):
         findings.append(
             finding(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import CredentialRefused, NotPermitted, credential_refused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
@@ -39,15 +40,6 @@ def _own_topology(ctx: Context) -> None:
         )
 
 
-def _versionless(uri: str | None) -> str:
-    if not uri:
-        return ""
-    parts = uri.rstrip("/").split("/")
-    if len(parts) >= 6 and parts[-3] == "keys":
-        parts = parts[:-1]
-    return "/".join(parts).lower()
-
-
 def check_cmk(ctx: Context) -> Outcome:
     _own_topology(ctx)
     account = reads.cosmos_account(ctx)
@@ -68,7 +60,7 @@ def check_cmk(ctx: Context) -> Outcome:
         )
         return Outcome("no customer-managed key", findings, evidence)
     key_id = ctx.profile.key_id
-    if key_id and _versionless(props["keyVaultKeyUri"]) != _versionless(key_id):
+    if key_id and versionless_key_uri(props["keyVaultKeyUri"]) != versionless_key_uri(key_id):
         findings.append(
             finding(
                 "cosmos.key-mismatch",
