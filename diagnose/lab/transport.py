@@ -298,6 +298,7 @@ class Server:
                         target=self._serve,
                         args=(conn, addr, self._listeners[sock]),  # type: ignore[index]
                         daemon=True,
+                        name=f"lab-connection:{id(self)}",
                     ).start()
 
     def _serve(self, conn: socket.socket, addr: Any, endpoint: Endpoint) -> None:

@@ -9,13 +9,15 @@ import time
 from diagnose.lab import Lab
 
 
-def lab_threads() -> int:
-    return sum(1 for t in threading.enumerate() if t.daemon and t.is_alive())
-
-
 def test_half_open_clients_do_not_outlive_stop() -> None:
-    baseline = lab_threads()
     lab = Lab("healthy").start()
+    server = lab._server  # this lab's connection threads only: other tests leave threads behind
+    baseline = 0
+
+    def lab_threads() -> int:
+        name = f"lab-connection:{id(server)}"
+        return sum(1 for t in threading.enumerate() if t.name == name and t.is_alive())
+
     host, port = lab.urls["arm"].removeprefix("https://").rsplit(":", 1)
     sockets = [socket.create_connection((host, int(port))) for _ in range(10)]
     try:
