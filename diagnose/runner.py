@@ -13,29 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from diagnose.azure.problems import CredentialRefused, NotPermitted, ToolLimitation, Unreachable
 from diagnose.checks.base import Check, Context, Outcome, Skip
+from diagnose.errors import ToolLimitation
 from diagnose.model import CheckResult, Limitation, Status
 from diagnose.redact import redact_obj, redact_text
 
 DEFAULT_CHECK_DEADLINE_S = 45.0
-
-
-def _limitation_of(exc: BaseException) -> ToolLimitation | None:
-    """The tool's own limits, including the Adobe client's (imported lazily: no cost when unused)."""
-    if isinstance(exc, ToolLimitation):
-        return exc
-    from diagnose.adobe.client import AdobeCredentialError, AdobeError, AdobeUnreachable
-
-    if isinstance(exc, AdobeCredentialError):
-        return CredentialRefused(str(exc))
-    if isinstance(exc, AdobeUnreachable):
-        return Unreachable(str(exc))
-    if isinstance(exc, AdobeError) and exc.status in (401, 403):
-        return NotPermitted(
-            f"{exc} (the tool's Adobe credential lacks access)", "Adobe API access for the project"
-        )
-    return None
 
 
 def _execute(check: Check, ctx: Context) -> CheckResult:
@@ -53,7 +36,7 @@ def _execute(check: Check, ctx: Context) -> CheckResult:
     except Skip as skip:
         result = CheckResult(check.id, check.title, Status.SKIP, str(skip))
     except Exception as exc:  # noqa: BLE001 - a crashing check must not stop the run
-        limitation = _limitation_of(exc)
+        limitation = exc if isinstance(exc, ToolLimitation) else None
         if limitation is not None:
             result = CheckResult(
                 check.id,

@@ -9,7 +9,7 @@ from diagnose.catalogue import CatalogueError, load
 from diagnose.triage.correlate import SERVER_ERROR, UNEXPLAINED
 from diagnose.triage.signatures import compile_catalogue, compile_signature
 
-# DESIGN.md, "Check ids (contract)".
+# docs/design.md, "Check ids (contract)".
 CHECK_IDS = {
     "principal.enabled",
     "roles.keyvault",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
-from diagnose.azure.problems import NotPermitted
 from diagnose.checks.base import Check, Context, Outcome, RunOptions, Skip, finding
+from diagnose.errors import NotPermitted
 from diagnose.model import Status
 from diagnose.profile import Profile
 from diagnose.runner import run

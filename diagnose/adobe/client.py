@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.profile import Profile
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -30,12 +31,11 @@ class AdobeError(Exception):
         self.url = url
 
 
-class AdobeCredentialError(AdobeError):
-    """IMS refused the tool's own credential (or none is configured): the tool's problem, exit 3."""
-
-
-class AdobeUnreachable(AdobeError):
-    """The service could not be reached in time."""
+def _refused(method: str, path: str, status: int) -> NotPermitted:
+    return NotPermitted(
+        f"{method} {path} answered {status} (the tool's Adobe credential lacks access)",
+        "Adobe API access for the project",
+    )
 
 
 @dataclass
@@ -114,7 +114,7 @@ class AdobeClient:
         client_id = creds.get("DIAGNOSE_ADOBE_CLIENT_ID")
         secret = creds.get("DIAGNOSE_ADOBE_CLIENT_SECRET")
         if not client_id or not secret:
-            raise AdobeCredentialError(
+            raise CredentialRefused(
                 "no Adobe credential: set DIAGNOSE_ADOBE_CLIENT_ID and DIAGNOSE_ADOBE_CLIENT_SECRET"
             )
         url = f"{self.profile.ims_url.rstrip('/')}/ims/token/v3"
@@ -129,11 +129,8 @@ class AdobeClient:
         body = _body(response)
         if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
             error = body.get("error") if isinstance(body, dict) else None
-            raise AdobeCredentialError(
-                f"Adobe IMS refused the tool's credential ({response.status_code} {error or ''})".strip(),
-                response.status_code,
-                {"error": error} if error else None,
-                url,
+            raise CredentialRefused(
+                f"Adobe IMS refused the tool's credential ({response.status_code} {error or ''})".strip()
             )
         self._token = (body["access_token"], time.monotonic() + float(body.get("expires_in", 3600)))
         return body["access_token"]
@@ -196,7 +193,7 @@ class AdobeClient:
             )
             body = _body(response)  # reads the whole body: a broken one is a lost answer too
         except requests.ConnectTimeout:  # never connected: nothing was sent, the tool's reach
-            raise AdobeUnreachable(f"cannot connect to {url} in time", url=url) from None
+            raise Unreachable(f"cannot connect to {url} in time") from None
         except requests.Timeout:  # connected and sent; the answer did not come in time
             return ExecutionOutcome(
                 kind,
@@ -210,8 +207,8 @@ class AdobeClient:
         except requests.RequestException as exc:
             reason = _lost_after_sending(exc)
             if reason is None:  # refused, DNS, TLS handshake, proxy: nothing was sent
-                raise AdobeUnreachable(
-                    f"cannot reach {url}: {type(exc).__name__} (nothing was sent)", url=url
+                raise Unreachable(
+                    f"cannot reach {url}: {type(exc).__name__} (nothing was sent)"
                 ) from None
             return ExecutionOutcome(
                 kind,
@@ -252,6 +249,8 @@ class AdobeClient:
             "GET", url, headers=self.headers(api_key), params=params, timeout=self.timeout_s
         )
         body = _body(response)
+        if response.status_code in (401, 403):
+            raise _refused("GET", path, response.status_code)
         if response.status_code != 200:
             raise AdobeError(
                 f"GET {path} answered {response.status_code}", response.status_code, body, url
@@ -266,8 +265,6 @@ class AdobeClient:
         try:
             return self._session.request(method, url, verify=self._verify, **kwargs)
         except requests.Timeout:
-            raise AdobeUnreachable(
-                f"{url} did not answer within {self.timeout_s:g} s", url=url
-            ) from None
+            raise Unreachable(f"{url} did not answer within {self.timeout_s:g} s") from None
         except requests.RequestException as exc:
-            raise AdobeUnreachable(f"cannot reach {url}: {type(exc).__name__}", url=url) from None
+            raise Unreachable(f"cannot reach {url}: {type(exc).__name__}") from None

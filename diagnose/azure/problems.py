@@ -1,4 +1,4 @@
-"""Exceptions for the tool's own limits, and the mapping from SDK exceptions to them.
+"""The mapping from Azure SDK exceptions to the tool's own limits (`diagnose.errors.ToolLimitation`).
 
 A check that hits one of these cannot decide: its status is `error`, the
 limitation is reported (exit 3 when nothing else is wrong), and no finding is
@@ -9,27 +9,7 @@ from __future__ import annotations
 
 import re
 
-
-class ToolLimitation(Exception):
-    """The diagnosing identity or the machine running the tool could not do what a check needs."""
-
-    def __init__(self, reason: str, permission: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.permission = permission
-
-
-class CredentialRefused(ToolLimitation):
-    """Entra ID (or IMS) refused the tool's own credential."""
-
-
-class NotPermitted(ToolLimitation):
-    """The diagnosing identity lacks a right the check needs."""
-
-
-class Unreachable(ToolLimitation):
-    """An endpoint could not be reached within its deadline."""
-
+from diagnose.errors import CredentialRefused, Unreachable
 
 _AADSTS_HINTS = {
     "7000222": "its client secret has expired",

@@ -1,4 +1,4 @@
-"""The checks of `diagnose run`, in the order of the causal chain (contract: ids in DESIGN.md)."""
+"""The checks of `diagnose run`, in the order of the causal chain (contract: ids in docs/design.md)."""
 
 from __future__ import annotations
 

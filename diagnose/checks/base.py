@@ -2,7 +2,7 @@
 
 A check is a function `(Context) -> Outcome`. It decides; it never prints.
 It raises `Skip` when what it needs is not available, and a
-`diagnose.azure.problems.ToolLimitation` when the tool's own access or reach
+`diagnose.errors.ToolLimitation` when the tool's own access or reach
 prevents a decision. Shared reads go through `Context.memo` so that two checks
 needing the same resource fetch it once.
 """

@@ -9,9 +9,9 @@ from typing import Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
 from diagnose.azure.keyvault import versionless_key_uri
-from diagnose.azure.problems import CredentialRefused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.errors import CredentialRefused
 from diagnose.model import Severity, Status
 from diagnose.payload.service import outcome_findings
 

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from diagnose.azure.keyvault import versionless_key_uri
-from diagnose.azure.problems import CredentialRefused, NotPermitted, credential_refused
+from diagnose.azure.problems import credential_refused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.checks.principal import parse_default_identity, user_assigned_client_id
+from diagnose.errors import CredentialRefused, NotPermitted
 from diagnose.model import Severity
 
 HEALTHY_STATUS = "access to the configured customer managed key confirmed"

@@ -6,9 +6,9 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from diagnose.azure.problems import CredentialRefused, NotPermitted, Unreachable
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
 
 RECOMMENDED_KEY_BITS = 3072
@@ -170,7 +170,7 @@ def keyvault_probe(ctx: Context) -> Any:
 
 
 def data_plane_key(ctx: Context) -> Any:
-    """The key read on the data plane, once per run (the run starts it early: see core.prewarm)."""
+    """The key read on the data plane, once per run (the run starts it early: see usecases.run)."""
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
 
 

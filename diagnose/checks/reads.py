@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from diagnose.azure.problems import CredentialRefused, NotPermitted
 from diagnose.azure.rest import Reply
 from diagnose.checks.base import Context, Skip
+from diagnose.errors import CredentialRefused, NotPermitted
 
 API = {
     "vault": "2023-07-01",

@@ -78,7 +78,7 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console entry point: map every outcome to the exit statuses of DESIGN.md."""
+    """Console entry point: map every outcome to the exit statuses of docs/design.md."""
     for stream in (sys.stdout, sys.stderr):
         # a console or redirect that cannot encode a character shows it escaped, never crashes
         with contextlib.suppress(AttributeError, ValueError):

@@ -135,11 +135,11 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
     server. Percent-encode '@' (%40) and '/' (%2F) in a password.
     """
     from diagnose.delays import plot as plotting
-    from diagnose.delays import render
     from diagnose.delays.analysis import Filters, check_ids, check_table
-    from diagnose.delays.report import Request, build
     from diagnose.delays.verdict import Thresholds
     from diagnose.model import Severity
+    from diagnose.render import delays as render
+    from diagnose.usecases.delays import Request, build
 
     check_table(opts["table"])
     check_ids(tuple(opts["campaign"]), "--campaign")

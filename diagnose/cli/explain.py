@@ -40,9 +40,9 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     2 when an input cannot be read.
     """
     from diagnose import catalogue
-    from diagnose.report import explain as render
-    from diagnose.report.style import Styler, use_colour
-    from diagnose.triage.explain import explain as run_explain
+    from diagnose.render import explanation as render
+    from diagnose.render.style import Styler, use_colour
+    from diagnose.usecases.explain import explain as run_explain
 
     paths = list(inputs) or ["-"]
     if paths == ["-"] and sys.stdin.isatty():

@@ -92,8 +92,8 @@ def _profile_wanted(config: Path | None, profile_name: str | None, lab: str | No
 
 def _finish(ctx: click.Context, assessment: Any, output: str, fail_on: str) -> None:
     from diagnose.model import Severity
-    from diagnose.report.payload import render
-    from diagnose.report.style import Styler, use_colour
+    from diagnose.render.payload import render
+    from diagnose.render.style import Styler, use_colour
 
     report = assessment.report()
     style = Styler(use_colour(sys.stdout) and output == "text")
@@ -309,12 +309,13 @@ def _confirm(source: str, parsed: Any, kind: str, profile: Any) -> None:
 
 def _call(assessment: Any, client: Any, kind: str, deadline: float, ledger: Any) -> None:
     from diagnose.adobe.client import AdobeError
+    from diagnose.errors import ToolLimitation
     from diagnose.payload.service import LedgerError, send_once
 
     click.echo(f"calling /ajo/im/executions/{kind} (deadline {deadline:g} s)...", err=True)
     try:
         outcome = send_once(client, kind, assessment.parsed.payload, deadline, ledger)
-    except AdobeError as exc:
+    except (AdobeError, ToolLimitation) as exc:
         assessment.limitation = str(exc)
         return
     except LedgerError as exc:

@@ -17,13 +17,13 @@ from diagnose.exitstatus import ExitStatus
 from diagnose.model import CheckResult, Severity, Status
 
 if TYPE_CHECKING:
-    from diagnose.core import RunReport
+    from diagnose.usecases.run import RunReport
 
 RENDERERS = {
-    "text": "diagnose.report.run_text",
-    "json": "diagnose.report.run_json",
-    "junit": "diagnose.report.run_junit",
-    "markdown": "diagnose.report.run_markdown",
+    "text": "diagnose.render.run_text",
+    "json": "diagnose.render.run_json",
+    "junit": "diagnose.render.run_junit",
+    "markdown": "diagnose.render.run_markdown",
 }
 
 
@@ -92,9 +92,9 @@ def run(
     3: the tool could not decide (its own credential, permissions or reach).
     """
     from diagnose.checks.base import RunOptions
-    from diagnose.core import make_report, run_checks
-    from diagnose.report import run_text
-    from diagnose.report.style import Styler, use_colour
+    from diagnose.render import run_text
+    from diagnose.render.style import Styler, use_colour
+    from diagnose.usecases.run import make_report, run_checks
 
     renderer = importlib.import_module(RENDERERS[output])
     live_text = output == "text"
@@ -143,7 +143,7 @@ def run(
 
 
 def _emit(report: RunReport, renderer: Any, output: str, out: Path | None, style: Any) -> None:
-    from diagnose.report import run_text
+    from diagnose.render import run_text
 
     if output == "text":
         click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)

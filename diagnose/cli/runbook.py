@@ -19,7 +19,7 @@ def _catalogue():  # noqa: ANN202 - the Catalogue type would import at start-up
 
 
 def _styler():  # noqa: ANN202
-    from diagnose.report.style import Styler, use_colour
+    from diagnose.render.style import Styler, use_colour
 
     return Styler(use_colour(sys.stdout))
 
@@ -42,7 +42,7 @@ def runbook() -> None:
 @output_option
 def list_runbooks(output: str) -> None:
     """List the runbooks of the catalogue."""
-    from diagnose.report import catalogue as render
+    from diagnose.render import catalogue as render
 
     cat = _catalogue()
     if output == "json":
@@ -57,7 +57,7 @@ def list_runbooks(output: str) -> None:
 def show(runbook_id: str, output: str) -> None:
     """Show one runbook: its steps, what proves each, the causes and what to do."""
     from diagnose.catalogue import CatalogueError
-    from diagnose.report import catalogue as render
+    from diagnose.render import catalogue as render
 
     cat = _catalogue()
     try:

@@ -67,7 +67,7 @@ def walk(
     """
     from diagnose import catalogue
     from diagnose.catalogue import CatalogueError
-    from diagnose.report.style import Styler, use_colour
+    from diagnose.render.style import Styler, use_colour
     from diagnose.walk.console import Console
     from diagnose.walk.session import Walk, WalkOptions
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from diagnose.delays.analysis import check_table, probe_sql
-from diagnose.errors import InputError, ReachError
+from diagnose.errors import CredentialRefused, InputError, ToolLimitation, Unreachable
 
 SCHEMES = ("postgresql://", "postgres://")
 QUERY_SERVICE_HOST = "platform-query.adobe.io"
@@ -226,10 +226,10 @@ class ServerBackend:
             if _CONFIG_ERROR.search(message):  # libpq refusing its own options: configuration
                 raise InputError(f"SOURCE: {_last_line(message)}") from None
             if "password authentication failed" in message or "authentication" in message.lower():
-                raise ReachError(
+                raise CredentialRefused(
                     f"{self.where}: the server refused the credentials: {_last_line(message)}"
                 ) from None
-            raise ReachError(f"{self.where}: cannot connect: {_last_line(message)}") from None
+            raise Unreachable(f"{self.where}: cannot connect: {_last_line(message)}") from None
         except psycopg.ProgrammingError as exc:
             raise InputError(f"SOURCE: {redact(str(exc), url)}") from None
         if self.dialect == "postgres":
@@ -313,7 +313,7 @@ class ServerBackend:
         state = getattr(exc, "sqlstate", None) or ""
         if state == "57014" or getattr(self, "_timed_out", False):
             unanswered = "" if state == "57014" else "; the server ignored the cancel request"
-            raise ReachError(
+            raise Unreachable(
                 f"{self.describe()}: a query ran past --query-timeout ({self.query_timeout:g} s)"
                 + unanswered
             ) from None
@@ -322,7 +322,7 @@ class ServerBackend:
             or state.startswith(("08", "28", "57"))
             or state == "42501"
         ):
-            raise ReachError(f"{self.describe()}: {message}") from None
+            raise ToolLimitation(f"{self.describe()}: {message}") from None
         if state.startswith("22") or state in ("42804", "42846", "42883"):
             raise InputError(f"{self.describe()}: wrong value type: {message}") from None
         raise InputError(

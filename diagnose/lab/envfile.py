@@ -1,4 +1,4 @@
-"""The lab as a profile: DESIGN.md's variable names, the env file and the profile file."""
+"""The lab as a profile: the profile's variable names (docs/design.md), the env file and the profile file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from diagnose.files import write_atomic
 from diagnose.lab.world import World
 
-# file key -> variable (DESIGN.md "Profile"); keys without a file form are credentials.
+# file key -> variable (docs/design.md, "Profile"); keys without a file form are credentials.
 PROFILE_KEYS = {
     "cloud": "DIAGNOSE_CLOUD",
     "authority": "AZURE_AUTHORITY_HOST",

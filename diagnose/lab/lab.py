@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from diagnose.errors import InputError
 from diagnose.lab.envfile import lab_env, write_env, write_profile
+from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     cached_rsa_key,
     make_certificates,
@@ -32,7 +33,6 @@ from diagnose.lab.services.ims import Ims
 from diagnose.lab.services.keyvault import KeyVault
 from diagnose.lab.services.platform import Platform
 from diagnose.lab.state import RequestRecord, State
-from diagnose.lab.tokens import Signer
 from diagnose.lab.transport import Endpoint, Server
 from diagnose.lab.world import World, healthy_world
 

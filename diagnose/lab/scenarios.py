@@ -1,4 +1,4 @@
-"""Scenarios: named edits of the healthy world (the names are a contract, see DESIGN.md)."""
+"""Scenarios: named edits of the healthy world (the names are a contract, see docs/design.md)."""
 
 from __future__ import annotations
 

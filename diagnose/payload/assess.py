@@ -16,7 +16,7 @@ class Assessment:
 
     def __init__(self, parsed: Any, kind: str | None, label: str, command: str):
         from diagnose import catalogue
-        from diagnose.payload.report import request_summary
+        from diagnose.payload.document import request_summary
 
         self.parsed = parsed
         self.kind = kind
@@ -96,7 +96,7 @@ class Assessment:
     def report(self) -> Any:
         from diagnose import diagnosis
         from diagnose.payload import campaign as campaigns
-        from diagnose.payload.report import PayloadReport, campaign_summary, safe_curl
+        from diagnose.payload.document import PayloadReport, campaign_summary, safe_curl
 
         entries = diagnosis.build(self.findings, self.catalogue, lambda s: RANK.get(s, len(RANK)))
         entries.sort(key=lambda e: -e.severity.rank)  # problems before warnings, stable otherwise

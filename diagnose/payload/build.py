@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from diagnose.payload.tokens import CONTINUATION
+from diagnose.payload.shellwords import CONTINUATION
 
 SECRET_VARIABLES = {"authorization": "ACCESS_TOKEN", "x-api-key": "API_KEY"}
 

@@ -1,6 +1,6 @@
 """Read a cURL command as people paste it (or a bare JSON payload) into a ParsedRequest.
 
-Words come from `tokens`, bodies from `body`; this module knows curl's options.
+Words come from `shellwords`, bodies from `body`; this module knows curl's options.
 
 `parse_input(text)` is the entry point. It understands the options a campaign's
 cURL request uses (`-X/--request`, `-H/--header`, `-d/--data`, `--data-raw`,
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from diagnose.payload import body, tokens
+from diagnose.payload import body, shellwords
 from diagnose.payload.request import Origin, ParsedRequest, PayloadSyntaxError
 
 __all__ = ["PayloadSyntaxError", "parse_curl", "parse_input", "parse_json"]
@@ -271,11 +271,11 @@ def parse_json(text: str) -> ParsedRequest:
 
 
 def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
-    """A cURL command in any of the dialects `tokens` knows."""
-    dialect = tokens.dialect_of(text)
+    """A cURL command in any of the dialects `shellwords` knows."""
+    dialect = shellwords.dialect_of(text)
     try:
-        words = tokens.split(text, dialect)
-    except tokens.TokenError as exc:
+        words = shellwords.split(text, dialect)
+    except shellwords.TokenError as exc:
         raise PayloadSyntaxError(exc.problem, exc.line, exc.column) from None
     start = next((i for i, w in enumerate(words) if _is_curl(w)), None)
     if start is None:
@@ -289,7 +289,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
     command = words[start]
     _not_invoke_webrequest(words, start)
     data: list[tuple[str, str, Origin]] = []  # (kind, text, origin)
-    positional: list[tuple[tokens.Word, bool]] = []  # (word, right after an unknown option)
+    positional: list[tuple[shellwords.Word, bool]] = []  # (word, right after an unknown option)
     i = start + 1
     continued = False
     while i < len(words):
@@ -334,7 +334,7 @@ def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
 _POWERSHELL_PARAMETERS = frozenset({"-uri", "-method", "-body", "-headers", "-contenttype"})
 
 
-def _not_invoke_webrequest(words: list[tokens.Word], start: int) -> None:
+def _not_invoke_webrequest(words: list[shellwords.Word], start: int) -> None:
     """Windows PowerShell's `curl` is Invoke-WebRequest: say so rather than misread it."""
     for word in words[start + 1 :]:
         if word.text.lower() in _POWERSHELL_PARAMETERS:
@@ -381,7 +381,7 @@ def _drop_userinfo(request: ParsedRequest) -> None:
     )
 
 
-def _choose_url(request: ParsedRequest, positional: list[tuple[tokens.Word, bool]]) -> None:
+def _choose_url(request: ParsedRequest, positional: list[tuple[shellwords.Word, bool]]) -> None:
     """The URL among the words that are no option's value.
 
     A word right after an unknown option may be that option's value (which may be a secret):
@@ -406,12 +406,12 @@ def _choose_url(request: ParsedRequest, positional: list[tuple[tokens.Word, bool
             request.notes.append(f"ignored a second URL at line {word.line}, column {word.column}")
 
 
-def _is_curl(word: tokens.Word) -> bool:
+def _is_curl(word: shellwords.Word) -> bool:
     name = word.text.replace("\\", "/").rsplit("/", 1)[-1].lower()
     return name in ("curl", "curl.exe")
 
 
-def _take_value(words: list[tokens.Word], i: int, option: str) -> tokens.Word:
+def _take_value(words: list[shellwords.Word], i: int, option: str) -> shellwords.Word:
     if i + 1 >= len(words) or words[i + 1].is_newline:
         word = words[i]
         raise PayloadSyntaxError(f"{option} needs a value", word.line, word.column)
@@ -419,11 +419,11 @@ def _take_value(words: list[tokens.Word], i: int, option: str) -> tokens.Word:
 
 
 def _option(
-    words: list[tokens.Word],
+    words: list[shellwords.Word],
     i: int,
     request: ParsedRequest,
     data: list[tuple[str, str, Origin]],
-    positional: list[tuple[tokens.Word, bool]],
+    positional: list[tuple[shellwords.Word, bool]],
 ) -> int:
     """Read the option (or URL) at words[i]; returns the index of the next word."""
     word = words[i]
@@ -513,7 +513,7 @@ def _apply(
     role: str,
     option: str,
     value: str,
-    word: tokens.Word,
+    word: shellwords.Word,
     request: ParsedRequest,
     data: list[tuple[str, str, Origin]],
 ) -> None:

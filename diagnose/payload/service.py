@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagnose.errors import ToolLimitation
 from diagnose.model import Finding
 from diagnose.payload.ledger import Ledger
 
@@ -45,13 +46,11 @@ class CampaignFetch:
 
 def fetch_campaign(client: Any, campaign_id: str) -> CampaignFetch:
     """`client` is an AdobeClient; a 404 is a finding, any other failure the tool's limitation."""
-    from diagnose.adobe.client import AdobeCredentialError, AdobeError, AdobeUnreachable
+    from diagnose.adobe.client import AdobeError
 
     try:
         return CampaignFetch(definition=client.campaign(campaign_id))
-    except AdobeCredentialError as exc:
-        return CampaignFetch(limitation=f"{exc} (the campaign could not be read)")
-    except AdobeUnreachable as exc:
+    except ToolLimitation as exc:
         return CampaignFetch(limitation=f"{exc} (the campaign could not be read)")
     except AdobeError as exc:
         if exc.status == 404:

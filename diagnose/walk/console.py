@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from diagnose.report.style import Styler
+from diagnose.render.style import Styler
 
 
 class Stop(Exception):

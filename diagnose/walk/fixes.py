@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from diagnose.azure.problems import NotPermitted
 from diagnose.catalogue import Fix
 from diagnose.checks.base import Context
+from diagnose.errors import NotPermitted
 
 
 @dataclass

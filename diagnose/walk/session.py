@@ -5,15 +5,15 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from diagnose.azure.problems import ToolLimitation
 from diagnose.catalogue import Catalogue, Runbook, Step
 from diagnose.checks import all_checks
 from diagnose.checks.base import Context, RunOptions
+from diagnose.errors import ToolLimitation
 from diagnose.model import CheckResult, Status
 from diagnose.profile import Profile
 from diagnose.redact import redact_text
-from diagnose.report import run_text
-from diagnose.report.run_json import check_to_json
+from diagnose.render import run_text
+from diagnose.render.run_json import check_to_json
 from diagnose.runner import run
 from diagnose.walk import fixes, recovery
 from diagnose.walk.console import Console, Stop

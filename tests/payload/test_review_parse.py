@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.payload import tokens
+from diagnose.payload import shellwords
 from diagnose.payload.build import to_curl
 from diagnose.payload.curl import PayloadSyntaxError, parse_input
 from tests.payload.conftest import Invoke, report
@@ -163,7 +163,7 @@ def test_nan_and_infinity_are_input_errors_naming_where(
 # --- 6. cmd: cmd.exe's carets first, then the C runtime's split ----------------------------------
 def test_a_one_line_chrome_cmd_copy_is_cmd() -> None:
     text = f'curl ^"{URL}^" -H ^"authorization: Bearer abc^" --data-raw ^"^{{^\\^"a^\\^":1^}}^"'
-    assert tokens.dialect_of(text) == "cmd"
+    assert shellwords.dialect_of(text) == "cmd"
     parsed = parse_input(text)
     assert (parsed.url, parsed.header("Authorization"), parsed.body) == (
         URL,
@@ -183,7 +183,7 @@ def test_a_one_line_chrome_cmd_copy_is_cmd() -> None:
     ],
 )
 def test_cmd_removes_carets_then_splits_like_the_c_runtime(text: str, expected: list[str]) -> None:
-    assert [w.text for w in tokens.split(text, "cmd") if not w.is_newline] == expected
+    assert [w.text for w in shellwords.split(text, "cmd") if not w.is_newline] == expected
 
 
 def test_cmd_text_built_for_a_ticket_reads_back_with_its_special_characters() -> None:
@@ -204,7 +204,7 @@ def test_cmd_text_built_for_a_ticket_reads_back_with_its_special_characters() ->
     ],
 )
 def test_ansi_c_quotes_decode_like_bash(text: str, expected: str) -> None:
-    assert [w.text for w in tokens.split(text, "posix")] == [expected]
+    assert [w.text for w in shellwords.split(text, "posix")] == [expected]
 
 
 def test_an_unclosed_ansi_c_quote_says_where(invoke: Invoke, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import diagnose.payload.report as report_module
+import diagnose.payload.document as report_module
 from diagnose.payload.curl import parse_input
 from tests.payload.conftest import API_KEY, CORPUS, TOKEN, Invoke, assert_no_secret
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from diagnose.payload.tokens import TokenError, dialect_of, split
+from diagnose.payload.shellwords import TokenError, dialect_of, split
 
 
 def words(text: str, dialect: str = "posix") -> list[str]:

@@ -6,8 +6,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from diagnose.lab.jwts import IMS_ISSUER, Signer, audience_forms, normalize_audience
 from diagnose.lab.state import State
-from diagnose.lab.tokens import IMS_ISSUER, Signer, audience_forms, normalize_audience
 from diagnose.lab.transport import Denied, Request, Response, Service
 
 # Public audiences each lab service also accepts (docs/lab.md "Addresses").

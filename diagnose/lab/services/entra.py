@@ -11,8 +11,8 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from diagnose.lab.jwts import normalize_audience
 from diagnose.lab.services.common import Context
-from diagnose.lab.tokens import normalize_audience
 from diagnose.lab.transport import Request, Response, Service
 from diagnose.lab.world import Principal
 

@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 from diagnose.lab.derived import covers
+from diagnose.lab.jwts import IMS_ISSUER
 from diagnose.lab.services.common import Context
 from diagnose.lab.services.cosmos import rbac_denied_message, revoked_message
-from diagnose.lab.tokens import IMS_ISSUER
 from diagnose.lab.transport import Denied, Request, Response, Service
 
 MSG = "https://ns.adobe.com/aep/errors/"

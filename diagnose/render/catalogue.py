@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from diagnose.catalogue import Catalogue, Runbook
-from diagnose.report.style import Styler
+from diagnose.render.style import Styler
 
 
 def runbook_summary(runbook: Runbook) -> dict[str, Any]:

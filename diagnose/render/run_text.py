@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from diagnose import catalogue
-from diagnose.core import RunReport
 from diagnose.model import CheckResult, Severity, Status
-from diagnose.report.style import Styler
+from diagnose.render.style import Styler
+from diagnose.usecases.run import RunReport
 
 ID_WIDTH = 18
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from diagnose import catalogue
-from diagnose.core import RunReport
+from diagnose.usecases.run import RunReport
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "❔"}
 

@@ -1,4 +1,4 @@
-"""`diagnose run --output json`: the diagnose/report@1 schema of DESIGN.md."""
+"""`diagnose run --output json`: the diagnose/report@1 document of docs/design.md."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from diagnose import catalogue, diagnosis
-from diagnose.core import RunReport
 from diagnose.model import CheckResult
+from diagnose.usecases.run import RunReport
 
 
 def check_to_json(result: CheckResult) -> dict[str, Any]:

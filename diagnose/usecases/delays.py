@@ -7,10 +7,10 @@ from pathlib import Path
 
 from diagnose.delays.analysis import Filters
 from diagnose.delays.engine import Backend, analyse
-from diagnose.delays.render import Report
 from diagnose.delays.verdict import Thresholds, judge
 from diagnose.errors import InputError
 from diagnose.model import Severity
+from diagnose.render.delays import Report
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from diagnose import catalogue
-from diagnose.payload.report import PayloadReport
-from diagnose.report.style import Styler
+from diagnose.payload.document import PayloadReport
+from diagnose.render.style import Styler
 
 COLOURS = {"fail": "red", "warn": "yellow", "info": "bright_black"}
 

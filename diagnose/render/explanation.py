@@ -9,9 +9,9 @@ from diagnose import __version__
 from diagnose.catalogue import Catalogue
 from diagnose.diagnosis import to_json
 from diagnose.model import DiagnosisEntry, Severity
-from diagnose.report.style import Styler
-from diagnose.triage.explain import Explanation
+from diagnose.render.style import Styler
 from diagnose.triage.scanner import Match
+from diagnose.usecases.explain import Explanation
 
 SCHEMA = "diagnose/explain@1"
 SHOWN = 5  # evidence lines shown per cause in text and Markdown

@@ -6,8 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 
 from diagnose import catalogue
-from diagnose.core import RunReport
 from diagnose.model import Status
+from diagnose.usecases.run import RunReport
 
 
 def render(report: RunReport) -> str:

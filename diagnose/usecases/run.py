@@ -13,7 +13,7 @@ from diagnose import __version__, catalogue, diagnosis
 from diagnose.checks import all_checks, check_ids
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
-from diagnose.exitstatus import ExitStatus
+from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.profile import Profile
 from diagnose.runner import run
@@ -50,11 +50,11 @@ class RunReport:
 
     @property
     def exit_status(self) -> ExitStatus:
-        if any(f.severity.rank >= self.fail_on.rank for c in self.checks for f in c.findings):
-            return ExitStatus.FINDINGS
-        if self.limitations:
-            return ExitStatus.UNDECIDED
-        return ExitStatus.OK
+        return decide(
+            (f.severity for c in self.checks for f in c.findings),
+            undecided=bool(self.limitations),
+            fail_on=self.fail_on,
+        )
 
 
 def select(checks: list[Check], only: list[str], skip: list[str]) -> list[Check]:
