@@ -154,9 +154,7 @@ def refreshed(path: Path, names: Sequence[str]) -> tuple[str, str]:
 
 def drifted(root: Path = REPOSITORY) -> list[str]:
     """The files whose tables differ from the generated ones."""
-    return [
-        rel for rel, names in FILES.items() if len(set(refreshed(root / rel, names))) != 1
-    ]
+    return [rel for rel, names in FILES.items() if len(set(refreshed(root / rel, names))) != 1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
