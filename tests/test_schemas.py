@@ -7,7 +7,6 @@ triage samples, the payload corpus and generated delivery data.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
@@ -25,6 +24,7 @@ from diagnose import catalogue, schemas
 from diagnose.cli import cli
 from diagnose.delays import generate
 from diagnose.lab import Lab
+from tests.payload.test_lab import write_curl
 from tests.schemas import validate_document, violations
 from tests.triage.samples import SAMPLES
 
@@ -222,29 +222,7 @@ def test_payload_check_offline_on_the_corpus(invoke: Invoke, name: str) -> None:
 def _lab_curl(path: Path) -> Path:
     """A cURL for the lab's campaign (a scenario's ids are the same in every lab instance)."""
     with Lab("healthy") as lab:
-        body = {
-            "requestId": "schema-test",
-            "campaignId": lab.env["DIAGNOSE_CAMPAIGN_ID"],
-            "recipients": [
-                {
-                    "type": "aep",
-                    "namespace": "email",
-                    "userId": "someone@example.com",
-                    "channelData": {"emailAddress": "someone@example.com"},
-                    "profile": {"person": {"name": {"firstName": "Ada"}}},
-                    "context": {"offerCode": "THANKSGIVING"},
-                }
-            ],
-        }
-        org, sandbox = lab.env["DIAGNOSE_IMS_ORG"], lab.env["DIAGNOSE_SANDBOX"]
-    path.write_text(
-        "curl -X POST 'https://platform.adobe.io/ajo/im/executions/unitary' \\\n"
-        "  -H 'Authorization: Bearer $ACCESS_TOKEN' -H 'x-api-key: $API_KEY' \\\n"
-        f"  -H 'x-gw-ims-org-id: {org}' -H 'x-sandbox-name: {sandbox}' \\\n"
-        f"  -H 'Content-Type: application/json' -d '{json.dumps(body)}'\n",
-        encoding="utf-8",
-    )
-    return path
+        return write_curl(path, lab, host="https://platform.adobe.io")
 
 
 @pytest.mark.parametrize(
