@@ -120,6 +120,9 @@ PAYLOAD_RULES = (
     "payload.path-unknown",
     "campaign.recipients-not-allowed",
 )
+ENDPOINT_CAUSES = ("campaign.endpoint-mismatch", *PAYLOAD_RULES)
+# campaign.not-found, or what diagnose.adobe.campaign.window_problem names
+WINDOW_CAUSES = ("campaign.not-found", "campaign.not-live", "campaign.outside-window")
 
 
 def check_endpoint(ctx: Context) -> Outcome:
@@ -293,6 +296,7 @@ ADOBE_BYOK = Check(
     id="adobe.byok",
     title="Experience Platform's BYOK configuration status",
     run=check_byok,
+    causes=("byok.failed", "byok.in-progress", "byok.key-mismatch"),
     permissions=("Adobe Developer Console project with Experience Platform access",),
     topologies=("adobe",),
     uses_azure=False,
@@ -301,6 +305,7 @@ CAMPAIGN_WINDOW = Check(
     id="campaign.window",
     title="The campaign is live and inside its dates",
     run=check_window,
+    causes=WINDOW_CAUSES,
     permissions=("Adobe Journey Optimizer campaign read",),
     uses_azure=False,
 )
@@ -308,6 +313,7 @@ CAMPAIGN_ENDPOINT = Check(
     id="campaign.endpoint",
     title="The execution endpoint matches the campaign kind",
     run=check_endpoint,
+    causes=ENDPOINT_CAUSES,
     permissions=("Adobe Journey Optimizer campaign read",),
     uses_azure=False,
 )
@@ -315,6 +321,14 @@ CAMPAIGN_TRIGGER = Check(
     id="campaign.trigger",
     title="One real execution call (only with --trigger)",
     run=check_trigger,
+    # what an execution's answer means, or the campaign check above that predicted a rejection
+    causes=(
+        "call.timeout",
+        "campaign.server-error",
+        "campaign.call-rejected",
+        *WINDOW_CAUSES,
+        *ENDPOINT_CAUSES,
+    ),
     permissions=("Adobe Journey Optimizer campaign execution",),
     only_with_trigger=True,
     uses_azure=False,

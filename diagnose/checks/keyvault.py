@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from diagnose.checks import reads
-from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
 
 RECOMMENDED_KEY_BITS = 3072
+KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing problem with the key")
 
 
 def check_vault(ctx: Context) -> Outcome:
@@ -26,7 +27,6 @@ def check_vault(ctx: Context) -> Outcome:
         "publicNetworkAccess": props.get("publicNetworkAccess"),
         "networkAcls": {"defaultAction": acls.get("defaultAction"), "bypass": acls.get("bypass")},
     }
-    ctx.set_fact("vault.network", evidence["networkAcls"])
     findings = []
     if props.get("enableSoftDelete") is False:
         findings.append(finding("keyvault.soft-delete-off", "soft delete is off on the vault"))
@@ -147,7 +147,7 @@ def check_key(ctx: Context) -> Outcome:
             )
         )
     if not any(f.severity is Severity.FAIL for f in findings):
-        ctx.set_fact("key.usable", props.get("keyUriWithVersion") or True)
+        ctx.set_fact(KEY_USABLE, True)
     summary = (
         "; ".join(f.message for f in findings)
         if findings
@@ -170,8 +170,14 @@ def keyvault_probe(ctx: Context) -> Any:
 
 
 def data_plane_key(ctx: Context) -> Any:
-    """The key read on the data plane, once per run (the run starts it early: see usecases.run)."""
+    """The key read on the data plane, once per run (keyvault.unwrap starts it early)."""
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
+
+
+def prewarm_data_plane_key(ctx: Context) -> None:
+    """The Key Vault challenge and key read, overlapping with the ARM reads keyvault.unwrap waits for."""
+    if ctx.profile.key_id:
+        data_plane_key(ctx)
 
 
 # Key states the data plane reports (the ARM attributes keyvault.key read may lag behind).
@@ -222,7 +228,7 @@ def _refused_round_trip(name: str, refusal: Any) -> Outcome:
 def check_unwrap(ctx: Context) -> Outcome:
     from diagnose.azure.keyvault import KeyVaultRefusal
 
-    ctx.fact("key.usable", "the key is not usable (see keyvault.key)")
+    ctx.fact(KEY_USABLE, "the key is not usable (see keyvault.key)")
     probe = keyvault_probe(ctx)
     key_ref = probe.key
     try:
@@ -258,19 +264,37 @@ KEYVAULT_VAULT = Check(
     id="keyvault.vault",
     title="The vault keeps soft delete, purge protection and lets trusted services in",
     run=check_vault,
+    causes=(
+        "keyvault.soft-delete-off",
+        "keyvault.purge-protection-off",
+        "keyvault.firewall-blocks-trusted-services",
+    ),
     permissions=("Reader on the vault",),
 )
 KEYVAULT_KEY = Check(
     id="keyvault.key",
     title="The key exists, is enabled, valid and allows wrap/unwrap",
     run=check_key,
+    causes=(
+        "key.not-found",
+        "key.disabled",
+        "key.expired",
+        "key.not-yet-valid",
+        "key.type-unsupported",
+        "key.operations-missing",
+        "key.size-small",
+    ),
+    provides=(KEY_USABLE,),
     permissions=("Reader on the vault (the key's ARM resource)",),
 )
 KEYVAULT_UNWRAP = Check(
     id="keyvault.unwrap",
     title="A live wrap and unwrap round trip with the key works",
     run=check_unwrap,
+    causes=(*KEY_STATE_CODES.values(), "key.not-found", "keyvault.unwrap-failed"),
     needs=("keyvault.key",),
+    consumes=(KEY_USABLE,),
+    prewarm=(prewarm_data_plane_key,),
     permissions=(
         "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
     ),
