@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
 from diagnose.azure.keyvault import versionless_key_uri
@@ -14,6 +14,9 @@ from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused
 from diagnose.model import Severity, Status
 from diagnose.payload.service import outcome_findings
+
+if TYPE_CHECKING:
+    from diagnose.payload.request import ParsedRequest
 
 PROBE_ADDRESS = "diagnose-probe@example.com"  # a reserved domain: nothing is ever delivered there
 # Findings that explain a 500 from the execution API (the storage behind it is refused).
@@ -163,7 +166,7 @@ def check_endpoint(ctx: Context) -> Outcome:
     return Outcome(f"/im/executions/{kind} matches the campaign{checked}", [], evidence)
 
 
-def configured_request(ctx: Context) -> Any:
+def configured_request(ctx: Context) -> ParsedRequest | None:
     """The profile's payload file (a cURL command or a JSON payload), parsed once per run; None if unset."""
     from diagnose.payload import PayloadSyntaxError, parse_input
 
@@ -171,7 +174,7 @@ def configured_request(ctx: Context) -> Any:
     if not path:
         return None
 
-    def load() -> Any:
+    def load() -> ParsedRequest:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
+
+if TYPE_CHECKING:
+    from diagnose.azure.keyvault import KeyVaultProbe, KeyVaultRefusal
 
 RECOMMENDED_KEY_BITS = 3072
 KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing problem with the key")
@@ -19,13 +22,17 @@ def check_vault(ctx: Context) -> Outcome:
     vault = reads.vault(ctx)
     props = vault.get("properties") or {}
     acls = props.get("networkAcls") or {}
+    network: dict[str, Any] = {
+        "defaultAction": acls.get("defaultAction"),
+        "bypass": acls.get("bypass"),
+    }
     evidence = {
         "name": vault.get("name"),
         "enableSoftDelete": props.get("enableSoftDelete"),
         "enablePurgeProtection": props.get("enablePurgeProtection"),
         "enableRbacAuthorization": props.get("enableRbacAuthorization"),
         "publicNetworkAccess": props.get("publicNetworkAccess"),
-        "networkAcls": {"defaultAction": acls.get("defaultAction"), "bypass": acls.get("bypass")},
+        "networkAcls": network,
     }
     findings = []
     if props.get("enableSoftDelete") is False:
@@ -47,7 +54,7 @@ def check_vault(ctx: Context) -> Outcome:
             finding(
                 "keyvault.firewall-blocks-trusted-services",
                 "public network access is disabled and trusted Azure services may not bypass the firewall",
-                **evidence["networkAcls"],
+                **network,
             )
         )
     elif denies and "azureservices" not in bypass.lower():
@@ -56,7 +63,7 @@ def check_vault(ctx: Context) -> Outcome:
                 "keyvault.firewall-blocks-trusted-services",
                 f"the firewall denies by default and bypass is {bypass!r}, not 'AzureServices': "
                 "Cosmos DB cannot reach the key",
-                **evidence["networkAcls"],
+                **network,
             )
         )
     summary = (
@@ -156,7 +163,7 @@ def check_key(ctx: Context) -> Outcome:
     return Outcome(summary, findings, evidence)
 
 
-def keyvault_probe(ctx: Context) -> Any:
+def keyvault_probe(ctx: Context) -> KeyVaultProbe:
     from diagnose.azure.keyvault import KeyRef, KeyVaultProbe
 
     def build() -> KeyVaultProbe:
@@ -189,7 +196,7 @@ KEY_STATE_CODES = {
 }
 
 
-def _refused_round_trip(name: str, refusal: Any) -> Outcome:
+def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
     """A customer finding only when Key Vault says something about the key; else the tool's limit."""
     inner = refusal.inner_code or ""
     evidence = refusal.evidence()

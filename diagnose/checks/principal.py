@@ -134,7 +134,8 @@ def check_principal(ctx: Context) -> Outcome:
         accountEnabled=principal.get("accountEnabled"),
         disabledByMicrosoftStatus=principal.get("disabledByMicrosoftStatus"),
     )
-    ctx.set_fact(PRINCIPAL_OBJECT_ID, principal.get("id"))
+    if principal.get("id"):
+        ctx.set_fact(PRINCIPAL_OBJECT_ID, str(principal["id"]))
     name = principal.get("displayName") or app_id
     findings = []
     if principal.get("accountEnabled") is False:

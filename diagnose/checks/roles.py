@@ -169,8 +169,9 @@ def check_keyvault_roles(ctx: Context) -> Outcome:
     vault = reads.vault(ctx)
     properties = vault.get("properties") or {}
     if properties.get("enableRbacAuthorization"):
-        key_scope = f"{ctx.profile.keyvault_id.rstrip('/')}/keys/{reads.key_name(ctx)}"
-        return _rbac(ctx, object_id, ctx.profile.keyvault_id, key_scope)
+        vault_id = ctx.require("keyvault_id", "Key Vault resource id")
+        key_scope = f"{vault_id.rstrip('/')}/keys/{reads.key_name(ctx)}"
+        return _rbac(ctx, object_id, vault_id, key_scope)
     return _access_policies(ctx, object_id, properties)
 
 
