@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -24,6 +25,16 @@ X: Fact[int] = Fact("x")
 
 def ctx() -> Context:
     return Context(Profile("t", values={"topology": "own"}), RunOptions())
+
+
+def recording(log: list[str], name: str) -> Callable[[Context], Outcome]:
+    """A check body that notes in `log` that it ran."""
+
+    def body(c: Context) -> Outcome:
+        log.append(name)
+        return Outcome(name)
+
+    return body
 
 
 def test_independent_checks_overlap_and_dependents_wait() -> None:
@@ -181,17 +192,9 @@ def test_results_come_back_in_chain_order_whatever_finishes_first() -> None:
 
 def test_a_context_remembers_what_it_ran() -> None:
     calls: list[str] = []
-
-    def counted(name: str):
-        def body(c: Context) -> Outcome:
-            calls.append(name)
-            return Outcome(name)
-
-        return body
-
     checks = [
-        Check("a", "A", counted("a"), uses_azure=False),
-        Check("b", "B", counted("b"), needs=("a",), uses_azure=False),
+        Check("a", "A", recording(calls, "a"), uses_azure=False),
+        Check("b", "B", recording(calls, "b"), needs=("a",), uses_azure=False),
     ]
     context = ctx()
     run(checks, context, selected=[checks[0]])
@@ -205,11 +208,7 @@ def test_a_context_remembers_what_it_ran() -> None:
 
 def test_a_cycle_in_needs_is_an_error_at_start_up() -> None:
     ran: list[str] = []
-
-    def body(c: Context) -> Outcome:
-        ran.append("x")
-        return Outcome("x")
-
+    body = recording(ran, "x")
     checks = [
         Check("a", "A", body, needs=("c",), uses_azure=False),
         Check("b", "B", body, needs=("a",), uses_azure=False),
@@ -262,19 +261,11 @@ def test_a_fact_used_without_declaring_it_is_an_error() -> None:
 
 def test_what_needs_a_skipped_check_is_skipped_saying_so() -> None:
     ran: list[str] = []
-
-    def body(name: str):
-        def run_it(c: Context) -> Outcome:
-            ran.append(name)
-            return Outcome(name)
-
-        return run_it
-
     checks = [
-        Check("base", "B", body("base"), uses_azure=False),
-        Check("dep", "D", body("dep"), needs=("base",), uses_azure=False),
-        Check("free", "F", body("free"), uses_azure=False),
-        Check("last", "L", body("last"), after=("base", "dep", "free"), uses_azure=False),
+        Check("base", "B", recording(ran, "base"), uses_azure=False),
+        Check("dep", "D", recording(ran, "dep"), needs=("base",), uses_azure=False),
+        Check("free", "F", recording(ran, "free"), uses_azure=False),
+        Check("last", "L", recording(ran, "last"), after=("base", "dep", "free"), uses_azure=False),
     ]
     results = {r.id: r for r in run(checks, ctx(), skipped={"base"})}
     assert "base" not in results
