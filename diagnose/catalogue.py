@@ -3,12 +3,19 @@
 Each runbook is one Markdown file in `runbooks/` whose YAML front matter holds the
 machine part (steps, causes, signatures) and whose body holds the human text.
 Nothing else in the program knows remediation text.
+
+Runbook directories beyond the shipped one (for extensions and tests) join it:
+`load(extra=[...])`, or, for `default()`, the directories named in the
+`DIAGNOSE_RUNBOOKS` variable (separated like PATH). A cause or runbook id may be
+defined only once across all of them.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,11 +23,12 @@ from typing import Any
 
 import yaml
 
+from diagnose.errors import InputError
 from diagnose.model import Severity, StepRef
 
 
-class CatalogueError(Exception):
-    """The catalogue on disk is malformed (a bug in the shipped data, or a bad --catalogue)."""
+class CatalogueError(InputError):
+    """The catalogue on disk is malformed (a bug in the shipped data, or a bad extra runbook directory)."""
 
 
 @dataclass(frozen=True)
@@ -184,22 +192,44 @@ def _load_runbook(path: Path) -> Runbook:
     )
 
 
-def load(directory: Path | None = None) -> Catalogue:
+EXTRA_RUNBOOKS_VARIABLE = "DIAGNOSE_RUNBOOKS"
+
+
+def load(directory: Path | None = None, extra: Iterable[Path] = ()) -> Catalogue:
+    """The catalogue of `directory` (default: the shipped one) plus the runbooks of `extra` directories.
+
+    The version is `directory`'s.
+    """
     directory = directory or catalogue_dir()
     version_file = directory / "VERSION"
     version = version_file.read_text().strip() if version_file.exists() else "unversioned"
     catalogue = Catalogue(version=version)
-    for path in sorted(directory.glob("*.md")):
-        runbook = _load_runbook(path)
-        catalogue.runbooks[runbook.id] = runbook
-        for cause in runbook.causes:
-            if cause.code in catalogue.causes:
-                raise CatalogueError(f"{path.name}: cause {cause.code} is defined twice")
-            catalogue.causes[cause.code] = cause
+    for folder in (directory, *extra):
+        if not folder.is_dir():
+            raise CatalogueError(f"the runbook directory {folder} does not exist")
+        for path in sorted(folder.glob("*.md")):
+            runbook = _load_runbook(path)
+            if runbook.id in catalogue.runbooks:
+                raise CatalogueError(f"{path}: runbook {runbook.id} is defined twice")
+            catalogue.runbooks[runbook.id] = runbook
+            for cause in runbook.causes:
+                if cause.code in catalogue.causes:
+                    raise CatalogueError(f"{path.name}: cause {cause.code} is defined twice")
+                catalogue.causes[cause.code] = cause
     return catalogue
 
 
-@functools.cache
+def extra_dirs() -> tuple[Path, ...]:
+    """The runbook directories named in DIAGNOSE_RUNBOOKS, in order."""
+    value = os.environ.get(EXTRA_RUNBOOKS_VARIABLE, "")
+    return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+
+
 def default() -> Catalogue:
-    """The shipped catalogue, loaded once per process."""
-    return load()
+    """The shipped catalogue plus DIAGNOSE_RUNBOOKS's directories, loaded once per process (per value)."""
+    return _cached(extra_dirs())
+
+
+@functools.cache
+def _cached(extra: tuple[Path, ...]) -> Catalogue:
+    return load(extra=extra)

@@ -6,10 +6,11 @@ import pytest
 from triage.samples import SAMPLES
 
 from diagnose.catalogue import CatalogueError, load
+from diagnose.checks import shipped
 from diagnose.triage.correlate import SERVER_ERROR, UNEXPLAINED
 from diagnose.triage.signatures import compile_catalogue, compile_signature
 
-# docs/design.md, "Check ids (contract)".
+# docs/design.md, "Check ids (contract)": the one literal list of them, pinning the contract.
 CHECK_IDS = {
     "principal.enabled",
     "roles.keyvault",
@@ -29,6 +30,10 @@ CHECK_IDS = {
 CATALOGUE = load()
 
 
+def test_the_shipped_checks_are_the_contract_ids() -> None:
+    assert {c.id for c in shipped()} == CHECK_IDS
+
+
 @pytest.mark.parametrize("code", sorted(CATALOGUE.causes))
 def test_every_cause_points_at_a_step_that_exists(code: str) -> None:
     cause = CATALOGUE.causes[code]
@@ -41,7 +46,7 @@ def test_every_cause_points_at_a_step_that_exists(code: str) -> None:
 @pytest.mark.parametrize("runbook_id", sorted(CATALOGUE.runbooks))
 def test_steps_name_only_known_checks(runbook_id: str) -> None:
     for step in CATALOGUE.runbook(runbook_id).steps:
-        unknown = set(step.checks) - CHECK_IDS
+        unknown = set(step.checks) - {c.id for c in shipped()}
         assert not unknown, f"{runbook_id} step {step.number} names unknown checks {unknown}"
 
 
@@ -93,3 +98,36 @@ def test_a_remediation_line_that_yaml_reads_as_a_mapping_is_refused(tmp_path) ->
     )
     with pytest.raises(CatalogueError, match="every remediation line must be a string"):
         load(tmp_path)
+
+
+RUNBOOK = (
+    "---\nid: {id}\ntitle: T\nsteps:\n  - {{step: 1, title: s}}\ncauses:\n"
+    "  - code: {code}\n    step: 1\n    title: t\n    remediation:\n      - do it\n---\n\n## Step 1\n\ntext\n"
+)
+
+
+def test_an_extra_runbook_directory_joins_the_shipped_one(tmp_path, monkeypatch) -> None:
+    from diagnose import catalogue
+
+    (tmp_path / "extra.md").write_text(RUNBOOK.format(id="extra", code="extra.cause"))
+    cat = load(extra=[tmp_path])
+    assert cat.cause("extra.cause").ref.runbook == "extra"
+    assert set(CATALOGUE.causes) < set(cat.causes)
+    assert cat.version == CATALOGUE.version
+    monkeypatch.setenv("DIAGNOSE_RUNBOOKS", str(tmp_path))
+    assert catalogue.default().cause("extra.cause").remediation == ("do it",)
+    monkeypatch.delenv("DIAGNOSE_RUNBOOKS")
+    assert "extra.cause" not in catalogue.default().causes
+
+
+def test_an_extra_directory_may_not_redefine_a_cause_or_a_runbook(tmp_path) -> None:
+    (tmp_path / "clash.md").write_text(RUNBOOK.format(id="clash", code="principal.disabled"))
+    with pytest.raises(CatalogueError, match="principal.disabled is defined twice"):
+        load(extra=[tmp_path])
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "payload.md").write_text(RUNBOOK.format(id="payload", code="new.code"))
+    with pytest.raises(CatalogueError, match="runbook payload is defined twice"):
+        load(extra=[other])
+    with pytest.raises(CatalogueError, match="does not exist"):
+        load(extra=[tmp_path / "missing"])

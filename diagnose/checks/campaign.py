@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
 from diagnose.azure.keyvault import versionless_key_uri
@@ -14,6 +14,9 @@ from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused
 from diagnose.model import Severity, Status
 from diagnose.payload.service import outcome_findings
+
+if TYPE_CHECKING:
+    from diagnose.payload.request import ParsedRequest
 
 PROBE_ADDRESS = "diagnose-probe@example.com"  # a reserved domain: nothing is ever delivered there
 # Findings that explain a 500 from the execution API (the storage behind it is refused).
@@ -120,6 +123,9 @@ PAYLOAD_RULES = (
     "payload.path-unknown",
     "campaign.recipients-not-allowed",
 )
+ENDPOINT_CAUSES = ("campaign.endpoint-mismatch", *PAYLOAD_RULES)
+# campaign.not-found, or what diagnose.adobe.campaign.window_problem names
+WINDOW_CAUSES = ("campaign.not-found", "campaign.not-live", "campaign.outside-window")
 
 
 def check_endpoint(ctx: Context) -> Outcome:
@@ -160,7 +166,7 @@ def check_endpoint(ctx: Context) -> Outcome:
     return Outcome(f"/im/executions/{kind} matches the campaign{checked}", [], evidence)
 
 
-def configured_request(ctx: Context) -> Any:
+def configured_request(ctx: Context) -> ParsedRequest | None:
     """The profile's payload file (a cURL command or a JSON payload), parsed once per run; None if unset."""
     from diagnose.payload import PayloadSyntaxError, parse_input
 
@@ -168,7 +174,7 @@ def configured_request(ctx: Context) -> Any:
     if not path:
         return None
 
-    def load() -> Any:
+    def load() -> ParsedRequest:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -293,6 +299,7 @@ ADOBE_BYOK = Check(
     id="adobe.byok",
     title="Experience Platform's BYOK configuration status",
     run=check_byok,
+    causes=("byok.failed", "byok.in-progress", "byok.key-mismatch"),
     permissions=("Adobe Developer Console project with Experience Platform access",),
     topologies=("adobe",),
     uses_azure=False,
@@ -301,6 +308,7 @@ CAMPAIGN_WINDOW = Check(
     id="campaign.window",
     title="The campaign is live and inside its dates",
     run=check_window,
+    causes=WINDOW_CAUSES,
     permissions=("Adobe Journey Optimizer campaign read",),
     uses_azure=False,
 )
@@ -308,6 +316,7 @@ CAMPAIGN_ENDPOINT = Check(
     id="campaign.endpoint",
     title="The execution endpoint matches the campaign kind",
     run=check_endpoint,
+    causes=ENDPOINT_CAUSES,
     permissions=("Adobe Journey Optimizer campaign read",),
     uses_azure=False,
 )
@@ -315,6 +324,14 @@ CAMPAIGN_TRIGGER = Check(
     id="campaign.trigger",
     title="One real execution call (only with --trigger)",
     run=check_trigger,
+    # what an execution's answer means, or the campaign check above that predicted a rejection
+    causes=(
+        "call.timeout",
+        "campaign.server-error",
+        "campaign.call-rejected",
+        *WINDOW_CAUSES,
+        *ENDPOINT_CAUSES,
+    ),
     permissions=("Adobe Journey Optimizer campaign execution",),
     only_with_trigger=True,
     uses_azure=False,

@@ -8,10 +8,10 @@ from typing import Any
 from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import credential_refused
 from diagnose.checks import reads
-from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
 from diagnose.checks.principal import parse_default_identity, user_assigned_client_id
 from diagnose.errors import CredentialRefused, NotPermitted
-from diagnose.model import Severity
+from diagnose.model import Finding, Severity
 
 HEALTHY_STATUS = "access to the configured customer managed key confirmed"
 REVOKED_CODE = re.compile(r"\((4\d{3})\)")
@@ -26,9 +26,11 @@ def revoked_code(status_text: str | None) -> int | None:
 
 
 KNOWN_REVOKED = range(4000, 4018)
+REVOKED_CAUSES = (*(f"cosmos.revoked.{n}" for n in KNOWN_REVOKED), "cosmos.revoked.other")
+COSMOS_SCOPE: Fact[str] = Fact("cosmos.scope", "the scope a data-plane token was issued for")
 
 
-def revoked_finding(code: int, message: str, /, **evidence: Any) -> Any:
+def revoked_finding(code: int, message: str, /, **evidence: Any) -> Finding:
     """One cause per documented sub-status; codes Microsoft adds later fall back to a generic one."""
     suffix = str(code) if code in KNOWN_REVOKED else "other"
     return finding(f"cosmos.revoked.{suffix}", message, Severity.FAIL, **{"code": code, **evidence})
@@ -142,8 +144,7 @@ def check_token(ctx: Context) -> Outcome:
             scope, token = FALLBACK_SCOPE, ctx.credential.get_token(FALLBACK_SCOPE)
         except ClientAuthenticationError as again:
             raise credential_refused(again) from None
-    ctx.set_fact("cosmos.scope", scope)
-    ctx.set_fact("cosmos.token", True)
+    ctx.set_fact(COSMOS_SCOPE, scope)
     return Outcome(
         f"a token for {scope} was issued", [], {"scope": scope, "expires_on": token.expires_on}
     )
@@ -153,10 +154,9 @@ def check_dataplane(ctx: Context) -> Outcome:
     from diagnose.azure import cosmos
 
     _own_topology(ctx)
-    ctx.fact("cosmos.token", "no data-plane token (see cosmos.token)")
+    scope = ctx.fact(COSMOS_SCOPE, "no data-plane token (see cosmos.token)")
     endpoint = ctx.require("cosmos_endpoint", "Cosmos DB endpoint")
     try:
-        scope = ctx.fact("cosmos.scope", "no data-plane token (see cosmos.token)")
         read = cosmos.read(ctx.profile, ctx.credential, endpoint, scope=scope)
     except cosmos.CosmosRefusal as refusal:
         evidence = refusal.evidence()
@@ -216,6 +216,13 @@ COSMOS_CMK = Check(
     id="cosmos.cmk",
     title="The account's key, default identity and customerManagedKeyStatus",
     run=check_cmk,
+    causes=(
+        "cosmos.cmk-not-configured",
+        "cosmos.key-mismatch",
+        "cosmos.identity-undefined",
+        "cosmos.identity-mismatch",
+        *REVOKED_CAUSES,
+    ),
     permissions=("Reader on the Cosmos DB account",),
     topologies=("own",),
 )
@@ -223,6 +230,7 @@ COSMOS_TOKEN = Check(
     id="cosmos.token",
     title="An Entra token for the account's data plane can be acquired",
     run=check_token,
+    provides=(COSMOS_SCOPE,),
     permissions=("none beyond a working credential",),
     topologies=("own",),
 )
@@ -230,7 +238,9 @@ COSMOS_DATAPLANE = Check(
     id="cosmos.dataplane",
     title="The account's data plane answers a read",
     run=check_dataplane,
+    causes=(*REVOKED_CAUSES, "cosmos.revoked", "cosmos.dataplane-unauthorized"),
     needs=("cosmos.token",),
+    consumes=(COSMOS_SCOPE,),
     permissions=("Cosmos DB Built-in Data Reader (sqlRoleAssignment) on the account",),
     topologies=("own",),
 )

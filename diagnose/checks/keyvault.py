@@ -4,29 +4,36 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.checks import reads
-from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
 
+if TYPE_CHECKING:
+    from diagnose.azure.keyvault import KeyVaultProbe, KeyVaultRefusal
+
 RECOMMENDED_KEY_BITS = 3072
+KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing problem with the key")
 
 
 def check_vault(ctx: Context) -> Outcome:
     vault = reads.vault(ctx)
     props = vault.get("properties") or {}
     acls = props.get("networkAcls") or {}
+    network: dict[str, Any] = {
+        "defaultAction": acls.get("defaultAction"),
+        "bypass": acls.get("bypass"),
+    }
     evidence = {
         "name": vault.get("name"),
         "enableSoftDelete": props.get("enableSoftDelete"),
         "enablePurgeProtection": props.get("enablePurgeProtection"),
         "enableRbacAuthorization": props.get("enableRbacAuthorization"),
         "publicNetworkAccess": props.get("publicNetworkAccess"),
-        "networkAcls": {"defaultAction": acls.get("defaultAction"), "bypass": acls.get("bypass")},
+        "networkAcls": network,
     }
-    ctx.set_fact("vault.network", evidence["networkAcls"])
     findings = []
     if props.get("enableSoftDelete") is False:
         findings.append(finding("keyvault.soft-delete-off", "soft delete is off on the vault"))
@@ -47,7 +54,7 @@ def check_vault(ctx: Context) -> Outcome:
             finding(
                 "keyvault.firewall-blocks-trusted-services",
                 "public network access is disabled and trusted Azure services may not bypass the firewall",
-                **evidence["networkAcls"],
+                **network,
             )
         )
     elif denies and "azureservices" not in bypass.lower():
@@ -56,7 +63,7 @@ def check_vault(ctx: Context) -> Outcome:
                 "keyvault.firewall-blocks-trusted-services",
                 f"the firewall denies by default and bypass is {bypass!r}, not 'AzureServices': "
                 "Cosmos DB cannot reach the key",
-                **evidence["networkAcls"],
+                **network,
             )
         )
     summary = (
@@ -147,7 +154,7 @@ def check_key(ctx: Context) -> Outcome:
             )
         )
     if not any(f.severity is Severity.FAIL for f in findings):
-        ctx.set_fact("key.usable", props.get("keyUriWithVersion") or True)
+        ctx.set_fact(KEY_USABLE, True)
     summary = (
         "; ".join(f.message for f in findings)
         if findings
@@ -156,7 +163,7 @@ def check_key(ctx: Context) -> Outcome:
     return Outcome(summary, findings, evidence)
 
 
-def keyvault_probe(ctx: Context) -> Any:
+def keyvault_probe(ctx: Context) -> KeyVaultProbe:
     from diagnose.azure.keyvault import KeyRef, KeyVaultProbe
 
     def build() -> KeyVaultProbe:
@@ -170,8 +177,14 @@ def keyvault_probe(ctx: Context) -> Any:
 
 
 def data_plane_key(ctx: Context) -> Any:
-    """The key read on the data plane, once per run (the run starts it early: see usecases.run)."""
+    """The key read on the data plane, once per run (keyvault.unwrap starts it early)."""
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
+
+
+def prewarm_data_plane_key(ctx: Context) -> None:
+    """The Key Vault challenge and key read, overlapping with the ARM reads keyvault.unwrap waits for."""
+    if ctx.profile.key_id:
+        data_plane_key(ctx)
 
 
 # Key states the data plane reports (the ARM attributes keyvault.key read may lag behind).
@@ -183,7 +196,7 @@ KEY_STATE_CODES = {
 }
 
 
-def _refused_round_trip(name: str, refusal: Any) -> Outcome:
+def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
     """A customer finding only when Key Vault says something about the key; else the tool's limit."""
     inner = refusal.inner_code or ""
     evidence = refusal.evidence()
@@ -222,7 +235,7 @@ def _refused_round_trip(name: str, refusal: Any) -> Outcome:
 def check_unwrap(ctx: Context) -> Outcome:
     from diagnose.azure.keyvault import KeyVaultRefusal
 
-    ctx.fact("key.usable", "the key is not usable (see keyvault.key)")
+    ctx.fact(KEY_USABLE, "the key is not usable (see keyvault.key)")
     probe = keyvault_probe(ctx)
     key_ref = probe.key
     try:
@@ -258,19 +271,37 @@ KEYVAULT_VAULT = Check(
     id="keyvault.vault",
     title="The vault keeps soft delete, purge protection and lets trusted services in",
     run=check_vault,
+    causes=(
+        "keyvault.soft-delete-off",
+        "keyvault.purge-protection-off",
+        "keyvault.firewall-blocks-trusted-services",
+    ),
     permissions=("Reader on the vault",),
 )
 KEYVAULT_KEY = Check(
     id="keyvault.key",
     title="The key exists, is enabled, valid and allows wrap/unwrap",
     run=check_key,
+    causes=(
+        "key.not-found",
+        "key.disabled",
+        "key.expired",
+        "key.not-yet-valid",
+        "key.type-unsupported",
+        "key.operations-missing",
+        "key.size-small",
+    ),
+    provides=(KEY_USABLE,),
     permissions=("Reader on the vault (the key's ARM resource)",),
 )
 KEYVAULT_UNWRAP = Check(
     id="keyvault.unwrap",
     title="A live wrap and unwrap round trip with the key works",
     run=check_unwrap,
+    causes=(*KEY_STATE_CODES.values(), "key.not-found", "keyvault.unwrap-failed"),
     needs=("keyvault.key",),
+    consumes=(KEY_USABLE,),
+    prewarm=(prewarm_data_plane_key,),
     permissions=(
         "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
     ),

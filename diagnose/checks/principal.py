@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnose.checks import reads
-from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
+
+PRINCIPAL_OBJECT_ID: Fact[str] = Fact(
+    "principal.object_id", "the object id of the service principal that reaches the key"
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,6 @@ def check_principal(ctx: Context) -> Outcome:
                 display_name=item.get("displayName"),
                 restorable=True,
             )
-            ctx.set_fact("principal.deleted", item)
             message = (
                 f"the service principal of app {app_id} ({item.get('displayName')}) was deleted"
                 f"{' on ' + item['deletedDateTime'] if item.get('deletedDateTime') else ''}; "
@@ -131,8 +134,8 @@ def check_principal(ctx: Context) -> Outcome:
         accountEnabled=principal.get("accountEnabled"),
         disabledByMicrosoftStatus=principal.get("disabledByMicrosoftStatus"),
     )
-    ctx.set_fact("principal.object_id", principal.get("id"))
-    ctx.set_fact("principal", principal)
+    if principal.get("id"):
+        ctx.set_fact(PRINCIPAL_OBJECT_ID, str(principal["id"]))
     name = principal.get("displayName") or app_id
     findings = []
     if principal.get("accountEnabled") is False:
@@ -160,5 +163,7 @@ PRINCIPAL_ENABLED = Check(
     id="principal.enabled",
     title="The identity that reaches the key is enabled",
     run=check_principal,
+    causes=("principal.deleted", "principal.disabled", "principal.disabled-by-microsoft"),
+    provides=(PRINCIPAL_OBJECT_ID,),
     permissions=("Microsoft Graph Application.Read.All",),
 )

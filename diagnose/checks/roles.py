@@ -8,6 +8,7 @@ from typing import Any
 
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
+from diagnose.checks.principal import PRINCIPAL_OBJECT_ID
 
 KEY_DATA_ACTIONS = (
     "Microsoft.KeyVault/vaults/keys/read",
@@ -163,13 +164,14 @@ def _access_policies(ctx: Context, object_id: str, properties: dict[str, Any]) -
 
 def check_keyvault_roles(ctx: Context) -> Outcome:
     object_id = ctx.fact(
-        "principal.object_id", "the principal's object id is not known (see principal.enabled)"
+        PRINCIPAL_OBJECT_ID, "the principal's object id is not known (see principal.enabled)"
     )
     vault = reads.vault(ctx)
     properties = vault.get("properties") or {}
     if properties.get("enableRbacAuthorization"):
-        key_scope = f"{ctx.profile.keyvault_id.rstrip('/')}/keys/{reads.key_name(ctx)}"
-        return _rbac(ctx, object_id, ctx.profile.keyvault_id, key_scope)
+        vault_id = ctx.require("keyvault_id", "Key Vault resource id")
+        key_scope = f"{vault_id.rstrip('/')}/keys/{reads.key_name(ctx)}"
+        return _rbac(ctx, object_id, vault_id, key_scope)
     return _access_policies(ctx, object_id, properties)
 
 
@@ -244,13 +246,16 @@ ROLES_KEYVAULT = Check(
     id="roles.keyvault",
     title="The identity may get, wrap and unwrap with the key",
     run=check_keyvault_roles,
+    causes=("keyvault.role-missing", "keyvault.access-policy-missing"),
     needs=("principal.enabled",),
+    consumes=(PRINCIPAL_OBJECT_ID,),
     permissions=("Reader on the vault (role assignments and role definitions)",),
 )
 ROLES_COSMOS = Check(
     id="roles.cosmos",
     title="The production caller has a Cosmos DB data-plane role",
     run=check_cosmos_roles,
+    causes=("cosmos.dataplane-role-missing",),
     permissions=("Reader on the Cosmos DB account", "Microsoft Graph Application.Read.All"),
     topologies=("own",),
 )

@@ -18,7 +18,7 @@ from diagnose.exitstatus import ExitStatus
 # name -> "module:attribute"; help text shown without importing the module.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("diagnose.cli.run:run", "Run the check chain live and print the diagnosis."),
-    "checks": ("diagnose.cli.run:checks", "List the checks and the rights they need."),
+    "checks": ("diagnose.cli.checks:checks", "List the checks and the rights they need."),
     "explain": ("diagnose.cli.explain:explain", "Triage logs and error bodies into causes."),
     "runbook": ("diagnose.cli.runbook:runbook", "The runbook catalogue and guided walkthroughs."),
     "payload": (

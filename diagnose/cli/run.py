@@ -1,9 +1,8 @@
-"""`diagnose run` and `diagnose checks`."""
+"""`diagnose run`."""
 
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,48 +154,3 @@ def _emit(report: RunReport, renderer: Any, output: str, out: Path | None, style
         except OSError as exc:
             raise InputError(f"cannot write {out}: {exc.strerror}") from None
         click.echo(f"report written to {out}", err=True)
-
-
-@click.command()
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def checks(output: str) -> None:
-    """List the checks: id, what they need, the runbook steps they prove, the rights they need."""
-    from diagnose import catalogue
-    from diagnose.checks import all_checks
-
-    cat = catalogue.default()
-    rows = []
-    for check in all_checks():
-        proves = [
-            {"runbook": rb.id, "step": step.number}
-            for rb in cat.runbooks.values()
-            for step in rb.steps
-            if check.id in step.checks
-        ]
-        rows.append(
-            {
-                "id": check.id,
-                "title": check.title,
-                "needs": list(check.needs) if check.id != "campaign.trigger" else ["all above"],
-                "proves": proves,
-                "topologies": list(check.topologies),
-                "only_with_trigger": check.only_with_trigger,
-                "permissions": list(check.permissions),
-            }
-        )
-    least = sorted({p for r in rows for p in r["permissions"] if not p.startswith("none")})
-    if output == "json":
-        click.echo(json.dumps({"checks": rows, "least_privilege": least}, indent=2))
-        return
-    for r in rows:
-        proves = ", ".join(f"{p['runbook']} {p['step']}" for p in r["proves"]) or "-"
-        needs = ", ".join(r["needs"]) or "-"
-        click.echo(f"{r['id']:<18} {r['title']}")
-        click.echo(
-            f"{'':<18} needs: {needs}; proves: {proves}; topologies: {', '.join(r['topologies'])}"
-        )
-        click.echo(f"{'':<18} diagnosing identity needs: {'; '.join(r['permissions'])}")
-    click.echo("\nLeast-privilege rights for the diagnosing identity (read-only):")
-    for p in least:
-        click.echo(f"  - {p}")
-    click.echo("Writes (--trigger, runbook walk --fix) need more; each says which when asked.")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from diagnose import __version__, catalogue, diagnosis
-from diagnose.checks import all_checks, check_ids
+from diagnose.checks import check_ids, registry
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.profile import Profile
-from diagnose.runner import run
+from diagnose.runner import plan, run
 
 SCHEMA = "diagnose/report@1"
 
@@ -58,6 +58,7 @@ class RunReport:
 
 
 def select(checks: list[Check], only: list[str], skip: list[str]) -> list[Check]:
+    """The checks `--only`/`--skip` choose (the runner adds what they need, and skips what needs a skipped one)."""
     known = {c.id for c in checks}
     unknown = [i for i in [*only, *skip] if i not in known]
     if unknown:
@@ -68,8 +69,23 @@ def select(checks: list[Check], only: list[str], skip: list[str]) -> list[Check]
     return chosen
 
 
+def require_causes(checks: Sequence[Check], cat: catalogue.Catalogue) -> None:
+    """Refuse to start when a check declares a cause no runbook defines (it could not be explained)."""
+    for check in checks:
+        missing = [code for code in check.causes if code not in cat.causes]
+        if missing:
+            raise InputError(
+                f"{check.id} declares cause(s) no runbook defines: {', '.join(missing)} "
+                f"(extra runbook directories go in {catalogue.EXTRA_RUNBOOKS_VARIABLE})"
+            )
+
+
 def _prewarm(ctx: Context, checks: list[Check]) -> None:
-    """Start the reads every run needs (tokens, the Key Vault key) at once, so they overlap."""
+    """Start the token requests every Azure check needs at once, so they overlap.
+
+    The reads particular checks want started early are their own declarations (`Check.prewarm`),
+    which the runner starts.
+    """
     if not any(c.uses_azure for c in checks):
         return
     cloud = ctx.profile.cloud
@@ -85,15 +101,6 @@ def _prewarm(ctx: Context, checks: list[Check]) -> None:
 
     for scope in scopes:
         threading.Thread(target=warm, args=(scope,), daemon=True, name=f"token:{scope}").start()
-    if any(c.id == "keyvault.unwrap" for c in checks) and ctx.profile.key_id:
-        # The Key Vault challenge and key read overlap with the ARM reads keyvault.unwrap waits for.
-        from diagnose.checks.keyvault import data_plane_key
-
-        def read_key() -> None:
-            with contextlib.suppress(Exception):  # keyvault.unwrap reports it, if it still runs
-                data_plane_key(ctx)
-
-        threading.Thread(target=read_key, daemon=True, name="keyvault:get_key").start()
 
 
 def run_checks(
@@ -104,16 +111,26 @@ def run_checks(
     budget_s: float | None = None,
     fail_on: Severity = Severity.FAIL,
     on_result: Callable[[CheckResult], None] | None = None,
+    extra_checks: Sequence[Check] = (),
 ) -> RunReport:
-    checks = all_checks(options.trigger_deadline_s)
+    """Run the chosen checks (and what they need) and report; `extra_checks` join the registry."""
+    checks = registry(options.trigger_deadline_s, extra_checks)
+    require_causes(checks, catalogue.default())
     chosen = select(checks, only or [], skip or [])
     ctx = Context(profile, options)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    _prewarm(ctx, chosen)
-    results = run(checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen)
+    _prewarm(ctx, plan(checks, chosen, skip or ()))
+    results = run(
+        checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen, skipped=skip or ()
+    )
     return make_report(
-        profile, results, started_at, int((time.monotonic() - started) * 1000), fail_on
+        profile,
+        results,
+        started_at,
+        int((time.monotonic() - started) * 1000),
+        fail_on,
+        order=[c.id for c in checks],
     )
 
 
@@ -123,15 +140,19 @@ def make_report(
     started_at: datetime,
     duration_ms: int,
     fail_on: Severity = Severity.FAIL,
+    order: Sequence[str] | None = None,
 ) -> RunReport:
-    """The report of whatever results there are (all of them, or those finished before Ctrl-C)."""
+    """The report of whatever results there are (all of them, or those finished before Ctrl-C).
+
+    `order` is the chain order of the check ids (default: the registry's).
+    """
     cat = catalogue.default()
-    order = {cid: i for i, cid in enumerate(check_ids())}
-    results = sorted(results, key=lambda r: order.get(r.id, len(order)))
+    rank = {cid: i for i, cid in enumerate(order if order is not None else check_ids())}
+    results = sorted(results, key=lambda r: rank.get(r.id, len(rank)))
     entries = diagnosis.build(
         ((r.id, f) for r in results for f in r.findings),
         cat,
-        rank=lambda cid: order.get(cid, len(order)),
+        rank=lambda cid: rank.get(cid, len(rank)),
     )
     return RunReport(
         profile=profile,
