@@ -80,13 +80,14 @@ PROVES = Column("proves (runbook step)", _proves)
 TOPOLOGIES = Column("topologies", _topologies)
 RIGHTS = Column("what the diagnosing identity needs", _rights)
 DEADLINE = Column("deadline", _deadline)
+CAUSES = Column("may find", lambda c, _: ", ".join(_code(x) for x in c.causes))
 
 
 def columns(table: str, chain: Sequence[Check]) -> list[Column]:
     """The columns of each generated table, by marker name."""
     return {
         "readme-checks": [ID, TITLE, PROVES, TOPOLOGIES],
-        "design-checks": [ID, TITLE, _needs_column(chain), PROVES, TOPOLOGIES, DEADLINE],
+        "design-checks": [ID, TITLE, _needs_column(chain), PROVES, CAUSES, TOPOLOGIES, DEADLINE],
         "design-rights": [ID, RIGHTS],
     }[table]
 
@@ -116,9 +117,9 @@ def render(cols: Sequence[Column], chain: Sequence[Check], catalogue: Catalogue)
 def table(name: str) -> str:
     """The generated table `name` for the shipped checks and catalogue."""
     from diagnose import catalogue
-    from diagnose.checks import all_checks
+    from diagnose.checks import shipped
 
-    chain = all_checks()
+    chain = shipped()
     return render(columns(name, chain), chain, catalogue.default())
 
 

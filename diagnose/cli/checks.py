@@ -56,7 +56,12 @@ def checks(output: str) -> None:
     listed = rows(all_checks(), catalogue.default())
     least = sorted({p for r in listed for p in r["permissions"] if not p.startswith("none")})
     if output == "json":
-        click.echo(json.dumps({"checks": listed, "least_privilege": least}, indent=2))
+        click.echo(
+            json.dumps(
+                {"schema": "diagnose/checks@1", "checks": listed, "least_privilege": least},
+                indent=2,
+            )
+        )
         return
     for r in listed:
         proves = ", ".join(f"{p['runbook']} {p['step']}" for p in r["proves"]) or "-"
