@@ -38,9 +38,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="CSV or JSON lines with executionId and requestedAt: measure trigger -> departure.",
 )
-@click.option(
-    "--output", type=click.Choice(DELAYS.formats), default="text", show_default=True
-)
+@click.option("--output", type=click.Choice(DELAYS.formats), default="text", show_default=True)
 @click.option(
     "--plot",
     type=click.Path(path_type=Path, dir_okay=False),

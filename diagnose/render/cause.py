@@ -49,11 +49,11 @@ def text(
 ) -> str:
     """One cause for a terminal:
 
-     1. Title  [code]
-        what was seen (the message, or `evidence`, one line each)
-        Runbook ID, step N: step title  (diagnose runbook show ID)
-        -> what to do, one line each
-        seen by: the checks or inputs that raised it (with `seen_by`)
+    1. Title  [code]
+       what was seen (the message, or `evidence`, one line each)
+       Runbook ID, step N: step title  (diagnose runbook show ID)
+       -> what to do, one line each
+       seen by: the checks or inputs that raised it (with `seen_by`)
     """
     style = style or Styler(False)
     colour = "red" if entry.severity is Severity.FAIL else "yellow"
@@ -99,7 +99,9 @@ def markdown(entry: DiagnosisEntry, number: int, *, evidence: Sequence[str] | No
     runbook, step, title = _step(entry)
     where = f"{step}, {cell(title)}" if step else cell(title)
     out = [f"{number}. **{cell(entry.title)}** (`{entry.code}`): runbook `{runbook}`, {where}"]
-    seen = list(evidence) if evidence is not None else [cell(entry.message)] if entry.message else []
+    seen = (
+        list(evidence) if evidence is not None else [cell(entry.message)] if entry.message else []
+    )
     out += [f"   - {line}" for line in seen]
     out += [f"   - To do: {cell(r)}" for r in entry.remediation]
     return "\n".join(out)
@@ -123,5 +125,5 @@ def markdown_section(
 
 
 def needs(limitation: Limitation | None) -> str:
-    """" Needs: RIGHT." after a limitation caused by a right the diagnosing identity lacks, else ""."""
+    """ " Needs: RIGHT." after a limitation caused by a right the diagnosing identity lacks, else ""."""
     return f" Needs: {limitation.permission}." if limitation and limitation.permission else ""

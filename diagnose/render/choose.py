@@ -39,7 +39,9 @@ class Renderers(Generic[D]):
 
     def __call__(self, output: str) -> Callable[[D, Styler], str]:
         module, function = self.targets[output].split(":")
-        return cast("Callable[[D, Styler], str]", getattr(importlib.import_module(module), function))
+        return cast(
+            "Callable[[D, Styler], str]", getattr(importlib.import_module(module), function)
+        )
 
 
 RUN: Renderers[RunReport] = Renderers(
