@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from diagnose.render.style import Styler
     from diagnose.usecases.run import RunReport
 
+
 def _ids(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Generic, TypeVar, cast
 import click
 
 if TYPE_CHECKING:
+    from diagnose.catalogue import Catalogue, Runbook
     from diagnose.payload.document import PayloadReport
     from diagnose.render.style import Styler
     from diagnose.usecases.delays import DelaysReport
@@ -71,6 +72,19 @@ DELAYS: Renderers[DelaysReport] = Renderers(
         "text": "diagnose.render.delays:render_text",
         "json": "diagnose.render.delays:render_json",
         "markdown": "diagnose.render.delays:render_markdown",
+    }
+)
+
+CATALOGUE: Renderers[Catalogue] = Renderers(
+    {
+        "text": "diagnose.render.catalogue:render_list_text",
+        "json": "diagnose.render.catalogue:render_list_json",
+    }
+)
+RUNBOOK: Renderers[Runbook] = Renderers(
+    {
+        "text": "diagnose.render.catalogue:render_show_text",
+        "json": "diagnose.render.catalogue:render_show_json",
     }
 )
 

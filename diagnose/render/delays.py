@@ -168,12 +168,9 @@ def render_text(report: DelaysReport, style: Styler | None = None) -> str:
     if a.slowest:
         out.append("slowest executions (worst message before + after departure)")
         for e in a.slowest:
-            up = (
-                e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
-            )
             out.append(
                 f"  {e.execution:<16} campaign {e.campaign} {short_channel(e.channel_id):<6}"
-                f" sent {e.sent:>6,}  before departure {_opt(up):>9}  after {_opt(e.departure_to_delivered):>9}"
+                f" sent {e.sent:>6,}  before departure {_opt(_before_departure(e)):>9}  after {_opt(e.departure_to_delivered):>9}"
             )
         out.append("")
     if report.diagnosis:
@@ -181,6 +178,11 @@ def render_text(report: DelaysReport, style: Styler | None = None) -> str:
     else:
         out.append("no abnormal delay")
     return "\n".join(out)
+
+
+def _before_departure(e: Execution) -> float | None:
+    """Trigger to departure when the trigger log gave it, else the spread of departures."""
+    return e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
 
 
 def _opt(seconds: float | None) -> str:
@@ -218,11 +220,8 @@ def render_markdown(report: DelaysReport, style: Styler | None = None) -> str:
             "|---|---|---:|---:|---:|",
         ]
         for e in a.slowest:
-            up = (
-                e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
-            )
             out.append(
-                f"| `{e.execution}` | `{e.campaign}` | {e.sent:,} | {_opt(up)} | {_opt(e.departure_to_delivered)} |"
+                f"| `{e.execution}` | `{e.campaign}` | {e.sent:,} | {_opt(_before_departure(e))} | {_opt(e.departure_to_delivered)} |"
             )
     out.append("")
     if report.diagnosis:

@@ -31,7 +31,9 @@ class Console:
         for result in results:
             if result.limitation:
                 reason = result.limitation.reason
-                self.say(f"  {result.id} could not decide: {reason}.{cause.needs(result.limitation)}")
+                self.say(
+                    f"  {result.id} could not decide: {reason}.{cause.needs(result.limitation)}"
+                )
 
     def choose(self, question: str, choices: dict[str, str], default: str) -> str:
         """One of `choices`' keys. Without input, the default (and the log says so)."""
