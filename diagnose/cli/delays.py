@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from diagnose.model import Severity
-from diagnose.render.choose import DELAYS, emit, styler
+from diagnose.render.choose import DELAYS, emit, output_option, styler
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -38,7 +38,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="CSV or JSON lines with executionId and requestedAt: measure trigger -> departure.",
 )
-@click.option("--output", type=click.Choice(DELAYS.formats), default="text", show_default=True)
+@output_option(DELAYS)
 @click.option(
     "--plot",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -8,7 +8,7 @@ import click
 
 from diagnose.errors import InputError
 from diagnose.model import Severity
-from diagnose.render.choose import EXPLAIN, emit, styler
+from diagnose.render.choose import EXPLAIN, emit, output_option, styler
 
 
 @click.command()
@@ -18,13 +18,7 @@ from diagnose.render.choose import EXPLAIN, emit, styler
     metavar="[FILE...|-]",
     type=click.Path(exists=True, dir_okay=False, allow_dash=True),
 )
-@click.option(
-    "--output",
-    type=click.Choice(EXPLAIN.formats),
-    default="text",
-    show_default=True,
-    help="Report format (json: diagnose/explain@1).",
-)
+@output_option(EXPLAIN, help="Report format (json: diagnose/explain@1).")
 @click.option(
     "--fail-on",
     type=click.Choice(["fail", "warn"]),

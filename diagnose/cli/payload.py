@@ -11,7 +11,7 @@ import click
 
 from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
-from diagnose.render.choose import PAYLOAD, emit, styler
+from diagnose.render.choose import PAYLOAD, emit, output_option, styler
 
 if TYPE_CHECKING:
     from diagnose.payload.document import PayloadReport
@@ -29,9 +29,7 @@ def _common(func: F) -> F:
         show_default=True,
         help="Lowest severity that makes the exit status 1.",
     )(func)
-    func = click.option(
-        "--output", type=click.Choice(PAYLOAD.formats), default="text", show_default=True
-    )(func)
+    func = output_option(PAYLOAD)(func)
     func = click.option(
         "--kind",
         type=click.Choice(KINDS),

@@ -14,7 +14,7 @@ from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 from diagnose.model import CheckResult, Severity, Status
-from diagnose.render.choose import RUN, emit, styler
+from diagnose.render.choose import RUN, emit, output_option, styler
 
 if TYPE_CHECKING:
     from diagnose.render.style import Styler
@@ -51,7 +51,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     metavar="S",
     help="Deadline of the test call (the service's own time-out is 60 s).",
 )
-@click.option("--output", type=click.Choice(RUN.formats), default="text", show_default=True)
+@output_option(RUN)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )

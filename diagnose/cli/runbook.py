@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from diagnose.errors import InputError
-from diagnose.render.choose import CATALOGUE, RUNBOOK, emit, styler
+from diagnose.render.choose import CATALOGUE, RUNBOOK, emit, output_option, styler
 
 if TYPE_CHECKING:
     from diagnose.catalogue import Catalogue
@@ -28,13 +28,7 @@ def runbook() -> None:
 
 
 @runbook.command("list")
-@click.option(
-    "--output",
-    type=click.Choice(CATALOGUE.formats),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@output_option(CATALOGUE)
 def list_runbooks(output: str) -> None:
     """List the runbooks of the catalogue."""
     emit(CATALOGUE(output)(_catalogue(), styler(output)))
@@ -42,13 +36,7 @@ def list_runbooks(output: str) -> None:
 
 @runbook.command("show")
 @click.argument("runbook_id", metavar="ID")
-@click.option(
-    "--output",
-    type=click.Choice(RUNBOOK.formats),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@output_option(RUNBOOK)
 def show(runbook_id: str, output: str) -> None:
     """Show one runbook: its steps, what proves each, the causes and what to do."""
     from diagnose.catalogue import CatalogueError

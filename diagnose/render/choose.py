@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Generic, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import click
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from diagnose.usecases.run import RunReport
 
 D = TypeVar("D")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Renderers(Generic[D]):
@@ -87,6 +88,17 @@ RUNBOOK: Renderers[Runbook] = Renderers(
         "json": "diagnose.render.catalogue:render_show_json",
     }
 )
+
+
+def output_option(renderers: Renderers[D], help: str = "Output format.") -> Callable[[F], F]:
+    """The `--output` option of a command: the formats its renderers know, text by default."""
+    return click.option(
+        "--output",
+        type=click.Choice(renderers.formats),
+        default=renderers.formats[0],
+        show_default=True,
+        help=help,
+    )
 
 
 def styler(output: str = "text", stream: IO[str] | None = None) -> Styler:
