@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from diagnose.errors import InputError
-from diagnose.exitstatus import ExitStatus
+from diagnose.model import Severity
+from diagnose.render.choose import DELAYS, emit, output_option, styler
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -38,9 +38,7 @@ def _epoch(value: str | None, flag: str) -> float | None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="CSV or JSON lines with executionId and requestedAt: measure trigger -> departure.",
 )
-@click.option(
-    "--output", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
-)
+@output_option(DELAYS)
 @click.option(
     "--plot",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -124,7 +122,28 @@ def _epoch(value: str | None, flag: str) -> float | None:
     help="Seconds one server query may run before it is cancelled (exit 3).",
 )
 @click.pass_context
-def delays(ctx: click.Context, source: str, **opts) -> None:
+def delays(
+    ctx: click.Context,
+    source: str,
+    campaign: tuple[str, ...],
+    execution: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    trigger_log: Path | None,
+    output: str,
+    plot: Path | None,
+    fail_on: str,
+    upstream_threshold: float,
+    downstream_threshold: float,
+    delay_rate: float,
+    send_rate: float,
+    percentile: str,
+    top: int,
+    table: str,
+    dialect: str,
+    connect_timeout: float,
+    query_timeout: float,
+) -> None:
     """Find where delivery time goes: before departure (campaign side) or after it (downstream).
 
     SOURCE is a local export of the message feedback dataset (Parquet, JSON lines
@@ -134,60 +153,37 @@ def delays(ctx: click.Context, source: str, **opts) -> None:
     variables) or libpq's `host=... dbname=...` form; the analysis runs on the
     server. Percent-encode '@' (%40) and '/' (%2F) in a password.
     """
-    from diagnose.delays import plot as plotting
-    from diagnose.delays.analysis import Filters, check_ids, check_table
+    from diagnose.delays.analysis import Filters
     from diagnose.delays.verdict import Thresholds
-    from diagnose.model import Severity
-    from diagnose.render import delays as render
-    from diagnose.usecases.delays import Request, build
+    from diagnose.usecases.delays import Request, build, write_plot
 
-    check_table(opts["table"])
-    check_ids(tuple(opts["campaign"]), "--campaign")
-    check_ids(tuple(opts["execution"]), "--execution")
-    since, until = _epoch(opts["since"], "--since"), _epoch(opts["until"], "--until")
-    if since is not None and until is not None and since >= until:
-        raise InputError("--since must be before --until")
-    if opts["plot"]:
-        plotting.check_target(opts["plot"])
-    if opts["trigger_log"] and not opts["trigger_log"].is_file():
-        raise InputError(f"--trigger-log {opts['trigger_log']}: no such file")
-    thresholds = Thresholds(
-        upstream=opts["upstream_threshold"],
-        downstream=opts["downstream_threshold"],
-        delay_rate=opts["delay_rate"],
-        percentile=opts["percentile"],
-        send_rate=opts["send_rate"],
-    )
     request = Request(
         source=source,
-        filters=Filters(tuple(opts["campaign"]), tuple(opts["execution"]), since, until),
-        thresholds=thresholds,
-        trigger_log=opts["trigger_log"],
-        top=opts["top"],
-        timeline=bool(opts["plot"]),
-        table=opts["table"],
-        dialect=opts["dialect"],
-        connect_timeout=opts["connect_timeout"],
-        query_timeout=opts["query_timeout"],
-        fail_on=Severity(opts["fail_on"]),
+        filters=Filters(
+            tuple(campaign),
+            tuple(execution),
+            _epoch(since, "--since"),
+            _epoch(until, "--until"),
+        ),
+        thresholds=Thresholds(
+            upstream=upstream_threshold,
+            downstream=downstream_threshold,
+            delay_rate=delay_rate,
+            percentile=percentile,
+            send_rate=send_rate,
+        ),
+        trigger_log=trigger_log,
+        top=top,
+        plot=plot,
+        table=table,
+        dialect=dialect,
+        connect_timeout=connect_timeout,
+        query_timeout=query_timeout,
+        fail_on=Severity(fail_on),
     )
     report = build(request)
-    renderer = {"text": render.to_text, "json": render.to_json, "markdown": render.to_markdown}
-    click.echo(renderer[opts["output"]](report))
-    if opts["plot"]:
-        a = report.analysis
-        listed = ", ".join(f"{g.campaign} {g.channel}: {g.verdict}" for g in a.groups)
-        worst: dict[str, str] = {}
-        for g in a.groups:  # a campaign on several channels: its abnormal verdict wins
-            if worst.get(g.campaign, "none") == "none":
-                worst[g.campaign] = g.verdict
-        plotting.write(
-            opts["plot"],
-            a.timeline,
-            thresholds,
-            title=f"Delivery delays - {report.source['description']}",
-            summary=f"{a.events:,} events. Verdicts: {listed}.",
-            verdicts=worst,
-        )
-        click.echo(f"plot written to {opts['plot']}", err=True)
-    ctx.exit(int(ExitStatus.FINDINGS if report.status == "fail" else ExitStatus.OK))
+    emit(DELAYS(output)(report, styler(output)))
+    if plot:
+        write_plot(report, plot)
+        click.echo(f"plot written to {plot}", err=True)
+    ctx.exit(int(report.exit_status))

@@ -7,8 +7,8 @@ import sys
 import click
 
 from diagnose.errors import InputError
-from diagnose.exitstatus import ExitStatus
 from diagnose.model import Severity
+from diagnose.render.choose import EXPLAIN, emit, output_option, styler
 
 
 @click.command()
@@ -18,13 +18,7 @@ from diagnose.model import Severity
     metavar="[FILE...|-]",
     type=click.Path(exists=True, dir_okay=False, allow_dash=True),
 )
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Report format (json: diagnose/explain@1).",
-)
+@output_option(EXPLAIN, help="Report format (json: diagnose/explain@1).")
 @click.option(
     "--fail-on",
     type=click.Choice(["fail", "warn"]),
@@ -40,8 +34,6 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     2 when an input cannot be read.
     """
     from diagnose import catalogue
-    from diagnose.render import explanation as render
-    from diagnose.render.style import Styler, use_colour
     from diagnose.usecases.explain import explain as run_explain
 
     paths = list(inputs) or ["-"]
@@ -54,17 +46,5 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     result = run_explain(paths, cat)
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
-    if output == "json":
-        click.echo(render.render_json(result, cat))
-    elif output == "markdown":
-        click.echo(render.render_markdown(result, cat), nl=False)
-    else:
-        click.echo(render.render_text(result, cat, Styler(use_colour(sys.stdout))))
-    worst = result.worst()
-    if worst is not None and worst.rank >= Severity(fail_on).rank:
-        code = ExitStatus.FINDINGS
-    elif result.problems:
-        code = ExitStatus.USAGE
-    else:
-        code = ExitStatus.OK
-    click.get_current_context().exit(int(code))
+    emit(EXPLAIN(output)(result, styler(output)))
+    click.get_current_context().exit(int(result.exit_status(Severity(fail_on))))

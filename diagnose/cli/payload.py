@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from diagnose.cli.options import OUTPUTS, open_profile, profile_options
+from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
-from diagnose.exitstatus import ExitStatus
+from diagnose.render.choose import PAYLOAD, emit, output_option, styler
+
+if TYPE_CHECKING:
+    from diagnose.payload.document import PayloadReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS = ("unitary", "highthroughput", "audience")
@@ -27,9 +29,7 @@ def _common(func: F) -> F:
         show_default=True,
         help="Lowest severity that makes the exit status 1.",
     )(func)
-    func = click.option("--output", type=click.Choice(OUTPUTS), default="text", show_default=True)(
-        func
-    )
+    func = output_option(PAYLOAD)(func)
     func = click.option(
         "--kind",
         type=click.Choice(KINDS),
@@ -44,72 +44,11 @@ def payload() -> None:
     """Check a campaign's cURL request (or JSON payload); send one safe test call."""
 
 
-# --- shared steps ---------------------------------------------------------------------------
-def _read(source: str) -> tuple[str, Path | None, str]:
-    """(text, the folder that also resolves @file bodies, a label for messages)."""
-    if source == "-":
-        data = sys.stdin.buffer.read()
-        base, label = None, "<stdin>"
-    else:
-        path = Path(source)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"{source}: no such file") from None
-        except IsADirectoryError:
-            raise InputError(f"{source}: is a directory, not a file") from None
-        except OSError as exc:
-            raise InputError(f"{source}: cannot read it ({exc.strerror})") from None
-        base, label = path.resolve().parent, source
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise InputError(f"{label}: empty: expected a cURL command or a JSON payload")
-    return text, base, label
-
-
-def _parse(source: str) -> tuple[Any, str]:
-    from diagnose.payload.curl import PayloadSyntaxError, parse_input
-    from diagnose.redact import redact_text
-
-    text, base, label = _read(source)
-    try:
-        return parse_input(text, base), label
-    except PayloadSyntaxError as exc:
-        where = f"{exc.line}:{exc.column}: " if exc.line is not None else " "
-        raise InputError(redact_text(f"{label}:{where}{exc.problem}")) from None
-
-
-def _profile_wanted(config: Path | None, profile_name: str | None, lab: str | None) -> bool:
-    """Compare with the campaign when a profile is named, or the environment/cwd provides one."""
-    if config or profile_name or lab:
-        return True
-    env_profile = os.environ.get("DIAGNOSE_ADOBE_CLIENT_ID") and os.environ.get("DIAGNOSE_IMS_ORG")
-    return bool(env_profile) or Path("diagnose.toml").is_file()
-
-
-def _finish(ctx: click.Context, assessment: Any, output: str, fail_on: str) -> None:
+def _finish(ctx: click.Context, report: PayloadReport, output: str, fail_on: str) -> None:
     from diagnose.model import Severity
-    from diagnose.render.payload import render
-    from diagnose.render.style import Styler, use_colour
 
-    report = assessment.report()
-    style = Styler(use_colour(sys.stdout) and output == "text")
-    click.echo(render(report, output, style), nl=False)
-    threshold = Severity(fail_on).rank
-    if any(f.severity.rank >= threshold for _, f in report.findings):
-        ctx.exit(int(ExitStatus.FINDINGS))
-    if report.limitation:
-        ctx.exit(int(ExitStatus.UNDECIDED))
-    ctx.exit(int(ExitStatus.OK))
-
-
-def _adobe_client(profile: Any) -> Any:
-    from diagnose.adobe.client import AdobeClient
-
-    return AdobeClient(profile)
+    emit(PAYLOAD(output)(report, styler(output)))
+    ctx.exit(int(report.exit_status(Severity(fail_on))))
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -136,29 +75,15 @@ def check_command(
     Exit 0: no problem at or above --fail-on; 1: problems; 2: input that cannot be
     read (the message names line and column); 3: the campaign could not be read.
     """
-    from diagnose.payload.assess import Assessment
-    from diagnose.payload.ledger import Ledger
+    from diagnose.usecases import payload as usecase
 
-    parsed, label = _parse(source)
-    ledger = Ledger()
-    if offline or not _profile_wanted(config, profile_name, lab_scenario):
-        effective_kind = parsed.kind or kind
-        assessment = Assessment(parsed, effective_kind, label, "check")
-        assessment.rules(None, ledger)
-        assessment.campaign_note = (
-            "not compared (--offline)"
-            if offline
-            else "not compared: no profile (use --config, --profile or --lab)"
-        )
-        _finish(ctx, assessment, output, fail_on)
+    request = usecase.read_input(source)
+    if offline or not usecase.profile_wanted(config, profile_name, lab_scenario):
+        _finish(ctx, usecase.check_offline(request, kind, offline=offline), output, fail_on)
         return
     with open_profile(config, profile_name, lab_scenario) as profile:
-        assessment = Assessment(
-            parsed, parsed.kind or kind or profile.execution_kind, label, "check"
-        )
-        assessment.rules(profile, ledger, lab=bool(lab_scenario))
-        assessment.campaign(profile, _adobe_client(profile))
-    _finish(ctx, assessment, output, fail_on)
+        report = usecase.check(request, kind, profile, lab=bool(lab_scenario))
+    _finish(ctx, report, output, fail_on)
 
 
 # --- send -----------------------------------------------------------------------------------
@@ -222,60 +147,27 @@ def send_command(
     (a time-out included); 2: bad input, refused or not confirmed; 3: the tool's own
     credential or reach failed.
     """
-    from diagnose.payload.assess import Assessment
-    from diagnose.payload.ledger import Ledger
+    from diagnose.usecases import payload as usecase
 
-    parsed, label = _parse(source)
+    request = usecase.read_input(source)
+    options = usecase.SendOptions(
+        kind=kind,
+        yes=yes,
+        deadline_s=deadline,
+        max_recipients=max_recipients,
+        allow_audience=allow_audience,
+        profile_host=profile_host,
+        lab=bool(lab_scenario),
+    )
     with open_profile(config, profile_name, lab_scenario) as profile:
-        effective_kind = parsed.kind or kind or profile.execution_kind
-        if effective_kind is None:
-            raise InputError(
-                f"{label}: cannot tell the execution kind (the URL's path names none): pass --kind"
-            )
-        _guard(parsed, effective_kind, max_recipients, allow_audience)
-        if parsed.url and not lab_scenario and not profile_host:
-            _same_host(parsed, profile)
-        assessment = Assessment(parsed, effective_kind, label, "send")
-        ledger = Ledger()
-        assessment.rules(profile, ledger, lab=bool(lab_scenario))
-        client = _adobe_client(profile)
-        assessment.campaign(profile, client)
-        assessment.limitation = None  # an unreadable campaign does not stop the call
-        if assessment.blocking() or parsed.payload is None:
-            _finish(ctx, assessment, output, fail_on)
-            return
-        if not yes:
-            _confirm(source, parsed, effective_kind, profile)
-        _call(assessment, client, effective_kind, deadline, ledger)
-    _finish(ctx, assessment, output, fail_on)
-
-
-def _guard(parsed: Any, kind: str, max_recipients: int, allow_audience: bool) -> None:
-    """Refusals that protect real people from a test call (exit 2)."""
-    if kind == "audience" and not allow_audience:
-        raise InputError(
-            "an audience execution sends to every profile of the campaign's audience; "
-            "pass --allow-audience if that is really what you want to test"
+        report = usecase.send(
+            request,
+            options,
+            profile,
+            confirm=_ask if _interactive() else None,
+            notify=lambda line: click.echo(line, err=True),
         )
-    payload = parsed.payload or {}
-    recipients = payload.get("recipients")
-    if isinstance(recipients, list) and len(recipients) > max_recipients:
-        raise InputError(
-            f"the payload has {len(recipients)} recipients, more than the test limit of "
-            f"{max_recipients}: remove some, or pass --max-recipients {min(len(recipients), 20)}"
-        )
-
-
-def _same_host(parsed: Any, profile: Any) -> None:
-    from diagnose.payload.check import host_differs
-
-    platform = profile.platform_url or "https://platform.adobe.io"
-    if host_differs(parsed, platform):
-        raise InputError(
-            f"the cURL calls {parsed.host} but the profile's platform_url is {platform}: "
-            "set DIAGNOSE_PLATFORM_URL (or platform_url) to the host you mean to test, "
-            "or pass --profile-host to call the profile's"
-        )
+    _finish(ctx, report, output, fail_on)
 
 
 def _interactive() -> bool:
@@ -283,41 +175,11 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _confirm(source: str, parsed: Any, kind: str, profile: Any) -> None:
-    if source == "-" or not _interactive():
-        raise InputError(
-            "payload send makes a real execution call: pass --yes (no terminal to confirm on)"
-        )
-    payload = parsed.payload or {}
-    recipients = payload.get("recipients") or []
-    who = (
-        ", ".join(str(r.get("userId")) for r in recipients if isinstance(r, dict)) or "its audience"
-    )
-    question = (
-        f"Send ONE real {kind} execution for campaign {payload.get('campaignId')} to {who} "
-        f"through {profile.platform_url}?"
-    )
+def _ask(question: str) -> bool:
+    """The person's answer; no answer at all is a refusal to send (Ctrl-C stays an interrupt)."""
     try:
-        confirmed = click.confirm(question, default=False, err=True)
+        return click.confirm(question, default=False, err=True)
     except click.exceptions.Abort as exc:
-        if isinstance(exc.__context__, EOFError):  # no answer at all; Ctrl-C stays an interrupt
+        if isinstance(exc.__context__, EOFError):
             raise InputError("not sent (no answer)") from None
         raise
-    if not confirmed:
-        raise InputError("not sent (not confirmed)")
-
-
-def _call(assessment: Any, client: Any, kind: str, deadline: float, ledger: Any) -> None:
-    from diagnose.adobe.client import AdobeError
-    from diagnose.errors import ToolLimitation
-    from diagnose.payload.service import LedgerError, send_once
-
-    click.echo(f"calling /ajo/im/executions/{kind} (deadline {deadline:g} s)...", err=True)
-    try:
-        outcome = send_once(client, kind, assessment.parsed.payload, deadline, ledger)
-    except (AdobeError, ToolLimitation) as exc:
-        assessment.limitation = str(exc)
-        return
-    except LedgerError as exc:
-        raise InputError(str(exc)) from None
-    assessment.record_call(outcome, deadline)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,16 +13,11 @@ from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 from diagnose.model import CheckResult, Severity, Status
+from diagnose.render.choose import RUN, emit, output_option, styler
 
 if TYPE_CHECKING:
+    from diagnose.render.style import Styler
     from diagnose.usecases.run import RunReport
-
-RENDERERS = {
-    "text": "diagnose.render.run_text",
-    "json": "diagnose.render.run_json",
-    "junit": "diagnose.render.run_junit",
-    "markdown": "diagnose.render.run_markdown",
-}
 
 
 def _ids(value: str | None) -> list[str]:
@@ -56,7 +50,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     metavar="S",
     help="Deadline of the test call (the service's own time-out is 60 s).",
 )
-@click.option("--output", type=click.Choice(list(RENDERERS)), default="text", show_default=True)
+@output_option(RUN)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )
@@ -92,14 +86,13 @@ def run(
     """
     from diagnose.checks.base import RunOptions
     from diagnose.render import run_text
-    from diagnose.render.style import Styler, use_colour
     from diagnose.usecases.run import make_report, run_checks
 
-    renderer = importlib.import_module(RENDERERS[output])
+    # Checks print as they finish: on stdout for text, on stderr (a terminal only) otherwise.
     live_text = output == "text"
     live_stream = sys.stdout if live_text else sys.stderr
     live = live_text or live_stream.isatty()
-    style = Styler(use_colour(live_stream))
+    style = styler("text", live_stream)
 
     finished: list[CheckResult] = []
 
@@ -126,7 +119,7 @@ def run(
             # Exit 130, after printing whatever was finished.
             elapsed = int((datetime.now(UTC) - started_at).total_seconds() * 1000)
             partial = make_report(profile, list(finished), started_at, elapsed, Severity(fail_on))
-            _emit(partial, renderer, output, out, style)
+            _emit(partial, output, out, style)
             click.echo(
                 "Interrupted: the report above holds the checks that had finished.", err=True
             )
@@ -137,20 +130,16 @@ def run(
             f"nothing was checked: every check skipped ({reasons}). Fill in the profile "
             "(`diagnose profile init`, `diagnose profile show`) or try `diagnose run --lab healthy`"
         )
-    _emit(report, renderer, output, out, style)
+    _emit(report, output, out, style)
     ctx.exit(int(report.exit_status))
 
 
-def _emit(report: RunReport, renderer: Any, output: str, out: Path | None, style: Any) -> None:
+def _emit(report: RunReport, output: str, out: Path | None, style: Styler) -> None:
+    """Text: the diagnosis after the live check lines; with --out, the whole report to FILE."""
     from diagnose.render import run_text
+    from diagnose.render.style import Styler
 
     if output == "text":
         click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)
-    elif not out:
-        click.echo(renderer.render(report), nl=False)
-    if out:
-        try:
-            out.write_text(renderer.render(report), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write {out}: {exc.strerror}") from None
-        click.echo(f"report written to {out}", err=True)
+    if out or output != "text":
+        emit(RUN(output)(report, Styler(False)), out)  # a report, not a terminal: no colour

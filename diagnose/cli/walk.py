@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from diagnose.cli.options import open_profile, profile_options
 from diagnose.errors import InputError
-from diagnose.exitstatus import ExitStatus
+from diagnose.exitstatus import ExitStatus, decide
+from diagnose.model import Severity
+from diagnose.render.choose import styler
 
 
 @click.command()
@@ -67,7 +68,6 @@ def walk(
     """
     from diagnose import catalogue
     from diagnose.catalogue import CatalogueError
-    from diagnose.render.style import Styler, use_colour
     from diagnose.walk.console import Console
     from diagnose.walk.session import Walk, WalkOptions
 
@@ -78,7 +78,7 @@ def walk(
         runbook = cat.runbook(runbook_id)
     except CatalogueError as exc:
         raise InputError(str(exc)) from None
-    console = Console(Styler(use_colour(sys.stdout)), no_input=no_input)
+    console = Console(styler(), no_input=no_input)
     options = WalkOptions(fix=fix, yes=yes, wait_s=wait_s, trigger_deadline_s=trigger_deadline)
     session = None
     interrupted = False
@@ -104,6 +104,11 @@ def walk(
     console.say("")
     colour = "green" if final == "healthy" else "red"
     console.say(console.style(f"Final state: {final}", fg=colour, bold=True))
-    if final == "healthy":
-        ctx.exit(int(ExitStatus.OK))
-    ctx.exit(int(ExitStatus.UNDECIDED if session.blocked_by_limitation else ExitStatus.FINDINGS))
+    ctx.exit(int(_exit_status(final, session.blocked_by_limitation)))
+
+
+def _exit_status(final: str, blocked_by_limitation: bool) -> ExitStatus:
+    """Healthy: 0; stopped at a step the tool could not decide (its own access or reach): 3; else 1."""
+    unhealthy = final != "healthy"
+    undecided = unhealthy and blocked_by_limitation
+    return decide([Severity.FAIL] if unhealthy and not undecided else [], undecided=undecided)

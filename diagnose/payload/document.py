@@ -7,11 +7,12 @@ does not need to); header values are never part of it in the first place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from diagnose import __version__, catalogue
 from diagnose.diagnosis import to_json as diagnosis_json
+from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.payload import build, rules, variables
 from diagnose.payload.request import ParsedRequest
@@ -90,10 +91,17 @@ class PayloadReport:
             return "error"
         return "warn" if worst >= Severity.WARN.rank else "pass"
 
+    def exit_status(self, fail_on: Severity = Severity.FAIL) -> ExitStatus:
+        return decide(
+            (f.severity for _, f in self.findings), undecided=bool(self.limitation), fail_on=fail_on
+        )
+
+    def redacted_diagnosis(self) -> list[DiagnosisEntry]:
+        """The diagnosis to show: titles and remediation are the catalogue's; messages are not."""
+        return [replace(e, message=redact_text(e.message)) for e in self.diagnosis]
+
     def to_json(self) -> dict[str, Any]:
-        diagnosis = diagnosis_json(self.diagnosis)
-        for entry in diagnosis:  # titles and remediation are the catalogue's; messages are not
-            entry["message"] = redact_text(entry["message"])
+        diagnosis = diagnosis_json(self.redacted_diagnosis())
         return {
             "schema": SCHEMA,
             "version": __version__,

@@ -52,7 +52,7 @@ def runbook_json(runbook: Runbook) -> dict[str, Any]:
     }
 
 
-def render_list_json(catalogue: Catalogue) -> str:
+def render_list_json(catalogue: Catalogue, style: Styler | None = None) -> str:
     document = {
         "schema": "diagnose/catalogue@1",
         "catalogue": catalogue.version,
@@ -61,7 +61,8 @@ def render_list_json(catalogue: Catalogue) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def render_list_text(catalogue: Catalogue, style: Styler) -> str:
+def render_list_text(catalogue: Catalogue, style: Styler | None = None) -> str:
+    style = style or Styler(False)
     width = max((len(r) for r in catalogue.runbooks), default=0)
     out = [style(f"Runbooks (catalogue {catalogue.version}):", bold=True)]
     for r in catalogue.runbooks.values():
@@ -76,11 +77,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def render_show_json(runbook: Runbook) -> str:
+def render_show_json(runbook: Runbook, style: Styler | None = None) -> str:
     return json.dumps(runbook_json(runbook), indent=2, ensure_ascii=False)
 
 
-def render_show_text(runbook: Runbook, style: Styler) -> str:
+def render_show_text(runbook: Runbook, style: Styler | None = None) -> str:
+    style = style or Styler(False)
     out = [style(runbook.title, bold=True) + f"  [{runbook.id}]"]
     if runbook.summary:
         out += ["", runbook.summary]

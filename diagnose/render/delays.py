@@ -6,28 +6,19 @@ A renderer prints; it never judges and never queries.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from diagnose.delays.analysis import BIN_LABELS
-from diagnose.delays.result import DOWNSTREAM_MEASURE, Analysis, Execution, Group, short_channel
-from diagnose.delays.verdict import NOT_MEASURED, Thresholds, human
+from diagnose.delays.result import DOWNSTREAM_MEASURE, Execution, Group, short_channel
+from diagnose.delays.verdict import NOT_MEASURED, human
 from diagnose.diagnosis import to_json as diagnosis_json
-from diagnose.model import DiagnosisEntry
+from diagnose.render import cause
+from diagnose.render.style import Styler
+from diagnose.usecases.delays import DelaysReport
 
 SCHEMA = "diagnose/delays@1"
 _BARS = " ▁▂▃▄▅▆▇█"
-
-
-@dataclass
-class Report:
-    source: dict[str, Any]  # kind, description (no secret), dialect
-    analysis: Analysis
-    thresholds: Thresholds
-    diagnosis: list[DiagnosisEntry]
-    status: str  # pass | fail
-    catalogue: str
 
 
 def _iso(epoch: float) -> str:
@@ -62,7 +53,7 @@ def _execution_json(e: Execution) -> dict[str, Any]:
     }
 
 
-def to_json(report: Report) -> str:
+def render_json(report: DelaysReport, style: Styler | None = None) -> str:
     from diagnose import __version__
 
     a = report.analysis
@@ -131,7 +122,7 @@ def _counts(g: Group) -> str:
     return "  ".join(f"{k} {g.counts[k]:,}" for k in keys)
 
 
-def to_text(report: Report) -> str:
+def render_text(report: DelaysReport, style: Styler | None = None) -> str:
     a, t = report.analysis, report.thresholds
     out = [
         f"diagnose delays: {report.source['description']} [{a.dialect}]",
@@ -177,32 +168,28 @@ def to_text(report: Report) -> str:
     if a.slowest:
         out.append("slowest executions (worst message before + after departure)")
         for e in a.slowest:
-            up = (
-                e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
-            )
             out.append(
                 f"  {e.execution:<16} campaign {e.campaign} {short_channel(e.channel_id):<6}"
-                f" sent {e.sent:>6,}  before departure {_opt(up):>9}  after {_opt(e.departure_to_delivered):>9}"
+                f" sent {e.sent:>6,}  before departure {_opt(_before_departure(e)):>9}  after {_opt(e.departure_to_delivered):>9}"
             )
         out.append("")
     if report.diagnosis:
-        out.append("diagnosis (root cause first)")
-        for d in report.diagnosis:
-            out.append(
-                f"  [{d.severity}] {d.code}: {d.title}  -> runbook {d.step.runbook} step {d.step.step}"
-            )
-            out.append(f"    {d.message}")
-            out.extend(f"    - {r}" for r in d.remediation)
+        out += cause.text_section(report.diagnosis, style, seen_by=True)
     else:
         out.append("no abnormal delay")
     return "\n".join(out)
+
+
+def _before_departure(e: Execution) -> float | None:
+    """Trigger to departure when the trigger log gave it, else the spread of departures."""
+    return e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
 
 
 def _opt(seconds: float | None) -> str:
     return "-" if seconds is None else human(seconds)
 
 
-def to_markdown(report: Report) -> str:
+def render_markdown(report: DelaysReport, style: Styler | None = None) -> str:
     a = report.analysis
     out = [
         "# Delivery delays",
@@ -233,19 +220,12 @@ def to_markdown(report: Report) -> str:
             "|---|---|---:|---:|---:|",
         ]
         for e in a.slowest:
-            up = (
-                e.trigger_to_departure if e.trigger_to_departure is not None else e.departure_spread
-            )
             out.append(
-                f"| `{e.execution}` | `{e.campaign}` | {e.sent:,} | {_opt(up)} | {_opt(e.departure_to_delivered)} |"
+                f"| `{e.execution}` | `{e.campaign}` | {e.sent:,} | {_opt(_before_departure(e))} | {_opt(e.departure_to_delivered)} |"
             )
-    out += ["", "## Diagnosis", ""]
-    if not report.diagnosis:
-        out.append("No abnormal delay.")
-    for d in report.diagnosis:
-        out.append(
-            f"- **{d.code}** ({d.severity}): {d.title} — runbook `{d.step.runbook}` step {d.step.step}"
-        )
-        out.append(f"  - {d.message}")
-        out.extend(f"  - {r}" for r in d.remediation)
+    out.append("")
+    if report.diagnosis:
+        out += cause.markdown_section(report.diagnosis, 2)
+    else:
+        out += [f"## {cause.MARKDOWN_HEADING}", "", "No abnormal delay."]
     return "\n".join(out) + "\n"

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from diagnose import __version__
-from diagnose.catalogue import Catalogue
 from diagnose.diagnosis import to_json
-from diagnose.model import DiagnosisEntry, Severity
+from diagnose.model import Severity
+from diagnose.render import cause
 from diagnose.render.style import Styler
 from diagnose.triage.scanner import Match
 from diagnose.usecases.explain import Explanation
@@ -35,11 +35,11 @@ def match_json(match: Match) -> dict[str, Any]:
     }
 
 
-def to_document(explanation: Explanation, catalogue: Catalogue) -> dict[str, Any]:
+def to_document(explanation: Explanation) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "version": __version__,
-        "catalogue": catalogue.version,
+        "catalogue": explanation.catalogue,
         "status": status(explanation),
         "inputs": explanation.inputs,
         "problems": explanation.problems,
@@ -49,8 +49,8 @@ def to_document(explanation: Explanation, catalogue: Catalogue) -> dict[str, Any
     }
 
 
-def render_json(explanation: Explanation, catalogue: Catalogue) -> str:
-    return json.dumps(to_document(explanation, catalogue), indent=2, ensure_ascii=False)
+def render_json(explanation: Explanation, style: Styler | None = None) -> str:
+    return json.dumps(to_document(explanation), indent=2, ensure_ascii=False)
 
 
 def _evidence(explanation: Explanation, code: str) -> tuple[list[Match], int]:
@@ -58,11 +58,12 @@ def _evidence(explanation: Explanation, code: str) -> tuple[list[Match], int]:
     return found[:SHOWN], explanation.counts.get(code, len(found))
 
 
-def _step_title(entry: DiagnosisEntry, catalogue: Catalogue) -> str:
-    runbook = catalogue.runbook(entry.step.runbook)
-    step = runbook.step(entry.step.step) if entry.step.step else None
-    where = f"step {step.number}: {step.title}" if step else runbook.title
-    return f"{runbook.id}, {where}"
+def _more(shown: list[Match], total: int) -> list[str]:
+    return [f"… and {total - len(shown)} more"] if total > len(shown) else []
+
+
+def _code_span(text: str) -> str:
+    return text.replace("`", "'")
 
 
 def _nothing(explanation: Explanation) -> str:
@@ -79,52 +80,34 @@ def _nothing(explanation: Explanation) -> str:
     )
 
 
-def render_text(explanation: Explanation, catalogue: Catalogue, style: Styler) -> str:
+def render_text(explanation: Explanation, style: Styler | None = None) -> str:
+    """Each cause with the lines that show it (the first few), root cause first."""
+    style = style or Styler(False)
     if not explanation.diagnosis:
         return _nothing(explanation)
-    n = len(explanation.diagnosis)
-    out = [style(f"{n} cause{'s' if n > 1 else ''} recognised, root cause first:", bold=True)]
-    for number, entry in enumerate(explanation.diagnosis, 1):
-        colour = "red" if entry.severity is Severity.FAIL else "yellow"
-        out.append("")
-        out.append(f" {number}. {style(entry.title, fg=colour, bold=True)}  [{entry.code}]")
+    evidence: dict[str, list[str]] = {}
+    for entry in explanation.diagnosis:
         shown, total = _evidence(explanation, entry.code)
-        for m in shown:
-            out.append(f"    {style(f'{m.source}:{m.line}', fg='bright_black')}  {m.excerpt}")
-        if total > len(shown):
-            out.append(f"    … and {total - len(shown)} more")
-        out.append(
-            f"    Runbook {_step_title(entry, catalogue)}  "
-            f"(diagnose runbook show {entry.step.runbook})"
-        )
-        out += [f"    -> {line}" for line in entry.remediation]
-    return "\n".join(out)
+        evidence[entry.code] = [
+            f"{style(f'{m.source}:{m.line}', fg='bright_black')}  {m.excerpt}" for m in shown
+        ] + _more(shown, total)
+    return "\n".join(cause.text_section(explanation.diagnosis, style, evidence=evidence))
 
 
-def render_markdown(explanation: Explanation, catalogue: Catalogue) -> str:
+def render_markdown(explanation: Explanation, style: Styler | None = None) -> str:
     out = ["# diagnose explain", ""]
     out.append(f"Inputs: {', '.join(f'`{i}`' for i in explanation.inputs)}")
     out.append("")
     if not explanation.diagnosis:
         out.append(_nothing(explanation))
-    for number, entry in enumerate(explanation.diagnosis, 1):
-        out.append(f"## {number}. {entry.title} (`{entry.code}`, {entry.severity})")
-        out.append("")
-        out.append(f"Runbook: {_step_title(entry, catalogue)}")
-        out.append("")
+    evidence: dict[str, list[str]] = {}
+    for entry in explanation.diagnosis:
         shown, total = _evidence(explanation, entry.code)
-        for m in shown:
-            excerpt = m.excerpt.replace("`", "'")
-            out.append(f"- `{m.source}:{m.line}`: `{excerpt}`")
-        if total > len(shown):
-            out.append(f"- … and {total - len(shown)} more")
-        out.append("")
-        out.append("What to do:")
-        out.append("")
-        out += [f"1. {line}" for line in entry.remediation]
-        out.append("")
+        evidence[entry.code] = [
+            f"`{m.source}:{m.line}`: `{_code_span(m.excerpt)}`" for m in shown
+        ] + _more(shown, total)
+    out += cause.markdown_section(explanation.diagnosis, 2, evidence=evidence)
     if explanation.problems:
-        out.append("## Inputs not read in full")
-        out.append("")
+        out += ["", "## Inputs not read in full", ""]
         out += [f"- {p}" for p in explanation.problems]
     return "\n".join(out).rstrip() + "\n"

@@ -1,7 +1,7 @@
 """`diagnose payload check|send` output: text for people, markdown for tickets, JSON for pipelines.
 
 A renderer prints; it never calls the network. Everything it prints comes from
-`PayloadReport.to_json()`, which is already redacted.
+`PayloadReport.to_json()` and `redacted_diagnosis()`, which are already redacted.
 """
 
 from __future__ import annotations
@@ -9,20 +9,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from diagnose import catalogue
+from diagnose.model import DiagnosisEntry
 from diagnose.payload.document import PayloadReport
+from diagnose.render import cause
+from diagnose.render.markdown import cell
 from diagnose.render.style import Styler
 
 COLOURS = {"fail": "red", "warn": "yellow", "info": "bright_black"}
 
 
-def render(report: PayloadReport, output: str, style: Styler | None = None) -> str:
-    document = report.to_json()
-    if output == "json":
-        return json.dumps(document, indent=2, default=str) + "\n"
-    if output == "markdown":
-        return _markdown(document)
-    return _text(document, style or Styler(False))
+def render_json(report: PayloadReport, style: Styler | None = None) -> str:
+    return json.dumps(report.to_json(), indent=2, default=str) + "\n"
+
+
+def render_text(report: PayloadReport, style: Styler | None = None) -> str:
+    return _text(report.to_json(), report.redacted_diagnosis(), style or Styler(False))
+
+
+def render_markdown(report: PayloadReport, style: Styler | None = None) -> str:
+    return _markdown(report.to_json(), report.redacted_diagnosis())
 
 
 def _request_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -68,15 +73,7 @@ def _request_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _where(code: str) -> str:
-    cat = catalogue.default()
-    cause = cat.cause(code)
-    runbook = cat.runbook(cause.runbook)
-    step = runbook.step(cause.step) if cause.step else None
-    return f"runbook {runbook.id}" + (f", step {step.number}: {step.title}" if step else "")
-
-
-def _text(doc: dict[str, Any], style: Styler) -> str:
+def _text(doc: dict[str, Any], diagnosis: list[DiagnosisEntry], style: Styler) -> str:
     out = [style(f"diagnose payload {doc['command']}: {doc['source']}", bold=True)]
     out += [f"  {label:<10}{value}" for label, value in _request_lines(doc)]
     out += [style(f"  note: {n}", fg="bright_black") for n in doc["request"]["notes"]]
@@ -86,16 +83,9 @@ def _text(doc: dict[str, Any], style: Styler) -> str:
         for f in doc["findings"]:
             mark = style(f"{f['severity'].upper():<4}", fg=COLOURS.get(f["severity"]), bold=True)
             out.append(f"  {mark} {f['code']}: {f['message']}")
-    if doc["diagnosis"]:
+    if diagnosis:
         out.append("")
-        out.append(style("What to do, root cause first:", bold=True))
-        for n, entry in enumerate(doc["diagnosis"], 1):
-            colour = COLOURS.get(entry["severity"])
-            out.append(f" {n}. {style(entry['title'], fg=colour, bold=True)}  [{entry['code']}]")
-            out.append(
-                f"    {_where(entry['code'])}  (diagnose runbook show {entry['runbook']['id']})"
-            )
-            out += [f"    -> {line}" for line in entry["remediation"]]
+        out += cause.text_section(diagnosis, style)
     if doc["limitation"]:
         out.append("")
         out.append(style(f"Could not decide: {doc['limitation']}", fg="magenta"))
@@ -122,39 +112,28 @@ def _verdict(doc: dict[str, Any]) -> str:
     return f"No problems; {warns} warning(s)." if warns else "No problems found."
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(doc: dict[str, Any]) -> str:
+def _markdown(doc: dict[str, Any], diagnosis: list[DiagnosisEntry]) -> str:
     out = [
         f"## diagnose payload {doc['command']}: {doc['status'].upper()}",
         "",
-        f"Input `{_cell(doc['source'])}`, diagnose {doc['version']}, catalogue {doc['catalogue']}.",
+        f"Input `{cell(doc['source'])}`, diagnose {doc['version']}, catalogue {doc['catalogue']}.",
         "",
         "| | |",
         "|---|---|",
     ]
-    out += [f"| {label} | {_cell(value)} |" for label, value in _request_lines(doc)]
+    out += [f"| {label} | {cell(value)} |" for label, value in _request_lines(doc)]
     if doc["request"]["notes"]:
         out += ["", "### Notes on the input", ""]
-        out += [f"- {_cell(note)}" for note in doc["request"]["notes"]]
-    if doc["diagnosis"]:
-        out += ["", "### Diagnosis (root cause first)", ""]
-        for n, entry in enumerate(doc["diagnosis"], 1):
-            out.append(
-                f"{n}. **{_cell(entry['title'])}** (`{entry['code']}`): {_where(entry['code'])}"
-            )
-            if entry["message"]:
-                out.append(f"   - {_cell(entry['message'])}")
-            out += [f"   - To do: {_cell(r)}" for r in entry["remediation"]]
+        out += [f"- {cell(note)}" for note in doc["request"]["notes"]]
+    if diagnosis:
+        out += ["", *cause.markdown_section(diagnosis, 3)]
     if doc["findings"]:
         out += ["", "### Findings", "", "| severity | code | message |", "|---|---|---|"]
         out += [
-            f"| {f['severity']} | `{f['code']}` | {_cell(f['message'])} |" for f in doc["findings"]
+            f"| {f['severity']} | `{f['code']}` | {cell(f['message'])} |" for f in doc["findings"]
         ]
     if doc["limitation"]:
-        out += ["", f"Could not decide: {_cell(doc['limitation'])}"]
+        out += ["", f"Could not decide: {cell(doc['limitation'])}"]
     if doc["curl"]:
         out += [
             "",

@@ -7,6 +7,7 @@ from typing import Any
 
 from diagnose import catalogue, diagnosis
 from diagnose.model import CheckResult
+from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
 
 
@@ -53,5 +54,5 @@ def to_json(report: RunReport) -> dict[str, Any]:
     }
 
 
-def render(report: RunReport) -> str:
+def render(report: RunReport, style: Styler | None = None) -> str:
     return json.dumps(to_json(report), indent=2, default=str) + "\n"

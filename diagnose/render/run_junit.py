@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from diagnose import catalogue
 from diagnose.model import Status
+from diagnose.render import cause
+from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
 
 
-def render(report: RunReport) -> str:
-    cat = catalogue.default()
+def render(report: RunReport, style: Styler | None = None) -> str:
+    """JUnit XML: a failing check's causes in the text form of the one cause renderer."""
     counts = {s: sum(1 for c in report.checks if c.status is s) for s in Status}
     suite = ET.Element(
         "testsuite",
@@ -31,14 +32,17 @@ def render(report: RunReport) -> str:
             name=result.id,
             time=f"{result.duration_ms / 1000:.3f}",
         )
-        lines = []
-        for f in result.findings:
-            cause = cat.cause(f.code)
-            step = f" step {cause.step}" if cause.step else ""
-            lines.append(f"{f.code} ({f.severity}): {f.message}\n  runbook: {cause.runbook}{step}")
-            lines.extend(f"  - {r}" for r in cause.remediation)
-            if f.evidence:
-                lines.append("  evidence: " + json.dumps(f.evidence, default=str))
+        lines = [
+            cause.text(
+                entry,
+                n,
+                evidence=[f.message, "evidence: " + json.dumps(f.evidence, default=str)]
+                if f.evidence
+                else None,
+            )
+            for n, f in enumerate(result.findings, 1)
+            for entry in cause.entries_of([(result.id, f)])
+        ]
         failing = result.status is Status.FAIL or (
             result.status is Status.WARN and report.fail_on.value == "warn"
         )

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from diagnose import catalogue
+from diagnose.render import cause
+from diagnose.render.markdown import cell
+from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️", "error": "❔"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render(report: RunReport) -> str:
-    cat = catalogue.default()
+def render(report: RunReport, style: Styler | None = None) -> str:
     out = [
         f"## diagnose run: {report.status.upper()}",
         "",
@@ -23,29 +20,13 @@ def render(report: RunReport) -> str:
         "",
     ]
     if report.diagnosis:
-        out += ["### Diagnosis (root cause first)", ""]
-        for n, entry in enumerate(report.diagnosis, 1):
-            runbook = cat.runbook(entry.step.runbook)
-            step = runbook.step(entry.step.step) if entry.step.step else None
-            where = f"step {step.number}, {step.title}" if step else runbook.title
-            out.append(
-                f"{n}. **{_cell(entry.title)}** (`{entry.code}`): runbook `{runbook.id}`, {where}"
-            )
-            if entry.message:
-                out.append(f"   - {_cell(entry.message)}")
-            out += [f"   - To do: {_cell(r)}" for r in entry.remediation]
-        out.append("")
+        out += [*cause.markdown_section(report.diagnosis, 3), ""]
     out += ["### Checks", "", "| | check | result |", "|---|---|---|"]
     for c in report.checks:
-        out.append(f"| {ICONS[c.status.value]} | `{c.id}` | {_cell(c.summary)} |")
+        out.append(f"| {ICONS[c.status.value]} | `{c.id}` | {cell(c.summary)} |")
     limits = report.limitations
     if limits:
         out += ["", "### Could not decide (the tool's own access or reach)", ""]
         for c in limits:
-            permission = (
-                f" Needs: {c.limitation.permission}."
-                if c.limitation and c.limitation.permission
-                else ""
-            )
-            out.append(f"- `{c.id}`: {_cell(c.summary)}.{permission}")
+            out.append(f"- `{c.id}`: {cell(c.summary)}.{cause.needs(c.limitation)}")
     return "\n".join(out) + "\n"

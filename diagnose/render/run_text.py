@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from diagnose import catalogue
 from diagnose.model import CheckResult, Severity, Status
+from diagnose.render import cause
 from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
 
@@ -30,34 +30,16 @@ def header(report_profile_name: str, topology: str | None) -> str:
 
 
 def diagnosis_block(report: RunReport, style: Styler) -> str:
-    cat = catalogue.default()
-    out: list[str] = []
-    if report.diagnosis:
-        out.append(style("Diagnosis, root cause first:", bold=True))
-        for n, entry in enumerate(report.diagnosis, 1):
-            runbook = cat.runbook(entry.step.runbook)
-            step = runbook.step(entry.step.step) if entry.step.step else None
-            colour = "red" if entry.severity is Severity.FAIL else "yellow"
-            out.append(f" {n}. {style(entry.title, fg=colour, bold=True)}  [{entry.code}]")
-            if entry.message:
-                out.append(f"    {entry.message}")
-            where = f"step {step.number}: {step.title}" if step else runbook.title
-            out.append(f"    Runbook {runbook.id}, {where}  (diagnose runbook show {runbook.id})")
-            for line in entry.remediation:
-                out.append(f"    -> {line}")
-            out.append(style(f"    seen by: {', '.join(entry.checks)}", fg="bright_black"))
+    out: list[str] = cause.text_section(report.diagnosis, style, seen_by=True)
     limits = report.limitations
     if limits:
         out.append(
             style("Could not decide (the tool's own access or reach, not your setup):", bold=True)
         )
         for result in limits:
-            permission = (
-                f" Needs: {result.limitation.permission}."
-                if result.limitation and result.limitation.permission
-                else ""
+            out.append(
+                f" {style.mark(Status.ERROR)} {result.id}: {result.summary}.{cause.needs(result.limitation)}"
             )
-            out.append(f" {style.mark(Status.ERROR)} {result.id}: {result.summary}.{permission}")
     issues = len(report.diagnosis)
     if issues:
         out.append(style(f"{issues} issue{'s' if issues != 1 else ''} found.", bold=True))

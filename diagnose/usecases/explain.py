@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from diagnose import diagnosis
 from diagnose.catalogue import Catalogue
+from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
 from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw
@@ -21,9 +22,17 @@ class Explanation:
     diagnosis: list[DiagnosisEntry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (fully)
     counts: dict[str, int] = field(default_factory=dict)  # matches per code, kept or not
+    catalogue: str = ""  # the version of the catalogue the signatures came from
 
     def worst(self) -> Severity | None:
         return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
+
+    def exit_status(self, fail_on: Severity = Severity.FAIL) -> ExitStatus:
+        """1 when a cause reaches `fail_on`; else 2 when an input could not be read in full; else 0."""
+        status = decide((e.severity for e in self.diagnosis), undecided=False, fail_on=fail_on)
+        if status is ExitStatus.OK and self.problems:
+            return ExitStatus.USAGE
+        return status
 
 
 KEEP_PER_CODE = 20  # matches kept per code and input: memory stays flat however long the input
@@ -94,4 +103,5 @@ def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
         diagnosis=entries,
         problems=problems,
         counts=counts,
+        catalogue=catalogue.version,
     )

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from diagnose.model import CheckResult
+from diagnose.render import cause
 from diagnose.render.style import Styler
 
 
@@ -20,6 +22,18 @@ class Console:
 
     def say(self, text: str = "") -> None:
         click.echo(text)
+
+    def causes(self, results: list[CheckResult]) -> None:
+        """Each cause the results show, in the one layout of a cause, then what could not be decided."""
+        entries = cause.entries_of((r.id, f) for r in results for f in r.findings)
+        for n, entry in enumerate(entries, 1):
+            self.say(cause.text(entry, n, self.style))
+        for result in results:
+            if result.limitation:
+                reason = result.limitation.reason
+                self.say(
+                    f"  {result.id} could not decide: {reason}.{cause.needs(result.limitation)}"
+                )
 
     def choose(self, question: str, choices: dict[str, str], default: str) -> str:
         """One of `choices`' keys. Without input, the default (and the log says so)."""

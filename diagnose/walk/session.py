@@ -87,25 +87,7 @@ class Walk:
         return answer == "y"
 
     def _remediation(self, results: list[CheckResult]) -> None:
-        seen: set[str] = set()
-        for result in results:
-            for f in result.findings:
-                if f.code in seen:
-                    continue
-                seen.add(f.code)
-                cause = self.catalogue.cause(f.code)
-                self.console.say(f"  {self.console.style(cause.title, fg='red')}  [{f.code}]")
-                for line in cause.remediation:
-                    self.console.say(f"    -> {line}")
-            if result.limitation:
-                need = (
-                    f" Needs: {result.limitation.permission}."
-                    if result.limitation.permission
-                    else ""
-                )
-                self.console.say(
-                    f"  {result.id} could not decide: {result.limitation.reason}.{need}"
-                )
+        self.console.causes(results)
 
     # --- fixes --------------------------------------------------------------------------
     def _offer_fixes(self, ctx: Context, step: Step, record: StepRecord) -> bool:

@@ -191,7 +191,7 @@ def test_text_output_has_verdict_histogram_and_runbook(datasets):
         if line.strip().startswith("departure spread") and any(c in line for c in "▁▂▃▄▅▆▇█")
     ]
     assert len(spread_rows) == len(ds.info["campaigns"])
-    assert "delays.upstream" in out and "runbook delivery-delays step 2" in out
+    assert "[delays.upstream]" in out and "Runbook delivery-delays, step 2: " in out
 
 
 def test_markdown_output(datasets):

@@ -267,5 +267,6 @@ def test_human_outputs_name_cause_runbook_and_remediation(invoke: Invoke, output
     )
     assert result.exit_code == 1
     assert "payload.header-placeholder" in result.stdout
-    assert "runbook payload, step 1" in result.stdout
+    where = {"text": "Runbook payload, step 1: ", "markdown": "runbook `payload`, step 1, "}
+    assert where[output] in result.stdout
     assert "{ACCESS_TOKEN}" in result.stdout  # the remediation text from the catalogue

@@ -89,7 +89,8 @@ def test_junit_has_one_testcase_per_check(lab) -> None:
     skipped = {c.get("name") for c in cases if c.find("skipped") is not None}
     assert {"adobe.byok", "campaign.trigger"} <= skipped
     text = next(c for c in cases if c.get("name") == "roles.keyvault").find("failure").text
-    assert "keyvault.role-missing" in text and "cosmosdb-auth-errors step 2" in text
+    assert "[keyvault.role-missing]" in text
+    assert "Runbook cosmosdb-auth-errors, step 2: " in text and "evidence: {" in text
 
 
 def test_markdown_and_text_name_the_step_and_what_to_do(lab) -> None:

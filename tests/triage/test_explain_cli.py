@@ -228,7 +228,10 @@ def test_text_and_markdown_outputs(tmp_path: Path) -> None:
     assert "Runbook cosmosdb-auth-errors, step 1: Verify the service principal" in text.stdout
     md = run("explain", "--output", "markdown", log)
     assert md.stdout.startswith("# diagnose explain")
-    assert "## 1. Cosmos DB cannot get a token" in md.stdout
+    assert "## Diagnosis (root cause first)" in md.stdout
+    assert "1. **Cosmos DB cannot get a token" in md.stdout
+    assert "(`cosmos.revoked.4000`): runbook `cosmosdb-auth-errors`, step 1" in md.stdout
+    assert f"   - `{log}:2`: `" in md.stdout
     assert md.exit_code == 1
 
 
