@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self, overload
+from typing import Never, Self, overload
 from urllib.parse import urlparse
 
 from diagnose.errors import InputError
@@ -46,7 +46,7 @@ class Key:
             return self
         return profile.values.get(self.name, self.default)
 
-    def __set__(self, profile: Profile, value: object) -> None:
+    def __set__(self, profile: Profile, value: Never) -> None:  # Never: mypy refuses assignments
         raise AttributeError(f"{self.name}: a profile's values come from its layers (load())")
 
 

@@ -62,17 +62,9 @@ class _FixedScope:
         self._inner = inner
         self._scope = scope
 
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,  # the SDK's further options, passed through
-    ) -> AccessToken:
-        return self._inner.get_token(
-            self._scope, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
-        )
+    def get_token(self, *scopes: str, **options: Any) -> AccessToken:
+        """Our scope instead of `scopes`; claims, tenant and the SDK's other options passed on."""
+        return self._inner.get_token(self._scope, **options)
 
 
 def read(

@@ -78,7 +78,7 @@ class Arm(AzureService):
             f"The resource type could not be found in the namespace for api version '{req.query.get('api-version', '')}'.",
         )
 
-    def _authorize(self, req: Request, action: str, scope: str) -> dict[str, Any]:
+    def _authorize(self, req: Request, action: str, scope: str) -> JsonObject:
         claims = self.authenticate(req)
         oid = str(claims.get("oid"))
         if not rbac_allows(self.world, oid, scope, action, data=False):
@@ -295,10 +295,10 @@ class Arm(AzureService):
         return Response(200, shapes.assignment(self.world, a))
 
     # -- resources --------------------------------------------------------------------------------------
-    def _resources(self) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
+    def _resources(self) -> dict[str, tuple[str, Callable[[], JsonObject]]]:
         """Every readable resource of the world: lower-case id -> (read action, JSON builder)."""
         w = self.world
-        res: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+        res: dict[str, tuple[str, Callable[[], JsonObject]]] = {
             w.subscription_scope.lower(): (
                 "Microsoft.Resources/subscriptions/read",
                 lambda: shapes.subscription(self.world),
@@ -364,7 +364,7 @@ class Arm(AzureService):
 
     def _lookup(
         self, rid: str
-    ) -> tuple[tuple[str, Callable[[], dict[str, Any]]] | None, Response | None]:
+    ) -> tuple[tuple[str, Callable[[], JsonObject]] | None, Response | None]:
         """The resource at `rid`, or ARM's 404 for the first missing level."""
         rid = rid.rstrip("/")
         w = self.world
@@ -447,7 +447,7 @@ class Arm(AzureService):
             405, "MethodNotAllowed", "The lab does not support PATCH on this resource type."
         )
 
-    def _patch_vault(self, props: dict[str, Any]) -> Response:
+    def _patch_vault(self, props: JsonObject) -> Response:
         v = self.world.vault
         if props.get("enablePurgeProtection") is False and v.purge_protection:
             return self.error(
@@ -478,7 +478,7 @@ class Arm(AzureService):
                     ]
         return Response(200, shapes.vault(self.world))
 
-    def _patch_cosmos(self, props: dict[str, Any]) -> Response:
+    def _patch_cosmos(self, props: JsonObject) -> Response:
         if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
             return self.error(
                 400,
