@@ -48,6 +48,7 @@ def _bounded_retry(
 ) -> RetryPolicy[HttpRequest, HttpResponse]:
     """azure-core's RetryPolicy, but a throttled service's Retry-After never parks a check for long."""
     from azure.core.pipeline.policies import RetryPolicy
+    from azure.core.rest import HttpRequest, HttpResponse
 
     class BoundedRetry(RetryPolicy[HttpRequest, HttpResponse]):
         def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
