@@ -14,80 +14,62 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Never, Self, overload
 from urllib.parse import urlparse
 
 from diagnose.errors import InputError
 
 
-@dataclass(frozen=True)
 class Key:
-    name: str
-    variables: tuple[str, ...]  # DIAGNOSE_* first, then the standard variable, if any
-    help: str
+    """One profile key, declared once on `Profile`: its variables and help; reads as `str | None`.
+
+    `variables` lists `DIAGNOSE_*` first, then the standard variable, if any (the first set wins).
+    `name` is the key in the file and in reports; it is the attribute's name unless given.
+    """
+
     default: str | None = None
 
+    def __init__(self, variables: tuple[str, ...], help: str, *, name: str = "") -> None:
+        self.variables = variables
+        self.help = help
+        self.name = name
 
-KEYS: tuple[Key, ...] = (
-    Key(
-        "cloud",
-        ("DIAGNOSE_CLOUD",),
-        "AzureCloud, AzureChinaCloud, AzureUSGovernment or custom",
-        "AzureCloud",
-    ),
-    Key("authority", ("AZURE_AUTHORITY_HOST",), "Entra ID host (custom clouds)"),
-    Key("arm_url", ("DIAGNOSE_ARM_URL",), "Azure Resource Manager URL (custom clouds)"),
-    Key("graph_url", ("DIAGNOSE_GRAPH_URL",), "Microsoft Graph URL (custom clouds)"),
-    Key(
-        "ca_bundle",
-        ("DIAGNOSE_CA_BUNDLE", "REQUESTS_CA_BUNDLE"),
-        "CA bundle for every TLS connection",
-    ),
-    Key("tenant_id", ("AZURE_TENANT_ID",), "Entra ID tenant"),
-    Key("subscription_id", ("DIAGNOSE_SUBSCRIPTION_ID",), "subscription"),
-    Key(
-        "topology",
-        ("DIAGNOSE_TOPOLOGY",),
-        "own (you run the Cosmos DB account) or adobe (Experience Platform's)",
-        "own",
-    ),
-    Key(
-        "principal_app_id",
-        ("DIAGNOSE_PRINCIPAL_APP_ID",),
-        "app id of the identity that reaches the key",
-    ),
-    Key("keyvault_id", ("DIAGNOSE_KEYVAULT_ID",), "the vault's ARM id"),
-    Key("keyvault_url", ("DIAGNOSE_KEYVAULT_URL",), "the vault's URL"),
-    Key("key_id", ("DIAGNOSE_KEY_ID",), "the key's URI"),
-    Key("cosmos_id", ("DIAGNOSE_COSMOS_ID",), "the Cosmos DB account's ARM id"),
-    Key("cosmos_endpoint", ("DIAGNOSE_COSMOS_ENDPOINT",), "the Cosmos DB data-plane URL"),
-    Key(
-        "cosmos_scope",
-        ("DIAGNOSE_COSMOS_SCOPE",),
-        "token scope override (default https://<host>/.default)",
-    ),
-    Key(
-        "cosmos_caller",
-        ("DIAGNOSE_COSMOS_CALLER_APP_ID",),
-        "app id of the application that reads Cosmos DB in production",
-    ),
-    Key("ims_url", ("DIAGNOSE_IMS_URL",), "Adobe IMS", "https://ims-na1.adobelogin.com"),
-    Key(
-        "platform_url",
-        ("DIAGNOSE_PLATFORM_URL",),
-        "Adobe Experience Platform",
-        "https://platform.adobe.io",
-    ),
-    Key("ims_org", ("DIAGNOSE_IMS_ORG",), "IMS organization id"),
-    Key("sandbox", ("DIAGNOSE_SANDBOX",), "Experience Platform sandbox name"),
-    Key("campaign_id", ("DIAGNOSE_CAMPAIGN_ID",), "the API-triggered campaign"),
-    Key("execution_kind", ("DIAGNOSE_EXECUTION_KIND",), "unitary, highthroughput or audience"),
-    Key("payload", ("DIAGNOSE_PAYLOAD",), "a file holding the campaign's payload or cURL request"),
-    Key("byok_config", ("DIAGNOSE_BYOK_CONFIG",), "the BYOK configuration name (topology adobe)"),
-)
-KEY_NAMES = frozenset(k.name for k in KEYS)
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.name = self.name or attribute
+
+    @overload
+    def __get__(self, profile: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, profile: Profile, owner: type | None = None) -> str | None: ...
+    def __get__(self, profile: Profile | None, owner: type | None = None) -> Self | str | None:
+        if profile is None:
+            return self
+        return profile.values.get(self.name, self.default)
+
+    def __set__(self, profile: Profile, value: Never) -> None:  # Never: mypy refuses assignments
+        raise AttributeError(f"{self.name}: a profile's values come from its layers (load())")
+
+
+class DefaultedKey(Key):
+    """A key with a built-in default: reads as `str`."""
+
+    def __init__(
+        self, variables: tuple[str, ...], help: str, default: str, *, name: str = ""
+    ) -> None:
+        super().__init__(variables, help, name=name)
+        self.default: str = default
+
+    @overload
+    def __get__(self, profile: None, owner: type | None = None) -> Self: ...
+    @overload
+    def __get__(self, profile: Profile, owner: type | None = None) -> str: ...
+    def __get__(self, profile: Profile | None, owner: type | None = None) -> Self | str:
+        if profile is None:
+            return self
+        return profile.values.get(self.name, self.default)
+
 
 # Credentials: only ever from the environment, never from the file, never printed.
-SECRET_VARIABLES = ("AZURE_CLIENT_SECRET", "DIAGNOSE_ADOBE_CLIENT_SECRET")
 CREDENTIAL_VARIABLES = (
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
@@ -147,37 +129,76 @@ CLOUDS = {
 
 @dataclass
 class Profile:
+    """The effective profile: every key a typed attribute; `values` and `sources` for reports.
+
+    `values` holds the keys that are set (identifiers only), `sources` where each came from.
+    """
+
     name: str
     values: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)  # from the environment only
 
+    cloud_name = DefaultedKey(
+        ("DIAGNOSE_CLOUD",),
+        "AzureCloud, AzureChinaCloud, AzureUSGovernment or custom",
+        "AzureCloud",
+        name="cloud",  # `cloud` is the resolved `Cloud` below
+    )
+    authority = Key(("AZURE_AUTHORITY_HOST",), "Entra ID host (custom clouds)")
+    arm_url = Key(("DIAGNOSE_ARM_URL",), "Azure Resource Manager URL (custom clouds)")
+    graph_url = Key(("DIAGNOSE_GRAPH_URL",), "Microsoft Graph URL (custom clouds)")
+    ca_bundle = Key(
+        ("DIAGNOSE_CA_BUNDLE", "REQUESTS_CA_BUNDLE"), "CA bundle for every TLS connection"
+    )
+    tenant_id = Key(("AZURE_TENANT_ID",), "Entra ID tenant")
+    subscription_id = Key(("DIAGNOSE_SUBSCRIPTION_ID",), "subscription")
+    topology = DefaultedKey(
+        ("DIAGNOSE_TOPOLOGY",),
+        "own (you run the Cosmos DB account) or adobe (Experience Platform's)",
+        "own",
+    )
+    principal_app_id = Key(
+        ("DIAGNOSE_PRINCIPAL_APP_ID",), "app id of the identity that reaches the key"
+    )
+    keyvault_id = Key(("DIAGNOSE_KEYVAULT_ID",), "the vault's ARM id")
+    keyvault_url = Key(("DIAGNOSE_KEYVAULT_URL",), "the vault's URL")
+    key_id = Key(("DIAGNOSE_KEY_ID",), "the key's URI")
+    cosmos_id = Key(("DIAGNOSE_COSMOS_ID",), "the Cosmos DB account's ARM id")
+    cosmos_endpoint = Key(("DIAGNOSE_COSMOS_ENDPOINT",), "the Cosmos DB data-plane URL")
+    cosmos_scope = Key(
+        ("DIAGNOSE_COSMOS_SCOPE",), "token scope override (default https://<host>/.default)"
+    )
+    cosmos_caller = Key(
+        ("DIAGNOSE_COSMOS_CALLER_APP_ID",),
+        "app id of the application that reads Cosmos DB in production",
+    )
+    ims_url = DefaultedKey(("DIAGNOSE_IMS_URL",), "Adobe IMS", "https://ims-na1.adobelogin.com")
+    platform_url = DefaultedKey(
+        ("DIAGNOSE_PLATFORM_URL",), "Adobe Experience Platform", "https://platform.adobe.io"
+    )
+    ims_org = Key(("DIAGNOSE_IMS_ORG",), "IMS organization id")
+    sandbox = Key(("DIAGNOSE_SANDBOX",), "Experience Platform sandbox name")
+    campaign_id = Key(("DIAGNOSE_CAMPAIGN_ID",), "the API-triggered campaign")
+    execution_kind = Key(("DIAGNOSE_EXECUTION_KIND",), "unitary, highthroughput or audience")
+    payload = Key(("DIAGNOSE_PAYLOAD",), "a file holding the campaign's payload or cURL request")
+    byok_config = Key(("DIAGNOSE_BYOK_CONFIG",), "the BYOK configuration name (topology adobe)")
+
     def get(self, key: str) -> str | None:
         return self.values.get(key)
 
-    def __getattr__(self, key: str) -> str | None:
-        if key in KEY_NAMES:
-            return self.values.get(key)
-        raise AttributeError(key)
-
     @property
     def cloud(self) -> Cloud:
-        name = self.values.get("cloud", "AzureCloud")
-        base = CLOUDS.get(name)
+        base = CLOUDS.get(self.cloud_name)
         if base is None:  # custom: every endpoint comes from the profile
             return Cloud(
-                "custom",
-                self.values.get("authority") or "",
-                self.values.get("arm_url") or "",
-                self.values.get("graph_url") or "",
-                "",
-                "",
+                "custom", self.authority or "", self.arm_url or "", self.graph_url or "", "", ""
             )
         return Cloud(
             base.name,
-            self.values.get("authority") or base.authority,
-            self.values.get("arm_url") or base.arm_url,
-            self.values.get("graph_url") or base.graph_url,
+            self.authority or base.authority,
+            self.arm_url or base.arm_url,
+            self.graph_url or base.graph_url,
             base.keyvault_suffix,
             base.cosmos_suffix,
             base.first_party_cosmos_app_id,
@@ -185,20 +206,24 @@ class Profile:
 
     @property
     def is_custom_cloud(self) -> bool:
-        return self.values.get("cloud") == "custom"
+        return self.cloud_name == "custom"
 
     @property
     def cosmos_token_scope(self) -> str | None:
-        if self.values.get("cosmos_scope"):
-            return self.values["cosmos_scope"]
-        endpoint = self.values.get("cosmos_endpoint")
-        if not endpoint:
+        if self.cosmos_scope:
+            return self.cosmos_scope
+        if not self.cosmos_endpoint:
             return None
-        return f"https://{urlparse(endpoint).hostname}/.default"
+        return f"https://{urlparse(self.cosmos_endpoint).hostname}/.default"
 
     def public(self) -> dict[str, str]:
         """Identifiers only, safe for any report (secrets are never in `values`)."""
         return dict(sorted(self.values.items()))
+
+
+# Every key, in declaration order (the order of `profile show` and of the starter file).
+KEYS: tuple[Key, ...] = tuple(v for v in vars(Profile).values() if isinstance(v, Key))
+KEY_NAMES = frozenset(k.name for k in KEYS)
 
 
 def _read_file(path: Path, name: str, explicit: bool) -> tuple[dict[str, str], str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeVar, cast
 
 MASK = "***"
 
@@ -54,6 +54,8 @@ SECRET_KEYS = frozenset(
         "set_cookie",
     }
 )
+
+T = TypeVar("T")
 
 
 def _norm_key(key: str) -> str:
@@ -135,17 +137,24 @@ def redact_text(text: str) -> str:
     return text
 
 
-def redact_obj(obj: Any) -> Any:
-    """A copy of a JSON-like value with secrets masked (values under secret keys, and inside strings)."""
+def redact_obj(obj: T) -> T:
+    """A copy of a JSON-like value with secrets masked (values under secret keys, and inside strings).
+
+    The copy has the value's shape (a mapping comes back as a dict).
+    """
+    return cast(T, _redacted(obj))
+
+
+def _redacted(obj: object) -> object:
     if isinstance(obj, str):
         return redact_text(obj)
     if isinstance(obj, Mapping):
         return {
-            key: (MASK if is_secret_key(key) and value not in (None, "") else redact_obj(value))
+            key: (MASK if is_secret_key(key) and value not in (None, "") else _redacted(value))
             for key, value in obj.items()
         }
     if isinstance(obj, tuple):
-        return tuple(redact_obj(v) for v in obj)
+        return tuple(_redacted(v) for v in obj)
     if isinstance(obj, list):
-        return [redact_obj(v) for v in obj]
+        return [_redacted(v) for v in obj]
     return obj

@@ -138,3 +138,36 @@ def test_an_empty_profile_checks_nothing_and_says_so(
     result = CliRunner().invoke(cli, ["run", "--output", "json"])
     assert result.exit_code == 2
     assert "nothing was checked" in result.output
+
+
+def test_every_key_is_a_typed_attribute_reading_its_layered_value(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    given = {key.name: f"https://{key.name}.example" for key in profiles.KEYS}  # any string will do
+    given |= {"cloud": "AzureUSGovernment", "topology": "adobe", "execution_kind": "unitary"}
+    given |= {"ca_bundle": str(bundle), "key_id": "https://kv.vault.azure.net/keys/k"}
+    given["keyvault_id"] = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v"
+    given["cosmos_id"] = (
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/c"
+    )
+    env = {key.variables[0]: given[key.name] for key in profiles.KEYS}
+    prof = profiles.load(env, cwd=tmp_path)
+    attributes = {
+        name: key for name, key in vars(profiles.Profile).items() if isinstance(key, profiles.Key)
+    }
+    assert list(attributes.values()) == list(profiles.KEYS)  # declared once, in one order
+    for attribute, key in attributes.items():
+        assert getattr(prof, attribute) == given[key.name] == prof.get(key.name)
+        assert prof.sources[key.name] == f"env {key.variables[0]}"
+    assert prof.cloud_name == "AzureUSGovernment" and prof.cloud.name == "AzureUSGovernment"
+
+
+def test_defaulted_keys_read_their_default_and_values_come_only_from_the_layers(
+    tmp_path: Path,
+) -> None:
+    prof = profiles.load({}, cwd=tmp_path)
+    assert (prof.topology, prof.cloud_name) == ("own", "AzureCloud")
+    assert prof.platform_url == "https://platform.adobe.io" and prof.tenant_id is None
+    with pytest.raises(AttributeError, match="come from its layers"):
+        prof.tenant_id = "set-by-hand"  # type: ignore[assignment]  # refused by mypy too
+    assert prof.tenant_id is None and "tenant_id" not in prof.values

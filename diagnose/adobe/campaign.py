@@ -18,7 +18,7 @@ def campaign_kind(definition: dict[str, Any]) -> str | None:
     return None
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(value: object) -> datetime | None:
     if not value:
         return None
     try:

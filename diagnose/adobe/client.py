@@ -24,7 +24,9 @@ DEFAULT_TIMEOUT_S = 10.0
 class AdobeError(Exception):
     """An Adobe service answered with an error status."""
 
-    def __init__(self, message: str, status: int | None = None, body: Any = None, url: str = ""):
+    def __init__(
+        self, message: str, status: int | None = None, body: object = None, url: str = ""
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
@@ -56,7 +58,8 @@ class ExecutionOutcome:
     lost: str | None = None
 
 
-def _body(response: requests.Response) -> Any:
+def _body(response: requests.Response) -> object:
+    """The answer's JSON, or the first 2000 characters of an answer that is not JSON."""
     try:
         return response.json()
     except ValueError:
@@ -93,7 +96,7 @@ def _lost_after_sending(exc: requests.RequestException) -> str | None:
 
 
 class AdobeClient:
-    def __init__(self, profile: Profile, timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, profile: Profile, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.profile = profile
         self.timeout_s = timeout_s
         self._session = requests.Session()
@@ -239,7 +242,7 @@ class AdobeClient:
     # --- plumbing --------------------------------------------------------------
     @property
     def _platform(self) -> str:
-        return (self.profile.platform_url or "https://platform.adobe.io").rstrip("/")
+        return self.profile.platform_url.rstrip("/")
 
     def _get_json(
         self, path: str, api_key: str | None = None, params: dict[str, str] | None = None
@@ -261,9 +264,26 @@ class AdobeClient:
             )
         return body
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> requests.Response:
         try:
-            return self._session.request(method, url, verify=self._verify, **kwargs)
+            return self._session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=data,
+                timeout=timeout,
+                verify=self._verify,
+            )
         except requests.Timeout:
             raise Unreachable(f"{url} did not answer within {self.timeout_s:g} s") from None
         except requests.RequestException as exc:

@@ -6,10 +6,13 @@ import json
 import os
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.azure import problems
 from diagnose.profile import Profile
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken, TokenCredential
 
 
 class CosmosRefusal(Exception):
@@ -19,7 +22,7 @@ class CosmosRefusal(Exception):
         self.sub_status = sub_status
         self.message = message
 
-    def evidence(self) -> dict[str, Any]:
+    def evidence(self) -> dict[str, object]:
         return {"status": self.status, "sub_status": self.sub_status, "message": self.message}
 
 
@@ -29,7 +32,7 @@ class DataPlaneRead:
     writable_locations: list[str]
 
 
-def _message(exc: Any) -> str:
+def _message(exc: Exception) -> str:
     """The service's own message, without the SDK's wrapping ("Message: {...}", ActivityId lines)."""
     text = str(getattr(exc, "http_error_message", None) or exc).strip()
     for _ in range(
@@ -55,16 +58,17 @@ class _FixedScope:
     """A credential that asks for one scope whatever the SDK asks for (instead of a process-wide
     AZURE_COSMOS_AAD_SCOPE_OVERRIDE, which a worker thread must not set)."""
 
-    def __init__(self, inner: Any, scope: str):
+    def __init__(self, inner: TokenCredential, scope: str) -> None:
         self._inner = inner
         self._scope = scope
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        return self._inner.get_token(self._scope, **kwargs)
+    def get_token(self, *scopes: str, **options: Any) -> AccessToken:
+        """Our scope instead of `scopes`; claims, tenant and the SDK's other options passed on."""
+        return self._inner.get_token(self._scope, **options)
 
 
 def read(
-    profile: Profile, credential: Any, endpoint: str, scope: str | None = None
+    profile: Profile, credential: TokenCredential, endpoint: str, scope: str | None = None
 ) -> DataPlaneRead:
     """Construct the client (it reads the account) and list a few databases.
 
@@ -80,14 +84,16 @@ def read(
     from azure.cosmos.documents import SSLConfiguration
     from azure.cosmos.exceptions import CosmosHttpResponseError
 
-    kwargs: dict[str, Any] = {"retry_total": 1, "connection_timeout": 5, "read_timeout": 15}
+    kwargs: dict[str, object] = {"retry_total": 1, "connection_timeout": 5, "read_timeout": 15}
     if profile.ca_bundle:
         kwargs["ssl_config"] = SSLConfiguration()
         kwargs["connection_verify"] = profile.ca_bundle
     if scope:
         credential = _FixedScope(credential, scope)
     try:
-        client = CosmosClient(endpoint, credential=credential, **kwargs)  # reads the account
+        client = CosmosClient(  # reads the account
+            endpoint, credential=credential, consistency_level=None, **kwargs
+        )
         databases = [d.get("id", "") for d in islice(client.list_databases(max_item_count=5), 5)]
     except CosmosHttpResponseError as exc:
         raise CosmosRefusal(int(exc.status_code or 0), exc.sub_status, _message(exc)) from None

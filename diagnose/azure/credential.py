@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+import time
+from typing import TYPE_CHECKING, Any
 
 from diagnose.profile import Profile
 
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken, TokenCredential
 
-def transport_kwargs(profile: Profile) -> dict[str, Any]:
+
+def transport_kwargs(profile: Profile) -> dict[str, str]:
     """TLS trust for every azure-core based client: the profile's CA bundle, if any."""
     return {"connection_verify": profile.ca_bundle} if profile.ca_bundle else {}
 
 
-def build(profile: Profile) -> Any:
+def build(profile: Profile) -> TokenCredential:
     """A TokenCredential. Bounded retries: a refused credential must fail fast, not after 5 s."""
     from azure.identity import CertificateCredential, ClientSecretCredential, DefaultAzureCredential
 
     logging.getLogger("azure.identity").setLevel(logging.ERROR)
     logging.getLogger("msal").setLevel(logging.ERROR)
-    common: dict[str, Any] = {
+    common: dict[str, object] = {
         "authority": profile.cloud.authority,
         "retry_total": 1,
         "retry_backoff_factor": 0.2,
@@ -60,29 +65,35 @@ class SharedTokens:
     each go to Entra ID; a run starts a dozen checks at once.
     """
 
-    def __init__(self, inner: Any, tenant_id: str | None = None, refresh_margin_s: int = 300):
+    def __init__(
+        self, inner: TokenCredential, tenant_id: str | None = None, refresh_margin_s: int = 300
+    ) -> None:
         self._inner = inner
         self._tenant_id = (tenant_id or "").lower()
         self._margin = refresh_margin_s
-        self._tokens: dict[tuple[str, ...], Any] = {}
-        self._locks: dict[tuple[str, ...], Any] = {}
-        import threading
-
+        self._tokens: dict[tuple[str, ...], AccessToken] = {}
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        import threading
-        import time
-
-        if self._tenant_id and str(kwargs.get("tenant_id") or "").lower() == self._tenant_id:
-            kwargs.pop("tenant_id")  # Key Vault's challenge names our own tenant: share its token
-        key = (*scopes, str(kwargs.get("tenant_id") or ""), str(kwargs.get("claims") or ""))
+    def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,  # the SDK's further options, passed through
+    ) -> AccessToken:
+        if self._tenant_id and (tenant_id or "").lower() == self._tenant_id:
+            tenant_id = None  # Key Vault's challenge names our own tenant: share its token
+        key = (*scopes, tenant_id or "", claims or "")
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             token = self._tokens.get(key)
             if token is None or token.expires_on - self._margin <= time.time():
-                token = self._tokens[key] = self._inner.get_token(*scopes, **kwargs)
+                token = self._tokens[key] = self._inner.get_token(
+                    *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
+                )
             return token
 
     def close(self) -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 from diagnose.azure import problems
 from diagnose.azure.credential import transport_kwargs
 from diagnose.profile import Profile
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.core.exceptions import HttpResponseError
+    from azure.keyvault.keys import KeyVaultKey
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 PUBLIC_VAULT_SUFFIXES = (
     ".vault.azure.net",
@@ -29,7 +38,7 @@ class KeyVaultRefusal(Exception):
         self.inner_code = inner_code
         self.message = message
 
-    def evidence(self) -> dict[str, Any]:
+    def evidence(self) -> dict[str, object]:
         return {
             "status": self.status,
             "code": self.code,
@@ -63,7 +72,7 @@ def versionless_key_uri(uri: str | None) -> str:
     return "/".join(parts).lower()
 
 
-def _refusal(exc: Any) -> KeyVaultRefusal:
+def _refusal(exc: HttpResponseError) -> KeyVaultRefusal:
     error = getattr(exc, "error", None)
     inner = getattr(error, "innererror", None) or {}
     return KeyVaultRefusal(
@@ -75,14 +84,14 @@ def _refusal(exc: Any) -> KeyVaultRefusal:
 
 
 class KeyVaultProbe:
-    def __init__(self, profile: Profile, credential: Any, key: KeyRef):
+    def __init__(self, profile: Profile, credential: TokenCredential, key: KeyRef) -> None:
         from azure.keyvault.keys import KeyClient
 
         self.key = key
         self._credential = credential
         self._profile = profile
         host = urlparse(key.vault_url).hostname or ""
-        self._kwargs: dict[str, Any] = {
+        self._kwargs: dict[str, object] = {
             "verify_challenge_resource": host.endswith(PUBLIC_VAULT_SUFFIXES),
             "retry_total": 1,
             "connection_timeout": 5,
@@ -91,7 +100,7 @@ class KeyVaultProbe:
         }
         self._client = KeyClient(key.vault_url, credential, **self._kwargs)
 
-    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         from azure.core.exceptions import (
             ClientAuthenticationError,
             HttpResponseError,
@@ -110,7 +119,7 @@ class KeyVaultProbe:
         except HttpResponseError as exc:
             raise _refusal(exc) from None
 
-    def get_key(self) -> Any:
+    def get_key(self) -> KeyVaultKey:
         return self._call(self._client.get_key, self.key.name, self.key.version)
 
     def remote_wrap(self, key_version: str, plaintext: bytes) -> bytes:
@@ -139,7 +148,7 @@ class KeyVaultProbe:
         wrapped = response.json()["value"]
         return base64.urlsafe_b64decode(wrapped + "=" * (-len(wrapped) % 4))
 
-    def unwrap(self, key: Any, wrapped: bytes) -> bytes:
+    def unwrap(self, key: KeyVaultKey, wrapped: bytes) -> bytes:
         """Unwrap always calls the service."""
         from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.azure import problems
 from diagnose.azure.credential import transport_kwargs
 from diagnose.profile import Profile
+
+if TYPE_CHECKING:
+    from azure.core import PipelineClient
+    from azure.core.credentials import TokenCredential
+    from azure.core.pipeline import PipelineResponse
+    from azure.core.pipeline.policies import RetryPolicy
+    from azure.core.rest import HttpRequest, HttpResponse
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0
@@ -17,7 +24,7 @@ READ_TIMEOUT_S = 15.0
 @dataclass
 class Reply:
     status: int
-    body: Any
+    body: Any  # the parsed JSON (or the first 2000 characters of a body that is not JSON)
     url: str
 
     @property
@@ -36,40 +43,54 @@ class Reply:
 MAX_RETRY_AFTER_S = 5.0
 
 
-def _BoundedRetry(**kwargs: Any) -> Any:  # noqa: N802 - a policy factory
+def _bounded_retry(
+    retry_total: int, retry_backoff_factor: float, retry_backoff_max: float
+) -> RetryPolicy[HttpRequest, HttpResponse]:
     """azure-core's RetryPolicy, but a throttled service's Retry-After never parks a check for long."""
     from azure.core.pipeline.policies import RetryPolicy
+    from azure.core.rest import HttpRequest, HttpResponse
 
-    class BoundedRetry(RetryPolicy):
-        def get_retry_after(self, response: Any) -> float | None:
+    class BoundedRetry(RetryPolicy[HttpRequest, HttpResponse]):
+        def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
             after = super().get_retry_after(response)
             return None if after is None else min(after, MAX_RETRY_AFTER_S)
 
-    return BoundedRetry(**kwargs)
+    return BoundedRetry(
+        retry_total=retry_total,
+        retry_backoff_factor=retry_backoff_factor,
+        retry_backoff_max=retry_backoff_max,
+    )
 
 
 class RestClient:
     """GET/POST/PATCH JSON against one service with a bearer token for `scope`."""
 
-    def __init__(self, base_url: str, credential: Any, scope: str, profile: Profile, service: str):
+    def __init__(
+        self,
+        base_url: str,
+        credential: TokenCredential,
+        scope: str,
+        profile: Profile,
+        service: str,
+    ) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy
         from azure.core.pipeline.transport import RequestsTransport
 
         self.base_url = base_url.rstrip("/")
         self.service = service
-        self._client = PipelineClient(
+        self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             self.base_url,
             policies=[
                 HeadersPolicy({"User-Agent": "diagnose", "Accept": "application/json"}),
-                _BoundedRetry(retry_total=2, retry_backoff_factor=0.3, retry_backoff_max=2),
+                _bounded_retry(retry_total=2, retry_backoff_factor=0.3, retry_backoff_max=2),
                 BearerTokenCredentialPolicy(credential, scope),
             ],
             transport=RequestsTransport(**transport_kwargs(profile)),
         )
 
     def request(
-        self, method: str, path: str, params: dict[str, str] | None = None, body: Any = None
+        self, method: str, path: str, params: dict[str, str] | None = None, body: object = None
     ) -> Reply:
         from azure.core.exceptions import (
             ClientAuthenticationError,
@@ -120,11 +141,11 @@ class RestClient:
         return Reply(200, {"value": values}, reply.url)
 
 
-def arm(profile: Profile, credential: Any) -> RestClient:
+def arm(profile: Profile, credential: TokenCredential) -> RestClient:
     base = profile.cloud.arm_url
     return RestClient(base, credential, f"{base.rstrip('/')}/.default", profile, "ARM")
 
 
-def graph(profile: Profile, credential: Any) -> RestClient:
+def graph(profile: Profile, credential: TokenCredential) -> RestClient:
     base = profile.cloud.graph_url
     return RestClient(base, credential, f"{base.rstrip('/')}/.default", profile, "Microsoft Graph")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import sys
 
 import click
@@ -81,8 +82,9 @@ def main() -> None:
     """Console entry point: map every outcome to the exit statuses of docs/design.md."""
     for stream in (sys.stdout, sys.stderr):
         # a console or redirect that cannot encode a character shows it escaped, never crashes
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):
+            with contextlib.suppress(ValueError):
+                stream.reconfigure(errors="backslashreplace")
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -6,14 +6,14 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
 from diagnose import profile as profiles
 from diagnose.errors import InputError
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 
 OUTPUTS = ("text", "json", "markdown")
 

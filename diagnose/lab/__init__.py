@@ -7,7 +7,7 @@ cryptography it needs) is imported on first use, so listing `SCENARIOS` stays ch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from diagnose.lab.scenarios import SCENARIOS
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["SCENARIOS", "Lab", "UnknownScenario"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in ("Lab", "UnknownScenario"):
         from diagnose.lab import lab
 

@@ -6,33 +6,10 @@ from pathlib import Path
 
 from diagnose.files import write_atomic
 from diagnose.lab.world import World
+from diagnose.profile import KEYS
 
-# file key -> variable (docs/design.md, "Profile"); keys without a file form are credentials.
-PROFILE_KEYS = {
-    "cloud": "DIAGNOSE_CLOUD",
-    "authority": "AZURE_AUTHORITY_HOST",
-    "arm_url": "DIAGNOSE_ARM_URL",
-    "graph_url": "DIAGNOSE_GRAPH_URL",
-    "ca_bundle": "DIAGNOSE_CA_BUNDLE",
-    "tenant_id": "AZURE_TENANT_ID",
-    "subscription_id": "DIAGNOSE_SUBSCRIPTION_ID",
-    "topology": "DIAGNOSE_TOPOLOGY",
-    "principal_app_id": "DIAGNOSE_PRINCIPAL_APP_ID",
-    "keyvault_id": "DIAGNOSE_KEYVAULT_ID",
-    "keyvault_url": "DIAGNOSE_KEYVAULT_URL",
-    "key_id": "DIAGNOSE_KEY_ID",
-    "cosmos_id": "DIAGNOSE_COSMOS_ID",
-    "cosmos_endpoint": "DIAGNOSE_COSMOS_ENDPOINT",
-    "cosmos_caller": "DIAGNOSE_COSMOS_CALLER_APP_ID",
-    "ims_url": "DIAGNOSE_IMS_URL",
-    "platform_url": "DIAGNOSE_PLATFORM_URL",
-    "ims_org": "DIAGNOSE_IMS_ORG",
-    "sandbox": "DIAGNOSE_SANDBOX",
-    "campaign_id": "DIAGNOSE_CAMPAIGN_ID",
-    "execution_kind": "DIAGNOSE_EXECUTION_KIND",
-    "byok_config": "DIAGNOSE_BYOK_CONFIG",
-}
-SECRET_VARIABLES = ("AZURE_CLIENT_SECRET", "DIAGNOSE_ADOBE_CLIENT_SECRET")
+# file key -> its first variable (docs/design.md, "Profile"): the profile's own declarations.
+PROFILE_KEYS = {key.name: key.variables[0] for key in KEYS}
 
 
 def lab_env(world: World, urls: dict[str, str], ca_bundle: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ import ssl
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
@@ -185,7 +184,7 @@ class Lab:
     def __enter__(self) -> Lab:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- what tests and the CLI read -------------------------------------------------------------------

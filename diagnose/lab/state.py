@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from diagnose.lab.derived import Observed, observe
 from diagnose.lab.world import World
@@ -70,7 +69,7 @@ class State:
             self.requests.append(rec)
         return rec
 
-    def log_ajo(self, **event: Any) -> None:
+    def log_ajo(self, **event: object) -> None:
         line = json.dumps({"timestamp": _iso(time.time()), **event}, sort_keys=False)
         with self.lock:
             self._ajo_log.append(line)

@@ -18,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, TypeAlias
 
 from diagnose.lab.state import RequestRecord, State
 from diagnose.lab.world import World
+
+# A peer's address as `accept()` gives it: (host, port) for IPv4, with flow info and scope for IPv6.
+Address: TypeAlias = tuple[str, int] | tuple[str, int, int, int]
 
 
 class BadBody(ValueError):
@@ -73,7 +76,7 @@ class Request:
 @dataclass
 class Response:
     status: int
-    body: Any = None  # dict/list -> JSON, str/bytes as is, None -> empty
+    body: object = None  # dict/list -> JSON, str/bytes as is, None -> empty
     headers: dict[str, str] = field(default_factory=dict)
     hold_s: float = 0.0  # answer only after this long (interrupted by the lab's stop)
 
@@ -131,11 +134,11 @@ class Service:
     def not_found(self, req: Request) -> Response:
         return self.error(404, "NotFound", f"The requested resource '{req.path}' was not found.")
 
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         return Response(status, {"error": {"code": code, "message": message, **extra}})
 
 
-def _encode(body: Any) -> tuple[bytes, str]:
+def _encode(body: object) -> tuple[bytes, str]:
     if body is None:
         return b"", ""
     if isinstance(body, bytes):
@@ -154,17 +157,17 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 300
 
-    def __init__(self, sock: Any, addr: Any, endpoint: Endpoint) -> None:
+    def __init__(self, sock: ssl.SSLSocket, addr: Address, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        super().__init__(sock, addr, endpoint)  # type: ignore[arg-type]
+        super().__init__(sock, addr, endpoint)  # type: ignore[arg-type]  # the endpoint is our "server"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         return  # the lab keeps its own request log (no secrets), never stderr noise
 
     def _read_body(self) -> bytes:
         """The body; ValueError for framing no real service would accept (answered 400)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             total = 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
@@ -287,21 +290,22 @@ class Server:
                 sel.register(sock, selectors.EVENT_READ)
             while not self.stop_event.is_set():
                 for key, _ in sel.select():
-                    sock = key.fileobj
-                    if sock is self._wake_r or self.stop_event.is_set():
+                    listener = key.fileobj
+                    if listener is self._wake_r or self.stop_event.is_set():
                         return
+                    assert isinstance(listener, socket.socket)  # only sockets are registered
                     try:
-                        conn, addr = sock.accept()  # type: ignore[union-attr]
+                        conn, addr = listener.accept()
                     except OSError:
                         continue
                     threading.Thread(
                         target=self._serve,
-                        args=(conn, addr, self._listeners[sock]),  # type: ignore[index]
+                        args=(conn, addr, self._listeners[listener]),
                         daemon=True,
                         name=f"lab-connection:{id(self)}",
                     ).start()
 
-    def _serve(self, conn: socket.socket, addr: Any, endpoint: Endpoint) -> None:
+    def _serve(self, conn: socket.socket, addr: Address, endpoint: Endpoint) -> None:
         conn.setblocking(True)
         conn.settimeout(30)
         with contextlib.suppress(OSError):  # no Nagle delay per answer

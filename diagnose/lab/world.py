@@ -10,7 +10,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from diagnose.lab.roles import (
     COSMOS_DATA_CONTRIBUTOR,
@@ -26,6 +26,9 @@ from diagnose.lab.roles import (
 
 DAY = 86400.0
 _NS = uuid.UUID("6f1c2a52-3c4b-4d0e-9a1f-5b7c8d9e0a11")
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 
 def stable_id(name: str) -> str:
@@ -82,7 +85,7 @@ class AccessPolicy:
 class Key:
     name: str
     version: str
-    private_key: Any  # cryptography RSAPrivateKey
+    private_key: RSAPrivateKey
     enabled: bool = True
     nbf: float | None = None
     exp: float | None = None
@@ -248,7 +251,7 @@ ADOBE_TENANT = "fa7b1b5a-7b34-4387-94ae-d2c178decee1"
 
 def healthy_world(
     urls: dict[str, str],
-    key_material: Any,
+    key_material: RSAPrivateKey,
     client_certificate_der: bytes | None = None,
     topology: str = "own",
     now: float | None = None,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from diagnose.catalogue import Fix
 from diagnose.checks.base import Context
 from diagnose.errors import NotPermitted
+from diagnose.model import Finding
 
 
 @dataclass
@@ -23,7 +23,7 @@ class FixPlan:
     change: str  # what will change, in words
     method: str
     path: str
-    body: dict[str, Any] | None = None
+    body: dict[str, object] | None = None
 
     def describe(self, graph_url: str) -> str:
         body = f" {self.body}" if self.body is not None else ""
@@ -36,7 +36,7 @@ class FixPlan:
         )
 
 
-def _finding(ctx: Context, check_id: str, code: str) -> Any:
+def _finding(ctx: Context, check_id: str, code: str) -> Finding | None:
     result = ctx.results.get(check_id)
     return next((f for f in result.findings if f.code == code), None) if result else None
 

@@ -56,31 +56,30 @@ class Transcript:
         record.decisions.append({"at": now_iso(), "question": question, "answer": answer})
 
     def to_json(self) -> dict[str, Any]:
-        return redact_obj(
-            {
-                "schema": SCHEMA,
-                "runbook": self.runbook,
-                "started_at": self.started_at,
-                "ended_at": now_iso(),
-                "profile": self.profile,
-                "steps": [
-                    {
-                        "step": s.step,
-                        "title": s.title,
-                        "status": s.status,
-                        "checks": s.checks,
-                        "decisions": s.decisions,
-                        "attempts": s.attempts,
-                    }
-                    for s in self.steps
-                ],
-                "fixes": self.fixes,
-                "recovery": self.recovery,
-                "retest": self.retest,
-                "final": self.final,
-                "notes": self.notes,
-            }
-        )
+        document: dict[str, Any] = {
+            "schema": SCHEMA,
+            "runbook": self.runbook,
+            "started_at": self.started_at,
+            "ended_at": now_iso(),
+            "profile": self.profile,
+            "steps": [
+                {
+                    "step": s.step,
+                    "title": s.title,
+                    "status": s.status,
+                    "checks": s.checks,
+                    "decisions": s.decisions,
+                    "attempts": s.attempts,
+                }
+                for s in self.steps
+            ],
+            "fixes": self.fixes,
+            "recovery": self.recovery,
+            "retest": self.retest,
+            "final": self.final,
+            "notes": self.notes,
+        }
+        return redact_obj(document)
 
     def to_markdown(self) -> str:
         data = self.to_json()

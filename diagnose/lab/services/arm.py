@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from diagnose.lab.derived import in_scope, rbac_allows
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
 from diagnose.lab.services import arm_shapes as shapes
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import RoleAssignment, SqlRoleAssignment
+from diagnose.lab.world import RoleAssignment, SqlRoleAssignment, World
+
+T = TypeVar("T")
+JsonObject = dict[str, Any]
 
 _AUTHZ = r"(?P<scope>.*?)/providers/Microsoft\.Authorization/"
 _GUID = r"(?P<guid>[0-9a-fA-F-]{36})"
@@ -75,7 +78,7 @@ class Arm(AzureService):
             f"The resource type could not be found in the namespace for api version '{req.query.get('api-version', '')}'.",
         )
 
-    def _authorize(self, req: Request, action: str, scope: str) -> dict[str, Any]:
+    def _authorize(self, req: Request, action: str, scope: str) -> JsonObject:
         claims = self.authenticate(req)
         oid = str(claims.get("oid"))
         if not rbac_allows(self.world, oid, scope, action, data=False):
@@ -292,10 +295,10 @@ class Arm(AzureService):
         return Response(200, shapes.assignment(self.world, a))
 
     # -- resources --------------------------------------------------------------------------------------
-    def _resources(self) -> dict[str, tuple[str, Callable[[], dict[str, Any]]]]:
+    def _resources(self) -> dict[str, tuple[str, Callable[[], JsonObject]]]:
         """Every readable resource of the world: lower-case id -> (read action, JSON builder)."""
         w = self.world
-        res: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+        res: dict[str, tuple[str, Callable[[], JsonObject]]] = {
             w.subscription_scope.lower(): (
                 "Microsoft.Resources/subscriptions/read",
                 lambda: shapes.subscription(self.world),
@@ -318,12 +321,12 @@ class Arm(AzureService):
                 if not key.deleted:
                     res[f"{w.vault.id}/keys/{name}".lower()] = (
                         "Microsoft.KeyVault/vaults/keys/read",
-                        lambda n=name: shapes.key(self.world, n),
+                        self._later(shapes.key, name),
                     )
         for ident in w.identities:
             res[ident.id.lower()] = (
                 "Microsoft.ManagedIdentity/userAssignedIdentities/read",
-                lambda i=ident: shapes.identity(self.world, i),
+                self._later(shapes.identity, ident),
             )
         c = w.cosmos
         if c.customer_readable:
@@ -346,18 +349,22 @@ class Arm(AzureService):
             for a in c.sql_role_assignments:
                 res[f"{c.id}/sqlRoleAssignments/{a.guid}".lower()] = (
                     "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read",
-                    lambda a=a: shapes.sql_assignment(self.world, a),
+                    self._later(shapes.sql_assignment, a),
                 )
             for g in COSMOS_ROLE_DEFINITIONS:
                 res[f"{c.id}/sqlRoleDefinitions/{g}".lower()] = (
                     "Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions/read",
-                    lambda g=g: shapes.sql_definition(self.world, g),
+                    self._later(shapes.sql_definition, g),
                 )
         return res
 
+    def _later(self, shape: Callable[[World, T], JsonObject], item: T) -> Callable[[], JsonObject]:
+        """`shape(world, item)`, built when called, from the world of that moment."""
+        return lambda: shape(self.world, item)
+
     def _lookup(
         self, rid: str
-    ) -> tuple[tuple[str, Callable[[], dict[str, Any]]] | None, Response | None]:
+    ) -> tuple[tuple[str, Callable[[], JsonObject]] | None, Response | None]:
         """The resource at `rid`, or ARM's 404 for the first missing level."""
         rid = rid.rstrip("/")
         w = self.world
@@ -366,7 +373,7 @@ class Arm(AzureService):
         if found:
             return found, None
         parts = rid.split("/")
-        if len(parts) < 3 or parts[2].lower() != w.subscription_id:
+        if self._outside_subscription(rid):
             sub = parts[2] if len(parts) > 2 else ""
             return None, self.error(
                 404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
@@ -392,13 +399,19 @@ class Arm(AzureService):
             f"The Resource '{kind}/{name}' under resource group '{group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
         )
 
+    def _outside_subscription(self, rid: str) -> bool:
+        """`rid` names no subscription, or another one than the lab's (ARM: SubscriptionNotFound)."""
+        parts = rid.rstrip("/").split("/")
+        return len(parts) < 3 or parts[2].lower() != self.world.subscription_id
+
     def get_resource(self, req: Request, rid: str) -> Response:
         self._need_api_version(req)
         found, missing = self._lookup(rid)
         if found is None:
-            if missing is not None and missing.body["error"]["code"] != "SubscriptionNotFound":
+            assert missing is not None  # _lookup gives one or the other
+            if not self._outside_subscription(rid):
                 self._authorize(req, "Microsoft.Resources/subscriptions/resources/read", rid)
-            return missing  # type: ignore[return-value]
+            return missing
         action, build = found
         self._authorize(req, action, rid)
         with self.state.lock:
@@ -434,7 +447,7 @@ class Arm(AzureService):
             405, "MethodNotAllowed", "The lab does not support PATCH on this resource type."
         )
 
-    def _patch_vault(self, props: dict[str, Any]) -> Response:
+    def _patch_vault(self, props: JsonObject) -> Response:
         v = self.world.vault
         if props.get("enablePurgeProtection") is False and v.purge_protection:
             return self.error(
@@ -465,7 +478,7 @@ class Arm(AzureService):
                     ]
         return Response(200, shapes.vault(self.world))
 
-    def _patch_cosmos(self, props: dict[str, Any]) -> Response:
+    def _patch_cosmos(self, props: JsonObject) -> Response:
         if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
             return self.error(
                 400,

@@ -44,7 +44,7 @@ class Cosmos(AzureService):
         self.route("GET", r"/dbs/(?P<db>[^/]+)/colls", self.list_colls)
 
     # -- shapes --------------------------------------------------------------------------------
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         substatus = extra.pop("substatus", 0)
         activity = str(uuid.uuid4())
         text = f'Message: {{"Errors":["{message}"]}}\r\nActivityId: {activity}, Microsoft.Azure.Documents.Common/2.14.0'

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
-from typing import Any
 
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from diagnose.lab.jwts import normalize_audience
 from diagnose.lab.services.common import Context
@@ -34,7 +34,7 @@ class Entra(Service):
         self.route("POST", t + r"/oauth2/token", self.token)
 
     # -- answers ---------------------------------------------------------------------------
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         """Entra's error body; `code` is the OAuth error, `message` starts with AADSTSnnnn."""
         number = int(message.split(":")[0][6:]) if message.startswith("AADSTS") else 0
         now = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
@@ -243,10 +243,13 @@ class Entra(Service):
         if principal.certificate_der is None:
             return False
         cert = x509.load_der_x509_certificate(principal.certificate_der)
+        public_key = cert.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):  # RS256 and PS256 sign with RSA only
+            return False
         try:
             claims = jwt.decode(
                 assertion,
-                cert.public_key(),
+                public_key,
                 algorithms=["RS256", "PS256"],
                 options={"verify_aud": False, "require": ["exp"]},
             )

@@ -10,7 +10,7 @@ from typing import Any
 from diagnose.lab.roles import GRAPH_READ, GRAPH_WRITE
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import Principal
+from diagnose.lab.world import Principal, World
 
 _EQ = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
 _ANY = re.compile(
@@ -38,7 +38,7 @@ class Graph(AzureService):
         self.route("POST", _V + r"/directoryObjects/getByIds", self.get_by_ids, re.I)
 
     # -- shapes --------------------------------------------------------------------------------
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         return Response(
             status,
@@ -279,7 +279,7 @@ def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def _uai_alias(world: Any, p: Principal) -> str:
+def _uai_alias(world: World, p: Principal) -> str:
     for ident in world.identities:
         if ident.principal_id == p.object_id:
             return ident.id

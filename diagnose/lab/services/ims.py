@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from diagnose.lab.services.common import Context
 from diagnose.lab.transport import Request, Response, Service
@@ -17,7 +16,7 @@ class Ims(Service):
         self.ctx = ctx
         self.route("POST", r"/ims/token/v3", self.token)
 
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         return Response(status, {"error": code, "error_description": message})
 
     def not_found(self, req: Request) -> Response:

@@ -78,7 +78,7 @@ class KeyVault(AzureService):
             f"The requested resource '{req.path}' was not found. The request URI is not valid.",
         )
 
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         inner = extra.pop("inner", None)
         body: dict[str, Any] = {"code": code, "message": message}
         if inner:

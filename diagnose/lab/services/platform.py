@@ -45,11 +45,11 @@ class Platform(Service):
         )
 
     # -- shapes ----------------------------------------------------------------------------------
-    def error(self, status: int, code: str, message: str, **extra: Any) -> Response:
+    def error(self, status: int, code: str, message: str, **extra: object) -> Response:
         return Response(status, {"error_code": code, "message": message})
 
     def msg_error(
-        self, status: int, number: str, title: str, detail: str, req: Request, body: Any = None
+        self, status: int, number: str, title: str, detail: str, req: Request, body: object = None
     ) -> Response:
         payload = body if isinstance(body, dict) else {}
         context = {"requestId": req.header("x-request-id") or payload.get("requestId") or None}
@@ -141,7 +141,7 @@ class Platform(Service):
             )
         return Response(200, self.campaign_json())
 
-    def _payload_problem(self, kind: str, body: Any) -> str | None:
+    def _payload_problem(self, kind: str, body: object) -> str | None:
         if not isinstance(body, dict):
             return "The request body must be a JSON object."
         if not isinstance(body.get("campaignId"), str) or not body["campaignId"]:
