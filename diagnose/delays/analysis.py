@@ -121,7 +121,7 @@ def _table(name: str) -> exp.Table:
 
 def _feedback(plan: Plan, dialect: str) -> exp.Select:
     """The canonical relation over the source table, filters applied."""
-    columns: list[exp.Expression] = []
+    columns: list[exp.Expr] = []
     for f in FIELDS:
         layout = plan.resolved.layouts.get(f.name)
         if layout is None:
@@ -133,7 +133,7 @@ def _feedback(plan: Plan, dialect: str) -> exp.Select:
         target = "TIMESTAMPTZ" if f.kind == "timestamp" else "VARCHAR"
         columns.append(exp.cast(value, target).as_(f.name))
     query = exp.select(*columns).from_(_table(plan.table))
-    ts_column = path_expr(FIELDS[0].path, plan.resolved.layouts["ts"], dialect)
+    ts_column = path_expr(FIELDS[0].path, plan.resolved.required("ts"), dialect)
     ts = exp.TimeToUnix(this=exp.cast(ts_column, "TIMESTAMPTZ"))
     conditions: list[exp.Expression] = []
     flt = plan.filters
@@ -141,7 +141,7 @@ def _feedback(plan: Plan, dialect: str) -> exp.Select:
     # the CLI admits ids only (check_ids); whatever the values, they are escaped literals here
     for name, values in (("campaign_id", flt.campaigns), ("execution_id", flt.executions)):
         if values:
-            field_path = path_expr(by_name[name].path, plan.resolved.layouts[name], dialect)
+            field_path = path_expr(by_name[name].path, plan.resolved.required(name), dialect)
             column = exp.cast(field_path, "VARCHAR")
             conditions.append(column.isin(*[exp.Literal.string(v) for v in values]))
     if flt.since is not None:
@@ -268,7 +268,7 @@ def _bin_sums() -> str:
     return ", ".join(sums)
 
 
-def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
+def _with(plan: Plan, body: str, dialect: str) -> exp.Expr:
     """`body` with the CTEs it needs: feedback, sent, triggers, measures."""
     measures = [_MEASURES_SPREAD, _MEASURES_FEEDBACK]
     if plan.triggers:
@@ -279,7 +279,9 @@ def _with(plan: Plan, body: str, dialect: str) -> exp.Expression:
         f"measures AS ({' UNION ALL '.join(measures)}) {body}"
     )
     tree = sqlglot.parse_one(text, read="duckdb")
-    ctes = {cte.alias: cte for cte in tree.find(exp.With).expressions}
+    with_ = tree.find(exp.With)
+    assert with_ is not None, "the text above starts with WITH"
+    ctes = {cte.alias: cte for cte in with_.expressions}
     ctes["feedback"].set("this", _feedback(plan, dialect))
     uses_measures = "measures" in body
     if plan.triggers and uses_measures:

@@ -48,6 +48,13 @@ class Resolved:
     layouts: dict[str, str | None]  # canonical name -> FLAT, NESTED, or None (optional and absent)
     kinds: dict[str, str]
 
+    def required(self, name: str) -> str:
+        """The layout of a required field (`resolve` refuses a source that lacks one)."""
+        layout = self.layouts[name]
+        if layout is None:
+            raise LookupError(f"field {name!r} is optional and this source lacks it")
+        return layout
+
 
 def resolve(probe: Probe, where: str, prefer: str = FLAT) -> Resolved:
     """Find every field (flat or nested) with `probe(path, layout)`; raise InputError naming what is missing."""

@@ -61,7 +61,7 @@ def find_files(source: str) -> tuple[str, list[str]]:
         files = sorted(p for p in glob.glob(source, recursive=True) if _format(p))
         if not files:
             raise InputError(f"{label}: no such file or folder, and no export file matches it")
-    formats = {_format(f) for f in files}
+    formats = {fmt for f in files if (fmt := _format(f))}
     if len(formats) > 1:
         raise InputError(
             f"{label}: mixes formats ({', '.join(sorted(formats))}); name one format with a glob"

@@ -25,7 +25,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from diagnose.delays.analysis import check_table, probe_sql
 from diagnose.errors import CredentialRefused, InputError, ToolLimitation, Unreachable
@@ -290,6 +290,10 @@ class ServerBackend:
             raise InputError(f"{self.where}: no table {self.table!r} (see --table)") from None
         except psycopg.Error as exc:
             self._raise(exc)
+        if not cursor.description:  # a SELECT describes its columns, even with no rows
+            raise ToolLimitation(
+                f"{self.describe()}: the server did not describe the probed column"
+            )
         oid = cursor.description[0].type_code
         return _KINDS.get(oid) or ("number" if oid in _NUMBERS else "other")
 
@@ -304,7 +308,7 @@ class ServerBackend:
         except psycopg.Error as exc:
             self._raise(exc)
 
-    def _raise(self, exc: Exception) -> None:
+    def _raise(self, exc: Exception) -> NoReturn:
         import psycopg
 
         diag = getattr(exc, "diag", None)

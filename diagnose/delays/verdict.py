@@ -130,7 +130,7 @@ def judge(group: Group, limits: Thresholds) -> list[Finding]:
         }
     if late_bad or rate_bad:
         parts = []
-        if late_bad:
+        if late is not None and late_bad:
             parts.append(f"{pct} departure to delivered {_s(late)} > {_s(limits.downstream)}")
         if rate_bad:
             parts.append(f"delay events {rate:.1%} of sent > {limits.delay_rate:.1%}")

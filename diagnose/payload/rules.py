@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, TypeGuard
 
 from diagnose.model import Finding, Severity
 from diagnose.payload import endpoints
@@ -289,7 +289,7 @@ def _channel_data(recipient: dict[str, Any], where: str, index: int) -> list[Fin
     ]
 
 
-def _nonempty_str(value: Any) -> bool:
+def _nonempty_str(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 

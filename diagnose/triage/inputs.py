@@ -17,7 +17,7 @@ import sys
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, cast
 
 BLOCK_SIZE = 1 << 20
 
@@ -37,6 +37,12 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _TEXT_CONTROLS = set(b"\t\n\r\f\v\x1b")
+
+
+class _Reader(Protocol):
+    """What the blocks are read from: a file, stdin, its buffered wrapper or a gzip stream."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class InputProblem(Exception):
@@ -67,7 +73,7 @@ def open_raw(path: str) -> Iterator[BinaryIO]:
         handle.close()
 
 
-def _peek(stream: BinaryIO, size: int = 4096) -> bytes:
+def _peek(stream: _Reader, size: int = 4096) -> bytes:
     peek = getattr(stream, "peek", None)
     data = peek(size) if peek else b""
     return data[:size]
@@ -96,7 +102,7 @@ def _sniff(sample: bytes, name: str) -> str | None:
     return None
 
 
-def _read_blocks(stream: BinaryIO, name: str, size: int) -> Iterator[bytes]:
+def _read_blocks(stream: _Reader, name: str, size: int) -> Iterator[bytes]:
     done = 0
     read = getattr(stream, "read1", stream.read)  # read1: what is there, so a cut keeps the rest
     while True:
@@ -118,27 +124,30 @@ def _read_blocks(stream: BinaryIO, name: str, size: int) -> Iterator[bytes]:
 def blocks(stream: BinaryIO, name: str, size: int = BLOCK_SIZE) -> Iterator[bytes]:
     """Blocks of UTF-8 (or single-byte) text from a raw stream, whatever its framing."""
     if not hasattr(stream, "peek"):
-        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        # a stream that cannot look ahead (a raw pipe, a BytesIO): BufferedReader reads what
+        # it needs from it (read, readinto), which a BinaryIO's declared type does not promise
+        stream = io.BufferedReader(cast(io.RawIOBase, stream))
+    reader: _Reader = stream
     if _peek(stream, 2) == b"\x1f\x8b":
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        reader = gzip.GzipFile(fileobj=stream, mode="rb")
         try:
-            sample = _peek(stream)
+            sample = _peek(reader)
         except (EOFError, OSError, zlib.error):
             raise InputProblem(
                 f"{name}: truncated or corrupt gzip data; nothing could be read"
             ) from None
     else:
-        sample = _peek(stream)
+        sample = _peek(reader)
     encoding = _sniff(sample, name)
     if encoding is None:
-        yield from _read_blocks(stream, name, size)
+        yield from _read_blocks(reader, name, size)
         return
     if encoding == "utf-8-sig":
-        stream.read(len(codecs.BOM_UTF8))
-        yield from _read_blocks(stream, name, size)
+        reader.read(len(codecs.BOM_UTF8))
+        yield from _read_blocks(reader, name, size)
         return
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    for chunk in _read_blocks(stream, name, size):
+    for chunk in _read_blocks(reader, name, size):
         yield decoder.decode(chunk).encode("utf-8", errors="replace")
     tail = decoder.decode(b"", final=True)
     if tail:

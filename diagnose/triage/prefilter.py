@@ -22,26 +22,25 @@ class Prefilter:
         self._re: re.Pattern[bytes] | None = None
         if not self.anchors:
             return
-        hyperscan = None
         if engine != "re":
             try:
                 import hyperscan
             except ImportError:
                 if engine == "hyperscan":
                     raise
-        if hyperscan is not None:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(
-                expressions=[re.escape(a.decode()).encode() for a in self.anchors],
-                ids=list(range(len(self.anchors))),
-                elements=len(self.anchors),
-                flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
-            )
-            self._hs = db
-            self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
-        else:
-            self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
-            self.engine = "re"
+            else:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=[re.escape(a.decode()).encode() for a in self.anchors],
+                    ids=list(range(len(self.anchors))),
+                    elements=len(self.anchors),
+                    flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
+                )
+                self._hs = db
+                self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
+                return
+        self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
+        self.engine = "re"
 
     def hits(self, block: bytes) -> list[int]:
         """Offsets (end of the anchor) of every anchor hit in `block`, ascending."""

@@ -180,7 +180,7 @@ def _phrase_anchors(text: str) -> list[str]:
 
     Runs stop at non-ASCII letters and apostrophes, whose bytes differ between encodings.
     """
-    runs = [r.split() for r in _ASCII_RUN.findall(text.lower())]
+    runs: list[list[str]] = [r.split() for r in _ASCII_RUN.findall(text.lower())]
     words = max(runs, key=lambda r: len(" ".join(r)), default=[])
     return list(dict.fromkeys([" ".join(words[:3]), " ".join(words[-3:])]))
 
