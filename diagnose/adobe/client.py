@@ -48,7 +48,7 @@ class ExecutionOutcome:
     request_id: str
     x_request_id: str
     status: int | None
-    body: Any
+    body: object  # the decoded JSON, or the text when it is not JSON
     elapsed_s: float
     timed_out: bool = False
     execution_id: str | None = None

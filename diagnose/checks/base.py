@@ -113,7 +113,7 @@ class Context:
         """The runner says which check this thread runs, so facts are held to its declaration."""
         self._running.check = check
 
-    def _declared(self, key: Fact[Any], field_name: str) -> None:
+    def _declared(self, key: Fact[T], field_name: str) -> None:
         check: Check | None = getattr(self._running, "check", None)
         if check is not None and key not in getattr(check, field_name):
             raise ContractBreach(
@@ -186,6 +186,6 @@ class Context:
 
 
 def finding(
-    code: str, message: str, severity: Severity = Severity.FAIL, /, **evidence: Any
+    code: str, message: str, severity: Severity = Severity.FAIL, /, **evidence: object
 ) -> Finding:
     return Finding(code=code, message=message, severity=severity, evidence=evidence)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import credential_refused
@@ -30,7 +29,7 @@ REVOKED_CAUSES = (*(f"cosmos.revoked.{n}" for n in KNOWN_REVOKED), "cosmos.revok
 COSMOS_SCOPE: Fact[str] = Fact("cosmos.scope", "the scope a data-plane token was issued for")
 
 
-def revoked_finding(code: int, message: str, /, **evidence: Any) -> Finding:
+def revoked_finding(code: int, message: str, /, **evidence: object) -> Finding:
     """One cause per documented sub-status; codes Microsoft adds later fall back to a generic one."""
     suffix = str(code) if code in KNOWN_REVOKED else "other"
     return finding(f"cosmos.revoked.{suffix}", message, Severity.FAIL, **{"code": code, **evidence})

@@ -74,7 +74,7 @@ def check_vault(ctx: Context) -> Outcome:
     return Outcome(summary, findings, evidence)
 
 
-def _epoch(value: Any) -> datetime | None:
+def _epoch(value: object) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)):

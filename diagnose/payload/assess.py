@@ -6,7 +6,15 @@ no printing here, and no network except through the AdobeClient it is given.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from diagnose.adobe.client import AdobeClient, ExecutionOutcome
+    from diagnose.model import Finding
+    from diagnose.payload.document import PayloadReport
+    from diagnose.payload.ledger import Ledger
+    from diagnose.payload.request import ParsedRequest
+    from diagnose.profile import Profile
 
 RANK = {"campaign": 0, "payload": 1, "call": 2}  # the causal order of the diagnosis
 
@@ -14,13 +22,13 @@ RANK = {"campaign": 0, "payload": 1, "call": 2}  # the causal order of the diagn
 class Assessment:
     """Findings about one request, with the campaign (when fetched), ready for the report."""
 
-    def __init__(self, parsed: Any, kind: str | None, label: str, command: str):
+    def __init__(self, parsed: ParsedRequest, kind: str | None, label: str, command: str) -> None:
         from diagnose import catalogue
         from diagnose.payload.document import request_summary
 
         self.parsed = parsed
         self.kind = kind
-        self.findings: list[tuple[str, Any]] = []
+        self.findings: list[tuple[str, Finding]] = []
         self.definition: dict[str, Any] | None = None
         self.campaign_note: str | None = None
         self.limitation: str | None = None
@@ -30,7 +38,7 @@ class Assessment:
         self.request = request_summary(parsed, kind)
         self.catalogue = catalogue.default()
 
-    def rules(self, profile: Any, ledger: Any, lab: bool = False) -> None:
+    def rules(self, profile: Profile | None, ledger: Ledger, lab: bool = False) -> None:
         from diagnose.payload.check import check
 
         values = dict(profile.values) if profile is not None else None
@@ -39,7 +47,7 @@ class Assessment:
         for finding in check(self.parsed, kind=self.kind, ledger=ledger, profile=values):
             self.findings.append(("payload", finding))
 
-    def campaign(self, profile: Any, client: Any) -> None:
+    def campaign(self, profile: Profile, client: AdobeClient) -> None:
         from datetime import UTC, datetime
 
         from diagnose.payload import campaign as campaigns
@@ -63,7 +71,7 @@ class Assessment:
             ):
                 self.findings.append(("campaign", finding))
 
-    def blocking(self) -> list[Any]:
+    def blocking(self) -> list[Finding]:
         from diagnose.model import Severity
         from diagnose.payload.service import NOT_BLOCKING
 
@@ -73,7 +81,7 @@ class Assessment:
             if f.severity is Severity.FAIL and f.code not in NOT_BLOCKING
         ]
 
-    def record_call(self, outcome: Any, deadline_s: float) -> None:
+    def record_call(self, outcome: ExecutionOutcome, deadline_s: float) -> None:
         """What the one execution call answered: findings, limitation and the execution block."""
         from diagnose.payload.service import outcome_findings
 
@@ -87,13 +95,13 @@ class Assessment:
             "requestId": outcome.request_id,
             "x-request-id": outcome.x_request_id,
             "timed_out": outcome.timed_out,
-            "lost": getattr(outcome, "lost", None),
+            "lost": outcome.lost,
             "deadline_s": deadline_s,
             "elapsed_ms": int(outcome.elapsed_s * 1000),
             "response": outcome.body,
         }
 
-    def report(self) -> Any:
+    def report(self) -> PayloadReport:
         from diagnose import diagnosis
         from diagnose.payload import campaign as campaigns
         from diagnose.payload.document import PayloadReport, campaign_summary, safe_curl

@@ -110,7 +110,7 @@ def _read_file(path_text: str, base_dir: Path | None, where: Origin) -> str:
         raise fail("is not UTF-8 text") from None
 
 
-def _depth(value: Any) -> int:
+def _depth(value: object) -> int:
     """How deeply `value` nests (iteratively: the value may be deep)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
@@ -202,7 +202,7 @@ def decode(text: str, what: str, offset: Origin | None) -> Any:
     return value
 
 
-def json_type(value: Any) -> str:
+def json_type(value: object) -> str:
     return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
         type(value), "a number"
     )

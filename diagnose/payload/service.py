@@ -10,11 +10,14 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.errors import ToolLimitation
 from diagnose.model import Finding
 from diagnose.payload.ledger import Ledger
+
+if TYPE_CHECKING:
+    from diagnose.adobe.client import AdobeClient, ExecutionOutcome
 
 # Findings about the pasted cURL that do not stop a test call: `send` calls with the profile's
 # credential and headers, a POST, and fresh request ids of its own.
@@ -44,8 +47,8 @@ class CampaignFetch:
     limitation: str | None = None
 
 
-def fetch_campaign(client: Any, campaign_id: str) -> CampaignFetch:
-    """`client` is an AdobeClient; a 404 is a finding, any other failure the tool's limitation."""
+def fetch_campaign(client: AdobeClient, campaign_id: str) -> CampaignFetch:
+    """A 404 is a finding, any other failure the tool's limitation."""
     from diagnose.adobe.client import AdobeError
 
     try:
@@ -74,8 +77,8 @@ def fresh_ids(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def send_once(
-    client: Any, kind: str, payload: dict[str, Any], deadline_s: float, ledger: Ledger
-) -> Any:
+    client: AdobeClient, kind: str, payload: dict[str, Any], deadline_s: float, ledger: Ledger
+) -> ExecutionOutcome:
     """One execution call with fresh ids, recorded in the ledger before it leaves. Never retried."""
     fresh, x_request_id = fresh_ids(payload)
     try:
@@ -87,12 +90,14 @@ def send_once(
     return client.execute(kind, fresh, deadline_s, extra_headers={"x-request-id": x_request_id})
 
 
-def _gateway_refusal(status: int | None, body: Any) -> bool:
+def _gateway_refusal(status: int | None, body: object) -> bool:
     """401/403 from the gateway (error_code 401013, 403000, 403003, ...): the tool's own credential."""
     return status in (401, 403) and isinstance(body, dict) and "error_code" in body
 
 
-def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], str | None]:
+def outcome_findings(
+    outcome: ExecutionOutcome, deadline_s: float
+) -> tuple[list[Finding], str | None]:
     """(findings, limitation) from an ExecutionOutcome."""
     evidence: dict[str, Any] = {
         "http_status": outcome.status,
@@ -107,7 +112,7 @@ def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], st
             f"(requestId {outcome.request_id})"
         )
         return [Finding("call.timeout", message, evidence=evidence)], None
-    lost = getattr(outcome, "lost", None)
+    lost = outcome.lost
     if lost:
         evidence["lost"] = lost
         message = (
@@ -137,7 +142,7 @@ def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], st
         return [Finding("campaign.server-error", message, evidence=evidence)], None
     detail = error.get("detail") or error.get("title") or error.get("message") or ""
     if 300 <= status < 400:
-        location = (getattr(outcome, "headers", None) or {}).get("location")
+        location = outcome.headers.get("location")
         evidence["location"] = location
         detail = (
             f"a redirect{' to ' + location if location else ''}, not followed (following it "
@@ -148,7 +153,7 @@ def outcome_findings(outcome: Any, deadline_s: float) -> tuple[list[Finding], st
     return [Finding("campaign.call-rejected", message, evidence=evidence)], None
 
 
-def _error_fields(body: Any) -> dict[str, Any]:
+def _error_fields(body: object) -> dict[str, Any]:
     """The documented fields of an error body (type, title, status, detail, report, error_code)."""
     if not isinstance(body, dict):
         return {"text": str(body)[:500]} if body else {}
