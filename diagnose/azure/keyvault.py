@@ -122,14 +122,15 @@ class KeyVaultProbe:
     def get_key(self) -> KeyVaultKey:
         return self._call(self._client.get_key, self.key.name, self.key.version)
 
-    def remote_wrap(self, key_version: str, plaintext: bytes) -> bytes:
+    def remote_wrap(self, key_version: str | None, plaintext: bytes) -> bytes:
         """POST wrapkey to the service (the SDK would wrap locally with the public key, proving nothing)."""
         from azure.core.rest import HttpRequest
 
         value = base64.urlsafe_b64encode(plaintext).rstrip(b"=").decode()
         request = HttpRequest(
             "POST",
-            f"/keys/{self.key.name}/{key_version}/wrapkey",
+            # the SDK types a key's version optional; without one, the latest version wraps
+            "/".join(p for p in ("/keys", self.key.name, key_version, "wrapkey") if p),
             json={"alg": "RSA-OAEP-256", "value": value},
         )
         response = self._call(self._client.send_request, request)

@@ -12,6 +12,8 @@ from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
 
 if TYPE_CHECKING:
+    from azure.keyvault.keys import KeyVaultKey
+
     from diagnose.azure.keyvault import KeyVaultProbe, KeyVaultRefusal
 
 RECOMMENDED_KEY_BITS = 3072
@@ -176,7 +178,7 @@ def keyvault_probe(ctx: Context) -> KeyVaultProbe:
     return ctx.memo("keyvault:probe", build)
 
 
-def data_plane_key(ctx: Context) -> Any:
+def data_plane_key(ctx: Context) -> KeyVaultKey:
     """The key read on the data plane, once per run (keyvault.unwrap starts it early)."""
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
 
@@ -264,7 +266,9 @@ def check_unwrap(ctx: Context) -> Outcome:
             ],
             evidence,
         )
-    return Outcome(f"wrap and unwrap round trip succeeded (version {version[:8]}…)", [], evidence)
+    return Outcome(
+        f"wrap and unwrap round trip succeeded (version {(version or 'latest')[:8]}…)", [], evidence
+    )
 
 
 KEYVAULT_VAULT = Check(
