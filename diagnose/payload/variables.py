@@ -8,7 +8,7 @@ from typing import Any
 SCOPES = ("profile", "context")
 
 
-def _leaves(prefix: str, value: Any) -> set[str]:
+def _leaves(prefix: str, value: object) -> set[str]:
     """Dotted paths of the leaves under `value` (a list or an empty object is a leaf)."""
     if isinstance(value, dict) and value:
         paths: set[str] = set()
