@@ -124,14 +124,24 @@ def start_cli(
 
 
 def spawn_cli(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float = 90
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    no_color: bool = False,
+    timeout: float = 90,
+    dimensions: tuple[int, int] = (24, 80),
 ) -> pexpect.spawn:
-    """`diagnose ARGS…` on a pseudo-terminal (pexpect), for the tests that need one."""
+    """`diagnose ARGS…` on a pseudo-terminal (pexpect, TERM=xterm-256color), for tests that need one."""
     import pexpect
 
+    terminal = {"TERM": "xterm-256color", **({"NO_COLOR": "1"} if no_color else {})}
     command, *prefix = diagnose_command()
     return pexpect.spawn(
-        command, [*prefix, *args], env=clean_environ(env), encoding="utf-8", timeout=timeout
+        command,
+        [*prefix, *args],
+        env=clean_environ({**(env or {}), **terminal}),
+        encoding="utf-8",
+        timeout=timeout,
+        dimensions=dimensions,
     )
 
 
@@ -149,4 +159,6 @@ class Cli:
         timeout: float = DEFAULT_TIMEOUT_S,
         cwd: Path | None = None,
     ) -> CliResult:
-        return run_cli(*args, env={**self.env, **(env or {})}, stdin=stdin, timeout=timeout, cwd=cwd)
+        return run_cli(
+            *args, env={**self.env, **(env or {})}, stdin=stdin, timeout=timeout, cwd=cwd
+        )
