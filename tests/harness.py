@@ -96,17 +96,21 @@ def run_cli(
 ) -> CliResult:
     """Run `diagnose ARGS…` to completion in a clean environment plus `env`."""
     words = tuple(map(str, args))
-    data = stdin.decode() if isinstance(stdin, bytes) else stdin
+    data = stdin.encode() if isinstance(stdin, str) else stdin
     proc = subprocess.run(
         [*diagnose_command(), *words],
         env=clean_environ(env),
-        input=data if data is not None else "",
+        input=data if data is not None else b"",  # never the terminal of pytest
         capture_output=True,
-        text=True,
         timeout=timeout,
         cwd=cwd,
     )
-    return CliResult(words, proc.returncode, proc.stdout, proc.stderr)
+    return CliResult(words, proc.returncode, _text(proc.stdout), _text(proc.stderr))
+
+
+def _text(stream: bytes) -> str:
+    """UTF-8 as the CLI writes it; a stray byte shows as U+FFFD rather than failing the test."""
+    return stream.decode("utf-8", errors="replace").replace("\r\n", "\n")
 
 
 def start_cli(
