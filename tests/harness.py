@@ -26,7 +26,7 @@ import pytest
 from tests.schemas import validate_document
 
 if TYPE_CHECKING:
-    import pexpect
+    import pexpect  # type: ignore[import-untyped]
 
 # The variables that make up a user's profile (docs/design.md, profile precedence), and those that
 # change how the output looks: none of the developer's own may reach the CLI under test.
