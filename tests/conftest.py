@@ -1,4 +1,4 @@
-"""Shared fixtures: `lab` starts the local stand-in for Azure and Adobe in process."""
+"""Shared fixtures: `lab` starts the local stand-in for Azure and Adobe in process; `cli` runs diagnose."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from diagnose.lab import Lab
+from tests.harness import Cli
 
 LabFactory = Callable[..., Lab]
 
@@ -30,12 +31,19 @@ def lab() -> Iterator[LabFactory]:
 
 
 @pytest.fixture
-def lab_environ(lab: LabFactory, monkeypatch: pytest.MonkeyPatch) -> LabFactory:
-    """Factory: start a lab and put its whole profile (`lab.env`) into os.environ for the test."""
+def cli() -> Cli:
+    """The real CLI as a subprocess (tests/harness.py), with variables fixtures add to `cli.env`."""
+    return Cli()
+
+
+@pytest.fixture
+def lab_environ(lab: LabFactory, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> LabFactory:
+    """Factory: start a lab and give its whole profile (`lab.env`) to `cli` and to os.environ."""
 
     def start(scenario: str = "healthy", **kwargs: float) -> Lab:
         instance = lab(scenario, **kwargs)
-        for name, value in instance.env.items():
+        cli.env.update(instance.env)
+        for name, value in instance.env.items():  # for what the test itself runs in process
             monkeypatch.setenv(name, value)
         return instance
 

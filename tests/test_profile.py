@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from diagnose import profile as profiles
-from diagnose.cli import cli
 from diagnose.errors import InputError
+from tests.harness import run_cli
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -82,31 +81,29 @@ def test_bad_profile_files_name_the_problem(tmp_path: Path, text: str, message: 
 
 
 def test_profile_show_never_prints_secrets_and_exits_2_on_bad_config(tmp_path: Path) -> None:
-    runner = CliRunner()
     env = {
         "AZURE_CLIENT_SECRET": "very-secret-value",
         "AZURE_CLIENT_ID": "abc",
         "DIAGNOSE_SANDBOX": "prod",
     }
-    result = runner.invoke(cli, ["profile", "show"], env=env)
+    result = run_cli("profile", "show", env=env, cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert "very-secret-value" not in result.output
     assert "AZURE_CLIENT_SECRET (set)" in result.output
     assert "sandbox" in result.output and "env DIAGNOSE_SANDBOX" in result.output
     bad = write(tmp_path, "[profile.default\n")
-    result = runner.invoke(cli, ["profile", "show", "--config", str(bad)])
+    result = run_cli("profile", "show", "--config", str(bad))
     assert result.exit_code == 2
     assert "not valid TOML" in result.output
 
 
 def test_profile_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
-    runner = CliRunner()
     target = tmp_path / "diagnose.toml"
-    result = runner.invoke(cli, ["profile", "init", "--path", str(target)])
+    result = run_cli("profile", "init", "--path", str(target))
     assert result.exit_code == 0, result.output
     prof = profiles.load({}, config=target)
     assert prof.cloud.name == "AzureCloud" and prof.topology == "own"
-    again = runner.invoke(cli, ["profile", "init", "--path", str(target)])
+    again = run_cli("profile", "init", "--path", str(target))
     assert again.exit_code == 2 and "already exists" in again.output
 
 
@@ -122,20 +119,14 @@ def test_profile_init_writes_a_starter_that_loads(tmp_path: Path) -> None:
 def test_malformed_identifiers_are_exit_2_naming_the_variable(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
-    result = CliRunner().invoke(cli, ["run"], env={**env, "DIAGNOSE_PROFILE": "default"})
+    result = run_cli("run", env={**env, "DIAGNOSE_PROFILE": "default"}, cwd=tmp_path)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert next(iter(env)) in result.output or "AZURE_CLIENT_CERTIFICATE_PATH" in result.output
 
 
-def test_an_empty_profile_checks_nothing_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in list(__import__("os").environ):
-        if name.startswith(("DIAGNOSE_", "AZURE_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["run", "--output", "json"])
+def test_an_empty_profile_checks_nothing_and_says_so(tmp_path: Path) -> None:
+    result = run_cli("run", "--output", "json", cwd=tmp_path)
     assert result.exit_code == 2
     assert "nothing was checked" in result.output
 

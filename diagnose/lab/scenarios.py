@@ -1,4 +1,10 @@
-"""Scenarios: named edits of the healthy world (the names are a contract, see docs/design.md)."""
+"""Scenarios: named edits of the healthy world (the names are a contract, see docs/design.md).
+
+Each scenario carries its verdict: the cause code `diagnose run --lab NAME` puts
+first in its diagnosis (None when nothing is wrong with the setup), the exit
+status of that run, and the arguments the run needs to meet the cause. The
+tests read these fields; they keep no table of their own.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,12 @@ class Scenario:
     description: str
     topology: str
     edit: Callable[[World], None]
+    root_cause: str | None
+    """The first cause of the diagnosis of `diagnose run --lab NAME [run_args]`; None: no cause."""
+    exit_status: int
+    """The exit status of that run (0 healthy, 1 a cause found, 3 the tool could not decide)."""
+    run_args: tuple[str, ...] = ()
+    """What the run needs besides `--lab NAME` to reach the cause (the trigger, a deadline)."""
 
 
 def _nothing(world: World) -> None:
@@ -110,108 +122,145 @@ _ALL = [
         "Everything works: the key is reachable, Cosmos DB is healthy, the campaign triggers.",
         "own",
         _nothing,
+        root_cause=None,
+        exit_status=0,
     ),
     Scenario(
         "sp-disabled",
         "Cosmos DB's default identity (the CMK identity) is disabled: account revoked (4000), AJO answers 500.",
         "own",
         _sp_disabled,
+        root_cause="principal.disabled",
+        exit_status=1,
     ),
     Scenario(
         "sp-deleted",
         "Cosmos DB's default identity was deleted (still restorable from deleted items): revoked (4000).",
         "own",
         _sp_deleted,
+        root_cause="principal.deleted",
+        exit_status=1,
     ),
     Scenario(
         "kv-role-missing",
         "The CMK identity lost its Key Vault Crypto Service Encryption User role: revoked (4002).",
         "own",
         _kv_role_missing,
+        root_cause="keyvault.role-missing",
+        exit_status=1,
     ),
     Scenario(
         "kv-access-policy-missing",
         "Vault in access-policy mode with no policy for the CMK identity: revoked (4002).",
         "own",
         _kv_access_policy_missing,
+        root_cause="keyvault.access-policy-missing",
+        exit_status=1,
     ),
     Scenario(
         "key-disabled",
         "The customer-managed key is disabled: revoked (4002).",
         "own",
         _key_disabled,
+        root_cause="key.disabled",
+        exit_status=1,
     ),
     Scenario(
         "key-expired",
         "The customer-managed key's expiry date has passed: revoked (4005).",
         "own",
         _key_expired,
+        root_cause="key.expired",
+        exit_status=1,
     ),
     Scenario(
         "key-not-found",
         "The customer-managed key was deleted from the vault: revoked (4003).",
         "own",
         _key_not_found,
+        root_cause="key.not-found",
+        exit_status=1,
     ),
     Scenario(
         "purge-protection-off",
         "The vault has no purge protection (a CMK requirement); the account still works.",
         "own",
         _purge_protection_off,
+        root_cause="keyvault.purge-protection-off",
+        exit_status=1,
     ),
     Scenario(
         "kv-firewall",
         "The vault's firewall denies public access without letting trusted services through: revoked (4002).",
         "own",
         _kv_firewall,
+        root_cause="keyvault.firewall-blocks-trusted-services",
+        exit_status=1,
     ),
     Scenario(
         "cosmos-identity-undefined",
         "The account's defaultIdentity names an identity the account does not have: revoked (4015).",
         "own",
         _cosmos_identity_undefined,
+        root_cause="cosmos.identity-undefined",
+        exit_status=1,
     ),
     Scenario(
         "cosmos-dataplane-role-missing",
         "The production caller lost its Cosmos DB data-plane role: 403/5301 in AJO's log, AJO answers 500.",
         "own",
         _cosmos_dataplane_role_missing,
+        root_cause="cosmos.dataplane-role-missing",
+        exit_status=1,
     ),
     Scenario(
         "campaign-outside-window",
         "The campaign's end date has passed: executions are refused.",
         "own",
         _campaign_outside_window,
+        root_cause="campaign.outside-window",
+        exit_status=1,
     ),
     Scenario(
         "endpoint-mismatch",
         "The campaign is high-throughput but the configured endpoint is the standard (unitary) one.",
         "own",
         _endpoint_mismatch,
+        root_cause="campaign.endpoint-mismatch",
+        exit_status=1,
     ),
     Scenario(
         "trigger-timeout",
         "The execution call answers only after 90 s: the caller's deadline passes first.",
         "own",
         _trigger_timeout,
+        root_cause="call.timeout",
+        exit_status=1,
+        run_args=("--trigger", "--trigger-deadline", "5"),
     ),
     Scenario(
         "diagnoser-secret-expired",
         "The diagnosing identity's client secret has expired (AADSTS7000222); the setup itself is healthy.",
         "own",
         _diagnoser_secret_expired,
+        root_cause=None,
+        exit_status=3,
     ),
     Scenario(
         "adobe-healthy",
         "Topology adobe: Experience Platform's CMK app reaches the key, BYOK status COMPLETED.",
         "adobe",
         _nothing,
+        root_cause=None,
+        exit_status=0,
     ),
     Scenario(
         "adobe-app-disabled",
         "Topology adobe: Adobe's CMK application is disabled in the tenant: BYOK FAILED, AJO answers 500.",
         "adobe",
         _adobe_app_disabled,
+        root_cause="principal.disabled",
+        exit_status=1,
     ),
 ]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import json
 import os
 import secrets
 import shutil
@@ -22,10 +21,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner
 
-from diagnose.cli import cli
 from diagnose.delays import generate
+from tests.harness import CliResult, run_cli
 
 TABLE = "ajo_message_feedback_event_dataset"
 
@@ -67,21 +65,9 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dataset]:
     return {name: Dataset(name, spec, root) for name, spec in SPECS.items()}
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> dict:
-        return json.loads(self.stdout)
-
-
-def run_delays(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-    """The real CLI, in process (CliRunner on `diagnose.cli:cli`)."""
-    result = CliRunner().invoke(cli, ["delays", *map(str, args)], env=env, catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
+def run_delays(*args: str | Path, env: dict[str, str] | None = None) -> CliResult:
+    """`diagnose delays ARGS…` through the harness (the installed CLI, a clean environment)."""
+    return run_cli("delays", *args, env=env)
 
 
 def by_group(doc: dict) -> dict[tuple[str, str], dict]:

@@ -24,7 +24,7 @@ def test_url_schemes_reach_the_server(pg, pg_urls, scheme):
     url = pg_urls["healthy"].replace("postgresql://", scheme, 1)
     res = run_delays(url, "--output", "json")
     assert res.exit_code == 0, res.stderr
-    assert res.json["source"]["kind"] == "server"
+    assert res.json()["source"]["kind"] == "server"
     assert pg.password not in res.stdout + res.stderr
 
 
@@ -35,7 +35,7 @@ def test_keyword_form_reaches_the_server(pg):
     )
     res = run_delays(conninfo, "--output", "json")
     assert res.exit_code == 0, res.stderr
-    assert res.json["source"]["kind"] == "server"
+    assert res.json()["source"]["kind"] == "server"
     assert pg.password not in res.stdout + res.stderr
 
 

@@ -29,7 +29,7 @@ def test_handmade_figures_match_hand_computation(tmp_path, layout):
     # one delay event for four sent messages: abnormal at the default 5 %, not at 50 %
     res = run_delays(source, "--trigger-log", trig, "--output", "json", "--delay-rate", "0.5")
     assert res.exit_code == 0, res.stderr
-    doc = res.json
+    doc = res.json()
     assert doc["schema"] == "diagnose/delays@1"
     (group,) = doc["groups"]
     assert (group["campaign"], group["channel"]) == ("camp-1", "email")
@@ -55,13 +55,13 @@ def test_handmade_figures_match_hand_computation(tmp_path, layout):
 def test_trigger_log_as_json_lines(tmp_path):
     source = handmade.write_csv(tmp_path / "fb.csv")
     trig = handmade.write_triggers(tmp_path / "triggers.jsonl")
-    doc = run_delays(source, "--trigger-log", trig, "--output", "json").json
+    doc = run_delays(source, "--trigger-log", trig, "--output", "json").json()
     _assert_expected(doc["groups"][0], with_triggers=True)
 
 
 def test_without_trigger_log_upstream_is_the_spread(tmp_path):
     source = handmade.write_csv(tmp_path / "fb.csv")
-    doc = run_delays(source, "--output", "json").json
+    doc = run_delays(source, "--output", "json").json()
     _assert_expected(doc["groups"][0], with_triggers=False)
     assert doc["groups"][0]["judged"]["upstream"]["measure"] == "departure_spread"
 
@@ -70,19 +70,19 @@ def test_thresholds_can_be_set(tmp_path):
     source = handmade.write_csv(tmp_path / "fb.csv")
     res = run_delays(source, "--output", "json")  # default delay rate 5 %: 1 delay in 4 sent
     assert res.exit_code == 1
-    assert res.json["groups"][0]["verdict"] == "downstream"
-    assert "delay events 25.0% of sent" in res.json["diagnosis"][0]["message"]
+    assert res.json()["groups"][0]["verdict"] == "downstream"
+    assert "delay events 25.0% of sent" in res.json()["diagnosis"][0]["message"]
     # p90 departure -> delivered is 492 s: abnormal against 400 s, not against the default 900 s
     res = run_delays(
         source, "--downstream-threshold", "400", "--delay-rate", "0.5", "--output", "json"
     )
     assert res.exit_code == 1
-    assert res.json["groups"][0]["verdict"] == "downstream"
+    assert res.json()["groups"][0]["verdict"] == "downstream"
     res = run_delays(
         source, "--upstream-threshold", "50", "--delay-rate", "0.5", "--output", "json"
     )
     assert res.exit_code == 1
-    assert res.json["groups"][0]["verdict"] == "upstream"  # p90 spread 51 s > 50 s
+    assert res.json()["groups"][0]["verdict"] == "upstream"  # p90 spread 51 s > 50 s
     res = run_delays(
         source,
         "--upstream-threshold",
@@ -104,7 +104,7 @@ def test_injected_upstream_delay_names_side_and_campaign(datasets, fmt, layout):
     ds = datasets["upstream"]
     res = run_delays(ds.file(fmt, layout), "--output", "json")
     assert res.exit_code == 1, res.stderr
-    doc = res.json
+    doc = res.json()
     verdicts = {g["campaign"]: g["verdict"] for g in doc["groups"]}
     injected = ds.info["injected_campaign"]
     assert verdicts.pop(injected) == "upstream"
@@ -120,7 +120,7 @@ def test_injected_downstream_delay_names_side_and_campaign(datasets):
     ds = datasets["downstream"]
     res = run_delays(ds.file("parquet"), "--output", "json")
     assert res.exit_code == 1
-    doc = res.json
+    doc = res.json()
     injected = ds.info["injected_campaign"]
     verdicts = {g["campaign"]: g["verdict"] for g in doc["groups"]}
     assert verdicts.pop(injected) == "downstream"
@@ -131,7 +131,7 @@ def test_injected_downstream_delay_names_side_and_campaign(datasets):
 
 def test_trigger_log_measures_trigger_to_departure(datasets):
     ds = datasets["upstream"]
-    doc = run_delays(ds.file("parquet"), "--trigger-log", ds.trigger_log, "--output", "json").json
+    doc = run_delays(ds.file("parquet"), "--trigger-log", ds.trigger_log, "--output", "json").json()
     injected = ds.info["injected_campaign"]
     for group in doc["groups"]:
         ttd = group["percentiles"]["trigger_to_departure"]
@@ -146,7 +146,7 @@ def test_trigger_log_measures_trigger_to_departure(datasets):
 def test_healthy_data_exit_0_and_empty_diagnosis(datasets):
     res = run_delays(datasets["healthy"].file("parquet"), "--output", "json")
     assert res.exit_code == 0
-    doc = res.json
+    doc = res.json()
     assert doc["status"] == "pass" and doc["diagnosis"] == []
     assert {g["verdict"] for g in doc["groups"]} == {"none"}
     for group in doc["groups"]:
@@ -156,12 +156,12 @@ def test_healthy_data_exit_0_and_empty_diagnosis(datasets):
 def test_filters_campaign_execution_and_window(datasets):
     ds = datasets["upstream"]
     source = ds.file("parquet")
-    everything = run_delays(source, "--output", "json").json
+    everything = run_delays(source, "--output", "json").json()
     one = ds.info["campaigns"][0]
-    doc = run_delays(source, "--campaign", one, "--output", "json").json
+    doc = run_delays(source, "--campaign", one, "--output", "json").json()
     assert [g["campaign"] for g in doc["groups"]] == [one]
     assert doc["groups"][0]["counts"] == by_group(everything)[(one, "email")]["counts"]
-    doc = run_delays(source, "--execution", "UMA-000000000", "--output", "json").json
+    doc = run_delays(source, "--execution", "UMA-000000000", "--output", "json").json()
     assert sum(sum(g["counts"].values()) for g in doc["groups"]) <= 3 * ds.spec.per_execution
     doc = run_delays(
         source,
@@ -171,7 +171,7 @@ def test_filters_campaign_execution_and_window(datasets):
         "2026-11-20T10:00:00",
         "--output",
         "json",
-    ).json
+    ).json()
     assert doc["window"]["first"] >= "2026-11-20T09:00:00"
     assert doc["window"]["last"] < "2026-11-20T10:00:00"
     assert 0 < doc["events"] < everything["events"]
@@ -211,21 +211,11 @@ def test_folder_and_glob_sources(tmp_path):
     handmade.write_csv(tmp_path / "a.csv", campaign="camp-a")
     handmade.write_csv(tmp_path / "b.csv", campaign="camp-b")
     for source in (tmp_path, tmp_path / "*.csv"):
-        doc = run_delays(source, "--output", "json").json
+        doc = run_delays(source, "--output", "json").json()
         assert sorted(g["campaign"] for g in doc["groups"]) == ["camp-a", "camp-b"]
 
 
 def test_fail_on_and_exit_status_from_the_real_binary(datasets):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    exe = Path(sys.executable).parent / "diagnose"
-    proc = subprocess.run(
-        [str(exe), "delays", str(datasets["upstream"].file("parquet")), "--output", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 1
+    proc = run_delays(datasets["upstream"].file("parquet"), "--output", "json")
+    assert proc.exit_code == 1
     assert proc.stdout.lstrip().startswith("{") and "Traceback" not in proc.stderr

@@ -38,7 +38,7 @@ def test_server_table_is_validated_and_may_be_qualified(pg, pg_urls):
     # schema.table reaches the server as two identifiers
     res = run_delays(pg.url(), "--table", f"delays_healthy.{TABLE}", "--output", "json")
     assert res.exit_code == 0, res.stderr
-    assert res.json["events"] > 0
+    assert res.json()["events"] > 0
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_svg_plot_has_one_series_per_campaign_and_panel(datasets, tmp_path):
     series = _series(root)
     campaigns = ds.info["campaigns"]
     assert set(series) == {(panel, c) for panel in ("upstream", "downstream") for c in campaigns}
-    timeline = res.json["timeline"]
+    timeline = res.json()["timeline"]
     for (panel, campaign), (measure, points, _) in series.items():
         assert measure == ("departure_spread" if panel == "upstream" else "departure_to_delivered")
         buckets = [p for p in timeline if p["campaign"] == campaign and p["measure"] == measure]

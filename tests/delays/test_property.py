@@ -38,7 +38,7 @@ def test_delivery_percentiles_match_linear_interpolation(latencies_ms):
                     w.writerow([_iso(at), status, "", f"UMA-{i}", "camp", f"m{i}", handmade.EMAIL])
         res = run_delays(path, "--output", "json")
         assert res.exit_code in (0, 1), res.stderr
-        got = res.json["groups"][0]["percentiles"]["departure_to_delivered"]
+        got = res.json()["groups"][0]["percentiles"]["departure_to_delivered"]
     seconds = [ms / 1000 for ms in latencies_ms]
     cuts = statistics.quantiles(seconds, n=100, method="inclusive")  # linear interpolation
     assert got["count"] == len(seconds)
@@ -47,4 +47,4 @@ def test_delivery_percentiles_match_linear_interpolation(latencies_ms):
     for key, cut in (("p50", cuts[49]), ("p90", cuts[89]), ("p99", cuts[98])):
         assert abs(got[key] - cut) < 1e-5, (key, got[key], cut)
     # verdict follows the threshold on p90
-    assert res.json["groups"][0]["judged"]["downstream"]["abnormal"] == (cuts[89] > 900)
+    assert res.json()["groups"][0]["judged"]["downstream"]["abnormal"] == (cuts[89] > 900)

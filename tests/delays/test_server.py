@@ -10,6 +10,7 @@ import pytest
 
 from tests.delays import handmade
 from tests.delays.conftest import by_group, run_delays
+from tests.harness import run_cli
 
 MEASURE_KEYS = ("p50", "p90", "p99", "max")
 
@@ -23,13 +24,13 @@ def test_server_and_local_agree_within_one_percent(datasets, pg_urls, name):
     ds = datasets[name]
     server = run_delays(pg_urls[name], "--trigger-log", ds.trigger_log, "--output", "json")
     assert server.exit_code == 1, server.stderr
-    assert server.json["source"]["dialect"] == "postgres"
-    assert server.json["source"]["kind"] == "server"
+    assert server.json()["source"]["dialect"] == "postgres"
+    assert server.json()["source"]["kind"] == "server"
     assert pg_urls[name].split("@")[0].split(":")[-1] not in server.stdout  # the password
     for local_file in (ds.file("csv"), ds.file("parquet")):
         local = run_delays(local_file, "--trigger-log", ds.trigger_log, "--output", "json")
-        assert local.json["source"]["dialect"] == "duckdb"
-        lg, sg = by_group(local.json), by_group(server.json)
+        assert local.json()["source"]["dialect"] == "duckdb"
+        lg, sg = by_group(local.json()), by_group(server.json())
         assert lg.keys() == sg.keys()
         for key, group in lg.items():
             assert sg[key]["counts"] == group["counts"]
@@ -40,8 +41,8 @@ def test_server_and_local_agree_within_one_percent(datasets, pg_urls, name):
                 assert other["count"] == figures["count"]
                 for k in MEASURE_KEYS:
                     assert _close(figures[k], other[k]), (key, measure, k, figures[k], other[k])
-        assert [e["execution"] for e in server.json["slowest_executions"]][:3] == [
-            e["execution"] for e in local.json["slowest_executions"]
+        assert [e["execution"] for e in server.json()["slowest_executions"]][:3] == [
+            e["execution"] for e in local.json()["slowest_executions"]
         ][:3]
 
 
@@ -49,10 +50,10 @@ def test_server_verdict_names_the_injected_campaign(datasets, pg_urls):
     ds = datasets["upstream"]
     res = run_delays(pg_urls["upstream"], "--output", "json")
     assert res.exit_code == 1
-    verdicts = {g["campaign"]: g["verdict"] for g in res.json["groups"]}
+    verdicts = {g["campaign"]: g["verdict"] for g in res.json()["groups"]}
     assert verdicts.pop(ds.info["injected_campaign"]) == "upstream"
     assert set(verdicts.values()) == {"none"}
-    assert res.json["diagnosis"][0]["code"] == "delays.upstream"
+    assert res.json()["diagnosis"][0]["code"] == "delays.upstream"
 
 
 def test_server_handmade_figures(pg, tmp_path):
@@ -60,7 +61,7 @@ def test_server_handmade_figures(pg, tmp_path):
     trig = handmade.write_triggers(tmp_path / "t.csv")
     res = run_delays(url, "--trigger-log", trig, "--delay-rate", "0.5", "--output", "json")
     assert res.exit_code == 0, res.stderr
-    (group,) = res.json["groups"]
+    (group,) = res.json()["groups"]
     assert group["counts"] == handmade.EXPECTED_COUNTS
     for measure, expected in handmade.EXPECTED.items():
         for key, value in expected.items():
@@ -132,9 +133,7 @@ def test_locked_table_is_cancelled_at_the_deadline(pg, pg_urls):
     """Another session holds the table ACCESS EXCLUSIVE: the probes wait on the lock, and
     every statement (probes and settings too) runs under the --query-timeout cancel timer."""
     import subprocess
-    import sys
     import time
-    from pathlib import Path
 
     import psycopg
 
@@ -151,19 +150,13 @@ def test_locked_table_is_cancelled_at_the_deadline(pg, pg_urls):
         )
         started = time.monotonic()
         try:  # the real binary, so that a hang fails the test instead of stalling the run
-            proc = subprocess.run(
-                [str(Path(sys.executable).parent / "diagnose"), "delays", pg.url("delays_locked")]
-                + ["--query-timeout", "2"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-            )
+            proc = run_cli("delays", pg.url("delays_locked"), "--query-timeout", "2", timeout=30)
         except subprocess.TimeoutExpired:
             pytest.fail("diagnose delays hung past --query-timeout 2 on a locked table")
         finally:
             locker.rollback()
         elapsed = time.monotonic() - started
-    assert proc.returncode == 3, proc.stderr
+    assert proc.exit_code == 3, proc.stderr
     assert "ran past --query-timeout (2 s)" in proc.stderr
     assert pg.password not in proc.stderr
     assert elapsed < 15

@@ -28,13 +28,13 @@ def test_unitary_executions_leave_upstream_not_measured(unitary):
     data, _ = unitary
     res = run_delays(data, "--output", "json")
     injected = generate.summary(UNITARY)["injected_campaign"]
-    for group in res.json["groups"]:
+    for group in res.json()["groups"]:
         assert group["upstream_measured"] is False
         assert group["judged"]["upstream"]["measured"] is False
         assert "pass --trigger-log" in group["judged"]["upstream"]["reason"]
         assert group["verdict"] in ("upstream", "downstream", "none")
-    assert injected in {g["campaign"] for g in res.json["groups"]}
-    assert "delays.upstream" not in {d["code"] for d in res.json["diagnosis"]}
+    assert injected in {g["campaign"] for g in res.json()["groups"]}
+    assert "delays.upstream" not in {d["code"] for d in res.json()["diagnosis"]}
     text = run_delays(data).stdout
     assert "not measured" in text and "pass --trigger-log to measure trigger -> departure" in text
     md = run_delays(data, "--output", "markdown").stdout
@@ -45,10 +45,10 @@ def test_unitary_upstream_delay_is_found_with_the_trigger_log(unitary):
     data, log = unitary
     res = run_delays(data, "--trigger-log", log, "--output", "json")
     assert res.exit_code == 1
-    verdicts = {g["campaign"]: g["verdict"] for g in res.json["groups"]}
+    verdicts = {g["campaign"]: g["verdict"] for g in res.json()["groups"]}
     assert verdicts.pop(generate.summary(UNITARY)["injected_campaign"]) == "upstream"
     assert set(verdicts.values()) == {"none"}
-    assert all(g["upstream_measured"] for g in res.json["groups"])
+    assert all(g["upstream_measured"] for g in res.json()["groups"])
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_large_execution_sent_at_full_speed_is_not_upstream(audience):
     # messages at 500/s is 200 s, so nothing is left beyond it
     res = run_delays(audience, "--upstream-threshold", "60", "--output", "json")
     assert res.exit_code == 0, res.stdout
-    (group,) = res.json["groups"]
+    (group,) = res.json()["groups"]
     assert group["upstream_measured"] is True
     assert group["percentiles"]["departure_spread"]["p90"] > 60
     judged = group["judged"]["upstream"]
@@ -74,7 +74,7 @@ def test_large_execution_sent_at_full_speed_is_not_upstream(audience):
         audience, "--upstream-threshold", "60", "--send-rate", "5000", "--output", "json"
     )
     assert res.exit_code == 1
-    assert by_group(res.json)[(group["campaign"], group["channel"])]["verdict"] == "upstream"
+    assert by_group(res.json())[(group["campaign"], group["channel"])]["verdict"] == "upstream"
 
 
 def test_large_execution_with_a_real_upstream_delay_is_still_upstream(tmp_path):
@@ -90,7 +90,7 @@ def test_large_execution_with_a_real_upstream_delay_is_still_upstream(tmp_path):
     generate.write(tmp_path / "fb.parquet", spec)
     res = run_delays(tmp_path / "fb.parquet", "--output", "json")
     assert res.exit_code == 1
-    (group,) = res.json["groups"]
+    (group,) = res.json()["groups"]
     assert group["verdict"] == "upstream" and group["judged"]["upstream"]["abnormal"]
 
 
@@ -109,6 +109,6 @@ def test_a_group_that_never_departed_is_not_told_to_pass_a_trigger_log(tmp_path)
     path.write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if ",error," in ln]) + "\n")
     res = run_delays(path, "--output", "json")
     assert res.exit_code == 0, res.stderr
-    (group,) = res.json["groups"]
+    (group,) = res.json()["groups"]
     assert group["counts"] == {"error": 1} and "upstream" not in group["judged"]
     assert "pass --trigger-log" not in run_delays(path).stdout

@@ -8,6 +8,7 @@ import threading
 import pytest
 import requests
 
+from tests.harness import run_cli
 from tests.lab.sdk import adobe_headers, execute, get, ims_token, payload, send
 
 
@@ -221,21 +222,13 @@ def test_byok_status_and_app_registration(lab):
     ],
 )
 def test_ajo_log_is_what_diagnose_explain_reads(lab, tmp_path, scenario, code):
-    import subprocess
-    import sys
-
     lab = lab(scenario)
     assert execute(lab).status_code == 500
     log = tmp_path / "ajo.log"
     log.write_text(lab.ajo_log())
-    result = subprocess.run(
-        [sys.executable, "-m", "diagnose", "explain", str(log), "--output", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 1, result.stderr
-    report = json.loads(result.stdout)
+    result = run_cli("explain", str(log), "--output", "json", timeout=60)
+    assert result.exit_code == 1, result.stderr
+    report = result.json()
     assert report["diagnosis"][0]["code"] == code
 
 

@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+from tests.harness import clean_environ
+
 AZ = os.environ.get("DIAGNOSE_TEST_AZ") or shutil.which("az")
 pytestmark = [
     pytest.mark.skipif(not AZ, reason="the Azure CLI (az) is not installed"),
@@ -28,15 +30,16 @@ def az(lab, tmp_path):
 
     def start(scenario: str):
         instance = lab(scenario)
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DIAGNOSE_"))},
-            "AZURE_CONFIG_DIR": str(tmp_path / "azure"),
-            "AZURE_CORE_INSTANCE_DISCOVERY": "false",
-            "AZURE_CORE_COLLECT_TELEMETRY": "false",
-            "AZURE_CORE_NO_COLOR": "true",
-            "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
-            "REQUESTS_CA_BUNDLE": instance.ca_bundle,
-        }
+        env = clean_environ(
+            {
+                "AZURE_CONFIG_DIR": str(tmp_path / "azure"),
+                "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+                "AZURE_CORE_COLLECT_TELEMETRY": "false",
+                "AZURE_CORE_NO_COLOR": "true",
+                "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
+                "REQUESTS_CA_BUNDLE": instance.ca_bundle,
+            }
+        )
 
         def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
             result = subprocess.run(

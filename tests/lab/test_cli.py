@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import signal
@@ -16,32 +15,25 @@ from pathlib import Path
 import pytest
 
 from diagnose.lab import SCENARIOS
+from tests.harness import clean_environ, run_cli, start_cli
 
-DIAGNOSE = [sys.executable, "-m", "diagnose"]
 SCRIPT = Path(__file__).parent / "scripts" / "customer_check.py"
 ENV_LINE = re.compile(r"^export ([A-Z_]+)='([^']*)'$")
 
 
 def _serve(tmp_path: Path, scenario: str, *extra: str) -> tuple[subprocess.Popen, Path, Path]:
     env_file, profile_file = tmp_path / "lab.env", tmp_path / "diagnose.toml"
-    env = {**os.environ, "DIAGNOSE_LAB_PROPAGATION_S": "0.05"}
-    proc = subprocess.Popen(
-        [
-            *DIAGNOSE,
-            "lab",
-            "serve",
-            "--scenario",
-            scenario,
-            "--env-out",
-            str(env_file),
-            "--profile-out",
-            str(profile_file),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+    proc = start_cli(
+        "lab",
+        "serve",
+        "--scenario",
+        scenario,
+        "--env-out",
+        env_file,
+        "--profile-out",
+        profile_file,
+        *extra,
+        env={"DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
     )
     deadline = time.time() + 20
     while not env_file.exists():
@@ -59,22 +51,16 @@ def _stop(proc: subprocess.Popen, signum: int = signal.SIGTERM) -> tuple[int, st
 
 
 def test_scenarios_lists_every_scenario_with_a_description():
-    result = subprocess.run(
-        [*DIAGNOSE, "lab", "scenarios"], capture_output=True, text=True, check=True
-    )
+    result = run_cli("lab", "scenarios")
+    assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(SCENARIOS)
     assert all(len(line.split(None, 1)) == 2 for line in lines)
 
 
 def test_unknown_scenario_is_exit_2_with_a_message():
-    result = subprocess.run(
-        [*DIAGNOSE, "lab", "serve", "--scenario", "nope"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
+    result = run_cli("lab", "serve", "--scenario", "nope", timeout=30)
+    assert result.exit_code == 2
     assert "unknown lab scenario 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -82,25 +68,15 @@ def test_unknown_scenario_is_exit_2_with_a_message():
 @pytest.mark.parametrize("target", ["missing-folder/lab.env", "."])
 def test_unwritable_env_file_is_exit_2_with_a_message(tmp_path, target):
     path = tmp_path / target
-    result = subprocess.run(
-        [*DIAGNOSE, "lab", "serve", "--env-out", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
+    result = run_cli("lab", "serve", "--env-out", str(path), timeout=30)
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: --env-out")
     assert "Traceback" not in result.stderr
 
 
 def test_negative_latency_is_a_usage_error():
-    result = subprocess.run(
-        [*DIAGNOSE, "lab", "serve", "--latency-ms", "-5"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
+    result = run_cli("lab", "serve", "--latency-ms", "-5", timeout=30)
+    assert result.exit_code == 2
 
 
 @pytest.mark.timeout(120)
@@ -130,14 +106,14 @@ def test_serve_writes_env_and_profile_and_exits_0(tmp_path, signum):
 
 
 def _run_customer_script(env_file: Path) -> dict:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AZURE_", "DIAGNOSE_", "REQUESTS_CA"))
-    }
     command = f". {shlex.quote(str(env_file))} && exec {shlex.quote(sys.executable)} {shlex.quote(str(SCRIPT))}"
     result = subprocess.run(
-        ["sh", "-c", command], capture_output=True, text=True, env=clean, cwd="/", timeout=60
+        ["sh", "-c", command],
+        capture_output=True,
+        text=True,
+        env=clean_environ(),
+        cwd="/",
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

@@ -1,16 +1,13 @@
-"""Fixtures for the payload tests: an isolated state dir, no ambient profile, the CLI runner."""
+"""Fixtures for the payload tests: an isolated state dir and working directory for the `cli` fixture."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from diagnose.cli import cli
+from tests.harness import Cli, CliResult
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -27,35 +24,22 @@ SECRETS = (
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Path:
     """Each test gets its own ledger and a working directory with no diagnose.toml or profile."""
     state = tmp_path / "state"
-    monkeypatch.setenv("XDG_STATE_HOME", str(state))
-    monkeypatch.setenv("DIAGNOSE_LAB_PROPAGATION_S", "0.05")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))  # for the one test that runs in process
+    cli.env.update(XDG_STATE_HOME=str(state), DIAGNOSE_LAB_PROPAGATION_S="0.05")
     for name in ("DIAGNOSE_ADOBE_CLIENT_ID", "DIAGNOSE_ADOBE_CLIENT_SECRET", "DIAGNOSE_IMS_ORG"):
         monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"
     work.mkdir()
-    monkeypatch.chdir(work)
+    monkeypatch.chdir(work)  # the CLI's subprocess starts here too
     return state
 
 
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def invoke() -> Invoke:
-    """Run `diagnose ARGS...` in process (click's runner; stdout and stderr apart)."""
-
-    def run(*args: str, input: str | bytes | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    return run
-
-
-def report(result: Result) -> dict[str, Any]:
-    """The JSON report of a run made with --output json (stdout holds it and nothing else)."""
-    return json.loads(result.stdout)
+def report(result: CliResult) -> dict[str, Any]:
+    """The JSON report of a run made with --output json (stdout holds it and nothing else), validated."""
+    return result.json()
 
 
 def codes(document: dict[str, Any]) -> list[str]:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from diagnose.payload.curl import parse_input
-from tests.payload.conftest import CORPUS, Invoke, assert_no_secret, codes, report
+from tests.harness import Cli
+from tests.payload.conftest import CORPUS, assert_no_secret, codes, report
 
 UNITARY_BODY = json.loads((CORPUS / "unitary-body.json").read_text())
 HT_BODY = json.loads((CORPUS / "highthroughput-body.json").read_text())
@@ -154,9 +155,9 @@ def test_the_corpus_is_large_and_every_file_is_expected() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_corpus_file_reads_to_the_right_result(name: str, invoke: Invoke) -> None:
+def test_corpus_file_reads_to_the_right_result(name: str, cli: Cli) -> None:
     want = EXPECTED[name]
-    result = invoke("payload", "check", str(CORPUS / name), "--offline", "--output", "json")
+    result = cli("payload", "check", str(CORPUS / name), "--offline", "--output", "json")
     assert result.exit_code == want.get("exit", 0), result.output
     doc = report(result)
     request = doc["request"]
@@ -208,11 +209,11 @@ def test_every_broken_file_is_expected() -> None:
 @pytest.mark.parametrize("name", sorted(BROKEN))
 @pytest.mark.parametrize("output", ["text", "json"])
 def test_broken_input_names_the_problem_and_where_and_exits_2(
-    name: str, output: str, invoke: Invoke
+    name: str, output: str, cli: Cli
 ) -> None:
     line, column, problem = BROKEN[name]
     path = CORPUS / name
-    result = invoke("payload", "check", str(path), "--offline", "--output", output)
+    result = cli("payload", "check", str(path), "--offline", "--output", output)
     assert result.exit_code == 2
     assert result.stdout == ""  # nothing half-printed on stdout
     assert f"{path}:{line}:{column}: " in result.stderr
@@ -221,14 +222,14 @@ def test_broken_input_names_the_problem_and_where_and_exits_2(
     assert_no_secret(result.stderr)
 
 
-def test_invalid_json_body_also_says_where_in_the_body(invoke: Invoke) -> None:
-    result = invoke("payload", "check", str(CORPUS / "broken-invalid-json.sh"), "--offline")
+def test_invalid_json_body_also_says_where_in_the_body(cli: Cli) -> None:
+    result = cli("payload", "check", str(CORPUS / "broken-invalid-json.sh"), "--offline")
     assert "(line 1, column 73 of the body)" in result.stderr
 
 
-def test_standard_input_is_read_with_dash(invoke: Invoke) -> None:
+def test_standard_input_is_read_with_dash(cli: Cli) -> None:
     text = (CORPUS / "01-posix-single-quotes.sh").read_text()
-    result = invoke("payload", "check", "-", "--offline", "--output", "json", input=text)
+    result = cli("payload", "check", "-", "--offline", "--output", "json", stdin=text)
     assert result.exit_code == 0, result.output
     assert report(result)["source"] == "<stdin>"
     assert report(result)["request"]["kind"] == "unitary"
@@ -238,24 +239,24 @@ def test_standard_input_is_read_with_dash(invoke: Invoke) -> None:
     ("content", "message"),
     [(b"", "empty"), (b"\xff\xfe\x00curl", "not UTF-8")],
 )
-def test_unreadable_input_exits_2(content: bytes, message: str, invoke: Invoke, tmp_path) -> None:
+def test_unreadable_input_exits_2(content: bytes, message: str, cli: Cli, tmp_path) -> None:
     path = tmp_path / "in.sh"
     path.write_bytes(content)
-    result = invoke("payload", "check", str(path), "--offline")
+    result = cli("payload", "check", str(path), "--offline")
     assert result.exit_code == 2
     assert message in result.stderr
 
 
-def test_missing_file_exits_2(invoke: Invoke) -> None:
-    result = invoke("payload", "check", "no-such-file.sh", "--offline")
+def test_missing_file_exits_2(cli: Cli) -> None:
+    result = cli("payload", "check", "no-such-file.sh", "--offline")
     assert result.exit_code == 2
     assert "no-such-file.sh: no such file" in result.stderr
 
 
-def test_several_data_options_are_joined_as_curl_does(invoke: Invoke, tmp_path) -> None:
+def test_several_data_options_are_joined_as_curl_does(cli: Cli, tmp_path) -> None:
     path = tmp_path / "two.sh"
     path.write_text("curl https://platform.adobe.io/ajo/im/executions/unitary -d '{}' -d '{}'\n")
-    result = invoke("payload", "check", str(path), "--offline")
+    result = cli("payload", "check", str(path), "--offline")
     assert result.exit_code == 2
     assert "1:58: the body (2 data options, joined with & as curl does) is not valid JSON" in (
         result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -11,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from diagnose.cli import cli as cli_main
 from diagnose.lab import Lab
 from diagnose.payload.ledger import default_path
-from tests.payload.conftest import API_KEY, TOKEN, Invoke, assert_no_secret, codes, report
-
-DIAGNOSE = Path(sys.executable).parent / "diagnose"
+from tests.harness import Cli
+from tests.payload.conftest import API_KEY, TOKEN, assert_no_secret, codes, report
 
 
 def payload_for(lab: Lab, **changes: Any) -> dict[str, Any]:
@@ -74,11 +74,11 @@ def no_lab_secret(lab: Lab, *texts: str) -> None:
 
 
 def test_send_in_healthy_gets_an_execution_id_with_fresh_ids(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl), "--yes", "--output", "json")
+    result = cli("payload", "send", str(curl), "--yes", "--output", "json")
     assert result.exit_code == 0, result.output
     doc = report(result)
     execution = doc["execution"]
@@ -97,11 +97,11 @@ def test_send_in_healthy_gets_an_execution_id_with_fresh_ids(
 
     # the id is remembered: a cURL that reuses it is reported, and nothing is sent by check
     reused = write_curl(tmp_path / "again.sh", lab, requestId=execution["requestId"])
-    again = invoke("payload", "check", str(reused), "--output", "json")
+    again = cli("payload", "check", str(reused), "--output", "json")
     assert again.exit_code == 1
     assert codes(report(again)) == ["payload.request-id-reused"]
     same_header = write_curl(tmp_path / "x.sh", lab, x_request_id=execution["x-request-id"])
-    assert codes(report(invoke("payload", "check", str(same_header), "--output", "json"))) == [
+    assert codes(report(cli("payload", "check", str(same_header), "--output", "json"))) == [
         "payload.request-id-reused"
     ]
     assert len(executions(lab)) == 1
@@ -119,12 +119,12 @@ def test_send_stops_before_the_call_when_the_campaign_says_it_would_fail(
     code: str,
     runbook: dict[str, Any],
     lab_environ: Any,
-    invoke: Invoke,
+    cli: Cli,
     tmp_path: Path,
 ) -> None:
     lab = lab_environ(scenario)
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl), "--yes", "--output", "json")
+    result = cli("payload", "send", str(curl), "--yes", "--output", "json")
     assert result.exit_code == 1, result.output
     doc = report(result)
     assert doc["diagnosis"][0]["code"] == code
@@ -135,11 +135,11 @@ def test_send_stops_before_the_call_when_the_campaign_says_it_would_fail(
 
 
 def test_send_in_sp_disabled_decodes_the_500_to_cosmosdb_auth_errors(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("sp-disabled")
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl), "--yes", "--output", "json")
+    result = cli("payload", "send", str(curl), "--yes", "--output", "json")
     assert result.exit_code == 1, result.output
     doc = report(result)
     assert doc["execution"]["http_status"] == 500
@@ -149,17 +149,17 @@ def test_send_in_sp_disabled_decodes_the_500_to_cosmosdb_auth_errors(
     assert len(executions(lab)) == 1
     # the lab's AJO log holds the 403 from Cosmos DB under the request id diagnose sent
     assert doc["execution"]["x-request-id"] in lab.ajo_log()
-    text = invoke("payload", "send", str(curl), "--yes")
+    text = cli("payload", "send", str(curl), "--yes")
     assert "cosmosdb-auth-errors" in text.stdout and "diagnose run" in text.stdout
     no_lab_secret(lab, result.stdout, text.stdout, text.stderr)
 
 
 def test_send_in_trigger_timeout_stops_at_its_deadline_and_never_resends(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("trigger-timeout")
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl), "--yes", "--deadline", "2")
+    result = cli("payload", "send", str(curl), "--yes", "--deadline", "2")
     assert result.exit_code == 1, result.output
     assert "call.timeout" in result.stdout
     assert "may still deliver" in result.stdout
@@ -170,29 +170,27 @@ def test_send_in_trigger_timeout_stops_at_its_deadline_and_never_resends(
     assert sent and sent.group(1) in default_path().read_text()  # recorded although unanswered
 
 
-def test_send_json_reports_the_timeout(lab_environ: Any, invoke: Invoke, tmp_path: Path) -> None:
+def test_send_json_reports_the_timeout(lab_environ: Any, cli: Cli, tmp_path: Path) -> None:
     lab = lab_environ("trigger-timeout")
     curl = write_curl(tmp_path / "c.sh", lab)
-    doc = report(
-        invoke("payload", "send", str(curl), "--yes", "--deadline", "1", "--output", "json")
-    )
+    doc = report(cli("payload", "send", str(curl), "--yes", "--deadline", "1", "--output", "json"))
     assert doc["execution"]["timed_out"] is True
     assert doc["execution"]["http_status"] is None
     assert doc["diagnosis"][0]["runbook"] == {"id": "call-timeout", "step": 1}
     assert len(executions(lab)) == 1
 
 
-def test_send_needs_consent(lab_environ: Any, invoke: Invoke, tmp_path: Path) -> None:
+def test_send_needs_consent(lab_environ: Any, cli: Cli, tmp_path: Path) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl))  # no --yes, and no terminal to ask on
+    result = cli("payload", "send", str(curl))  # no --yes, and no terminal to ask on
     assert result.exit_code == 2
     assert "--yes" in result.stderr
     assert executions(lab) == []
 
 
 def test_send_refuses_more_recipients_than_the_test_limit(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("healthy")
     two = [
@@ -205,43 +203,41 @@ def test_send_refuses_more_recipients_than_the_test_limit(
         for i in range(2)
     ]
     curl = write_curl(tmp_path / "c.sh", lab, recipients=two)
-    refused = invoke("payload", "send", str(curl), "--yes")
+    refused = cli("payload", "send", str(curl), "--yes")
     assert refused.exit_code == 2
     assert "2 recipients, more than the test limit of 1" in refused.stderr
     assert executions(lab) == []
-    allowed = invoke("payload", "send", str(curl), "--yes", "--max-recipients", "2")
+    allowed = cli("payload", "send", str(curl), "--yes", "--max-recipients", "2")
     assert allowed.exit_code == 0, allowed.output
     assert len(executions(lab)) == 1
 
 
 def test_send_refuses_an_audience_call_unless_allowed(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab, kind="audience", recipients=None)
-    result = invoke("payload", "send", str(curl), "--yes")
+    result = cli("payload", "send", str(curl), "--yes")
     assert result.exit_code == 2
     assert "--allow-audience" in result.stderr
     assert executions(lab) == []
 
 
-def test_send_does_not_silently_switch_hosts(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
-) -> None:
+def test_send_does_not_silently_switch_hosts(lab_environ: Any, cli: Cli, tmp_path: Path) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab, host="https://platform-stage.adobe.io")
-    refused = invoke("payload", "send", str(curl), "--yes")
+    refused = cli("payload", "send", str(curl), "--yes")
     assert refused.exit_code == 2
     assert "platform-stage.adobe.io" in refused.stderr and "--profile-host" in refused.stderr
     assert executions(lab) == []
-    sent = invoke("payload", "send", str(curl), "--yes", "--profile-host", "--output", "json")
+    sent = cli("payload", "send", str(curl), "--yes", "--profile-host", "--output", "json")
     assert sent.exit_code == 0, sent.output
     assert "payload.host-differs" in codes(report(sent))
     assert len(executions(lab)) == 1
 
 
 def test_check_with_the_profile_compares_the_campaign_and_sends_nothing(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path
+    lab_environ: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(
@@ -249,7 +245,7 @@ def test_check_with_the_profile_compares_the_campaign_and_sends_nothing(
         lab,
         recipients=[{"type": "external", "namespace": "email", "userId": "x@example.com"}],
     )
-    result = invoke("payload", "check", str(curl), "--output", "json")
+    result = cli("payload", "check", str(curl), "--output", "json")
     assert result.exit_code == 1, result.output
     doc = report(result)
     assert doc["campaign"]["kind"] == "unitary"
@@ -263,56 +259,38 @@ def test_check_with_the_profile_compares_the_campaign_and_sends_nothing(
     assert lab.writes() == []
 
 
-def test_unknown_campaign_is_a_finding(lab_environ: Any, invoke: Invoke, tmp_path: Path) -> None:
+def test_unknown_campaign_is_a_finding(lab_environ: Any, cli: Cli, tmp_path: Path) -> None:
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab, campaignId="00000000-0000-0000-0000-000000000000")
-    result = invoke("payload", "check", str(curl), "--output", "json")
+    result = cli("payload", "check", str(curl), "--output", "json")
     assert result.exit_code == 1
     assert "campaign.not-found" in codes(report(result))
 
 
 def test_a_refused_tool_credential_is_exit_3_and_nothing_is_sent(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab_environ: Any, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lab = lab_environ("healthy")
-    monkeypatch.setenv("DIAGNOSE_ADOBE_CLIENT_SECRET", "not-the-secret-0123456789")
+    cli.env["DIAGNOSE_ADOBE_CLIENT_SECRET"] = "not-the-secret-0123456789"
     curl = write_curl(tmp_path / "c.sh", lab)
-    checked = invoke("payload", "check", str(curl), "--output", "json")
+    checked = cli("payload", "check", str(curl), "--output", "json")
     assert checked.exit_code == 3, checked.output
     assert "IMS refused" in report(checked)["limitation"]
-    sent = invoke("payload", "send", str(curl), "--yes")
+    sent = cli("payload", "send", str(curl), "--yes")
     assert sent.exit_code == 3, sent.output
     assert executions(lab) == []
     assert "not-the-secret-0123456789" not in checked.stdout + sent.stdout + sent.stderr
 
 
 # --- the real command line, with the lab started in process by --lab ---------------------------
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(DIAGNOSE), *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-
-
-@pytest.fixture
-def cli_env(isolated: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    env["XDG_STATE_HOME"] = str(isolated)
-    env["DIAGNOSE_LAB_PROPAGATION_S"] = "0.05"
-    return env
-
-
-def test_cli_with_lab_flag_checks_and_sends(
-    lab: Any, tmp_path: Path, cli_env: dict[str, str]
-) -> None:
+def test_cli_with_lab_flag_checks_and_sends(lab: Any, tmp_path: Path, cli: Cli) -> None:
     reference = lab("healthy")  # the lab's ids are the same in every instance of a scenario
     curl = write_curl(tmp_path / "c.sh", reference, host="https://platform.adobe.io")
-    checked = run_cli(
-        "payload", "check", str(curl), "--lab", "endpoint-mismatch", "--output", "json", env=cli_env
-    )
-    assert checked.returncode == 1, checked.stderr
-    assert codes(json.loads(checked.stdout)) == ["campaign.endpoint-mismatch"]
-    sent = run_cli("payload", "send", str(curl), "--lab", "healthy", "--yes", env=cli_env)
-    assert sent.returncode == 0, sent.stderr
+    checked = cli("payload", "check", str(curl), "--lab", "endpoint-mismatch", "--output", "json")
+    assert checked.exit_code == 1, checked.stderr
+    assert codes(checked.json()) == ["campaign.endpoint-mismatch"]
+    sent = cli("payload", "send", str(curl), "--lab", "healthy", "--yes")
+    assert sent.exit_code == 0, sent.stderr
     assert re.search(r"executionId UMA-\d{8}", sent.stdout)
     assert "Traceback" not in sent.stderr
     assert_no_secret(checked.stdout, checked.stderr, sent.stdout, sent.stderr)
@@ -327,7 +305,7 @@ def test_send_asks_a_person_before_the_call(
     exit_code: int,
     calls: int,
     lab_environ: Any,
-    invoke: Invoke,
+    cli: Cli,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -336,7 +314,9 @@ def test_send_asks_a_person_before_the_call(
     monkeypatch.setattr(payload_cli, "_interactive", lambda: True)
     lab = lab_environ("healthy")
     curl = write_curl(tmp_path / "c.sh", lab)
-    result = invoke("payload", "send", str(curl), input=answer)
+    # In process (click's runner), the one place: the test makes the CLI believe it has a terminal
+    # (`_interactive`) so the prompt reads the scripted answer; a subprocess would need a pty.
+    result = CliRunner().invoke(cli_main, ["payload", "send", str(curl)], input=answer)
     assert "Send ONE real unitary execution" in result.stderr
     assert result.exit_code == exit_code, result.output
     assert len(executions(lab)) == calls

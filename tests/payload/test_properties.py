@@ -13,7 +13,7 @@ from diagnose.payload.build import to_curl
 from diagnose.payload.check import check
 from diagnose.payload.curl import PayloadSyntaxError, parse_input, parse_json
 from diagnose.payload.service import fresh_ids
-from tests.payload.conftest import Invoke
+from tests.harness import Cli
 
 DIALECTS = st.sampled_from(["posix", "powershell", "cmd"])
 # Any text a payload may hold: quotes, backslashes, shell metacharacters, other scripts, newlines.
@@ -164,9 +164,9 @@ def test_the_parser_never_crashes(text: str) -> None:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ANY_TEXT)
-def test_the_cli_never_shows_a_traceback(invoke: Invoke, text: str) -> None:
+def test_the_cli_never_shows_a_traceback(cli: Cli, text: str) -> None:
     for output in ("text", "json"):
-        result = invoke("payload", "check", "-", "--offline", "--output", output, input=text)
+        result = cli("payload", "check", "-", "--offline", "--output", output, stdin=text)
         assert result.exit_code in (0, 1, 2), result.output
         assert "Traceback" not in result.output
         if result.exit_code == 2:

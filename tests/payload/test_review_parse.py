@@ -12,32 +12,33 @@ import pytest
 from diagnose.payload import shellwords
 from diagnose.payload.build import to_curl
 from diagnose.payload.curl import PayloadSyntaxError, parse_input
-from tests.payload.conftest import Invoke, report
+from tests.harness import Cli
+from tests.schemas import validate_document
 
 URL = "https://platform.adobe.io/ajo/im/executions/unitary"
 OUTPUTS = ("text", "json", "markdown")
 
 
-def check(invoke: Invoke, tmp_path: Path, text: str, output: str) -> tuple[int, str, str]:
+def check(cli: Cli, tmp_path: Path, text: str, output: str) -> tuple[int, str, str]:
     path = tmp_path / "c.sh"
     path.write_text(text)
-    result = invoke("payload", "check", str(path), "--offline", "--output", output)
+    result = cli("payload", "check", str(path), "--offline", "--output", output)
     return result.exit_code, result.stdout, result.stderr
 
 
 # --- 1. credentials in the URL ----------------------------------------------------------------
 @pytest.mark.parametrize("output", OUTPUTS)
 def test_a_password_in_the_url_is_dropped_and_never_printed(
-    output: str, invoke: Invoke, tmp_path: Path
+    output: str, cli: Cli, tmp_path: Path
 ) -> None:
     body = '{"requestId":"r1","campaignId":"c","recipients":[]}'
     text = f"curl -X POST 'https://bob:Zq9hunter@platform.adobe.io/ajo/im/executions/unitary?x=1' -d '{body}'\n"
-    code, out, err = check(invoke, tmp_path, text, output)
+    code, out, err = check(cli, tmp_path, text, output)
     assert code in (0, 1), err
     assert "Zq9hunter" not in out + err
     assert "credentials in the URL were dropped" in out
     if output == "json":
-        doc = report(type("R", (), {"stdout": out})())
+        doc = validate_document(out)
         assert doc["request"]["url"] == f"{URL}?x=1"
         assert doc["request"]["host"] == "platform.adobe.io"
         assert "Zq9hunter" not in (doc["curl"] or "")
@@ -54,9 +55,9 @@ def test_the_parsed_url_keeps_no_userinfo() -> None:
     assert any("credentials in the URL were dropped" in n for n in parsed.notes)
 
 
-def test_a_bad_port_is_an_input_error_that_does_not_echo_it(invoke: Invoke, tmp_path: Path) -> None:
+def test_a_bad_port_is_an_input_error_that_does_not_echo_it(cli: Cli, tmp_path: Path) -> None:
     code, out, err = check(
-        invoke, tmp_path, "curl -X POST https://platform.adobe.io:Zq9hunter/ajo/x -d '{}'\n", "json"
+        cli, tmp_path, "curl -X POST https://platform.adobe.io:Zq9hunter/ajo/x -d '{}'\n", "json"
     )
     assert code == 2
     assert out == ""
@@ -87,10 +88,10 @@ def test_a_bad_port_is_an_input_error_that_does_not_echo_it(invoke: Invoke, tmp_
 )
 @pytest.mark.parametrize("output", OUTPUTS)
 def test_the_value_of_an_ignored_option_is_never_the_url_nor_printed(
-    options: str, output: str, invoke: Invoke, tmp_path: Path
+    options: str, output: str, cli: Cli, tmp_path: Path
 ) -> None:
     text = f"curl {options} {URL} -d '{{}}'\n"
-    code, out, err = check(invoke, tmp_path, text, output)
+    code, out, err = check(cli, tmp_path, text, output)
     assert code in (0, 1), err
     assert "hunter2secret" not in out + err
     if output == "json":
@@ -149,9 +150,9 @@ def test_parse_errors_never_carry_an_ignored_value() -> None:
 )
 @pytest.mark.parametrize("output", ["text", "json"])
 def test_nan_and_infinity_are_input_errors_naming_where(
-    text: str, where: str, token: str, output: str, invoke: Invoke, tmp_path: Path
+    text: str, where: str, token: str, output: str, cli: Cli, tmp_path: Path
 ) -> None:
-    code, out, err = check(invoke, tmp_path, text, output)
+    code, out, err = check(cli, tmp_path, text, output)
     assert code == 2, out
     assert out == ""
     assert f"c.sh:{where}" in err
@@ -207,7 +208,7 @@ def test_ansi_c_quotes_decode_like_bash(text: str, expected: str) -> None:
     assert [w.text for w in shellwords.split(text, "posix")] == [expected]
 
 
-def test_an_unclosed_ansi_c_quote_says_where(invoke: Invoke, tmp_path: Path) -> None:
-    code, out, err = check(invoke, tmp_path, f"curl {URL} \\\n  -d $'{{\"a\\'\n", "text")
+def test_an_unclosed_ansi_c_quote_says_where(cli: Cli, tmp_path: Path) -> None:
+    code, out, err = check(cli, tmp_path, f"curl {URL} \\\n  -d $'{{\"a\\'\n", "text")
     assert code == 2
     assert "c.sh:2:6: the ANSI-C quote ($') opened here is never closed" in err

@@ -19,7 +19,8 @@ from diagnose.payload.check import check
 from diagnose.payload.curl import parse_input, parse_json
 from diagnose.payload.ledger import Ledger
 from diagnose.payload.rules import header_state
-from tests.payload.conftest import CORPUS, Invoke, codes, report
+from tests.harness import Cli
+from tests.payload.conftest import CORPUS, codes, report
 
 GOOD: dict[str, Any] = json.loads((CORPUS / "unitary-body.json").read_text())
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -244,13 +245,13 @@ def test_every_payload_code_is_in_the_catalogue_with_a_step() -> None:
 
 
 # --- through the CLI ------------------------------------------------------------------------
-def test_cli_exit_statuses_and_fail_on(invoke: Invoke, tmp_path: Path) -> None:
+def test_cli_exit_statuses_and_fail_on(cli: Cli, tmp_path: Path) -> None:
     legacy = str(CORPUS / "11-legacy-host.sh")  # one warning
-    assert invoke("payload", "check", legacy, "--offline").exit_code == 0
-    assert invoke("payload", "check", legacy, "--offline", "--fail-on", "warn").exit_code == 1
+    assert cli("payload", "check", legacy, "--offline").exit_code == 0
+    assert cli("payload", "check", legacy, "--offline", "--fail-on", "warn").exit_code == 1
     bare = tmp_path / "p.json"
     bare.write_text(json.dumps(edited(requestId=None)))
-    result = invoke(
+    result = cli(
         "payload", "check", str(bare), "--offline", "--kind", "unitary", "--output", "json"
     )
     assert result.exit_code == 1
@@ -261,8 +262,8 @@ def test_cli_exit_statuses_and_fail_on(invoke: Invoke, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("output", ["text", "markdown"])
-def test_human_outputs_name_cause_runbook_and_remediation(invoke: Invoke, output: str) -> None:
-    result = invoke(
+def test_human_outputs_name_cause_runbook_and_remediation(cli: Cli, output: str) -> None:
+    result = cli(
         "payload", "check", str(CORPUS / "14-page-placeholders.sh"), "--offline", "--output", output
     )
     assert result.exit_code == 1

@@ -6,28 +6,29 @@ import pytest
 
 import diagnose.payload.document as report_module
 from diagnose.payload.curl import parse_input
-from tests.payload.conftest import API_KEY, CORPUS, TOKEN, Invoke, assert_no_secret
+from tests.harness import Cli
+from tests.payload.conftest import API_KEY, CORPUS, TOKEN, assert_no_secret
 
 FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".sh", ".cmd", ".ps1", ".txt"))
 
 
 @pytest.mark.parametrize("name", FILES)
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
-def test_no_secret_in_any_output_of_any_corpus_file(name: str, output: str, invoke: Invoke) -> None:
-    result = invoke("payload", "check", str(CORPUS / name), "--offline", "--output", output)
+def test_no_secret_in_any_output_of_any_corpus_file(name: str, output: str, cli: Cli) -> None:
+    result = cli("payload", "check", str(CORPUS / name), "--offline", "--output", output)
     assert result.exit_code in (0, 1, 2)
     assert_no_secret(result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_header_secrets_stay_out_even_without_redaction(
-    output: str, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+    output: str, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Header values are never put into a report at all: switching redaction off changes nothing."""
     monkeypatch.setattr(report_module, "redact_obj", lambda obj: obj)
     monkeypatch.setattr(report_module, "redact_text", lambda text: text)
     for name in ("01-posix-single-quotes.sh", "07-cmd-caret.cmd", "09-powershell-backtick.ps1"):
-        result = invoke("payload", "check", str(CORPUS / name), "--offline", "--output", output)
+        result = cli("payload", "check", str(CORPUS / name), "--offline", "--output", output)
         assert result.exit_code == 0
         for secret in (TOKEN, API_KEY):
             assert secret not in result.stdout + result.stderr
@@ -39,8 +40,8 @@ def test_the_parsed_request_does_not_show_headers_in_its_repr() -> None:
     assert TOKEN not in repr(parsed) and API_KEY not in repr(parsed)  # ...never shown
 
 
-def test_the_ticket_curl_uses_variables_and_masks_query_secrets(invoke: Invoke) -> None:
-    result = invoke(
+def test_the_ticket_curl_uses_variables_and_masks_query_secrets(cli: Cli) -> None:
+    result = cli(
         "payload",
         "check",
         str(CORPUS / "19-secret-in-query-and-user.sh"),

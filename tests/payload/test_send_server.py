@@ -20,7 +20,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from diagnose.lab.keys import make_certificates
-from tests.payload.conftest import Invoke, codes, report
+from tests.harness import Cli
+from tests.payload.conftest import codes, report
 from tests.payload.test_lab import no_lab_secret, write_curl
 
 
@@ -99,9 +100,7 @@ class _Server:
 
 
 @pytest.fixture
-def execution_host(
-    lab_environ: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+def execution_host(lab_environ: Any, tmp_path: Path, cli: Cli) -> Iterator[Any]:
     """Factory: the lab for IMS, and a local server of the given mode as the platform host."""
     servers: list[_Server] = []
 
@@ -111,9 +110,11 @@ def execution_host(
         servers.append(server.__enter__())
         bundle = tmp_path / "bundle.pem"
         bundle.write_text(Path(lab.env["DIAGNOSE_CA_BUNDLE"]).read_text() + server.ca.read_text())
-        monkeypatch.setenv("DIAGNOSE_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        monkeypatch.setenv("DIAGNOSE_PLATFORM_URL", server.url)
+        cli.env.update(
+            DIAGNOSE_CA_BUNDLE=str(bundle),
+            REQUESTS_CA_BUNDLE=str(bundle),
+            DIAGNOSE_PLATFORM_URL=server.url,
+        )
         return lab, server
 
     yield start
@@ -123,11 +124,11 @@ def execution_host(
 
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_a_connection_dropped_after_the_post_is_not_reported_as_not_sent(
-    output: str, execution_host: Any, invoke: Invoke, tmp_path: Path
+    output: str, execution_host: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab, server = execution_host("drop")
     curl = write_curl(tmp_path / "c.sh", lab, host=server.url)
-    result = invoke("payload", "send", str(curl), "--yes", "--deadline", "5", "--output", output)
+    result = cli("payload", "send", str(curl), "--yes", "--deadline", "5", "--output", output)
     assert result.exit_code == 1, result.output  # a finding, not the tool's reach (3)
     assert len(server.posts) == 1  # received once, never resent
     sent_request_id = server.posts[0][2]
@@ -146,11 +147,11 @@ def test_a_connection_dropped_after_the_post_is_not_reported_as_not_sent(
 
 
 def test_a_redirect_is_a_rejected_call_and_is_not_followed(
-    execution_host: Any, invoke: Invoke, tmp_path: Path
+    execution_host: Any, cli: Cli, tmp_path: Path
 ) -> None:
     lab, server = execution_host("redirect")
     curl = write_curl(tmp_path / "c.sh", lab, host=server.url)
-    result = invoke("payload", "send", str(curl), "--yes", "--deadline", "5", "--output", "json")
+    result = cli("payload", "send", str(curl), "--yes", "--deadline", "5", "--output", "json")
     assert result.exit_code == 1, result.output
     assert [path for path, _, _ in server.posts] == ["/ajo/im/executions/unitary"]  # one POST
     doc = report(result)
@@ -161,15 +162,15 @@ def test_a_redirect_is_a_rejected_call_and_is_not_followed(
 
 
 def test_a_refused_connection_is_the_tools_reach_and_nothing_was_sent(
-    lab_environ: Any, invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab_environ: Any, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lab = lab_environ("healthy")
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("DIAGNOSE_PLATFORM_URL", f"https://127.0.0.1:{port}")
+    cli.env["DIAGNOSE_PLATFORM_URL"] = f"https://127.0.0.1:{port}"
     curl = write_curl(tmp_path / "c.sh", lab, host=f"https://127.0.0.1:{port}")
-    result = invoke("payload", "send", str(curl), "--yes", "--deadline", "5")
+    result = cli("payload", "send", str(curl), "--yes", "--deadline", "5")
     assert result.exit_code == 3, result.output
     assert "Not sent." in result.stdout
     assert "nothing was sent" in result.stdout

@@ -7,16 +7,14 @@ at it. The lab still issues the Entra token (the server accepts any token).
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from diagnose.lab.keys import make_certificates, pem_cert, pem_private
+from tests.harness import run_cli
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 SERVER = NODE_DIR / "node_modules" / "@vercel" / "cosmosdb-server"
@@ -66,8 +64,7 @@ def test_dataplane_checks_pass_against_cosmosdb_server(
     running = lab("healthy")
     bundle = tmp_path / "bundle.pem"
     bundle.write_text(Path(running.ca_bundle).read_text() + server_ca.read_text())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    env.update(running.env)
+    env = dict(running.env)
     env.update(
         DIAGNOSE_COSMOS_ENDPOINT=endpoint,
         DIAGNOSE_CA_BUNDLE=str(bundle),
@@ -88,23 +85,10 @@ def test_dataplane_checks_pass_against_cosmosdb_server(
     )
     seed.create_database_if_not_exists("campaigns")
 
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "diagnose",
-            "run",
-            "--only",
-            "cosmos.token,cosmos.dataplane",
-            "--output",
-            "json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_cli(
+        "run", "--only", "cosmos.token,cosmos.dataplane", "--output", "json", env=env, timeout=120
     )
-    report = json.loads(proc.stdout)
+    report = proc.json()
     checks = {c["id"]: c for c in report["checks"]}
     assert checks["cosmos.token"]["status"] == "pass", checks["cosmos.token"]
     assert checks["cosmos.token"]["evidence"]["scope"] == "https://cosmos.azure.com/.default"
@@ -112,26 +96,19 @@ def test_dataplane_checks_pass_against_cosmosdb_server(
     assert "campaigns" in checks["cosmos.dataplane"]["evidence"]["databases"]
     locations = checks["cosmos.dataplane"]["evidence"]["writableLocations"]
     assert locations and all(HOST in loc for loc in locations), locations
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.stderr
 
 
 def test_certificate_checking_is_on(lab, cosmosdb_server) -> None:
     """Without the server's CA in the bundle the probe must fail to connect, not silently pass."""
     endpoint, _ = cosmosdb_server
     running = lab("healthy")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    env.update(running.env)
+    env = dict(running.env)
     env.update(
         DIAGNOSE_COSMOS_ENDPOINT=endpoint, DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default"
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "run", "--only", "cosmos.dataplane", "--output", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    report = json.loads(proc.stdout)
+    proc = run_cli("run", "--only", "cosmos.dataplane", "--output", "json", env=env, timeout=120)
+    report = proc.json()
     checks = {c["id"]: c for c in report["checks"]}
     assert checks["cosmos.dataplane"]["status"] == "error"
-    assert proc.returncode == 3
+    assert proc.exit_code == 3

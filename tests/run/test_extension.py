@@ -10,16 +10,14 @@ resolved to its runbook step and remediation.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from diagnose import catalogue
 from diagnose.checks.base import RunOptions
+from tests.harness import CliResult, run_cli
 
 PLUGIN = '''
 """A check that is not shipped: the key has a rotation policy (the lab's never does)."""
@@ -95,15 +93,9 @@ def runbook_dir(root: Path) -> Path:
     return root
 
 
-def diagnose(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "diagnose", *args],
-        env={**base, "NO_COLOR": "1", **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def diagnose(env: dict[str, str], *args: str) -> CliResult:
+    """Plain text (NO_COLOR) so the tests can read the text report."""
+    return run_cli(*args, env={"NO_COLOR": "1", **env})
 
 
 @pytest.fixture
@@ -117,7 +109,7 @@ def extension(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_contributed_check_is_listed_by_diagnose_checks(extension: dict[str, str]) -> None:
-    listed = json.loads(diagnose(extension, "checks", "--output", "json").stdout)
+    listed = diagnose(extension, "checks", "--output", "json").json()
     rows = {r["id"]: r for r in listed["checks"]}
     ids = [r["id"] for r in listed["checks"]]
     assert ids.index("demo.rotation") == len(ids) - 2  # after the chain, before the trigger
@@ -139,8 +131,8 @@ def test_a_contributed_check_runs_after_what_it_needs_and_its_cause_is_explained
     running = lab("healthy")
     env = {**running.env, **extension}
     proc = diagnose(env, "run", "--output", "json")
-    assert proc.returncode == 1, proc.stderr
-    report = json.loads(proc.stdout)
+    assert proc.exit_code == 1, proc.stderr
+    report = proc.json()
     checks = {c["id"]: c for c in report["checks"]}
     ids = list(checks)
     assert ids.index("keyvault.key") < ids.index("demo.rotation") < ids.index("campaign.trigger")
@@ -154,26 +146,24 @@ def test_a_contributed_check_runs_after_what_it_needs_and_its_cause_is_explained
     assert entry["checks"] == ["demo.rotation"]
 
     text = diagnose(env, "run")
-    assert text.returncode == 1, text.stderr
+    assert text.exit_code == 1, text.stderr
     assert "demo.rotation" in text.stdout and "has no rotation policy" in text.stdout
     assert "The key has no rotation policy  [demo.rotation-missing]" in text.stdout
     assert "Runbook key-rotation, step 1: Give the key a rotation policy" in text.stdout
     assert "-> Cosmos DB follows the new version by itself" in text.stdout
 
-    only = json.loads(diagnose(env, "run", "--only", "demo.rotation", "--output", "json").stdout)
+    only = diagnose(env, "run", "--only", "demo.rotation", "--output", "json").json()
     assert [c["id"] for c in only["checks"]] == ["keyvault.key", "demo.rotation"]
-    skipped = json.loads(
-        diagnose(
-            env,
-            "run",
-            "--only",
-            "demo.rotation,keyvault.vault",
-            "--skip",
-            "keyvault.key",
-            "--output",
-            "json",
-        ).stdout
-    )
+    skipped = diagnose(
+        env,
+        "run",
+        "--only",
+        "demo.rotation,keyvault.vault",
+        "--skip",
+        "keyvault.key",
+        "--output",
+        "json",
+    ).json()
     mine = next(c for c in skipped["checks"] if c["id"] == "demo.rotation")
     assert mine["status"] == "skip" and mine["summary"] == "needs keyvault.key, which was skipped"
 
@@ -190,7 +180,7 @@ def test_its_cause_resolves_from_the_catalogue_with_the_extra_directory(tmp_path
 def test_without_its_runbook_the_run_refuses_to_start(lab, extension: dict[str, str]) -> None:
     env = {**lab("healthy").env, "PYTHONPATH": extension["PYTHONPATH"]}
     proc = diagnose(env, "run")
-    assert proc.returncode == 2
+    assert proc.exit_code == 2
     assert (
         "demo.rotation declares cause(s) no runbook defines: demo.rotation-missing" in proc.stderr
     )
@@ -204,7 +194,7 @@ def test_a_contributed_cycle_is_refused_at_start_up(lab, tmp_path: Path) -> None
     }
     for args in (["run", "--timeout", "600"], ["checks"]):
         proc = diagnose(env, *args)
-        assert proc.returncode == 2, proc.stderr
+        assert proc.exit_code == 2, proc.stderr
         assert "the checks' needs form a cycle" in proc.stderr
         assert "demo.one" in proc.stderr and "demo.two" in proc.stderr
         assert "Traceback" not in proc.stderr

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from tests.harness import CliResult, run_cli
+
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
-def diagnose(
-    env: dict[str, str], *args: str, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "diagnose", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def diagnose(env: dict[str, str], *args: str, timeout: float = 180) -> CliResult:
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def secrets_of(lab_env: dict[str, str]) -> list[str]:
@@ -41,7 +29,7 @@ def test_no_secret_or_token_in_any_format_or_out_file(lab, tmp_path: Path, fmt: 
     running = lab("sp-disabled")
     out = tmp_path / f"report.{fmt}"
     proc = diagnose(running.env, "run", "--trigger", "--output", fmt, "--out", str(out))
-    assert proc.returncode == 1, proc.stderr
+    assert proc.exit_code == 1, proc.stderr
     written = out.read_text()
     for text in (proc.stdout, proc.stderr, written):
         for secret in secrets_of(running.env):
@@ -53,7 +41,7 @@ def test_no_secret_or_token_in_any_format_or_out_file(lab, tmp_path: Path, fmt: 
 def test_json_stdout_is_only_the_report_and_matches_the_schema(lab) -> None:
     running = lab("key-disabled")
     proc = diagnose(running.env, "run", "--output", "json")
-    report = json.loads(proc.stdout)  # nothing else on stdout
+    report = proc.json()  # nothing else on stdout
     assert set(report) >= {
         "schema",
         "version",
@@ -110,14 +98,14 @@ def test_fail_on_warn_turns_a_warning_into_exit_1(lab) -> None:
     # a profile that names another app than the account's default identity: a warning only
     env = dict(running.env, DIAGNOSE_PRINCIPAL_APP_ID=running.env["DIAGNOSE_COSMOS_CALLER_APP_ID"])
     proc = diagnose(env, "run", "--only", "cosmos.cmk", "--output", "json")
-    report = json.loads(proc.stdout)
+    report = proc.json()
     (check,) = report["checks"]
     assert check["status"] == "warn" and check["findings"][0]["code"] == "cosmos.identity-mismatch"
-    assert report["status"] == "warn" and proc.returncode == 0
+    assert report["status"] == "warn" and proc.exit_code == 0
     assert (
         diagnose(
             env, "run", "--only", "cosmos.cmk", "--output", "json", "--fail-on", "warn"
-        ).returncode
+        ).exit_code
         == 1
     )
 
@@ -140,17 +128,17 @@ def test_unreachable_endpoint_is_exit_3_not_a_finding(lab) -> None:
         DIAGNOSE_COSMOS_SCOPE="https://cosmos.azure.com/.default",
     )
     proc = diagnose(env, "run", "--only", "cosmos.dataplane", "--output", "json")
-    report = json.loads(proc.stdout)
+    report = proc.json()
     data = next(c for c in report["checks"] if c["id"] == "cosmos.dataplane")
     assert data["status"] == "error" and not data["findings"]
-    assert proc.returncode == 3
+    assert proc.exit_code == 3
 
 
 def test_timeout_budget_is_exit_3(lab) -> None:
     running = lab("trigger-timeout")
     proc = diagnose(running.env, "run", "--trigger", "--timeout", "4", "--output", "json")
-    report = json.loads(proc.stdout)
+    report = proc.json()
     trigger = next(c for c in report["checks"] if c["id"] == "campaign.trigger")
     assert trigger["status"] == "error" and "--timeout budget" in trigger["summary"]
-    assert proc.returncode == 3
+    assert proc.exit_code == 3
     assert len([w for w in running.writes() if "/im/executions/" in w.path]) == 1

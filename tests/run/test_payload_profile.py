@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.harness import run_cli
+
 
 def run(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "run", "--output", "json", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    return proc.returncode, json.loads(proc.stdout)
+    result = run_cli("run", "--output", "json", *args, env=env)
+    return result.exit_code, result.json()
 
 
 def curl(

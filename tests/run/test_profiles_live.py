@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
+
+from tests.harness import run_cli
 
 
 def run(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "run", "--output", "json", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    return proc.returncode, json.loads(proc.stdout)
+    result = run_cli("run", "--output", "json", *args, env=env)
+    return result.exit_code, result.json()
 
 
 def test_principal_found_through_the_accounts_default_identity(lab) -> None:

@@ -2,82 +2,60 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from diagnose.lab import SCENARIOS
+from diagnose import catalogue
+from diagnose.lab.scenarios import SCENARIO_OBJECTS, Scenario
+from tests.harness import CliResult, run_cli
 
-# scenario -> (exit status, (runbook, step) of the root cause or None, extra arguments)
-EXPECTED: dict[str, tuple[int, tuple[str, int] | None, tuple[str, ...]]] = {
-    "healthy": (0, None, ()),
-    "adobe-healthy": (0, None, ()),
-    "sp-disabled": (1, ("cosmosdb-auth-errors", 1), ()),
-    "sp-deleted": (1, ("cosmosdb-auth-errors", 1), ()),
-    "kv-role-missing": (1, ("cosmosdb-auth-errors", 2), ()),
-    "kv-access-policy-missing": (1, ("cosmosdb-auth-errors", 2), ()),
-    "cosmos-dataplane-role-missing": (1, ("cosmosdb-auth-errors", 2), ()),
-    "key-disabled": (1, ("cosmosdb-auth-errors", 3), ()),
-    "key-expired": (1, ("cosmosdb-auth-errors", 3), ()),
-    "key-not-found": (1, ("cosmosdb-auth-errors", 3), ()),
-    "purge-protection-off": (1, ("cosmosdb-auth-errors", 3), ()),
-    "kv-firewall": (1, ("cosmosdb-auth-errors", 3), ()),
-    "cosmos-identity-undefined": (1, ("cosmosdb-auth-errors", 3), ()),
-    "adobe-app-disabled": (1, ("cosmosdb-auth-errors", 1), ()),
-    "campaign-outside-window": (1, ("campaign-dates", 1), ()),
-    "endpoint-mismatch": (1, ("trigger-endpoint", 1), ()),
-    "trigger-timeout": (1, ("call-timeout", 1), ("--trigger", "--trigger-deadline", "5")),
-    "diagnoser-secret-expired": (3, None, ()),
-}
+LAB_ENV = {"DIAGNOSE_LAB_PROPAGATION_S": "0.05"}
+
+
+def run_lab(scenario: str, *extra: str) -> CliResult:
+    return run_cli("run", "--lab", scenario, "--output", "json", *extra, env=LAB_ENV)
 
 
 def run_json(scenario: str, *extra: str) -> tuple[int, dict[str, Any], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
-    env["DIAGNOSE_LAB_PROPAGATION_S"] = "0.05"
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "run", "--lab", scenario, "--output", "json", *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        pytest.fail(
-            f"{scenario}: stdout is not JSON: {proc.stdout[:500]!r} stderr: {proc.stderr[-2000:]}"
-        )
-    return proc.returncode, report, proc.stderr
+    result = run_lab(scenario, *extra)
+    return result.exit_code, result.json(), result.stderr
 
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, tuple[int, dict[str, Any], str]]:
-    """Every scenario once, a few at a time (each starts its own lab in its own process)."""
+    """Every scenario once, with the arguments it carries, a few at a time (a lab per process)."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda s: (s, run_json(s, *EXPECTED[s][2])), EXPECTED)
+        results = pool.map(
+            lambda s: (s.name, run_json(s.name, *s.run_args)), SCENARIO_OBJECTS.values()
+        )
         return dict(results)
 
 
-def test_every_lab_scenario_is_covered() -> None:
-    assert set(SCENARIOS) == set(EXPECTED)
+def test_every_scenario_carries_a_verdict_the_catalogue_knows() -> None:
+    for scenario in SCENARIO_OBJECTS.values():
+        if scenario.root_cause is None:
+            assert scenario.exit_status in (0, 3), scenario.name
+        else:
+            assert scenario.exit_status == 1, scenario.name
+            assert catalogue.default().cause(scenario.root_cause).severity == "fail"
 
 
-@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+@pytest.mark.parametrize("scenario", sorted(SCENARIO_OBJECTS))
 def test_root_cause_and_exit_status(scenario: str, reports) -> None:
+    """The scenario's own verdict (diagnose/lab/scenarios.py): root cause, its runbook step, exit."""
+    expected: Scenario = SCENARIO_OBJECTS[scenario]
     code, report, stderr = reports[scenario]
-    expected_exit, expected_root, _ = EXPECTED[scenario]
     assert report["schema"] == "diagnose/report@1"
-    assert code == expected_exit, (scenario, stderr[-1000:], report["diagnosis"])
-    if expected_root is None:
+    assert code == expected.exit_status, (scenario, stderr[-1000:], report["diagnosis"])
+    if expected.root_cause is None:
         assert report["diagnosis"] == []
     else:
-        root = report["diagnosis"][0]["runbook"]
-        assert (root["id"], root["step"]) == expected_root, report["diagnosis"]
+        root = report["diagnosis"][0]
+        assert root["code"] == expected.root_cause, report["diagnosis"]
+        ref = catalogue.default().cause(expected.root_cause).ref
+        assert (root["runbook"]["id"], root["runbook"]["step"]) == (ref.runbook, ref.step)
         for check in report["checks"]:
             for f in check["findings"]:
                 assert f["severity"] == "fail", f  # every injected cause is a fail
@@ -134,11 +112,6 @@ def test_trigger_in_sp_disabled_explains_the_500() -> None:
 
 def test_unknown_scenario_and_bad_ids_exit_2() -> None:
     for args in (["--lab", "no-such-thing"], ["--lab", "healthy", "--only", "no.such.check"]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "diagnose", "run", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert proc.returncode == 2, proc.stderr
-        assert "Traceback" not in proc.stderr
+        result = run_cli("run", *args, timeout=60)
+        assert result.exit_code == 2, result.stderr
+        assert "Traceback" not in result.stderr

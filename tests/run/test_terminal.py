@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pexpect
 
 from diagnose.checks import check_ids
+from tests.harness import spawn_cli
+from tests.schemas import validate_document
 
 
 def spawn(lab_env: dict[str, str], *args: str, no_color: bool = False) -> pexpect.spawn:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
-    }
-    env.update(lab_env, TERM="xterm-256color")
-    if no_color:
-        env["NO_COLOR"] = "1"
-    return pexpect.spawn(
-        sys.executable, ["-m", "diagnose", "run", *args], env=env, encoding="utf-8", timeout=90
-    )
+    return spawn_cli("run", *args, env=lab_env, no_color=no_color)
 
 
 def test_colour_on_a_terminal_and_no_color(lab) -> None:
@@ -48,20 +39,8 @@ def test_ctrl_c_exits_130_after_printing_what_finished(lab) -> None:
 
 
 def test_ctrl_c_with_json_prints_the_partial_report(lab) -> None:
-    import json
-
     running = lab("trigger-timeout")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
-    }
-    env.update(running.env)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "diagnose", "run", "--trigger", "--output", "json", "--out", "/dev/stdout"],
-        env=env,
-        encoding="utf-8",
-        timeout=90,
-    )
+    child = spawn(running.env, "--trigger", "--output", "json", "--out", "/dev/stdout")
     # progress goes to the terminal (stderr) while the call hangs: wait until every other check is done
     others = [f"{cid} " for cid in check_ids() if cid != "campaign.trigger"]
     seen: set[int] = set()
@@ -72,6 +51,6 @@ def test_ctrl_c_with_json_prints_the_partial_report(lab) -> None:
     child.close()
     assert child.exitstatus == 130
     text = child.before
-    report = json.loads(text[text.index("{") : text.rindex("}") + 1])
+    report = validate_document(text[text.index("{") : text.rindex("}") + 1])
     ids = {c["id"] for c in report["checks"]}
     assert "principal.enabled" in ids and "campaign.trigger" not in ids

@@ -1,24 +1,18 @@
-"""Run the real `diagnose` CLI in process (click's CliRunner) and read its JSON."""
+"""`diagnose explain --output json` through the harness, and what the triage tests read of it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from click.testing import CliRunner, Result
-
-from diagnose.cli import cli
-
-
-def run(*args: str, stdin: bytes | str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+from tests.harness import run_cli
 
 
 def explain_json(
     *paths: str, stdin: bytes | str | None = None, extra: tuple[str, ...] = ()
 ) -> tuple[int, dict[str, Any], str]:
-    result = run("explain", "--output", "json", *extra, *paths, stdin=stdin)
-    return result.exit_code, json.loads(result.stdout), result.stderr
+    """Exit status, the validated diagnose/explain@1 document, stderr."""
+    result = run_cli("explain", "--output", "json", *extra, *paths, stdin=stdin)
+    return result.exit_code, result.json(), result.stderr
 
 
 def codes(document: dict[str, Any]) -> set[str]:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from diagnose.cli import cli
+from tests.harness import run_cli
 
 
 def test_escape_sequences_and_carriage_returns_are_shown_not_obeyed(tmp_path: Path) -> None:
@@ -17,7 +14,7 @@ def test_escape_sequences_and_carriage_returns_are_shown_not_obeyed(tmp_path: Pa
         b"revoked because the Azure Cosmos DB service is unable to obtain the AAD authentication token\n"
     )
     for output in ("text", "markdown", "json"):
-        result = CliRunner().invoke(cli, ["explain", str(log), "--output", output])
+        result = run_cli("explain", str(log), "--output", output)
         assert result.exit_code == 1, result.output
         assert "cosmos.revoked.4000" in result.output
         assert "\x1b" not in result.output and "\r" not in result.output
@@ -30,9 +27,9 @@ def test_settings_and_durations_are_not_incidents(tmp_path: Path) -> None:
         "POST /im/executions/unitary configured with timeout 90 s\n"
         "POST /im/executions/unitary responded 202 in time; response 500 ms\n"
     )
-    result = CliRunner().invoke(cli, ["explain", str(log), "--output", "json"])
+    result = run_cli("explain", str(log), "--output", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["matches"] == []
+    assert result.json()["matches"] == []
 
 
 def test_a_real_time_out_of_the_execution_call_still_counts(tmp_path: Path) -> None:
@@ -41,5 +38,5 @@ def test_a_real_time_out_of_the_execution_call_still_counts(tmp_path: Path) -> N
         "requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='platform.adobe.io', port=443): "
         "Read timed out. (read timeout=60) POST /ajo/im/executions/unitary\n"
     )
-    result = CliRunner().invoke(cli, ["explain", str(log)])
+    result = run_cli("explain", str(log))
     assert result.exit_code == 1 and "call.timeout" in result.output

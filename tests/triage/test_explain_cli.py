@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from .helpers import diagnosis_codes, explain_json, run
+from tests.harness import run_cli
+
+from .helpers import diagnosis_codes, explain_json
 from .samples import REVOKED_EN, REVOKED_FR
 
-DIAGNOSE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "diagnose"
 AJO_500 = (
     '{"type":"https://ns.adobe.com/aep/errors/MSG-000500-500","title":"Internal Server Error",'
     '"status":500,"report":{"additionalContext":{"requestId":"req-1"}}}'
@@ -105,7 +104,7 @@ When the campaign API answers HTTP 500, look for the 403 behind it.
     ],
 )
 def test_lines_that_merely_mention_the_words_are_not_reported(text: str, tmp_path: Path) -> None:
-    result = run("explain", write(tmp_path, "notes.md", text))
+    result = run_cli("explain", write(tmp_path, "notes.md", text))
     assert result.exit_code == 0, result.stdout
     assert "Nothing recognised" in result.stdout
 
@@ -167,7 +166,7 @@ def test_http_response_pasted_with_headers(tmp_path: Path) -> None:
 def test_binary_junk_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "core.bin"
     path.write_bytes(bytes(range(256)) * 64)
-    result = run("explain", str(path))
+    result = run_cli("explain", str(path))
     assert result.exit_code == 2
     assert "binary data" in result.stderr and str(path) in result.stderr
     assert "could not be read" in result.stdout
@@ -195,38 +194,33 @@ def test_invalid_utf8_and_a_50_mb_single_line(tmp_path: Path) -> None:
     with path.open("wb") as f:
         f.write(b'{"items":["\xff\xfe\xc3(' + b"x" * (50 << 20) + b'",')
         f.write(json.dumps({"status": 403, "substatus": 4002}).encode() + b"]}")
-    result = subprocess.run(
-        [str(DIAGNOSE), "explain", "--output", "json", str(path)],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert result.returncode == 1, result.stderr
-    assert b"Traceback" not in result.stderr
-    doc = json.loads(result.stdout)
+    result = run_cli("explain", "--output", "json", str(path), timeout=120)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    doc = result.json()
     assert diagnosis_codes(doc) == ["cosmos.revoked.4002"]
     assert len(doc["matches"][0]["excerpt"]) < 400
 
 
 def test_missing_file_directory_and_empty_input(tmp_path: Path) -> None:
-    result = run("explain", str(tmp_path / "nope.log"))
+    result = run_cli("explain", str(tmp_path / "nope.log"))
     assert result.exit_code == 2 and "nope.log" in result.stderr
-    result = run("explain", str(tmp_path))
+    result = run_cli("explain", str(tmp_path))
     assert result.exit_code == 2
     empty = write(tmp_path, "empty.log", "")
-    result = run("explain", empty)
+    result = run_cli("explain", empty)
     assert result.exit_code == 0 and "Nothing recognised" in result.stdout
 
 
 # -- outputs and secrets ---------------------------------------------------------------------------
 def test_text_and_markdown_outputs(tmp_path: Path) -> None:
     log = write(tmp_path, "system.log", "noise\n" + COSMOS_403 + "\n")
-    text = run("explain", log)
+    text = run_cli("explain", log)
     assert text.exit_code == 1
     assert "cosmos.revoked.4000" in text.stdout
     assert f"{log}:2" in text.stdout
     assert "Runbook cosmosdb-auth-errors, step 1: Verify the service principal" in text.stdout
-    md = run("explain", "--output", "markdown", log)
+    md = run_cli("explain", "--output", "markdown", log)
     assert md.stdout.startswith("# diagnose explain")
     assert "## Diagnosis (root cause first)" in md.stdout
     assert "1. **Cosmos DB cannot get a token" in md.stdout
@@ -247,7 +241,7 @@ def test_secrets_never_reach_the_output(tmp_path: Path) -> None:
     )
     log = write(tmp_path, "leaky.log", text)
     for output in ("text", "json", "markdown"):
-        result = run("explain", "--output", output, log)
+        result = run_cli("explain", "--output", output, log)
         assert result.exit_code == 1
         assert secret not in result.stdout and TOKEN not in result.stdout
         assert "***" in result.stdout

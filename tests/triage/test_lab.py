@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -12,8 +9,7 @@ import pytest
 
 from diagnose import profile as profiles
 from diagnose.adobe.client import AdobeClient
-
-DIAGNOSE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "diagnose"
+from tests.harness import run_cli
 
 
 def trigger_once(lab) -> int:  # noqa: ANN001 - the conftest's Lab
@@ -30,15 +26,9 @@ def trigger_once(lab) -> int:  # noqa: ANN001 - the conftest's Lab
 
 
 def explain(log: Path) -> tuple[int, dict]:
-    result = subprocess.run(
-        [str(DIAGNOSE), "explain", "--output", "json", str(log)],
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-        text=True,
-    )
+    result = run_cli("explain", "--output", "json", str(log), timeout=60)
     assert "Traceback" not in result.stderr
-    return result.returncode, json.loads(result.stdout)
+    return result.exit_code, result.json()
 
 
 @pytest.mark.parametrize(

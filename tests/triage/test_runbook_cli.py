@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from diagnose.catalogue import load
-
-from .helpers import run
+from tests.harness import run_cli
 
 
 def test_list_text_and_json_name_every_runbook() -> None:
     catalogue = load()
-    text = run("runbook", "list")
+    text = run_cli("runbook", "list")
     assert text.exit_code == 0
     for runbook_id in catalogue.runbooks:
         assert runbook_id in text.stdout
-    doc = json.loads(run("runbook", "list", "--output", "json").stdout)
+    doc = run_cli("runbook", "list", "--output", "json").json()
     assert doc["schema"] == "diagnose/catalogue@1"
     assert doc["catalogue"] == catalogue.version
     assert [r["id"] for r in doc["runbooks"]] == list(catalogue.runbooks)
@@ -24,7 +21,7 @@ def test_list_text_and_json_name_every_runbook() -> None:
 
 
 def test_show_text_has_steps_checks_fixes_and_causes() -> None:
-    result = run("runbook", "show", "cosmosdb-auth-errors")
+    result = run_cli("runbook", "show", "cosmosdb-auth-errors")
     assert result.exit_code == 0
     out = result.stdout
     assert "Step 1 — Verify the service principal" in out
@@ -35,7 +32,7 @@ def test_show_text_has_steps_checks_fixes_and_causes() -> None:
 
 
 def test_show_json_carries_the_machine_part() -> None:
-    doc = json.loads(run("runbook", "show", "call-timeout", "--output", "json").stdout)
+    doc = run_cli("runbook", "show", "call-timeout", "--output", "json").json()
     assert doc["schema"] == "diagnose/runbook@1" and doc["id"] == "call-timeout"
     assert doc["steps"][0]["checks"] == ["campaign.trigger"]
     cause = doc["causes"][0]
@@ -43,7 +40,7 @@ def test_show_json_carries_the_machine_part() -> None:
 
 
 def test_show_unknown_id_exits_2_and_lists_the_known_ones() -> None:
-    result = run("runbook", "show", "no-such-runbook")
+    result = run_cli("runbook", "show", "no-such-runbook")
     assert result.exit_code == 2
     assert "no-such-runbook" in result.stderr and "cosmosdb-auth-errors" in result.stderr
     assert "Traceback" not in result.stderr

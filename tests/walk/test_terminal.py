@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 
 import pexpect
 
+from tests.harness import spawn_cli
+from tests.schemas import validate_document
+
 
 def spawn(lab_env: dict[str, str], *args: str, no_color: bool = False) -> pexpect.spawn:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_", "NO_COLOR"))
-    }
-    env.update(lab_env, TERM="xterm-256color")
-    if no_color:
-        env["NO_COLOR"] = "1"
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "diagnose", "runbook", "walk", "cosmosdb-auth-errors", *args],
-        env=env,
-        encoding="utf-8",
-        timeout=90,
+    return spawn_cli(
+        "runbook",
+        "walk",
+        "cosmosdb-auth-errors",
+        *args,
+        env=lab_env,
+        no_color=no_color,
         dimensions=(50, 160),
     )
 
@@ -40,7 +35,7 @@ def test_prompts_colour_and_ctrl_c_leave_a_transcript(lab, tmp_path: Path) -> No
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
-    data = json.loads(out.read_text())
+    data = validate_document(out.read_text())
     assert data["final"] == "stopped" and "interrupted (Ctrl-C)" in data["notes"]
     assert data["fixes"][0]["applied"] is True
     assert data["retest"] is None

@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from diagnose import catalogue
+from diagnose.lab.scenarios import SCENARIO_OBJECTS
+from tests.harness import CliResult, run_cli
+from tests.schemas import validate_document
+
 
 def walk(
     lab_env: dict[str, str], *args: str, answers: str = "", timeout: float = 180
-) -> tuple[subprocess.CompletedProcess[str], Any]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DIAGNOSE_", "AZURE_"))}
+) -> tuple[CliResult, Any]:
+    """`runbook walk cosmosdb-auth-errors ARGS`; the JSON transcript, validated, when one is written."""
     transcript = Path(args[args.index("--transcript") + 1]) if "--transcript" in args else None
-    proc = subprocess.run(
-        [sys.executable, "-m", "diagnose", "runbook", "walk", "cosmosdb-auth-errors", *args],
-        env={**base, **lab_env},
-        input=answers,
-        capture_output=True,
-        text=True,
+    proc = run_cli(
+        "runbook",
+        "walk",
+        "cosmosdb-auth-errors",
+        *args,
+        env=lab_env,
+        stdin=answers,
         timeout=timeout,
     )
     data = (
-        json.loads(transcript.read_text()) if transcript and transcript.suffix == ".json" else None
+        validate_document(transcript.read_text())
+        if transcript and transcript.suffix == ".json"
+        else None
     )
     return proc, data
+
+
+def stops_at_a_later_step() -> list[tuple[str, int, str]]:
+    """(scenario, step, root cause) of the own-topology scenarios whose cause is past step 1 of the walk."""
+    found = []
+    for scenario in SCENARIO_OBJECTS.values():
+        if scenario.root_cause is None or scenario.topology != "own":
+            continue
+        ref = catalogue.default().cause(scenario.root_cause).ref
+        if ref.runbook == "cosmosdb-auth-errors" and ref.step and ref.step > 1:
+            found.append((scenario.name, ref.step, scenario.root_cause))
+    return found
 
 
 def test_scripted_fix_recovery_and_retest_in_sp_disabled(lab, tmp_path: Path) -> None:
@@ -46,7 +62,7 @@ def test_scripted_fix_recovery_and_retest_in_sp_disabled(lab, tmp_path: Path) ->
         str(out),
         answers="y\ny\n",
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.exit_code == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert data["schema"] == "diagnose/walk@1" and data["final"] == "healthy"
     step1 = data["steps"][0]
     first, last = step1["attempts"][0], step1["attempts"][-1]
@@ -72,7 +88,7 @@ def test_without_fix_nothing_is_written(lab, tmp_path: Path) -> None:
     running = lab("sp-disabled")
     out = tmp_path / "walk.md"
     proc, _ = walk(running.env, "--no-input", "--transcript", str(out))
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     assert running.writes() == []
     text = out.read_text()
     assert "UNHEALTHY" in text and "principal.disabled" in text
@@ -84,7 +100,7 @@ def test_declining_the_fix_writes_nothing(lab, tmp_path: Path) -> None:
     proc, data = walk(
         running.env, "--fix", "--transcript", str(tmp_path / "w.json"), answers="n\nq\n"
     )
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     assert running.writes() == []
     assert data["fixes"][0]["applied"] is False and data["fixes"][0]["detail"] == "declined"
 
@@ -92,7 +108,7 @@ def test_declining_the_fix_writes_nothing(lab, tmp_path: Path) -> None:
 def test_no_input_without_yes_never_writes_and_fails(lab, tmp_path: Path) -> None:
     running = lab("sp-disabled")
     proc, data = walk(running.env, "--fix", "--no-input", "--transcript", str(tmp_path / "w.json"))
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     assert running.writes() == []
     assert data["final"] == "unhealthy" and data["fixes"][0]["applied"] is False
 
@@ -109,7 +125,7 @@ def test_no_input_with_yes_fixes(lab, tmp_path: Path) -> None:
         "--transcript",
         str(tmp_path / "w.json"),
     )
-    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert proc.exit_code == 0, proc.stdout[-2000:]
     assert data["final"] == "healthy" and data["retest"]["http_status"] == 202
 
 
@@ -125,7 +141,7 @@ def test_deleted_principal_is_restored_when_restorable(lab, tmp_path: Path) -> N
         "--transcript",
         str(tmp_path / "w.json"),
     )
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.exit_code == 0, proc.stdout[-3000:]
     (fix,) = data["fixes"]
     assert fix["id"] == "restore-principal" and fix["applied"] is True
     assert [(w.service, w.method) for w in running.writes()][0] == ("graph", "POST")
@@ -140,32 +156,20 @@ def test_deleted_principal_past_restore_says_what_to_do(lab, tmp_path: Path) -> 
     proc, data = walk(
         running.env, "--fix", "--yes", "--no-input", "--transcript", str(tmp_path / "w.json")
     )
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     assert data["fixes"] == [] and running.writes() == []
     assert "cannot be restored" in proc.stdout
     assert "Recreate the identity, grant it the key" in proc.stdout
     assert data["steps"][0]["checks"][0]["findings"][0]["evidence"]["restorable"] is False
 
 
-@pytest.mark.parametrize(
-    ("scenario", "step", "code"),
-    [
-        ("kv-role-missing", 2, "keyvault.role-missing"),
-        ("kv-access-policy-missing", 2, "keyvault.access-policy-missing"),
-        ("cosmos-dataplane-role-missing", 2, "cosmos.dataplane-role-missing"),
-        ("key-disabled", 3, "key.disabled"),
-        ("key-expired", 3, "key.expired"),
-        ("kv-firewall", 3, "keyvault.firewall-blocks-trusted-services"),
-        ("cosmos-identity-undefined", 3, "cosmos.identity-undefined"),
-        ("purge-protection-off", 3, "keyvault.purge-protection-off"),
-    ],
-)
+@pytest.mark.parametrize(("scenario", "step", "code"), stops_at_a_later_step())
 def test_other_scenarios_stop_at_their_step_with_evidence(
     lab, tmp_path: Path, scenario: str, step: int, code: str
 ) -> None:
     running = lab(scenario)
     proc, data = walk(running.env, "--no-input", "--transcript", str(tmp_path / "w.json"))
-    assert proc.returncode == 1
+    assert proc.exit_code == 1
     statuses = [s["status"] for s in data["steps"]]
     assert statuses == ["pass"] * (step - 1) + ["fail"], statuses
     codes = [f["code"] for c in data["steps"][-1]["checks"] for f in c["findings"]]
@@ -174,28 +178,14 @@ def test_other_scenarios_stop_at_their_step_with_evidence(
 
 
 def test_unknown_runbook_is_exit_2() -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "diagnose",
-            "runbook",
-            "walk",
-            "no-such-runbook",
-            "--lab",
-            "healthy",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 2 and "no runbook 'no-such-runbook'" in proc.stderr
+    proc = run_cli("runbook", "walk", "no-such-runbook", "--lab", "healthy", timeout=60)
+    assert proc.exit_code == 2 and "no runbook 'no-such-runbook'" in proc.stderr
 
 
 def test_without_fix_the_retest_call_is_not_offered(lab, tmp_path: Path) -> None:
     running = lab("healthy")
     proc, data = walk(running.env, "--yes", "--no-input", "--transcript", str(tmp_path / "w.json"))
-    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert proc.exit_code == 0, proc.stdout[-2000:]
     assert running.writes() == []
     assert data["retest"] is None and "offered only with --fix" in proc.stdout
 
@@ -210,7 +200,7 @@ def test_a_fix_that_is_refused_is_recorded_not_a_traceback(lab, tmp_path: Path) 
     )
     assert "Traceback" not in proc.stderr
     assert (
-        proc.returncode == 1
+        proc.exit_code == 1
     )  # the principal is still disabled: a finding, whatever the tool's rights
     (fix,) = data["fixes"]
     assert fix["applied"] is False and fix["detail"].startswith("refused:")
