@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Built-in role definition ids (Azure RBAC and Cosmos DB data plane), reference/azure.md §3-4.
+# Built-in role definition ids (Azure RBAC and Cosmos DB data plane), as published in Microsoft's built-in roles reference and the Cosmos DB RBAC guide (docs/research/published-behaviour.md).
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"

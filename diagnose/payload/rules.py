@@ -1,4 +1,6 @@
-"""The execution API's rules for the request line, the headers and the payload (reference/ajo.md §2).
+"""The execution API's rules for the request line, the headers and the payload (Adobe's
+Interactive Message Execution API reference and the "execute an API-triggered campaign" page;
+see docs/design.md, "Sources").
 
 Every rule returns Findings with catalogue cause codes. No message ever holds
 the value of a secret header: only its name and whether it looks usable.
