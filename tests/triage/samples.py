@@ -160,7 +160,11 @@ SAMPLES: dict[str, list[str]] = {
     ],
     "key.operations-missing": [
         "Azure.RequestFailedException: Service request failed. Status: 403 (Forbidden) Content: "
-        + _kv("Forbidden", "Operation unwrapKey is not permitted on this key.", "KeyOperationForbidden"),
+        + _kv(
+            "Forbidden",
+            "Operation unwrapKey is not permitted on this key.",
+            "KeyOperationForbidden",
+        ),
     ],
     "arm.api-version-unsupported": [
         "azure.core.exceptions.HttpResponseError: (NoRegisteredProviderFound) No registered resource provider found for location 'usgovvirginia' and API version '2026-07-15' for type 'databaseAccounts'. The supported api-versions are '2023-04-15, 2024-11-15'.",

@@ -97,7 +97,7 @@ When the campaign API answers HTTP 500, look for the 403 behind it.
         # Key Vault refusing *secret* operations is not the CMK chain (keys only)
         '2026-11-26T01:02:03Z ERROR GET https://kv-app.vault.azure.net/secrets/db-password 403 {"error":{"code":"Forbidden",'
         '"message":"Caller is not authorized to perform action on resource.\\r\\nAction: \'Microsoft.KeyVault/vaults/secrets/getSecret/action\'\\r\\n'
-        'Resource: \'/subscriptions/0000/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-app/secrets/db-password\'",'
+        "Resource: '/subscriptions/0000/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-app/secrets/db-password'\","
         '"innererror":{"code":"ForbiddenByRbac"}}}\n',
         '2026-11-26T01:02:03Z ERROR {"error":{"code":"Forbidden","message":"The user, group or application \'appid=0000;oid=1111\' '
         'does not have secrets get permission on key vault \'kv-app;location=westeurope\'.","innererror":{"code":"AccessDenied"}}}\n',

@@ -131,7 +131,9 @@ def _token_like(text: str) -> set[str]:
 
 
 PLANTED_SECRET = "Q8f~Zx3.vLk_9Rt2mWq7YbN4cH6dJ0sPaE"
-PLANTED_JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3ZhdWx0In0.c2lnbmF0dXJlMTIzNDU2"
+PLANTED_JWT = (
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3ZhdWx0In0.c2lnbmF0dXJlMTIzNDU2"
+)
 
 
 def test_secrets_planted_next_to_the_evidence_are_never_echoed(tmp_path: Path) -> None:
