@@ -19,6 +19,7 @@ REVOKED_FR = (
     "L’accès à votre compte est actuellement révoqué, car le service Azure Cosmos DB ne "
     "parvient pas à obtenir le jeton d’authentification AAD pour l’identité par défaut du compte"
 )
+REVOKED_JA = "Azure Cosmos DB サービスがアカウントの既定の ID の AAD 認証トークンを取得できないため、アカウントへのアクセスは現在取り消されています"
 GUIDE = "for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/azure/cosmos-db/cmk-troubleshooting-guide"
 
 
@@ -83,6 +84,7 @@ SAMPLES: dict[str, list[str]] = {
         f'{{"id":"{OID}","appId":"{APP}","accountEnabled":true,"disabledByMicrosoftStatus":"DisabledDueToViolationOfServicesAgreement"}}',
     ],
     "principal.deleted": [
+        f"Microsoft.IdentityModel.Clients.ActiveDirectory.AdalServiceException: AADSTS70001: Application with identifier '{APP}' was not found in the directory contoso.onmicrosoft.com",
         _entra(
             700016,
             "unauthorized_client",
@@ -96,6 +98,7 @@ SAMPLES: dict[str, list[str]] = {
     "cosmos.revoked": [
         'HTTP 403 from https://cosmos-ajo.documents.azure.com/dbs/ajo/colls/messages/docs: {"Errors":["Request is blocked due to Customer Managed Key not being accessible."]}',
         'PATCH databaseAccounts/cosmos-ajo answered 400 {"code":"BadRequest","message":"No Update is allowed on Database Account with Customer Managed Key in Revoked Status"}',
+        f'"customerManagedKeyStatus": "Access to your account is currently revoked; {GUIDE}"',
     ],
     "cosmos.key-uri-invalid": [
         'PUT databaseAccounts/cosmos-ajo answered 400 {"code":"BadRequest","message":"Provided KeyVaultKeyUri https://kv-ajo-cmk.vault.azure.net/keys/ is Invalid."}',
@@ -112,6 +115,12 @@ SAMPLES: dict[str, list[str]] = {
             "ForbiddenByRbac",
         ),
         f"Key Vault kv-ajo-cmk refused unwrapKey: Caller is not authorized to perform action on resource. Caller: appid={APP};oid={OID} Vault: kv-ajo-cmk;location=westeurope",
+        # ARM's answer to GET …/vaults/{v}/keys/{k} without Key Vault rights: 400, ForbiddenByRbac top level
+        "GET https://management.azure.com/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-ajo-cmk/keys/cmk answered 400 "
+        + _kv(
+            "ForbiddenByRbac",
+            f"[ForbiddenByRbac (Forbidden)] Caller is not authorized to perform action on resource.\\r\\nCaller: name=KeyVault/ManagementPlane;appid={APP};oid={OID}\\r\\nAction: 'Microsoft.KeyVault/vaults/keys/read'\\r\\nAssignment: (not found)\\r\\n",
+        ),
     ],
     "keyvault.access-policy-missing": [
         _kv(
@@ -120,8 +129,18 @@ SAMPLES: dict[str, list[str]] = {
             "AccessDenied",
         ),
         "Azure.RequestFailedException: Operation returned an invalid status code 'Forbidden' Status: 403 ErrorCode: Forbidden Content: The user, group or application does not have keys unwrapKey permission on key vault 'kv-ajo-cmk;location=westeurope'.",
+        "Caused by: com.microsoft.azure.storage.StorageException: The key vault key is not found to unwrap the encryption key.",
     ],
     "keyvault.firewall-blocks-trusted-services": [
+        # troubleshoot-cmk §1.1: the vault's bypass is None, so trusted services are refused too
+        "Database account creation failed. Error: "
+        + _kv(
+            "Forbidden",
+            "Client address is not authorized and caller was ignored because bypass is set to None \\r\\nClient address: 20.61.3.17\\r\\nVault: kv-ajo-cmk;location=westeurope",
+            "ForbiddenByFirewall",
+        ),
+    ],
+    "keyvault.firewall-blocks-caller": [
         _kv(
             "Forbidden",
             "Client address is not authorized and caller is not a trusted service.\\r\\nClient address: 20.61.3.17\\r\\nVault: kv-ajo-cmk;location=westeurope",
@@ -139,6 +158,18 @@ SAMPLES: dict[str, list[str]] = {
     "key.disabled": [
         _kv("Forbidden", "Operation unwrapKey is not allowed on a disabled key.", "KeyDisabled"),
     ],
+    "key.operations-missing": [
+        "Azure.RequestFailedException: Service request failed. Status: 403 (Forbidden) Content: "
+        + _kv(
+            "Forbidden",
+            "Operation unwrapKey is not permitted on this key.",
+            "KeyOperationForbidden",
+        ),
+    ],
+    "arm.api-version-unsupported": [
+        "azure.core.exceptions.HttpResponseError: (NoRegisteredProviderFound) No registered resource provider found for location 'usgovvirginia' and API version '2026-07-15' for type 'databaseAccounts'. The supported api-versions are '2023-04-15, 2024-11-15'.",
+        'GET https://management.azure.com/subscriptions/0000/providers/Microsoft.KeyVault/vaults answered 400 {"error":{"code":"InvalidApiVersionParameter","message":"The api-version \'2030-01-01\' is invalid. The supported versions are \'2021-04-01,2020-06-01\'."}}',
+    ],
     "cosmos.revoked.4000": [
         _dotnet(
             "Forbidden",
@@ -150,6 +181,7 @@ SAMPLES: dict[str, list[str]] = {
         f"Cosmos DB 403 Forbidden: {REVOKED_EN}",
         f"Les journaux système affichent une erreur 403 Interdit : « {REVOKED_FR} »",
         f"la base répond 403 : {REVOKED_FR.replace('’', chr(39))}",
+        f"Cosmos DB 403: {REVOKED_JA}",
     ],
     "cosmos.dataplane-role-missing": [
         _dotnet(
@@ -174,6 +206,7 @@ SAMPLES: dict[str, list[str]] = {
             5300,
             "Operation 'POST' on resource 'dbs' is not allowed through Azure Cosmos DB endpoint. Please switch on such operations for your account, or perform this operation through Azure Resource Manager",
         ),
+        "Forbidden, Request blocked by Auth cosmos-ajo : The given request [POST /dbs/ajo/colls/messages/sprocs] cannot be authorized by AAD token in data plane. Learn more: https://aka.ms/cosmos-native-rbac.",
     ],
     "campaign.server-error": [
         _msg("000500", 500, "Internal Server Error", "The request could not be processed."),
@@ -190,6 +223,7 @@ SAMPLES: dict[str, list[str]] = {
             "invalid_client",
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
         ),
+        "AdalServiceException: AADSTS70002: Error validating credentials. AADSTS50012: Invalid client secret is provided.",
     ],
     "credential.secret-expired": [
         _entra(
@@ -292,6 +326,8 @@ for _sub in (
     4015,
     4016,
     4017,
+    4018,
+    4019,
 ):
     SAMPLES[f"cosmos.revoked.{_sub}"] = [
         _dotnet(
@@ -314,3 +350,20 @@ SAMPLES["cosmos.revoked.other"] = [  # a sub-status newer than this catalogue
 SAMPLES["cosmos.revoked.4004"].append(
     'PATCH databaseAccounts/cosmos-ajo answered 503 {"code":"ServiceUnavailable","message":"Error contacting the Azure Key Vault resource. Please try again."}'
 )
+
+# The published customerManagedKeyStatus texts (api-version 2023-09-15; docs/research/published-behaviour.md §1),
+# each pasted without its "(NNNN)" as a truncated copy would be: the reason phrase alone gives the code.
+_PUBLISHED_REASONS = {
+    4002: "the current default identity no longer has permission to the associated Key Vault key",
+    4003: "the correspondent key is not found on the specified Key Vault",
+    4005: "the Azure Cosmos DB service is unable to wrap or unwrap the key",
+    4006: "the Azure Cosmos DB account's key vault key URI does not follow the expected format",
+    4009: "the Azure Key Vault DNS name specified by the account's keyvaultkeyuri property could not be resolved",
+    4015: "the Azure Cosmos DB account has an undefined default identity",
+    4016: "the access rules are blocking outbound requests to the Azure Key Vault service",
+    4017: "the correspondent Azure Key Vault was not found",
+}
+for _sub, _reason in _PUBLISHED_REASONS.items():
+    SAMPLES[f"cosmos.revoked.{_sub}"].append(
+        f'"customerManagedKeyStatus": "Access to your account is currently revoked because {_reason}; for more details"'
+    )

@@ -94,6 +94,16 @@ When the campaign API answers HTTP 500, look for the 403 behind it.
         "2026-11-26T01:02:04Z WARN relay: substatus 4000 while renewing a lease\n",
         "2026-11-26T01:02:03Z INFO GET /health 500ms ok; retried 4000 times in total\n",
         "POST https://platform.adobe.io/ajo/im/executions/unitary failed: Read timed out. (read timeout=30)\n",
+        # Key Vault refusing *secret* operations is not the CMK chain (keys only)
+        '2026-11-26T01:02:03Z ERROR GET https://kv-app.vault.azure.net/secrets/db-password 403 {"error":{"code":"Forbidden",'
+        '"message":"Caller is not authorized to perform action on resource.\\r\\nAction: \'Microsoft.KeyVault/vaults/secrets/getSecret/action\'\\r\\n'
+        "Resource: '/subscriptions/0000/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv-app/secrets/db-password'\","
+        '"innererror":{"code":"ForbiddenByRbac"}}}\n',
+        '2026-11-26T01:02:03Z ERROR {"error":{"code":"Forbidden","message":"The user, group or application \'appid=0000;oid=1111\' '
+        'does not have secrets get permission on key vault \'kv-app;location=westeurope\'.","innererror":{"code":"AccessDenied"}}}\n',
+        '2026-11-26T01:02:03Z ERROR {"error":{"code":"Forbidden","message":"Operation get is not allowed on a disabled secret.",'
+        '"innererror":{"code":"SecretDisabled"}}}\n',
+        "2026-11-26T01:02:03Z INFO customerManagedKeyStatus: Access to the configured customer managed key confirmed.\n",
     ],
     ids=[
         "wiki-page",
@@ -101,6 +111,10 @@ When the campaign API answers HTTP 500, look for the 403 behind it.
         "403-and-4000-in-different-entries",
         "numbers",
         "short-timeout",
+        "rbac-on-a-secret",
+        "access-policy-on-a-secret",
+        "disabled-secret",
+        "healthy-cmk-status",
     ],
 )
 def test_lines_that_merely_mention_the_words_are_not_reported(text: str, tmp_path: Path) -> None:
