@@ -137,9 +137,20 @@ class LocalBackend:
         kind = "VIEW" if fmt == "parquet" else "TABLE"
         try:
             with _interruptible():
+                if fmt == "json":
+                    reader = self._declared_json(reader)
                 self.con.execute(f"CREATE {kind} {TABLE} AS SELECT * FROM {reader}")
         except duckdb.Error as exc:
             raise InputError(f"{self.source}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+    def _declared_json(self, reader: str) -> str:
+        """The JSON reader with the analysis' fields typed (jsontypes), not guessed from a sample."""
+        from diagnose.delays import jsontypes
+
+        declared = jsontypes.columns(self.con.sql(f"SELECT * FROM {reader}"))
+        if not declared:  # none of the fields: the analysis names what is missing
+            return reader
+        return reader.removesuffix(")") + f", columns = {jsontypes.literal(declared)})"
 
     def describe(self) -> str:
         return f"{self.source} ({len(self.files)} file{'s' if len(self.files) != 1 else ''})"
