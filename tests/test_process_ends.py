@@ -108,7 +108,7 @@ def test_run_timeout_ends_the_process_against_the_labs_trickle(fault: str) -> No
     pytest.importorskip("diagnose.lab.faults")
     from diagnose.lab import Lab
 
-    with Lab("healthy", faults=[fault]) as running:  # type: ignore[call-arg]
+    with Lab("healthy", faults=[fault]) as running:
         started = time.monotonic()
         proc = start_cli("run", "--timeout", "3", env=running.env)
         try:
@@ -143,3 +143,34 @@ def test_skip_skips_what_needs_it_even_with_the_trigger(lab) -> None:
     assert checks["keyvault.unwrap"]["summary"] == "needs keyvault.key, which was skipped"
     assert checks["campaign.trigger"]["status"] == "pass"  # it runs after them, needs neither
     assert result.exit_code == 0, result
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--lab", "healthy", "--timeout", "nan"),
+        ("run", "--lab", "healthy", "--timeout", "inf"),
+        ("run", "--lab", "healthy", "--trigger-deadline", "inf"),
+        ("run", "--lab", "healthy", "--trigger-deadline", "nan"),
+        ("runbook", "walk", "cosmosdb-auth-errors", "--lab", "healthy", "--wait", "nan"),
+        ("runbook", "walk", "cosmosdb-auth-errors", "--lab", "healthy", "--wait", "inf"),
+        (
+            "runbook",
+            "walk",
+            "cosmosdb-auth-errors",
+            "--lab",
+            "healthy",
+            "--trigger-deadline",
+            "inf",
+        ),
+        ("delays", "x.parquet", "--query-timeout", "nan"),
+        ("delays", "x.parquet", "--upstream-threshold", "inf"),
+    ],
+)
+def test_a_budget_that_never_ends_is_refused(args: tuple[str, ...]) -> None:
+    """nan compares false with every bound and inf never runs out: both are usage errors."""
+    from tests.harness import run_cli
+
+    result = run_cli(*args)
+    assert result.exit_code == 2, result
+    assert args[-1] in result.stderr and "Traceback" not in result.stderr
