@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -58,6 +59,33 @@ def _granted(definition: dict[str, Any], action: str) -> bool:
     return False
 
 
+def _read_all(ids: list[str], read: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`read` of every id, at most 8 at a time, each in a daemon thread; the first error is raised.
+
+    Not a ThreadPoolExecutor: its workers are joined when the interpreter exits, so a read
+    stuck past the check's deadline would keep the process alive after the report.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    errors: list[BaseException] = []
+    slots = threading.BoundedSemaphore(8)
+
+    def one(item: str) -> None:
+        with slots:
+            try:
+                results[item] = read(item)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the check's thread
+                errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,), name=f"read:{i}", daemon=True) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
 def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcome:
     # Listed at the vault (the key may be gone); assignments inherited from above and those on
     # the key itself both come back, and only those that apply to the key are kept.
@@ -86,14 +114,7 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
         and _is_within((a.get("properties") or {}).get("scope", ""), key_scope)
     ]
     definition_ids = sorted({a["properties"]["roleDefinitionId"] for a in assignments})
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(definition_ids)))) as pool:
-        definitions = dict(
-            zip(
-                definition_ids,
-                pool.map(lambda d: _definition(ctx, d, "authorization"), definition_ids),
-                strict=True,
-            )
-        )
+    definitions = _read_all(definition_ids, lambda d: _definition(ctx, d, "authorization"))
     roles = [
         {
             "role": (definitions[a["properties"]["roleDefinitionId"]].get("properties") or {}).get(

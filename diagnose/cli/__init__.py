@@ -80,6 +80,9 @@ def cli() -> None:
 
 def main() -> None:
     """Console entry point: map every outcome to the exit statuses of docs/design.md."""
+    from diagnose import interrupts
+
+    interrupts.install()
     for stream in (sys.stdout, sys.stderr):
         # a console or redirect that cannot encode a character shows it escaped, never crashes
         if isinstance(stream, io.TextIOWrapper):
@@ -100,4 +103,4 @@ def main() -> None:
         code = ExitStatus.INTERRUPTED
     except BrokenPipeError:
         code = ExitStatus.OK
-    sys.exit(int(code or 0))
+    interrupts.leave(int(code or 0))

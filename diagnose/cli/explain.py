@@ -7,6 +7,7 @@ import sys
 import click
 
 from diagnose.errors import InputError
+from diagnose.exitstatus import ExitStatus
 from diagnose.model import Severity
 from diagnose.render.choose import EXPLAIN, emit, output_option, styler
 
@@ -47,4 +48,7 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
     emit(EXPLAIN(output)(result, styler(output)))
+    if result.interrupted:
+        click.echo("Interrupted: the report above covers what was read before Ctrl-C.", err=True)
+        click.get_current_context().exit(int(ExitStatus.INTERRUPTED))
     click.get_current_context().exit(int(result.exit_status(Severity(fail_on))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -71,8 +72,12 @@ def walk(
     from diagnose.walk.console import Console
     from diagnose.walk.session import Walk, WalkOptions
 
-    if wait_s < 0 or trigger_deadline <= 0:
-        raise InputError("--wait must be >= 0 and --trigger-deadline > 0")
+    if not (math.isfinite(wait_s) and wait_s >= 0):
+        raise InputError(f"--wait must be a finite number of seconds >= 0, not {wait_s!r}")
+    if not (math.isfinite(trigger_deadline) and trigger_deadline > 0):
+        raise InputError(
+            f"--trigger-deadline must be a finite number of seconds > 0, not {trigger_deadline!r}"
+        )
     cat = catalogue.default()
     try:
         runbook = cat.runbook(runbook_id)

@@ -9,15 +9,18 @@ memory limit: nothing is loaded into Python objects but the aggregates.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from diagnose.delays.analysis import check_table, probe_sql
 from diagnose.delays.fields import TABLE
 from diagnose.errors import InputError
+from diagnose.interrupts import requested
 
 _FORMATS = {
     ".parquet": "parquet",
@@ -69,6 +72,21 @@ def find_files(source: str) -> tuple[str, list[str]]:
     return formats.pop(), files
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """A query stopped by Ctrl-C is an interrupt, not a failure of the source.
+
+    DuckDB checks for Ctrl-C while it runs, stops the query and raises its own error
+    ("Query interrupted"), swallowing the KeyboardInterrupt: it is raised again here.
+    """
+    try:
+        yield
+    except Exception:
+        if requested():
+            raise KeyboardInterrupt from None
+        raise
+
+
 def _kind(type_name: str) -> str:
     upper = type_name.upper()
     if upper.startswith("TIMESTAMP"):
@@ -118,9 +136,21 @@ class LocalBackend:
         # of the on-disk scratch database, instead of at every query of the analysis.
         kind = "VIEW" if fmt == "parquet" else "TABLE"
         try:
-            self.con.execute(f"CREATE {kind} {TABLE} AS SELECT * FROM {reader}")
+            with _interruptible():
+                if fmt == "json":
+                    reader = self._declared_json(reader)
+                self.con.execute(f"CREATE {kind} {TABLE} AS SELECT * FROM {reader}")
         except duckdb.Error as exc:
             raise InputError(f"{self.source}: cannot read as {fmt}: {_first_line(exc)}") from None
+
+    def _declared_json(self, reader: str) -> str:
+        """The JSON reader with the analysis' fields typed (jsontypes), not guessed from a sample."""
+        from diagnose.delays import jsontypes
+
+        declared = jsontypes.columns(self.con.sql(f"SELECT * FROM {reader}"))
+        if not declared:  # none of the fields: the analysis names what is missing
+            return reader
+        return reader.removesuffix(")") + f", columns = {jsontypes.literal(declared)})"
 
     def describe(self) -> str:
         return f"{self.source} ({len(self.files)} file{'s' if len(self.files) != 1 else ''})"
@@ -130,7 +160,8 @@ class LocalBackend:
 
         sql = probe_sql(path, layout, self.table, self.dialect)
         try:  # DESCRIBE binds the query without scanning the files
-            described = self.con.execute(f"DESCRIBE {sql}").fetchall()
+            with _interruptible():
+                described = self.con.execute(f"DESCRIBE {sql}").fetchall()
         except (duckdb.BinderException, duckdb.CatalogException):
             return None
         except duckdb.Error as exc:
@@ -141,9 +172,10 @@ class LocalBackend:
         import duckdb
 
         try:
-            cursor = self.con.execute(sql)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            with _interruptible():
+                cursor = self.con.execute(sql)
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
             raise InputError(f"{self.source}: wrong value type: {_conversion(exc)}") from None
         except duckdb.Error as exc:

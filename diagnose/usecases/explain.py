@@ -23,6 +23,7 @@ class Explanation:
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (fully)
     counts: dict[str, int] = field(default_factory=dict)  # matches per code, kept or not
     catalogue: str = ""  # the version of the catalogue the signatures came from
+    interrupted: bool = False  # Ctrl-C stopped the reading: the matches cover what was read
 
     def worst(self) -> Severity | None:
         return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
@@ -46,14 +47,29 @@ def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
         problems.append(str(exc))
 
 
-def scan_inputs(
-    paths: Sequence[str], scanner: Scanner
-) -> tuple[list[Match], list[str], dict[str, int]]:
-    """The first matches of each code in every input; the problems met; counts per code."""
-    matches: list[Match] = []
+@dataclass
+class Scan:
+    """What the inputs showed: the first matches of each code, the problems met, counts per code."""
+
+    matches: list[Match] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def scan_inputs(paths: Sequence[str], scanner: Scanner) -> Scan:
+    """Scan every input; Ctrl-C ends the scan with what was read so far (`interrupted`)."""
+    scan = Scan()
+    try:
+        _scan(paths, scanner, scan)
+    except KeyboardInterrupt:
+        scan.interrupted = True
+    return scan
+
+
+def _scan(paths: Sequence[str], scanner: Scanner, scan: Scan) -> None:
+    matches, problems, counts = scan.matches, scan.problems, scan.counts
     seen: set[tuple[str, str, int]] = set()
-    problems: list[str] = []
-    counts: dict[str, int] = {}
     for path in paths:
         kept: dict[str, int] = {}
         name = display_name(path)
@@ -70,13 +86,13 @@ def scan_inputs(
                         matches.append(match)
         except InputProblem as exc:
             problems.append(str(exc))
-    return matches, problems, counts
 
 
 def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
     """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first."""
     scanner = Scanner(compile_catalogue(catalogue))
-    raw, problems, raw_counts = scan_inputs(paths, scanner)
+    scan = scan_inputs(paths, scanner)
+    raw, problems, raw_counts = scan.matches, scan.problems, scan.counts
     matches = correlation.correlate(raw, catalogue)
     renamed = {r.code: m.code for r, m in zip(raw, matches, strict=True)}
     counts: dict[str, int] = {}
@@ -104,4 +120,5 @@ def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
         problems=problems,
         counts=counts,
         catalogue=catalogue.version,
+        interrupted=scan.interrupted,
     )
