@@ -315,6 +315,15 @@ def load(
 
 
 def _validate(profile: Profile) -> None:
+    from diagnose.render.safe import first_unsafe
+
+    for key, value in profile.values.items():
+        unsafe = first_unsafe(value)
+        if unsafe:
+            raise InputError(
+                f"{key} (from {profile.sources[key]}) holds the control character {unsafe}: "
+                "identifiers and URLs never do"
+            )
     for key, allowed in CHOICES.items():
         value = profile.values.get(key)
         if value is not None and value not in allowed:
