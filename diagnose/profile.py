@@ -317,8 +317,8 @@ def load(
 def _validate(profile: Profile) -> None:
     from diagnose.render.safe import first_unsafe
 
-    for key, value in profile.values.items():
-        unsafe = first_unsafe(value)
+    for key, text in profile.values.items():
+        unsafe = first_unsafe(text)
         if unsafe:
             raise InputError(
                 f"{key} (from {profile.sources[key]}) holds the control character {unsafe}: "
