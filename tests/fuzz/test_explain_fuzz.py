@@ -69,7 +69,9 @@ def test_random_bytes(tmp_path: Path, data: bytes) -> None:
 
 @FUZZ
 @given(chunks=st.lists(CHUNK, max_size=12), separator=st.sampled_from([b"\n", b"\r\n", b" ", b""]))
-def test_real_lines_mixed_with_garbage(tmp_path: Path, chunks: list[bytes], separator: bytes) -> None:
+def test_real_lines_mixed_with_garbage(
+    tmp_path: Path, chunks: list[bytes], separator: bytes
+) -> None:
     path = tmp_path / "input.log"
     path.write_bytes(separator.join(chunks))
     explain_all_formats(path)

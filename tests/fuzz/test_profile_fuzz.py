@@ -19,7 +19,7 @@ from tests.harness import run_cli
 KEYS = st.sampled_from(sorted(profiles.KEY_NAMES) + ["profile", "default", "secret", "x y", ""])
 TEXT = st.text(
     alphabet=st.one_of(
-        st.sampled_from('[]{}=".\'\\\n#:/@ \t\x1b\u202e'),
+        st.sampled_from("[]{}=\".'\\\n#:/@ \t\x1b\u202e"),
         st.characters(blacklist_categories=("Cs",)),
     ),
     max_size=60,
