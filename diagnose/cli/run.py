@@ -49,7 +49,11 @@ def _ids(value: str | None) -> list[str]:
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )
 @click.option(
-    "--timeout", type=float, callback=positive_seconds, metavar="S", help="Budget for the whole run."
+    "--timeout",
+    type=float,
+    callback=positive_seconds,
+    metavar="S",
+    help="Budget for the whole run.",
 )
 @click.option(
     "--fail-on",
