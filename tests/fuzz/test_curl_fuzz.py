@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,3 +119,44 @@ def test_through_the_cli(tmp_path: Path, lines: list[str], garbage: list[str]) -
     for output in ("text", "json"):
         result = run_cli("payload", "check", "--offline", "--output", output, str(path))
         assert_ended_cleanly(result)
+
+
+# --- hostile inputs the fuzzing found, kept as cases ----------------------------------------------
+def test_an_endless_or_oversized_input_is_refused_after_10_mb(tmp_path: Path) -> None:
+    result = run_cli("payload", "check", "--offline", "/dev/zero", timeout=60)
+    assert_ended_cleanly(result)
+    assert result.exit_code == 2 and "/dev/zero is larger than 10 MB" in result.stderr
+    result = run_cli("payload", "check", "--offline", "-", stdin=b" " * (10 * 1024 * 1024 + 1))
+    assert result.exit_code == 2 and "<stdin> is larger than 10 MB" in result.stderr
+    path = tmp_path / "just-under.json"
+    path.write_text('{"campaignId": "x"}' + " " * (10 * 1024 * 1024 - 100))
+    assert run_cli("payload", "check", "--offline", str(path)).exit_code in (0, 1)
+
+
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_5000_digit_integer_is_an_input_error(tmp_path: Path, sign: str) -> None:
+    number = sign + "9" * 5000
+    bare = tmp_path / "payload.json"
+    bare.write_text(f'{{"campaignId": "x", "n": {number}}}')
+    command = tmp_path / "request.sh"
+    command.write_text(
+        "curl -X POST https://platform.adobe.io/ajo/im/executions/unitary "
+        f'-d \'{{"campaignId": "x", "n": {number}}}\'\n'
+    )
+    for path in (bare, command):
+        result = run_cli("payload", "check", "--offline", str(path))
+        assert_ended_cleanly(result)
+        assert result.exit_code == 2, result
+        assert "integer of 5000 digits" in result.stderr and number not in result.stderr
+
+
+def test_100k_headers_are_read_in_linear_time(tmp_path: Path) -> None:
+    """53 s before (each word's line counted from the start); ~1-5 s now. The bound is generous."""
+    lines = ["curl -X POST 'https://platform.adobe.io/ajo/im/executions/unitary' \\"]
+    lines += [f"  -H 'X-Custom-{i}: v{i}' \\" for i in range(100_000)]
+    lines.append('  -d \'{"campaignId": "x"}\'')
+    path = tmp_path / "headers.sh"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_cli("payload", "check", "--offline", "--output", "json", str(path), timeout=30)
+    assert_ended_cleanly(result)
+    assert result.exit_code in (0, 1) and result.json()
