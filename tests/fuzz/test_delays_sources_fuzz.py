@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,20 @@ def test_random_trigger_logs(
     assert_ended_cleanly(
         run_cli("delays", str(source), "--trigger-log", str(log), "--output", "json")
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by fuzzing, for the delays owner: diagnose/delays/triggers.py reads a trigger "
+    "log's JSON with json.loads, which raises ValueError past Python's 4300-digit limit "
+    "(a traceback, exit 1); remove this mark with the fix",
+)
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_5000_digit_number_in_a_json_trigger_log(tmp_path: Path, suffix: str) -> None:
+    source = handmade.write_csv(tmp_path / "feedback.csv")
+    event = f'{{"executionId": "UMA-1", "requestedAt": {"9" * 5000}}}'
+    log = tmp_path / f"triggers{suffix}"
+    log.write_text(f"[{event}]\n" if suffix == ".json" else event + "\n")
+    result = run_cli("delays", str(source), "--trigger-log", str(log), "--output", "json")
+    assert_ended_cleanly(result)
+    assert result.exit_code == 2
