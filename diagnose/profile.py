@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Never, Self, overload
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from diagnose.errors import InputError
+from diagnose.files import TooLarge, read_limited
 
 
 class Key:
@@ -214,7 +215,7 @@ class Profile:
             return self.cosmos_scope
         if not self.cosmos_endpoint:
             return None
-        return f"https://{urlparse(self.cosmos_endpoint).hostname}/.default"
+        return f"https://{urlsplit(self.cosmos_endpoint).hostname}/.default"
 
     def public(self) -> dict[str, str]:
         """Identifiers only, safe for any report (secrets are never in `values`)."""
@@ -226,26 +227,45 @@ KEYS: tuple[Key, ...] = tuple(v for v in vars(Profile).values() if isinstance(v,
 KEY_NAMES = frozenset(k.name for k in KEYS)
 
 
+MAX_PROFILE_BYTES = 1024 * 1024  # a profile holds identifiers: 1 MB is far beyond any real one
+
+
+def _parse_toml(path: Path) -> dict[str, object]:
+    """The file's TOML document; InputError for what cannot be read (never past 1 MB)."""
+    try:
+        raw = read_limited(path, MAX_PROFILE_BYTES, f"profile file {path}")
+        return tomllib.loads(raw.decode("utf-8"))
+    except TooLarge as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read profile file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"profile file {path} is not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise InputError(f"{path}: not valid TOML: it nests too deeply to read") from None
+
+
 def _read_file(path: Path, name: str, explicit: bool) -> tuple[dict[str, str], str]:
     if not path.exists():
         if explicit:
             raise InputError(f"profile file {path} does not exist")
         return {}, ""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read profile file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    data = _parse_toml(path)
     profiles = data.get("profile", {})
     if not isinstance(profiles, dict):
-        raise InputError(f"{path}: [profile.NAME] tables expected")
+        raise InputError(f"{path}: `profile` must hold [profile.NAME] tables")
     table = profiles.get(name)
     if table is None:
         if explicit or profiles:
             known = ", ".join(sorted(profiles)) or "none"
             raise InputError(f"{path}: no [profile.{name}] table (profiles: {known})")
         return {}, ""
+    if not isinstance(table, dict):
+        raise InputError(
+            f'{path}: profile.{name} must be a table ([profile.{name}] with key = "value" lines)'
+        )
     values: dict[str, str] = {}
     for key, value in table.items():
         if key in ("client_secret", "secret", "password", "adobe_client_secret"):
@@ -295,6 +315,15 @@ def load(
 
 
 def _validate(profile: Profile) -> None:
+    from diagnose.render.safe import first_unsafe
+
+    for key, text in profile.values.items():
+        unsafe = first_unsafe(text)
+        if unsafe:
+            raise InputError(
+                f"{key} (from {profile.sources[key]}) holds the control character {unsafe}: "
+                "identifiers and URLs never do"
+            )
     for key, allowed in CHOICES.items():
         value = profile.values.get(key)
         if value is not None and value not in allowed:
@@ -318,10 +347,8 @@ def _validate(profile: Profile) -> None:
         "platform_url",
     ):
         value = profile.values.get(key)
-        if value and urlparse(value).scheme != "https":
-            raise InputError(
-                f"{key} = {value!r} (from {profile.sources[key]}) must be an https:// URL"
-            )
+        if value:
+            _check_url(key, value, profile.sources[key])
     for key, pattern, example in RESOURCE_IDS:
         value = profile.values.get(key)
         if value and not re.fullmatch(pattern, value, re.I):
@@ -338,6 +365,21 @@ def _validate(profile: Profile) -> None:
     bundle = profile.values.get("ca_bundle")
     if bundle and not Path(bundle).is_file():
         raise InputError(f"ca_bundle {bundle} (from {profile.sources['ca_bundle']}) is not a file")
+
+
+def _check_url(key: str, value: str, source: str) -> None:
+    """An https:// URL whose host and port can be read (`https://[::1/` cannot)."""
+    try:
+        parts = urlsplit(value)
+        host, _ = parts.hostname, parts.port  # both raise ValueError for what cannot be read
+    except ValueError:
+        raise InputError(
+            f"{key} = {value!r} (from {source}) is not a valid URL (its host or port cannot be read)"
+        ) from None
+    if parts.scheme != "https":
+        raise InputError(f"{key} = {value!r} (from {source}) must be an https:// URL")
+    if not host:
+        raise InputError(f"{key} = {value!r} (from {source}) names no host")
 
 
 _ARM = r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"

@@ -8,7 +8,7 @@ import pytest
 
 from diagnose import profile as profiles
 from diagnose.errors import InputError
-from tests.harness import run_cli
+from tests.harness import CliResult, run_cli
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -162,3 +162,81 @@ def test_defaulted_keys_read_their_default_and_values_come_only_from_the_layers(
     with pytest.raises(AttributeError, match="come from its layers"):
         prof.tenant_id = "set-by-hand"  # type: ignore[assignment]  # refused by mypy too
     assert prof.tenant_id is None and "tenant_id" not in prof.values
+
+
+# --- hostile input: each a clear exit 2 naming the problem, never a traceback ---------------------
+URL_KEYS = {
+    "authority": "AZURE_AUTHORITY_HOST",
+    "arm_url": "DIAGNOSE_ARM_URL",
+    "graph_url": "DIAGNOSE_GRAPH_URL",
+    "keyvault_url": "DIAGNOSE_KEYVAULT_URL",
+    "key_id": "DIAGNOSE_KEY_ID",
+    "cosmos_endpoint": "DIAGNOSE_COSMOS_ENDPOINT",
+    "ims_url": "DIAGNOSE_IMS_URL",
+    "platform_url": "DIAGNOSE_PLATFORM_URL",
+}
+
+
+def assert_exit_2(result: CliResult, *needles: str) -> None:
+    assert result.exit_code == 2, result
+    assert "Traceback" not in result.output, result
+    for needle in needles:
+        assert needle in result.output, result
+
+
+@pytest.mark.parametrize("url", ["https://[::1/", "https://[not-ipv6]/", "https://host:99999/"])
+@pytest.mark.parametrize("key", sorted(URL_KEYS))
+def test_a_url_whose_host_cannot_be_read_is_exit_2_in_every_url_setting(
+    tmp_path: Path, key: str, url: str
+) -> None:
+    assert_exit_2(
+        run_cli("profile", "show", env={URL_KEYS[key]: url}, cwd=tmp_path),
+        key,
+        URL_KEYS[key],
+        "host or port cannot be read",
+    )
+    path = write(tmp_path, f'[profile.default]\n{key} = "{url}"\n')
+    assert_exit_2(run_cli("run", "--config", str(path)), key, "host or port cannot be read")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('profile = {default = "x"}\n', "profile.default must be a table"),
+        ("[[profile.default]]\n", "profile.default must be a table"),
+        ('profile = "x"\n', "`profile` must hold [profile.NAME] tables"),
+        ("a = " + "[" * 10_000 + "]" * 10_000 + "\n", "nests too deeply"),
+        ("a = " + "{b = " * 3_000 + "1" + "}" * 3_000 + "\n", "nests too deeply"),
+        ("[profile.default]\nsandbox = nan\n", "sandbox must be a string"),
+        ("[profile.default]\nsandbox = inf\n", "sandbox must be a string"),
+        ('[profile.default]\nsandbox = "a\\u001b]0;x\\u0007"\n', "control character \\u001b"),
+    ],
+)
+def test_hostile_profile_files_are_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    assert_exit_2(run_cli("profile", "show", "--config", str(path)), message)
+
+
+def test_an_endless_profile_file_is_refused_after_1_mb(tmp_path: Path) -> None:
+    result = run_cli("profile", "show", "--config", "/dev/zero", timeout=30)
+    assert_exit_2(result, "/dev/zero", "larger than 1 MB")
+    big = tmp_path / "big.toml"
+    big.write_text("[profile.default]\n" + "# padding\n" * 110_000)
+    assert_exit_2(run_cli("profile", "show", "--config", str(big)), str(big), "1 MB")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN", "0", "-5"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("run", "--timeout"),
+        ("run", "--trigger-deadline"),
+        ("runbook", "walk", "call-timeout", "--wait"),
+        ("runbook", "walk", "call-timeout", "--trigger-deadline"),
+    ],
+)
+def test_non_finite_or_non_positive_seconds_are_exit_2(
+    tmp_path: Path, command: tuple[str, ...], value: str
+) -> None:
+    result = run_cli(*command, value, "--lab", "healthy", cwd=tmp_path)
+    assert_exit_2(result, command[-1], "positive, finite number of seconds")

@@ -175,8 +175,13 @@ def configured_request(ctx: Context) -> ParsedRequest | None:
         return None
 
     def load() -> ParsedRequest:
+        from diagnose.files import TooLarge, read_limited
+        from diagnose.payload.request import MAX_INPUT_BYTES
+
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_limited(path, MAX_INPUT_BYTES, f"the payload file {path}").decode("utf-8")
+        except TooLarge as exc:
+            raise Skip(str(exc)) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise Skip(f"cannot read the payload file {path}: {exc}") from None
         try:

@@ -41,6 +41,17 @@ def profile_options(func: F) -> F:
     return func
 
 
+def positive_seconds(
+    ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    """A click callback: a number of seconds above 0 and finite (`nan` and `inf` are refused)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds")
+    return value
+
+
 @contextlib.contextmanager
 def open_profile(
     config: Path | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from diagnose.cli.options import open_profile, profile_options
+from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 from diagnose.model import CheckResult, Severity, Status
@@ -23,12 +22,6 @@ if TYPE_CHECKING:
 
 def _ids(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds")
-    return value
 
 
 @click.command()
@@ -47,7 +40,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     type=float,
     default=60.0,
     show_default=True,
-    callback=_positive,
+    callback=positive_seconds,
     metavar="S",
     help="Deadline of the test call (the service's own time-out is 60 s).",
 )
@@ -56,7 +49,11 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
 )
 @click.option(
-    "--timeout", type=float, callback=_positive, metavar="S", help="Budget for the whole run."
+    "--timeout",
+    type=float,
+    callback=positive_seconds,
+    metavar="S",
+    help="Budget for the whole run.",
 )
 @click.option(
     "--fail-on",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from diagnose.cli.options import open_profile, profile_options
+from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import Severity
@@ -30,6 +30,7 @@ from diagnose.render.choose import styler
     "--wait",
     "wait_s",
     type=float,
+    callback=positive_seconds,
     default=3600.0,
     show_default=True,
     metavar="S",
@@ -38,6 +39,7 @@ from diagnose.render.choose import styler
 @click.option(
     "--trigger-deadline",
     type=float,
+    callback=positive_seconds,
     default=60.0,
     show_default=True,
     metavar="S",

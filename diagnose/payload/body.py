@@ -124,11 +124,12 @@ def _depth(value: object) -> int:
 
 
 class _NotJson(ValueError):
-    """A value Python's json accepts but JSON does not: NaN, Infinity, -Infinity, 1e999."""
+    """A number Python's json cannot take: NaN, Infinity, -Infinity, 1e999, or too many digits."""
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, problem: str = ""):
         super().__init__(token)
         self.token = token
+        self.problem = problem or (f"{token} is not a JSON number (JSON has no NaN or infinity)")
 
 
 def _reject_constant(token: str) -> Any:
@@ -140,6 +141,17 @@ def _finite_float(token: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise _NotJson(token)
     return value
+
+
+def _bounded_int(token: str) -> int:
+    """An integer, or _NotJson past Python's limit on digits (sys.get_int_max_str_digits)."""
+    try:
+        return int(token)
+    except ValueError:
+        digits = len(token.lstrip("-"))
+        raise _NotJson(
+            token, f"an integer of {digits} digits is longer than this tool reads"
+        ) from None
 
 
 def _outside_strings(text: str, token: str) -> int:
@@ -166,9 +178,7 @@ def _non_json_error(
     at = _outside_strings(text, exc.token)
     body_line = text.count("\n", 0, at) + 1
     body_column = at - (text.rfind("\n", 0, at) + 1) + 1
-    problem = (
-        f"{what} is not valid JSON: {exc.token} is not a JSON number (JSON has no NaN or infinity)"
-    )
+    problem = f"{what} is not valid JSON: {exc.problem}"
     if offset is None:
         return PayloadSyntaxError(problem, body_line, body_column)
     return PayloadSyntaxError(
@@ -181,7 +191,12 @@ def _non_json_error(
 def decode(text: str, what: str, offset: Origin | None) -> Any:
     line, column = (offset.line, offset.column) if offset else (1, 1)
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
     except _NotJson as exc:
         raise _non_json_error(exc, text, what, offset) from None
     except json.JSONDecodeError as exc:

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from diagnose.payload import endpoints
 
+MAX_INPUT_BYTES = 10 * 1024 * 1024  # a cURL command or payload file (a real one is kilobytes)
+
 
 class PayloadSyntaxError(ValueError):
     """The input cannot be read as a cURL command or a JSON payload."""

@@ -30,6 +30,8 @@ kept as `NEWLINE` words so the caller can decide where the command ends.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -69,7 +71,8 @@ def dialect_of(text: str) -> str:
     A one-line command is read as posix: its double-quoted bodies with backslash-escaped quotes
     mean the same in cmd.
     """
-    ends = [m.group(1) for m in _CONTINUED.finditer(text) if m.end() < len(text.rstrip())]
+    content_end = len(text.rstrip())
+    ends = [m.group(1) for m in _CONTINUED.finditer(text) if m.end() < content_end]
     for dialect in ("powershell", "cmd"):
         if CONTINUATION[dialect] in ends and CONTINUATION["posix"] not in ends:
             return dialect
@@ -78,10 +81,17 @@ def dialect_of(text: str) -> str:
     return "posix"
 
 
+@functools.lru_cache(maxsize=4)
+def _line_starts(text: str) -> tuple[int, ...]:
+    """The offset at which each line of `text` starts (computed once per text)."""
+    return (0, *(m.end() for m in re.finditer("\n", text)))
+
+
 def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
+    """(line, column), both from 1, of `offset`: a binary search, so splitting stays linear."""
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
 
 
 def _continuation_end(text: str, i: int) -> int | None:

@@ -109,9 +109,15 @@ def styler(output: str = "text", stream: IO[str] | None = None) -> Styler:
 
 
 def emit(text: str, out: Path | None = None) -> None:
-    """Print `text` (ending in one newline), or write it to `out` and say so on standard error."""
-    from diagnose.errors import InputError
+    """Print `text` (ending in one newline), or write it to `out` and say so on standard error.
 
+    Either way through `safe.escaped`: no control or bidirectional character from a service or
+    a file reaches the terminal, the CI log or the file.
+    """
+    from diagnose.errors import InputError
+    from diagnose.render.safe import escaped
+
+    text = escaped(text)
     if not text.endswith("\n"):
         text += "\n"
     if out is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from diagnose.model import CheckResult, Severity, Status
 from diagnose.render import cause
+from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
 
@@ -11,6 +12,11 @@ ID_WIDTH = 18
 
 
 def check_line(result: CheckResult, style: Styler) -> str:
+    """One check as it finishes, ready for the terminal (escaped: see render/safe.py)."""
+    return escaped(_check_line(result, style))
+
+
+def _check_line(result: CheckResult, style: Styler) -> str:
     timing = (
         style(f" ({result.duration_ms / 1000:.2f} s)", fg="bright_black")
         if result.duration_ms
@@ -26,10 +32,19 @@ def check_line(result: CheckResult, style: Styler) -> str:
 
 
 def header(report_profile_name: str, topology: str | None) -> str:
+    return escaped(_header(report_profile_name, topology))
+
+
+def _header(report_profile_name: str, topology: str | None) -> str:
     return f"diagnose: checking profile {report_profile_name!r} (topology {topology or 'own'})"
 
 
 def diagnosis_block(report: RunReport, style: Styler) -> str:
+    """The diagnosis after the live check lines, ready for the terminal (escaped)."""
+    return escaped(_diagnosis_block(report, style))
+
+
+def _diagnosis_block(report: RunReport, style: Styler) -> str:
     out: list[str] = cause.text_section(report.diagnosis, style, seen_by=True)
     limits = report.limitations
     if limits:
@@ -56,6 +71,6 @@ def diagnosis_block(report: RunReport, style: Styler) -> str:
 
 def render(report: RunReport, style: Styler | None = None) -> str:
     style = style or Styler(False)
-    lines = [header(report.profile.name, report.profile.topology)]
-    lines += [check_line(c, style) for c in report.checks]
-    return "\n".join(lines) + "\n\n" + diagnosis_block(report, style)
+    lines = [_header(report.profile.name, report.profile.topology)]
+    lines += [_check_line(c, style) for c in report.checks]
+    return "\n".join(lines) + "\n\n" + _diagnosis_block(report, style)

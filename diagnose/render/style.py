@@ -8,6 +8,9 @@ from typing import IO
 import click
 
 from diagnose.model import Status
+from diagnose.render.safe import STYLE_ESCAPE
+
+ESC = "\x1b"
 
 MARKS = {
     Status.PASS: ("✓", "green"),
@@ -29,7 +32,15 @@ class Styler:
         self.colour = colour
 
     def __call__(self, text: str, fg: str | None = None, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold) if self.colour else text
+        """`text` in colour: the escapes as `STYLE_ESCAPE`, which only `safe.escaped` makes ESC.
+
+        Only the styling around `text` becomes escapes: an ESC inside `text` (from a service
+        or a file) is escaped like any other.
+        """
+        if not self.colour:
+            return text
+        on, off = click.style("\0", fg=fg, bold=bold).split("\0")
+        return f"{on.replace(ESC, STYLE_ESCAPE)}{text}{off.replace(ESC, STYLE_ESCAPE)}"
 
     def mark(self, status: Status) -> str:
         symbol, colour = MARKS[status]

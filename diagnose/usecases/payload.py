@@ -50,13 +50,21 @@ class SendOptions:
 
 def _read(source: str) -> tuple[str, Path | None, str]:
     """(text, the folder that also resolves @file bodies, a label for messages)."""
+    from diagnose.files import TooLarge, read_limited
+    from diagnose.payload.request import MAX_INPUT_BYTES
+
     if source == "-":
-        data = sys.stdin.buffer.read()
+        try:
+            data = read_limited(sys.stdin.buffer, MAX_INPUT_BYTES, "<stdin>")
+        except TooLarge as exc:
+            raise InputError(str(exc)) from None
         base, label = None, "<stdin>"
     else:
         path = Path(source)
         try:
-            data = path.read_bytes()
+            data = read_limited(path, MAX_INPUT_BYTES, source)
+        except TooLarge as exc:
+            raise InputError(str(exc)) from None
         except FileNotFoundError:
             raise InputError(f"{source}: no such file") from None
         except IsADirectoryError:

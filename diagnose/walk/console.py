@@ -8,6 +8,7 @@ import click
 
 from diagnose.model import CheckResult
 from diagnose.render import cause
+from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
 
 
@@ -21,7 +22,7 @@ class Console:
         self.no_input = no_input
 
     def say(self, text: str = "") -> None:
-        click.echo(text)
+        click.echo(escaped(text))
 
     def causes(self, results: list[CheckResult]) -> None:
         """Each cause the results show, in the one layout of a cause, then what could not be decided."""
@@ -44,7 +45,8 @@ class Console:
         while True:
             # Not click.prompt: it turns Ctrl-C into the same Abort as end of input, and
             # Ctrl-C must stop the walk with exit 130 while end of input is an answer ("stop").
-            click.echo(f"{self.style(question, bold=True)} ({legend}) [{default}]: ", nl=False)
+            prompt = f"{self.style(question, bold=True)} ({legend}) [{default}]: "
+            click.echo(escaped(prompt), nl=False)
             line = sys.stdin.readline()
             if not line:
                 raise Stop("no more input")

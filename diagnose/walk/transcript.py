@@ -10,6 +10,7 @@ from typing import Any
 
 from diagnose.files import write_atomic
 from diagnose.redact import redact_obj
+from diagnose.render.safe import escaped
 
 SCHEMA = "diagnose/walk@1"
 
@@ -130,4 +131,4 @@ class Transcript:
             if path.suffix == ".json"
             else self.to_markdown()
         )
-        write_atomic(path, text)
+        write_atomic(path, escaped(text))  # service data: no control character reaches a file
