@@ -80,7 +80,7 @@ def _records(path: Path) -> list[tuple[str, dict]]:
     if stripped.startswith("["):
         try:
             items = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
             raise InputError(f"--trigger-log {path}: not valid JSON: {exc}") from None
         return [(f"{path} item {i + 1}", item) for i, item in enumerate(items)]
     if stripped.startswith("{"):
@@ -92,6 +92,8 @@ def _records(path: Path) -> list[tuple[str, dict]]:
                 out.append((f"{path}:{n}", json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{n}: not a JSON object: {exc.msg}") from None
+            except ValueError as exc:  # an integer past Python's digit limit
+                raise InputError(f"{path}:{n}: not a JSON object: {exc}") from None
         return out
     reader = csv.DictReader(text.splitlines())
     return [(f"{path}:{n}", row) for n, row in enumerate(reader, 2)]

@@ -109,12 +109,6 @@ def test_random_trigger_logs(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by fuzzing, for the delays owner: diagnose/delays/triggers.py reads a trigger "
-    "log's JSON with json.loads, which raises ValueError past Python's 4300-digit limit "
-    "(a traceback, exit 1); remove this mark with the fix",
-)
 @pytest.mark.parametrize("suffix", [".jsonl", ".json"])
 def test_a_5000_digit_number_in_a_json_trigger_log(tmp_path: Path, suffix: str) -> None:
     source = handmade.write_csv(tmp_path / "feedback.csv")
