@@ -49,7 +49,7 @@ def _members(e: type[enum.Enum]) -> set[Any]:
     return {m.value for m in e}
 
 
-def _iso(value: object) -> bool:
+def is_iso(value: object) -> bool:
     if not isinstance(value, str):
         return False
     text = re.sub(r"(\.\d{6})\d+", r"\1", value.replace("Z", "+00:00"))
@@ -67,7 +67,7 @@ _PRIMITIVES: dict[str, Callable[[object], bool]] = {
     "long": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "bool": lambda v: isinstance(v, bool),
-    "iso-8601": _iso,
+    "iso-8601": is_iso,
     "unix-time": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "duration": lambda v: isinstance(v, str),
     "date": lambda v: isinstance(v, str),
@@ -292,7 +292,7 @@ def _typespec_value(value: Any, hint: Any, fmt: Any, path: str, out: Problems) -
         if value not in _members(hint):
             out.append(f"{path}: {value!r} is not a member of {hint.__name__}")
         return
-    if isinstance(hint, type) and hasattr(hint, "_attr_to_rest_field"):
+    if _is_typespec_model(hint):
         if not isinstance(value, dict):
             out.append(f"{path}: expected an object ({hint.__name__}), got {type(value).__name__}")
             return
@@ -305,6 +305,14 @@ def _typespec_value(value: Any, hint: Any, fmt: Any, path: str, out: Problems) -
             _typespec_value(item, annotation, field_format, f"{path}.{key}", out)
         return
     _typespec_primitive(value, hint, fmt, path, out)
+
+
+def _is_typespec_model(hint: Any) -> bool:
+    """A TypeSpec model class (its field table exists only once one instance was built)."""
+    return isinstance(hint, type) and any(
+        base.__module__.endswith("model_base") and base.__name__ == "Model"
+        for base in hint.__mro__[1:]
+    )
 
 
 def _typespec_primitive(value: Any, hint: Any, fmt: Any, path: str, out: Problems) -> None:
@@ -321,7 +329,7 @@ def _typespec_primitive(value: Any, hint: Any, fmt: Any, path: str, out: Problem
         if fmt == "unix-timestamp":
             ok = isinstance(value, int) and not isinstance(value, bool)
         else:
-            ok = _iso(value)
+            ok = is_iso(value)
     elif hint is bytes:
         ok = isinstance(value, str) and _base64url(value)
     else:
