@@ -55,9 +55,21 @@ def send(
     )
 
 
+def arm_api_version(path: str) -> str:
+    """An api-version ARM accepts for the type at `path`: the tool's own where it reads that type,
+    else the newest the specification publishes (2024-11-15 for types the lab does not serve)."""
+    from diagnose.checks.reads import API
+    from diagnose.lab.services.api_versions import published, resource_type
+
+    versions = published().get((resource_type(path) or "").lower(), [])
+    tools = [v for v in API.values() if v in versions]
+    return tools[0] if tools else (versions[-1] if versions else "2024-11-15")
+
+
 def arm(
-    lab: Lab, path: str, bearer: str, api_version: str = "2024-11-15", **kwargs: Any
+    lab: Lab, path: str, bearer: str, api_version: str | None = None, **kwargs: Any
 ) -> requests.Response:
+    api_version = api_version or arm_api_version(path)
     sep = "&" if "?" in path else "?"
     return get(lab, f"{lab.urls['arm']}{path}{sep}api-version={api_version}", bearer, **kwargs)
 

@@ -1,6 +1,7 @@
 """Azure Resource Manager: cloud metadata, subscriptions, RBAC, the vault, the key, Cosmos DB, identities.
 
-Paths are case-insensitive as in ARM; api-versions are accepted whatever they are.
+Paths are case-insensitive as in ARM. An api-version is required, and for the resource types the
+lab serves only those the REST API specifications publish are accepted (api_versions.py).
 Reads need an RBAC action at the scope or above (Reader's `*/read` covers them).
 """
 
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 from diagnose.lab.derived import in_scope, rbac_allows
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
+from diagnose.lab.services import api_versions
 from diagnose.lab.services import arm_shapes as shapes
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
@@ -25,6 +27,7 @@ _GUID = r"(?P<guid>[0-9a-fA-F-]{36})"
 _ASSIGNED = re.compile(r"assignedTo\('([^']*)'\)", re.I)
 _PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'", re.I)
 _ROLE_NAME = re.compile(r"roleName\s+eq\s+'([^']*)'", re.I)
+_COSMOS = "Microsoft.DocumentDB/databaseAccounts"
 
 
 class Arm(AzureService):
@@ -92,7 +95,10 @@ class Arm(AzureService):
         return claims
 
     def _need_api_version(self, req: Request) -> None:
-        if not req.query.get("api-version"):
+        """ARM's 400 for a missing api-version, or one the specification does not publish for the
+        resource type of the path."""
+        version = req.query.get("api-version")
+        if not version:
             raise Denied(
                 self.error(
                     400,
@@ -100,6 +106,9 @@ class Arm(AzureService):
                     "The api-version query parameter (?api-version=) is required for all requests.",
                 )
             )
+        if refused := api_versions.refusal(req.path, version, self.world.location):
+            self.authenticate(req)  # lab's choice: a bad token is refused (401) before the version
+            raise Denied(self.error(400, *refused))
 
     # -- metadata, subscriptions ---------------------------------------------------------------------
     def metadata(self, req: Request) -> Response:
@@ -135,6 +144,7 @@ class Arm(AzureService):
         )
 
     def subscriptions(self, req: Request) -> Response:
+        self._need_api_version(req)
         claims = self.authenticate(req)
         oid = claims.get("oid")
         w = self.world
@@ -151,6 +161,7 @@ class Arm(AzureService):
         )
 
     def tenants(self, req: Request) -> Response:
+        self._need_api_version(req)
         self.authenticate(req)
         tid = self.world.tenant_id
         return Response(
@@ -175,6 +186,7 @@ class Arm(AzureService):
         return self._lookup(scope)[1]
 
     def list_definitions(self, req: Request, scope: str) -> Response:
+        self._need_api_version(req)
         if scope not in ("", "/"):
             self._authorize(req, "Microsoft.Authorization/roleDefinitions/read", scope)
         else:
@@ -190,6 +202,7 @@ class Arm(AzureService):
         return Response(200, {"value": [shapes.definition(self.world, g) for g in defs]})
 
     def get_definition(self, req: Request, scope: str, guid: str) -> Response:
+        self._need_api_version(req)
         self.authenticate(req)
         if guid.lower() not in self.world.role_definitions:
             return self.error(
@@ -226,6 +239,7 @@ class Arm(AzureService):
         )
 
     def get_assignment(self, req: Request, scope: str, guid: str) -> Response:
+        self._need_api_version(req)
         self._authorize(req, "Microsoft.Authorization/roleAssignments/read", scope or "/")
         a = self._find_assignment(guid)
         if a is None:
@@ -286,6 +300,7 @@ class Arm(AzureService):
         return Response(201, shapes.assignment(self.world, new))
 
     def delete_assignment(self, req: Request, scope: str, guid: str) -> Response:
+        self._need_api_version(req)
         self._authorize(req, "Microsoft.Authorization/roleAssignments/delete", scope)
         a = self._find_assignment(guid)
         if a is None:
@@ -415,7 +430,9 @@ class Arm(AzureService):
         action, build = found
         self._authorize(req, action, rid)
         with self.state.lock:
-            return Response(200, build())
+            body = build()
+        rtype = api_versions.resource_type(rid) or ""
+        return Response(200, shapes.at_api_version(rtype, body, req.query["api-version"]))
 
     def _writable(self, req: Request, rid: str) -> tuple[str, Response | None]:
         self._need_api_version(req)
@@ -442,7 +459,7 @@ class Arm(AzureService):
         if rid_l == w.vault.id.lower():
             return self._patch_vault(props)
         if rid_l == w.cosmos.id.lower():
-            return self._patch_cosmos(props)
+            return self._patch_cosmos(req, props)
         return self.error(
             405, "MethodNotAllowed", "The lab does not support PATCH on this resource type."
         )
@@ -478,7 +495,7 @@ class Arm(AzureService):
                     ]
         return Response(200, shapes.vault(self.world))
 
-    def _patch_cosmos(self, props: JsonObject) -> Response:
+    def _patch_cosmos(self, req: Request, props: JsonObject) -> Response:
         if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
             return self.error(
                 400,
@@ -488,7 +505,8 @@ class Arm(AzureService):
         with self.state.write():
             if "defaultIdentity" in props:
                 self.world.cosmos.default_identity = str(props["defaultIdentity"])
-        return Response(200, shapes.cosmos(self.world, self.state.observed().cmk_code))
+        body = shapes.cosmos(self.world, self.state.observed().cmk_code)
+        return Response(200, shapes.at_api_version(_COSMOS, body, req.query["api-version"]))
 
     def put_resource(self, req: Request, rid: str) -> Response:
         m = re.match(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from diagnose.lab.roles import GRAPH_READ, GRAPH_WRITE
@@ -18,6 +21,14 @@ _ANY = re.compile(
 )
 _FILTER_FIELDS = {"appid": "app_id", "id": "object_id", "displayname": "display_name"}
 _V = r"/(?:v1\.0|beta)"
+_PROPERTIES = Path(__file__).with_name("graph_properties.json")
+
+
+@cache
+def sp_properties() -> dict[str, str]:
+    """servicePrincipal's v1.0 properties (name -> EDM type), as Microsoft Graph publishes them
+    (graph_properties.json: msgraph-metadata's v1.0 CSDL, source and commit in the file)."""
+    return dict(json.loads(_PROPERTIES.read_text(encoding="utf-8"))["properties"])
 
 
 class Graph(AzureService):
@@ -137,6 +148,37 @@ class Graph(AzureService):
             {"@odata.context": f"{self.ctx.urls['graph']}/v1.0/$metadata#{what}", "value": items},
         )
 
+    def _selected(self, req: Request) -> list[str] | Response | None:
+        """The properties `$select` names (Graph's spelling), None without `$select`, or Graph's
+        400 for a name servicePrincipal does not have."""
+        raw = req.query.get("$select")
+        if raw is None:
+            return None
+        known = {name.lower(): name for name in sp_properties()}
+        names = []
+        for name in (n.strip() for n in raw.split(",")):
+            if name.lower() not in known:
+                return self.error(
+                    400,
+                    "BadRequest",
+                    f"Could not find a property named '{name}' on type 'microsoft.graph.servicePrincipal'.",
+                )
+            names.append(known[name.lower()])
+        return names
+
+    def _answer(self, req: Request, body: dict[str, Any]) -> Response:
+        """One service principal, as `$select` asks for it."""
+        chosen = self._selected(req)
+        if isinstance(chosen, Response):
+            return chosen
+        return Response(200, _only(body, chosen))
+
+    def _answer_all(self, req: Request, items: list[dict[str, Any]], what: str) -> Response:
+        chosen = self._selected(req)
+        if isinstance(chosen, Response):
+            return chosen
+        return self._collection([_only(i, chosen) for i in items], what)
+
     # -- service principals -----------------------------------------------------------------------
     def _live(self) -> list[Principal]:
         return [p for p in self.world.principals.values() if not p.deleted]
@@ -169,8 +211,8 @@ class Graph(AzureService):
             found = self._filtered(req, self._live())
             if isinstance(found, Response):
                 return found
-            return self._collection(
-                [self.sp_json(p, context=False) for p in found], "servicePrincipals"
+            return self._answer_all(
+                req, [self.sp_json(p, context=False) for p in found], "servicePrincipals"
             )
 
     def _find(self, oid: str | None = None, app_id: str | None = None) -> Principal | None:
@@ -184,12 +226,12 @@ class Graph(AzureService):
     def get_sp(self, req: Request, oid: str) -> Response:
         self._require(req)
         p = self._find(oid=oid)
-        return Response(200, self.sp_json(p)) if p else self._resource_missing(oid)
+        return self._answer(req, self.sp_json(p)) if p else self._resource_missing(oid)
 
     def get_by_app(self, req: Request, app_id: str) -> Response:
         self._require(req)
         p = self._find(app_id=app_id)
-        return Response(200, self.sp_json(p)) if p else self._resource_missing(app_id)
+        return self._answer(req, self.sp_json(p)) if p else self._resource_missing(app_id)
 
     def patch_sp(self, req: Request, oid: str) -> Response:
         return self._patch(req, self._find(oid=oid), oid)
@@ -234,7 +276,8 @@ class Graph(AzureService):
             found = self._filtered(req, self._deleted())
             if isinstance(found, Response):
                 return found
-            return self._collection(
+            return self._answer_all(
+                req,
                 [self.sp_json(p, context=False, deleted=True) for p in found],
                 "directory/deletedItems/microsoft.graph.servicePrincipal",
             )
@@ -245,7 +288,9 @@ class Graph(AzureService):
     def get_deleted(self, req: Request, oid: str) -> Response:
         self._require(req)
         p = self._find_deleted(oid)
-        return Response(200, self.sp_json(p, deleted=True)) if p else self._resource_missing(oid)
+        if p is None:
+            return self._resource_missing(oid)
+        return self._answer(req, self.sp_json(p, deleted=True))
 
     def restore(self, req: Request, oid: str) -> Response:
         self._require(req, write=True)
@@ -273,6 +318,15 @@ class Graph(AzureService):
         return req.method == "PATCH" or (
             req.method == "POST" and req.path.rstrip("/").lower().endswith("/restore")
         )
+
+
+def _only(body: dict[str, Any], chosen: list[str] | None) -> dict[str, Any]:
+    """`body` with only the chosen properties (and `@odata.context`), as Graph answers `$select`."""
+    if chosen is None:
+        return body
+    kept = {k: body[k] for k in ("@odata.context",) if k in body}
+    kept.update({name: body.get(name) for name in chosen})
+    return kept
 
 
 def _iso(ts: float) -> str:

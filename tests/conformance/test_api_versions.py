@@ -1,0 +1,115 @@
+"""The lab accepts every api-version the specification publishes for a type it serves, and
+refuses any other as ARM does (400, ARM's error code and message shape)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from diagnose.checks.reads import API
+from diagnose.lab.services.api_versions import published
+from tests.lab.sdk import arm, credential, token
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _paths(lab) -> dict[str, str]:
+    env = lab.env
+    vault = env["DIAGNOSE_KEYVAULT_ID"]
+    cosmos = lab.world.cosmos.id
+    sub = f"/subscriptions/{env['DIAGNOSE_SUBSCRIPTION_ID']}"
+    return {
+        "microsoft.keyvault/vaults": vault,
+        "microsoft.keyvault/vaults/keys": f"{vault}/keys/cmk",
+        "microsoft.documentdb/databaseaccounts": cosmos,
+        "microsoft.documentdb/databaseaccounts/sqlroleassignments": f"{cosmos}/sqlRoleAssignments",
+        "microsoft.documentdb/databaseaccounts/sqlroledefinitions": f"{cosmos}/sqlRoleDefinitions",
+        "microsoft.authorization/roleassignments": f"{vault}/providers/Microsoft.Authorization/roleAssignments",
+        "microsoft.authorization/roledefinitions": f"{vault}/providers/Microsoft.Authorization/roleDefinitions",
+        "microsoft.managedidentity/userassignedidentities": lab.world.identities[0].id,
+        "microsoft.resources/subscriptions": sub,
+        "microsoft.resources/resourcegroups": f"{sub}/resourceGroups/{lab.world.resource_group}",
+        "microsoft.resources/tenants": "/tenants",
+    }
+
+
+def test_the_data_file_is_what_the_script_writes(tmp_path: Path) -> None:
+    out = tmp_path / "api_versions.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_api_versions.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    committed = ROOT / "diagnose" / "lab" / "services" / "api_versions.json"
+    assert json.loads(out.read_text()) == json.loads(committed.read_text())
+
+
+def test_the_tool_asks_for_published_versions() -> None:
+    assert API["vault"] in published()["microsoft.keyvault/vaults"]
+    assert API["key"] in published()["microsoft.keyvault/vaults/keys"]
+    assert API["cosmos"] in published()["microsoft.documentdb/databaseaccounts"]
+    assert API["authorization"] in published()["microsoft.authorization/roleassignments"]
+    assert API["identity"] in published()["microsoft.managedidentity/userassignedidentities"]
+
+
+def test_every_published_version_is_accepted(lab) -> None:
+    instance = lab()
+    bearer = token(credential(instance), instance.urls["arm"])
+    paths = _paths(instance)
+    assert set(paths) == set(published())
+    refused = []
+    for rtype, path in paths.items():
+        for version in published()[rtype]:
+            reply = arm(instance, path, bearer, version)
+            if reply.status_code != 200:
+                refused.append((rtype, version, reply.status_code, reply.text[:120]))
+    assert not refused
+
+
+@pytest.mark.parametrize(
+    ("rtype", "version", "code"),
+    [
+        ("microsoft.keyvault/vaults/keys", "2018-02-14", "NoRegisteredProviderFound"),
+        ("microsoft.keyvault/vaults", "2024-11-15", "NoRegisteredProviderFound"),
+        ("microsoft.documentdb/databaseaccounts", "2023-07-01", "NoRegisteredProviderFound"),
+        (
+            "microsoft.managedidentity/userassignedidentities",
+            "2099-01-01",
+            "NoRegisteredProviderFound",
+        ),
+        ("microsoft.authorization/roleassignments", "2024-11-15", "InvalidApiVersionParameter"),
+        ("microsoft.resources/subscriptions", "1", "InvalidApiVersionParameter"),
+        ("microsoft.resources/resourcegroups", "2024-11-15", "InvalidApiVersionParameter"),
+    ],
+)
+def test_other_versions_are_refused_as_arm_does(lab, rtype: str, version: str, code: str) -> None:
+    instance = lab()
+    bearer = token(credential(instance), instance.urls["arm"])
+    reply = arm(instance, _paths(instance)[rtype], bearer, version)
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert error["code"] == code
+    if code == "NoRegisteredProviderFound":
+        short = rtype.split("/", 1)[1]
+        assert (
+            error["message"]
+            .lower()
+            .startswith(
+                f"no registered resource provider found for location '{instance.world.location}' "
+                f"and api version '{version}' for type '{short}'. the supported api-versions are '"
+            )
+        )
+        assert ", ".join(published()[rtype]) in error["message"]
+    else:
+        assert error["message"].startswith(f"The api-version '{version}' is invalid. ")
+        assert ",".join(reversed(published()[rtype])) in error["message"]
+
+
+def test_a_bad_token_is_refused_before_the_version(lab) -> None:
+    instance = lab()
+    reply = arm(instance, instance.env["DIAGNOSE_KEYVAULT_ID"], "not-a-token", "1999-01-01")
+    assert reply.status_code == 401
