@@ -32,6 +32,7 @@ def _off_loopback_guard() -> Iterator[None]:
         pytest.fail("the test tried to leave the machine:\n" + "\n".join(refused), pytrace=False)
     GUARD_LOG.fail_on_refusals("a process this test started")
 
+
 LabFactory = Callable[..., Lab]
 
 
