@@ -171,22 +171,24 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def is_secret_variable(name: str) -> bool:
+    """AZURE_* / DIAGNOSE_* names ending in _SECRET, _PASSWORD, _KEY or _TOKEN, and PGPASSWORD."""
+    return name in OTHER_SECRET_VARIABLES or (
+        name.startswith(SECRET_VARIABLE_PREFIXES) and name.endswith(SECRET_VARIABLE_SUFFIXES)
+    )
+
+
 def secret_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The tool's own secret variables that are set: AZURE_* / DIAGNOSE_* names ending in
-    _SECRET, _PASSWORD, _KEY or _TOKEN, and PGPASSWORD (values of 8 characters or more)."""
+    """The tool's own secret variables that are set, with values of 8 characters or more."""
     env = os.environ if environ is None else environ
-    return {
-        name: value
-        for name, value in env.items()
-        if len(value) >= MIN_SECRET_VALUE
-        and (
-            name in OTHER_SECRET_VARIABLES
-            or (
-                name.startswith(SECRET_VARIABLE_PREFIXES)
-                and name.endswith(SECRET_VARIABLE_SUFFIXES)
-            )
-        )
-    }
+    names = _secret_names(frozenset(env)) if environ is None else filter(is_secret_variable, env)
+    return {n: v for n in names if len(v := env.get(n) or "") >= MIN_SECRET_VALUE}
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_names(names: frozenset[str]) -> tuple[str, ...]:
+    """The secret names among the environment's (cached: the names rarely change, values may)."""
+    return tuple(sorted(filter(is_secret_variable, names)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -200,9 +202,28 @@ def _mask_own_secrets(text: str) -> str:
     return _alternation(values).sub(MASK, text) if values else text
 
 
+# For each of _PATTERNS, in order: literals (lower-case) one of which a match must contain; a
+# pattern whose literals are all absent from a text is not run (most log lines hold none).
+_KEY_LITERALS = ("auth", "secret", "key", "token", "passw", "pwd", "sig", "cookie", "assertion")
+_NEEDLES: tuple[tuple[str, ...], ...] = (
+    _KEY_LITERALS,
+    ("passw", "pwd", "key"),
+    _KEY_LITERALS,
+    _KEY_LITERALS,
+    ("sig",),
+    ("bearer",),
+    ("@",),
+    ("eyj",),
+    ("sharedkey",),
+    ("token", "secret"),
+)
+
+
 def _patterns(text: str) -> str:
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    low = text.lower()
+    for needles, (pattern, replacement) in zip(_NEEDLES, _PATTERNS, strict=True):
+        if any(needle in low for needle in needles):
+            text = pattern.sub(replacement, text)
     return text
 
 
