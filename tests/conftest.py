@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from diagnose.lab import Lab
-from tests.harness import Cli
+from tests.guard import diagnose_test_guard as guard
+from tests.harness import GUARD_LOG, Cli, guard_environ
+
+# Tests never leave the machine: the guard is on from collection on, in this process and (through
+# PYTHONPATH, also for subprocesses started without `clean_environ`) in every Python it starts.
+guard.install()
+os.environ.update(guard_environ(os.environ))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    GUARD_LOG.path.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _off_loopback_guard() -> Iterator[None]:
+    """Fail the test that connected (or made a subprocess connect) to anything but loopback."""
+    guard.take_refused()
+    GUARD_LOG.new_lines()  # not this test's
+    yield
+    refused = guard.take_refused()
+    if refused:
+        pytest.fail("the test tried to leave the machine:\n" + "\n".join(refused), pytrace=False)
+    GUARD_LOG.fail_on_refusals("a process this test started")
+
 
 LabFactory = Callable[..., Lab]
 

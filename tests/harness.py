@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,58 @@ AMBIENT_NAMES = frozenset({"REQUESTS_CA_BUNDLE", "NO_COLOR"})
 
 DEFAULT_TIMEOUT_S = 180.0
 
+# The off-loopback guard (tests/guard/): a `sitecustomize.py` in this folder installs it in every
+# Python the tests start; refusals are appended to the log every clean environment names.
+GUARD_DIR = Path(__file__).resolve().parent / "guard"
+GUARD_LOG_VARIABLE = "DIAGNOSE_TEST_GUARD_LOG"
+CHAIN_VARIABLE = "AZURE_TOKEN_CREDENTIALS"
+
+
+class GuardLog:
+    """The file subprocesses append their refused connections to, read from where it was last read."""
+
+    def __init__(self) -> None:
+        handle, name = tempfile.mkstemp(prefix="diagnose-test-guard-", suffix=".log")
+        os.close(handle)
+        self.path = Path(name)
+        self._read = 0
+
+    def new_lines(self) -> list[str]:
+        """The refusals logged since the last call (each is reported once)."""
+        with self.path.open("rb") as log:
+            log.seek(self._read)
+            data = log.read()
+        self._read += len(data)
+        own = f"pid {os.getpid()}: "  # this process's own refusals fail the test on their own
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        return [line for line in lines if not line.startswith(own)]
+
+    def fail_on_refusals(self, what: str) -> None:
+        """Fail the current test when a subprocess refused a connection since the last check."""
+        lines = self.new_lines()
+        if lines:
+            pytest.fail(f"{what} tried to leave the machine:\n" + "\n".join(lines), pytrace=False)
+
+
+GUARD_LOG = GuardLog()
+
+
+def guard_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables that carry the guard into a subprocess: its folder first on PYTHONPATH, the log.
+
+    And the Azure credential chain narrowed to its environment credential (AZURE_TOKEN_CREDENTIALS,
+    azure-identity >= 1.23) unless the test names another: without AZURE_* variables the chain
+    would otherwise probe the instance metadata address (169.254.169.254) for a managed identity,
+    and run the developer's own `az`, `azd` or PowerShell login.
+    """
+    path = [str(GUARD_DIR), *(p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    unique = list(dict.fromkeys(path))
+    return {
+        "PYTHONPATH": os.pathsep.join(unique),
+        GUARD_LOG_VARIABLE: str(GUARD_LOG.path),
+        CHAIN_VARIABLE: environ.get(CHAIN_VARIABLE) or "EnvironmentCredential",
+    }
+
 
 def diagnose_command() -> list[str]:
     """The console script next to this interpreter, or `python -m diagnose` when there is none."""
@@ -43,13 +96,17 @@ def diagnose_command() -> list[str]:
 
 
 def clean_environ(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """os.environ without any profile variable (DIAGNOSE_*, AZURE_*, …), then `overrides`."""
+    """os.environ without any profile variable (DIAGNOSE_*, AZURE_*, …), then `overrides`.
+
+    Always with the off-loopback guard (`guard_environ`), composed with any PYTHONPATH given.
+    """
     base = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(PROFILE_PREFIXES) and name not in AMBIENT_NAMES
     }
-    return {**base, **(overrides or {})}
+    merged = {**base, **(overrides or {})}
+    return {**merged, **guard_environ(merged)}
 
 
 @dataclass(frozen=True)
@@ -105,7 +162,9 @@ def run_cli(
         timeout=timeout,
         cwd=cwd,
     )
-    return CliResult(words, proc.returncode, _text(proc.stdout), _text(proc.stderr))
+    result = CliResult(words, proc.returncode, _text(proc.stdout), _text(proc.stderr))
+    GUARD_LOG.fail_on_refusals(f"diagnose {' '.join(words)}")
+    return result
 
 
 def _text(stream: bytes) -> str:

@@ -19,6 +19,7 @@ def test_wheel_ships_the_runbooks_and_an_installed_copy_finds_them(tmp_path: Pat
             "pip",
             "wheel",
             "--no-deps",
+            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path / "dist"),

@@ -23,6 +23,12 @@ KINDS = ("unitary", "highthroughput", "audience")
 def _common(func: F) -> F:
     """Options both sub-commands take, in --help order."""
     func = click.option(
+        "--show-values",
+        is_flag=True,
+        help="Show the body's values in the output (secrets stay masked); by default each "
+        "value but campaignId and requestId is shown as its shape, e.g. <string, 12 chars>.",
+    )(func)
+    func = click.option(
         "--fail-on",
         type=click.Choice(["fail", "warn"]),
         default="fail",
@@ -67,6 +73,7 @@ def check_command(
     kind: str | None,
     output: str,
     fail_on: str,
+    show_values: bool,
     offline: bool,
 ) -> None:
     """Check a cURL request (FILE, or - for standard input) against the execution API's rules
@@ -79,10 +86,13 @@ def check_command(
 
     request = usecase.read_input(source)
     if offline or not usecase.profile_wanted(config, profile_name, lab_scenario):
-        _finish(ctx, usecase.check_offline(request, kind, offline=offline), output, fail_on)
+        report = usecase.check_offline(request, kind, offline=offline, show_values=show_values)
+        _finish(ctx, report, output, fail_on)
         return
     with open_profile(config, profile_name, lab_scenario) as profile:
-        report = usecase.check(request, kind, profile, lab=bool(lab_scenario))
+        report = usecase.check(
+            request, kind, profile, lab=bool(lab_scenario), show_values=show_values
+        )
     _finish(ctx, report, output, fail_on)
 
 
@@ -133,6 +143,7 @@ def send_command(
     kind: str | None,
     output: str,
     fail_on: str,
+    show_values: bool,
     yes: bool,
     deadline: float,
     max_recipients: int,
@@ -158,6 +169,7 @@ def send_command(
         allow_audience=allow_audience,
         profile_host=profile_host,
         lab=bool(lab_scenario),
+        show_values=show_values,
     )
     with open_profile(config, profile_name, lab_scenario) as profile:
         report = usecase.send(

@@ -46,6 +46,7 @@ class SendOptions:
     allow_audience: bool = False
     profile_host: bool = False  # call the profile's platform even when the cURL names another
     lab: bool = False  # the embedded lab stands in for the cURL's host
+    show_values: bool = False  # body values in the output, not only their shape (--show-values)
 
 
 def _read(source: str) -> tuple[str, Path | None, str]:
@@ -110,7 +111,16 @@ def _adobe_client(profile: Profile) -> AdobeClient:
 
 
 # --- check ----------------------------------------------------------------------------------
-def check_offline(request: PayloadInput, kind: str | None, *, offline: bool) -> PayloadReport:
+def shown(report: PayloadReport, request: PayloadInput, show_values: bool) -> PayloadReport:
+    """The report as it will be printed: body values as their shape unless --show-values."""
+    from diagnose.payload.document import without_values
+
+    return report if show_values else without_values(report, request.parsed)
+
+
+def check_offline(
+    request: PayloadInput, kind: str | None, *, offline: bool, show_values: bool = False
+) -> PayloadReport:
     """The payload rules alone; the campaign is not read (`--offline`, or no profile at all)."""
     from diagnose.payload.assess import Assessment
     from diagnose.payload.ledger import Ledger
@@ -122,10 +132,17 @@ def check_offline(request: PayloadInput, kind: str | None, *, offline: bool) -> 
         if offline
         else "not compared: no profile (use --config, --profile or --lab)"
     )
-    return assessment.report()
+    return shown(assessment.report(), request, show_values)
 
 
-def check(request: PayloadInput, kind: str | None, profile: Profile, *, lab: bool) -> PayloadReport:
+def check(
+    request: PayloadInput,
+    kind: str | None,
+    profile: Profile,
+    *,
+    lab: bool,
+    show_values: bool = False,
+) -> PayloadReport:
     """The payload rules, the comparison with the profile, and with the campaign as it is."""
     from diagnose.payload.assess import Assessment
     from diagnose.payload.ledger import Ledger
@@ -136,7 +153,7 @@ def check(request: PayloadInput, kind: str | None, profile: Profile, *, lab: boo
     )
     assessment.rules(profile, Ledger(), lab=lab)
     assessment.campaign(profile, _adobe_client(profile))
-    return assessment.report()
+    return shown(assessment.report(), request, show_values)
 
 
 # --- send -----------------------------------------------------------------------------------
@@ -224,12 +241,12 @@ def send(
     assessment.campaign(profile, client)
     assessment.limitation = None  # an unreadable campaign does not stop the call
     if assessment.blocking() or parsed.payload is None:
-        return assessment.report()
+        return shown(assessment.report(), request, options.show_values)
     if not options.yes:
         _consent(request, kind, profile, confirm)
     notify(f"calling /ajo/im/executions/{kind} (deadline {options.deadline_s:g} s)...")
     _call(assessment, client, kind, options.deadline_s, ledger)
-    return assessment.report()
+    return shown(assessment.report(), request, options.show_values)
 
 
 def _call(

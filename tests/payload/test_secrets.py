@@ -53,3 +53,96 @@ def test_the_ticket_curl_uses_variables_and_masks_query_secrets(cli: Cli) -> Non
     assert '-H "x-api-key: $API_KEY"' in result.stdout
     assert "access_token=***" in result.stdout
     assert_no_secret(result.stdout)
+
+
+# --- body values: their shape unless --show-values ---------------------------------------------
+BODY_VALUES = ("someone@example.com", "THANKSGIVING")
+DUPLICATES = (
+    '{"requestId":"dup-1","campaignId":"10e2583b-4d1d-4b57-bd6e-fdc79405d67d","recipients":['
+    '{"type":"aep","namespace":"email","userId":"twice@example.com"},'
+    '{"type":"aep","namespace":"email","userId":"twice@example.com"}]}'
+)
+
+
+@pytest.mark.parametrize("output", ["text", "json", "markdown"])
+def test_body_values_are_shown_as_their_shape(output: str, cli: Cli) -> None:
+    result = cli(
+        "payload",
+        "check",
+        str(CORPUS / "01-posix-single-quotes.sh"),
+        "--offline",
+        "--output",
+        output,
+    )
+    assert result.exit_code == 0, result
+    for value in BODY_VALUES:
+        assert value not in result.output
+    assert "10e2583b-4d1d-4b57-bd6e-fdc79405d67d" in result.stdout  # campaignId: kept
+    if output != "text":  # the ticket cURL: keys kept, values as their shape
+        assert "<string, 19 chars>" in result.stdout and "offerCode" in result.stdout
+    assert_no_secret(result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("output", ["json", "markdown"])
+def test_show_values_shows_them_and_still_masks_secrets(output: str, cli: Cli) -> None:
+    result = cli(
+        "payload",
+        "check",
+        str(CORPUS / "01-posix-single-quotes.sh"),
+        "--offline",
+        "--show-values",
+        "--output",
+        output,
+    )
+    assert result.exit_code == 0, result
+    for value in BODY_VALUES:
+        assert value in result.stdout
+    assert "chars>" not in result.stdout
+    assert_no_secret(result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("output", ["text", "json", "markdown"])
+def test_a_finding_that_quotes_a_body_value_quotes_its_shape(
+    output: str, cli: Cli, tmp_path
+) -> None:
+    path = tmp_path / "dup.json"
+    path.write_text(DUPLICATES)
+    result = cli(
+        "payload", "check", str(path), "--offline", "--kind", "unitary", "--output", output
+    )
+    assert "payload.recipients-duplicate" in result.stdout, result
+    assert "twice@example.com" not in result.output
+    assert "<string, 17 chars>" in result.stdout
+    shown = cli(
+        "payload",
+        "check",
+        str(path),
+        "--offline",
+        "--kind",
+        "unitary",
+        "--show-values",
+        "--output",
+        output,
+    )
+    assert "twice@example.com" in shown.stdout
+
+
+def test_shape_keeps_keys_and_nesting() -> None:
+    payload = {
+        "requestId": "r-1",
+        "campaignId": "c-1",
+        "recipients": [
+            {"type": "aep", "userId": "a@b.c", "context": {"n": 3, "ok": True, "none": None}}
+        ],
+    }
+    assert report_module.shaped_payload(payload) == {
+        "requestId": "r-1",
+        "campaignId": "c-1",
+        "recipients": [
+            {
+                "type": "aep",
+                "userId": "<string, 5 chars>",
+                "context": {"n": "<number>", "ok": "<boolean>", "none": None},
+            }
+        ],
+    }
