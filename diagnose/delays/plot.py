@@ -16,6 +16,7 @@ in SVG, and the PNG carries the plan (`Chart.describe`) in a text chunk, so test
 from __future__ import annotations
 
 import html
+import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from diagnose.delays import ticks
 from diagnose.delays.result import DOWNSTREAM_MEASURE, UPSTREAM_MEASURES, TimePoint
 from diagnose.delays.verdict import Thresholds, human
 from diagnose.errors import InputError
+from diagnose.render.safe import escaped
 
 SUFFIXES = (".png", ".svg", ".html", ".htm")
 PALETTE = ("#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
@@ -151,6 +153,11 @@ def check_target(path: Path) -> None:
         )
     if not path.parent.exists():
         raise InputError(f"--plot {path}: folder {path.parent} does not exist")
+    if path.suffix.lower() == ".png" and importlib.util.find_spec("PIL") is None:
+        raise InputError(
+            f"--plot {path}: a PNG needs Pillow, which this installation lacks "
+            "(pip install pillow); .svg and .html need nothing more"
+        )
 
 
 def _panels(points: list[TimePoint], thresholds: Thresholds) -> list[tuple[str, str, str, float]]:
@@ -329,16 +336,16 @@ def write(
 
         data = png.render(plan)
     elif suffix == ".svg":
-        data = ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg(plan) + "\n").encode()
+        data = escaped('<?xml version="1.0" encoding="UTF-8"?>\n' + svg(plan) + "\n").encode()
     else:
-        data = (
+        data = escaped(
             '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif;margin:1.5em}</style></head>\n"
             f"<body><h1>{html.escape(title)}</h1>\n<p>{html.escape(summary)}</p>\n{svg(plan)}\n</body></html>\n"
         ).encode()
     try:
-        path.write_bytes(data)
+        path.write_bytes(data)  # text formats went through `escaped`: no control or bidi character
     except OSError as exc:
         raise InputError(f"--plot {path}: cannot write: {exc.strerror}") from None
     return plan

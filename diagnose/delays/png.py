@@ -18,6 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from diagnose import __version__
 from diagnose.delays.plot import FONT_SIZE, Chart, Line, Polyline, Rect, Text
+from diagnose.render.safe import escaped
 
 SCALE = 2  # PNG pixels per chart unit
 SUPERSAMPLE = 2  # shapes are painted this much larger again, then reduced
@@ -80,7 +81,7 @@ def _write_labels(image: Image.Image, plan: Chart, k: int) -> None:
         if isinstance(shape, Text):
             draw.text(
                 (k * shape.x, k * shape.y),
-                shape.text,
+                escaped(shape.text),
                 fill=shape.fill,
                 font=font,
                 anchor=ANCHORS[shape.anchor],
@@ -94,9 +95,9 @@ def render(plan: Chart) -> bytes:
     image = _paint_shapes(plan, SCALE * SUPERSAMPLE).reduce(SUPERSAMPLE)
     _write_labels(image, plan, SCALE)
     info = PngInfo()
-    info.add_text("Title", plan.title)
+    info.add_text("Title", escaped(plan.title))
     info.add_text("Software", f"diagnose {__version__}")
     info.add_text(PLAN_KEY, json.dumps(plan.describe(SCALE)), zip=True)
     out = io.BytesIO()
-    image.save(out, "PNG", pnginfo=info, optimize=True)
+    image.save(out, "PNG", pnginfo=info)
     return out.getvalue()

@@ -270,6 +270,26 @@ def test_edge_cases_still_give_round_ticks_and_a_picture(tmp_path, p90s):
             assert _ink(image, (0, 0, image.width, image.height)) > 1000
 
 
+def test_campaign_names_with_markup_controls_and_any_script_stay_text(tmp_path):
+    """Names come from the data: markup is escaped, controls and bidi overrides written as \\uXXXX."""
+    name = 'c<&>"\u00e9\u4e2d\u202e\x1b[2J'
+    shown = 'c<&>"\u00e9\u4e2d\\u202e\\u001b[2J'
+    points = [
+        TimePoint(name, "departure_spread", 1.8e9 + 600 * i, 600, 5, 30.0, 30.0, 30.0)
+        for i in range(4)
+    ]
+    svg_file, png_file = tmp_path / "names.svg", tmp_path / "names.png"
+    for target in (svg_file, png_file):
+        plot.write(target, points, Thresholds(), f"title {name}", "", {name: "upstream"})
+    root = ET.parse(svg_file).getroot()  # well-formed: no control character
+    assert _series(root)[("upstream", shown)][0] == "departure_spread"
+    assert "\u202e" not in svg_file.read_text() and "\x1b" not in svg_file.read_text()
+    image = Image.open(png_file)
+    assert image.info["Title"] == f"title {shown}"
+    (panel, _) = json.loads(image.info["diagnose:chart"])["panels"]
+    assert [s["campaign"] for s in panel["series"]] == [name]  # the plan keeps the data's value
+
+
 def test_a_plot_name_without_a_picture_format_is_refused_before_any_work(tmp_path):
     res = run_delays(tmp_path / "absent.parquet", "--plot", tmp_path / "chart.jpeg")
     assert res.exit_code == 2
