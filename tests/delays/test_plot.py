@@ -8,6 +8,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageColor
@@ -16,6 +17,7 @@ from diagnose.delays import plot
 from diagnose.delays.result import TimePoint
 from diagnose.delays.verdict import Thresholds
 from tests.delays.conftest import run_delays
+from tests.harness import CliResult
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -144,11 +146,16 @@ def _timeline(doc: dict) -> dict[str, list[dict]]:
     return by_measure
 
 
-def test_svg_ticks_are_round_times_and_values_covering_every_series(datasets, tmp_path):
-    ds = datasets["upstream"]
-    target = tmp_path / "delays.svg"
+def _plotted(ds, target: Path) -> CliResult:
+    """`delays DATASET --plot TARGET --output json`, which finds the injected delay."""
     res = run_delays(ds.file("parquet"), "--plot", target, "--output", "json")
-    assert res.exit_code == 1
+    assert res.exit_code == 1, res.stderr
+    return res
+
+
+def test_svg_ticks_are_round_times_and_values_covering_every_series(datasets, tmp_path):
+    target = tmp_path / "delays.svg"
+    res = _plotted(datasets["upstream"], target)
     root = ET.parse(target).getroot()
     timeline = _timeline(res.json())
     start, end = _span(res.json())
@@ -194,8 +201,7 @@ def _near(image: Image.Image, x: float, y: float, colour: str, radius: int = 2) 
 def test_png_plot_draws_every_series_and_round_ticks(datasets, tmp_path):
     ds = datasets["upstream"]
     target = tmp_path / "delays.png"
-    res = run_delays(ds.file("parquet"), "--plot", target, "--output", "json")
-    assert res.exit_code == 1
+    res = _plotted(ds, target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(target) as check:
         check.verify()  # the decoder walks every chunk and its CRC

@@ -231,13 +231,18 @@ def _events(data: dict) -> list[tuple[int, str, int]]:
     return sorted(found)
 
 
-def test_transcript_names_what_was_walked_and_tells_it_in_order(lab, tmp_path: Path) -> None:
+def _fixed_walk(lab, transcript: Path) -> tuple[Any, CliResult, Any]:
+    """sp-disabled walked with every fix consented up front: (the lab, the process, JSON or None)."""
     running = lab("sp-disabled")
-    out = tmp_path / "w.json"
     proc, data = walk(
-        running.env, "--fix", "--yes", "--no-input", "--wait", "30", "--transcript", str(out)
+        running.env, "--fix", "--yes", "--no-input", "--wait", "30", "--transcript", str(transcript)
     )
     assert proc.exit_code == 0, proc.stdout[-2000:]
+    return running, proc, data
+
+
+def test_transcript_names_what_was_walked_and_tells_it_in_order(lab, tmp_path: Path) -> None:
+    running, proc, data = _fixed_walk(lab, tmp_path / "w.json")
     env = running.env
     assert data["version"] == __version__ and data["catalogue"] == catalogue.default().version
     subject = data["subject"]
@@ -265,12 +270,8 @@ def test_transcript_names_what_was_walked_and_tells_it_in_order(lab, tmp_path: P
 
 
 def test_markdown_transcript_reads_in_the_order_things_happened(lab, tmp_path: Path) -> None:
-    running = lab("sp-disabled")
     out = tmp_path / "walk.md"
-    proc, _ = walk(
-        running.env, "--fix", "--yes", "--no-input", "--wait", "30", "--transcript", str(out)
-    )
-    assert proc.exit_code == 0, proc.stdout[-2000:]
+    running, _, _ = _fixed_walk(lab, out)
     text = out.read_text()
     head, step1 = text.split("### Step 1:")[0], text.split("### Step 1:")[1].split("### Step 2:")[0]
     for line in (
