@@ -135,7 +135,7 @@ def campaign_verdicts(analysis: Analysis) -> dict[str, str]:
 
 
 def write_plot(report: DelaysReport, path: Path) -> None:
-    """The delays over time, each campaign drawn by its verdict, to `path` (.html or .svg)."""
+    """The delays over time, each campaign drawn by its verdict, to `path` (.png, .svg or .html)."""
     from diagnose.delays import plot as plotting
 
     a = report.analysis

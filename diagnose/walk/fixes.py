@@ -7,8 +7,10 @@ exactly what would change, on which object, with which request and permission;
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from diagnose.catalogue import Fix
 from diagnose.checks.base import Context
@@ -25,15 +27,24 @@ class FixPlan:
     path: str
     body: dict[str, object] | None = None
 
+    def request(self, graph_url: str) -> dict[str, Any]:
+        """The request the fix sends: method, URL and body (a JSON value, or None)."""
+        return {"method": self.method, "url": graph_url.rstrip("/") + self.path, "body": self.body}
+
     def describe(self, graph_url: str) -> str:
-        body = f" {self.body}" if self.body is not None else ""
+        body = f" {body_json(self.body)}" if self.body is not None else ""
         return (
             f"{self.fix.title}\n"
             f"  object:     {self.target}\n"
             f"  change:     {self.change}\n"
-            f"  request:    {self.method} {graph_url.rstrip('/')}{self.path}{body}\n"
+            f"  request:    {self.method} {self.request(graph_url)['url']}{body}\n"
             f"  permission: {self.fix.permission}"
         )
+
+
+def body_json(body: object) -> str:
+    """A request body as it goes on the wire: compact JSON, its keys in their order."""
+    return json.dumps(body, ensure_ascii=False)
 
 
 def _finding(ctx: Context, check_id: str, code: str) -> Finding | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from diagnose import __version__
 from diagnose.catalogue import Catalogue, Runbook, Step
 from diagnose.checks import all_checks
 from diagnose.checks.base import Context, RunOptions
@@ -17,7 +18,7 @@ from diagnose.render.run_json import check_to_json
 from diagnose.runner import run
 from diagnose.walk import fixes, recovery
 from diagnose.walk.console import Console, Stop
-from diagnose.walk.transcript import StepRecord, Transcript, now_iso
+from diagnose.walk.transcript import StepRecord, Transcript, named, subject_of
 
 FAILING = (Status.FAIL, Status.ERROR)
 
@@ -44,7 +45,7 @@ class Walk:
         self.profile = profile
         self.options = options
         self.console = console
-        self.transcript = Transcript(runbook.id, profile.public())
+        self.transcript = Transcript(runbook.id, profile.public(), catalogue.version)
         self.checks = all_checks(options.trigger_deadline_s)
         self.blocked_by_limitation = False
 
@@ -54,6 +55,16 @@ class Walk:
             self.profile,
             RunOptions(trigger=trigger, trigger_deadline_s=self.options.trigger_deadline_s),
         )
+
+    def _subject_line(self) -> str:
+        """What is walked and with which tool, the line a pasted console log starts from."""
+        subject = subject_of(self.profile.public())
+        shown = ", ".join(
+            f"{label} {value}"
+            for label, value in named(subject, ("tenant", "account", "vault", "campaign"))
+        )
+        tool = f"diagnose {__version__}, catalogue {self.catalogue.version}"
+        return f"  {shown} ({tool})" if shown else f"  ({tool})"
 
     def _say_step(self, step: Step) -> None:
         style = self.console.style
@@ -113,19 +124,19 @@ class Walk:
                 "id": plan.fix.id,
                 "target": plan.target,
                 "applied": False,
-                "at": now_iso(),
                 "detail": "",
+                "request": plan.request(self.profile.cloud.graph_url),
             }
             if not self.options.fix:
                 entry["detail"] = "offered; not applied (run with --fix to let diagnose apply it)"
                 self.console.say(
                     "  Not applied: run the walk again with --fix to let diagnose apply it, or do it by hand."
                 )
-                self.transcript.fixes.append(entry)
+                self.transcript.fixed(record, entry)
                 continue
             if not self._consent(record, f"Apply '{plan.fix.id}' to {plan.target}?"):
                 entry["detail"] = "declined"
-                self.transcript.fixes.append(entry)
+                self.transcript.fixed(record, entry)
                 continue
             try:
                 answer = fixes.apply(ctx, plan)
@@ -133,20 +144,20 @@ class Walk:
                 entry["detail"] = f"refused: {exc.reason}"
                 need = f" Needs: {exc.permission}." if exc.permission else ""
                 self.console.say(f"  The fix was refused: {exc.reason}.{need}")
-                self.transcript.fixes.append(entry)
+                self.transcript.fixed(record, entry)
                 continue
             except Exception as exc:  # noqa: BLE001 - recorded and shown, the walk goes on
                 entry["detail"] = f"failed: {redact_text(str(exc))[:300]}"
                 self.console.say(f"  The fix failed: {entry['detail']}")
-                self.transcript.fixes.append(entry)
+                self.transcript.fixed(record, entry)
                 continue
-            entry.update(applied=True, at=now_iso(), detail=answer)
-            self.transcript.fixes.append(entry)
+            entry.update(applied=True, detail=answer)
+            self.transcript.fixed(record, entry)
             self.console.say(self.console.style(f"  Applied ({answer}).", fg="green"))
             applied = True
         return applied
 
-    def _wait_for_recovery(self) -> None:
+    def _wait_for_recovery(self, record: StepRecord) -> None:
         if self.profile.topology == "own" and not self.profile.cosmos_id:
             return
         if self.profile.topology == "adobe" and not self.profile.byok_config:
@@ -160,12 +171,15 @@ class Walk:
         result = recovery.wait(
             self.new_context, self.options.wait_s, lambda line: self.console.say(f"  {line}")
         )
-        self.transcript.recovery = {
-            "recovered": result.recovered,
-            "waited_s": round(result.waited_s, 1),
-            "polls": result.polls,
-            "last_status": result.last_status,
-        }
+        self.transcript.waited(
+            record,
+            {
+                "recovered": result.recovered,
+                "waited_s": round(result.waited_s, 1),
+                "polls": result.polls,
+                "last_status": result.last_status,
+            },
+        )
         if result.recovered:
             self.console.say(
                 self.console.style(
@@ -184,6 +198,7 @@ class Walk:
 
     # --- the walk -----------------------------------------------------------------------
     def run(self) -> Transcript:
+        self.console.say(self._subject_line())
         try:
             self.transcript.final = self._walk()
         except Stop as stop:
@@ -229,11 +244,13 @@ class Walk:
                 i += 1
                 continue
             if not statuses & set(FAILING):
-                record.proved("pass", [check_to_json(r) for r in results])
+                self.transcript.proved(record, "pass", [check_to_json(r) for r in results])
                 i += 1
                 continue
-            record.proved(
-                "fail" if Status.FAIL in statuses else "error", [check_to_json(r) for r in results]
+            self.transcript.proved(
+                record,
+                "fail" if Status.FAIL in statuses else "error",
+                [check_to_json(r) for r in results],
             )
             self._remediation(results)
             if self._offer_fixes(ctx, step, record):
@@ -245,9 +262,11 @@ class Walk:
                 )
                 rerun = self._prove(ctx, step)
                 healed = not {r.status for r in rerun} & set(FAILING)
-                record.proved("pass" if healed else "fail", [check_to_json(r) for r in rerun])
+                self.transcript.proved(
+                    record, "pass" if healed else "fail", [check_to_json(r) for r in rerun]
+                )
                 if healed:
-                    self._wait_for_recovery()
+                    self._wait_for_recovery(record)
                     ctx = self.new_context()
                     i += 1
                     continue

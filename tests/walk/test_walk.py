@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from diagnose import catalogue
+from diagnose import __version__, catalogue
 from diagnose.lab.scenarios import SCENARIO_OBJECTS
 from tests.harness import CliResult, run_cli
 from tests.schemas import validate_document
@@ -80,6 +80,14 @@ def test_scripted_fix_recovery_and_retest_in_sp_disabled(lab, tmp_path: Path) ->
     writes = running.writes()
     assert [(w.service, w.method) for w in writes] == [("graph", "PATCH"), ("platform", "POST")]
     assert "Apply 'reenable-principal'" in proc.stdout and "PATCH" in proc.stdout
+    # the request as sent: JSON, in the console and in the transcript
+    object_id = finding["evidence"]["object_id"]
+    assert fix["request"]["method"] == "PATCH"
+    assert fix["request"]["url"].endswith(f"/v1.0/servicePrincipals/{object_id}")
+    assert fix["request"]["body"] == {"accountEnabled": True}
+    assert f'servicePrincipals/{object_id} {{"accountEnabled": true}}' in proc.stdout
+    assert "'accountEnabled'" not in proc.stdout
+    assert writes[0].path.endswith(object_id)
     for secret in (running.env["AZURE_CLIENT_SECRET"], running.env["DIAGNOSE_ADOBE_CLIENT_SECRET"]):
         assert secret not in out.read_text() and secret not in proc.stdout
 
@@ -103,6 +111,10 @@ def test_declining_the_fix_writes_nothing(lab, tmp_path: Path) -> None:
     assert proc.exit_code == 1
     assert running.writes() == []
     assert data["fixes"][0]["applied"] is False and data["fixes"][0]["detail"] == "declined"
+    assert data["fixes"][0]["request"]["body"] == {"accountEnabled": True}  # what was declined
+    (decline, stop) = data["steps"][0]["decisions"]
+    assert decline["answer"] == "no" and stop["answer"] == "q"
+    assert decline["seq"] < data["fixes"][0]["seq"] < stop["seq"]
 
 
 def test_no_input_without_yes_never_writes_and_fails(lab, tmp_path: Path) -> None:
@@ -144,6 +156,8 @@ def test_deleted_principal_is_restored_when_restorable(lab, tmp_path: Path) -> N
     assert proc.exit_code == 0, proc.stdout[-3000:]
     (fix,) = data["fixes"]
     assert fix["id"] == "restore-principal" and fix["applied"] is True
+    assert fix["request"]["method"] == "POST" and fix["request"]["body"] is None
+    assert fix["request"]["url"].endswith("/restore") and fix["step"] == 1
     assert [(w.service, w.method) for w in running.writes()][0] == ("graph", "POST")
     assert "/restore" in running.writes()[0].path
 
@@ -205,3 +219,77 @@ def test_a_fix_that_is_refused_is_recorded_not_a_traceback(lab, tmp_path: Path) 
     (fix,) = data["fixes"]
     assert fix["applied"] is False and fix["detail"].startswith("refused:")
     assert "Application.ReadWrite.All" in proc.stdout
+
+
+def _events(data: dict) -> list[tuple[int, str, int]]:
+    """(seq, kind, step) of everything the walk recorded, sorted by seq."""
+    found = [(a["seq"], "proof", s["step"]) for s in data["steps"] for a in s["attempts"]]
+    found += [(d["seq"], "decision", s["step"]) for s in data["steps"] for d in s["decisions"]]
+    found += [(f["seq"], "fix", f["step"]) for f in data["fixes"]]
+    if data["recovery"]:
+        found.append((data["recovery"]["seq"], "recovery", data["recovery"]["step"]))
+    return sorted(found)
+
+
+def _fixed_walk(lab, transcript: Path) -> tuple[Any, CliResult, Any]:
+    """sp-disabled walked with every fix consented up front: (the lab, the process, JSON or None)."""
+    running = lab("sp-disabled")
+    proc, data = walk(
+        running.env, "--fix", "--yes", "--no-input", "--wait", "30", "--transcript", str(transcript)
+    )
+    assert proc.exit_code == 0, proc.stdout[-2000:]
+    return running, proc, data
+
+
+def test_transcript_names_what_was_walked_and_tells_it_in_order(lab, tmp_path: Path) -> None:
+    running, proc, data = _fixed_walk(lab, tmp_path / "w.json")
+    env = running.env
+    assert data["version"] == __version__ and data["catalogue"] == catalogue.default().version
+    subject = data["subject"]
+    assert subject["tenant"] == env["AZURE_TENANT_ID"]
+    assert subject["account"] == env["DIAGNOSE_COSMOS_ID"].rsplit("/", 1)[-1]
+    assert subject["vault"] == env["DIAGNOSE_KEYVAULT_ID"].rsplit("/", 1)[-1]
+    assert subject["campaign"] == env["DIAGNOSE_CAMPAIGN_ID"] and subject["topology"] == "own"
+    for value in (subject["tenant"], subject["account"], subject["campaign"], __version__):
+        assert value in proc.stdout.split("Step 1:")[0]  # said before the first step
+    events = _events(data)
+    assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1))
+    # step 1: the failing proof, the consent, the fix it allowed, the re-check, the wait;
+    # step 4: the consent to the test call, then the proof that made it
+    assert [(kind, step) for _, kind, step in events] == [
+        ("proof", 1),
+        ("decision", 1),
+        ("fix", 1),
+        ("proof", 1),
+        ("recovery", 1),
+        ("proof", 2),
+        ("proof", 3),
+        ("decision", 4),
+        ("proof", 4),
+    ]
+
+
+def test_markdown_transcript_reads_in_the_order_things_happened(lab, tmp_path: Path) -> None:
+    out = tmp_path / "walk.md"
+    running, _, _ = _fixed_walk(lab, out)
+    text = out.read_text()
+    head, step1 = text.split("### Step 1:")[0], text.split("### Step 1:")[1].split("### Step 2:")[0]
+    for line in (
+        f"| tenant | {running.env['AZURE_TENANT_ID']} |",
+        f"| Cosmos DB account | {running.env['DIAGNOSE_COSMOS_ID'].rsplit('/', 1)[-1]} |",
+        f"| campaign | {running.env['DIAGNOSE_CAMPAIGN_ID']} |",
+        f"| diagnose | {__version__}, catalogue {catalogue.default().version} |",
+    ):
+        assert line in head.splitlines(), head
+    order = [
+        step1.index("proof: **fail**"),
+        step1.index("decision: Apply 'reenable-principal'"),
+        step1.index("fix `reenable-principal`"),
+        step1.index('body: `{"accountEnabled": true}`'),
+        step1.index("proof: **pass**"),
+        step1.index("recovery: recovered"),
+    ]
+    assert order == sorted(order), step1
+    step4 = text.split("### Step 4:")[1]
+    assert step4.index("decision: Send ONE real test call") < step4.index("proof: **pass**")
+    assert "{'" not in text and "True" not in text  # no Python literal anywhere
