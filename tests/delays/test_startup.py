@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("duckdb", "psycopg", "sqlglot")
+HEAVY = ("duckdb", "psycopg", "sqlglot", "PIL")
 
 
 def _modules_after(code: str) -> set[str]:
