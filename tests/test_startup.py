@@ -16,6 +16,7 @@ HEAVY = (
     "duckdb",
     "psycopg",
     "sqlglot",
+    "PIL",
 )
 
 
