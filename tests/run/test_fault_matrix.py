@@ -84,6 +84,8 @@ def all_cases() -> list[Case]:
 
 
 CASES = all_cases()
+# The whole matrix runs in the first test that asks for it (about 300 cases, WORKERS at a time).
+pytestmark = pytest.mark.timeout(1500)
 
 
 @dataclass
