@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from diagnose.timeline.window import parse_time
+
 Row = dict[str, Any]
 Value = Any
 Expr = Callable[[Row], Value]
@@ -134,21 +136,6 @@ def _parse_datetime(text: str) -> datetime:
     if value is None:
         raise KqlError("syntax", f"Syntax error: {text!r} is not a datetime")
     return value
-
-
-def parse_time(value: Value) -> datetime | None:
-    """An ISO 8601 text (or a datetime) as an aware UTC datetime; None when it is not one."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}", value):
-        return None
-    text = value.strip().replace("Z", "+00:00").replace(" ", "T")
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)  # Python reads at most microseconds
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- values ---------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ from typing import Any
 
 from diagnose.lab.derived import in_scope, rbac_allows
 from diagnose.lab.history import History
-from diagnose.lab.kql import parse_time
 from diagnose.lab.services.common import AzureService
 from diagnose.lab.transport import Request, Response
+from diagnose.timeline.window import parse_time
 
 API_VERSION = "2015-04-01"
 READ = "Microsoft.Insights/eventtypes/values/read"

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from diagnose.lab.history import GRAPH_AUDIT_PERMISSION, History
-from diagnose.lab.kql import parse_time
 from diagnose.lab.services.common import AzureService
 from diagnose.lab.transport import Request, Response
+from diagnose.timeline.window import parse_time
 
 PAGE = 50  # lab's choice: the default page size
 _CLAUSE = re.compile(

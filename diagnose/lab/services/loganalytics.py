@@ -22,6 +22,7 @@ from diagnose.lab.derived import rbac_allows
 from diagnose.lab.history import History
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Request, Response
+from diagnose.timeline.window import parse_time
 
 READ_WORKSPACE = "Microsoft.OperationalInsights/workspaces/query/read"
 READ_RESOURCE = "Microsoft.Insights/logs/read"
@@ -47,8 +48,8 @@ def timespan(text: str, now: datetime) -> tuple[datetime, datetime] | None:
         return (now - span, now) if span is not None else None
     if len(parts) != 2:
         return None
-    start = kql.parse_time(parts[0])
-    end = kql.parse_time(parts[1])
+    start = parse_time(parts[0])
+    end = parse_time(parts[1])
     if start is not None and end is None and (span := _duration(parts[1])) is not None:
         end = start + span
     return (start, end) if start is not None and end is not None else None
