@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from diagnose.timeline.model import CHANGE, FAILURE, Event, Timeline
 
@@ -38,7 +39,18 @@ def merge(timeline: Timeline, events: list[Event]) -> Timeline:
     timeline.first_failure = failures[0] if failures else None
     if timeline.first_failure is not None:
         before = [e for e in ordered if e.kind == CHANGE and e.time <= timeline.first_failure.time]
-        timeline.blamed = max(
-            before, key=lambda e: (e.time, _DETAIL_RANK.get(e.source, 0)), default=None
-        )
+        timeline.blamed = _blame(before)
     return timeline
+
+
+SAME_CHANGE = timedelta(minutes=5)  # records of one change by several services lie this close
+
+
+def _blame(changes: list[Event]) -> Event | None:
+    """The last change; of the records of that same change (same actor, minutes apart: the
+    Activity Log, Resource Graph and Key Vault each record one), the most detailed."""
+    if not changes:
+        return None
+    last = max(changes, key=lambda e: e.time)
+    same = [e for e in changes if e.actor == last.actor and last.time - e.time <= SAME_CHANGE]
+    return max(same, key=lambda e: (_DETAIL_RANK.get(e.source, 0), e.time))
