@@ -44,6 +44,11 @@ def _ids(value: str | None) -> list[str]:
     metavar="S",
     help="Deadline of the test call (the service's own time-out is 60 s).",
 )
+@click.option(
+    "--what-changed",
+    is_flag=True,
+    help="Add what changed, who and when in the last 7 days (as `diagnose timeline`).",
+)
 @output_option(RUN)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
@@ -72,6 +77,7 @@ def run(
     skip: str | None,
     trigger: bool,
     trigger_deadline: float,
+    what_changed: bool,
     output: str,
     out: Path | None,
     timeout: float | None,
@@ -122,6 +128,10 @@ def run(
                 "Interrupted: the report above holds the checks that had finished.", err=True
             )
             ctx.exit(int(ExitStatus.INTERRUPTED))
+        if what_changed:
+            from diagnose.usecases import timeline as changes
+
+            report.what_changed = changes.build(profile, changes.default_since())
     if all(c.status is Status.SKIP for c in report.checks):
         reasons = "; ".join(sorted({c.summary for c in report.checks}))[:600]
         raise InputError(
@@ -139,5 +149,9 @@ def _emit(report: RunReport, output: str, out: Path | None, style: Styler) -> No
 
     if output == "text":
         click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)
+        if report.what_changed is not None:
+            from diagnose.render.timeline import render_text
+
+            emit("\n" + render_text(report.what_changed, style))
     if out or output != "text":
         emit(RUN(output)(report, Styler(False)), out)  # a report, not a terminal: no colour

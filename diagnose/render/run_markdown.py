@@ -29,4 +29,8 @@ def render(report: RunReport, style: Styler | None = None) -> str:
         out += ["", "### Could not decide (the tool's own access or reach)", ""]
         for c in limits:
             out.append(f"- `{c.id}`: {cell(c.summary)}.{cause.needs(c.limitation)}")
+    if report.what_changed is not None:
+        from diagnose.render.timeline import render_markdown
+
+        out += ["", render_markdown(report.what_changed).rstrip("\n")]
     return "\n".join(out) + "\n"

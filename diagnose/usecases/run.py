@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from diagnose import __version__, catalogue, diagnosis
 from diagnose.checks import check_ids, registry
@@ -17,6 +18,9 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.profile import Profile
 from diagnose.runner import plan, run
+
+if TYPE_CHECKING:
+    from diagnose.timeline.model import Timeline
 
 SCHEMA = "diagnose/report@1"
 
@@ -32,6 +36,7 @@ class RunReport:
     version: str = __version__
     fail_on: Severity = Severity.FAIL
     schema: str = field(default=SCHEMA)
+    what_changed: Timeline | None = None  # run --what-changed (diagnose/usecases/timeline.py)
 
     @property
     def limitations(self) -> list[CheckResult]:

@@ -19,7 +19,7 @@ from diagnose.profile import Profile
 from diagnose.timeline import activity, changes, entra, logs
 from diagnose.timeline.merge import merge
 from diagnose.timeline.model import FAILURE, Event, Query, SourceReport, Targets, Timeline
-from diagnose.timeline.window import parse_time
+from diagnose.timeline.window import DEFAULT_SINCE, parse_since, parse_time
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -40,6 +40,11 @@ def targets_of(profile: Profile) -> Targets:
         cosmos_id=profile.cosmos_id.rstrip("/") if profile.cosmos_id else None,
         subscription_id=profile.subscription_id,
     )
+
+
+def default_since() -> datetime:
+    """The start of the default window (`--since 7d`)."""
+    return parse_since(DEFAULT_SINCE, datetime.now(UTC))
 
 
 def queries(profile: Profile, since: datetime, until: datetime) -> list[Query]:

@@ -213,3 +213,14 @@ def test_evidence_lines_up_explains_first_sighting(lab, cli: Cli, tmp_path: Path
     assert codes & {"cosmos.revoked.4000", "campaign.server-error"}, codes
     assert doc["blamed"]["source"] == "entra-audit"  # the change still precedes every failure
     assert evidence[0]["time"] > doc["blamed"]["time"]
+
+
+def test_run_what_changed_adds_the_section(cli: Cli) -> None:
+    proc = cli("run", "--lab", "sp-disabled", "--what-changed", "--output", "json")
+    assert proc.exit_code == 1, str(proc)
+    section = proc.json()["what_changed"]
+    assert section["blamed"]["source"] == "entra-audit"
+    plain = cli("run", "--lab", "healthy", "--output", "json")
+    assert plain.exit_code == 0 and "what_changed" not in plain.json()
+    text = cli("run", "--lab", "sp-disabled", "--what-changed")
+    assert "Change before the first failure: Update service principal" in text.stdout
