@@ -3,8 +3,10 @@
 `install()` patches `socket.socket.connect` / `connect_ex` and
 `socket.create_connection` so that a connection to anything but 127.0.0.0/8,
 ::1 (or an AF_UNIX socket) raises `OffLoopbackRefused`, an OSError saying
-"diagnose test guard: connection to X refused (off-loopback)". Resolving a name
-is allowed; connecting to what it resolves to off loopback is not. Each refusal
+"diagnose test guard: connection to X refused (off-loopback)". Name lookups are
+guarded too, since a lookup asks a resolver off the machine: IP literals and
+`localhost` resolve as usual, `*.invalid` fails at once without asking anyone
+(RFC 6761 §6.4; the lab's `dns` fault uses it), and any other name is refused. Each refusal
 is kept in `REFUSED` (the test process) and appended as a line to the file
 named by DIAGNOSE_TEST_GUARD_LOG (subprocesses, through the `sitecustomize.py`
 next to this file), so that the test which caused it fails.
@@ -44,12 +46,44 @@ def is_loopback(host: str) -> bool:
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
+def _is_literal(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def lookup_refusal(host: object) -> str | None:
+    """Why looking `host` up is refused (it would ask a resolver off the machine), or None."""
+    if host is None:
+        return None
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    name = name.rstrip(".").lower()
+    if not name or _is_literal(name) or name == "localhost" or name.endswith(".localhost"):
+        return None
+    return f"diagnose test guard: looking up {name} refused (a resolver off the machine)"
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host or "")
+    if name.rstrip(".").lower().endswith(".invalid"):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (.invalid)")
+    message = lookup_refusal(host)
+    if message:
+        _refuse(message)
+        raise socket.gaierror(socket.EAI_NONAME, message)
+    return _original["getaddrinfo"](host, *args, **kwargs)
+
+
 def _resolved_off_loopback(host: str, port: object) -> list[str]:
     """The addresses `host` resolves to that are not loopback (a name that does not resolve: none)."""
     try:
-        infos = _original["getaddrinfo"](host, port, 0, socket.SOCK_STREAM)
+        infos = _getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return []  # resolving fails on its own; nothing will be connected
+        return []  # resolving fails (or was refused, and logged); nothing will be connected
     return [str(info[4][0]) for info in infos if not is_loopback(str(info[4][0]))]
 
 
@@ -116,6 +150,7 @@ def install() -> None:
     socket.socket.connect = _connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
     socket.create_connection = _create_connection
+    socket.getaddrinfo = _getaddrinfo
 
 
 def installed() -> bool:

@@ -74,21 +74,31 @@ def test_loopback_and_local_sockets_pass() -> None:
     assert guard.take_refused() == []
 
 
-def test_a_name_that_resolves_off_loopback_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Resolving is allowed; connecting to what the name resolves to off loopback is not."""
-    answers = {
-        "partly.example": ["127.0.0.1", "203.0.113.7"],
-        "local.example": ["127.0.0.1", "::1"],
-    }
+def test_a_name_lookup_never_asks_a_resolver_off_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IP literals and localhost resolve; `.invalid` fails at once; any other name is refused
+    (and logged) before a resolver is asked, since the resolver is off the machine."""
+    asked: list[str] = []
 
     def resolve(host: str, port: object, *args: object) -> list[tuple]:
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers[host]]
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
 
     monkeypatch.setitem(guard._original, "getaddrinfo", resolve)
-    assert guard.refusal(("local.example", 443)) is None
-    assert guard.refusal(("partly.example", 443)) == (
-        "diagnose test guard: connection to partly.example:443 (203.0.113.7) refused (off-loopback)"
-    )
+    assert socket.getaddrinfo("localhost", 443)
+    assert socket.getaddrinfo("127.0.0.5", 443)
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("vault.lab.invalid", 443)
+    assert guard.take_refused() == []  # .invalid is not a refusal: it simply does not exist
+    with pytest.raises(socket.gaierror, match="looking up login.microsoftonline.com refused"):
+        socket.getaddrinfo("login.microsoftonline.com", 443)
+    assert guard.take_refused() == [
+        "diagnose test guard: looking up login.microsoftonline.com refused (a resolver off the machine)"
+    ]
+    assert asked == ["localhost", "127.0.0.5"]
+    assert guard.refusal(("partly.example", 443)) is None  # not resolved, so nothing to connect
+    assert guard.take_refused() == [
+        "diagnose test guard: looking up partly.example refused (a resolver off the machine)"
+    ]
 
 
 def test_a_subprocess_carries_the_guard_and_logs_what_it_refused() -> None:
