@@ -45,20 +45,35 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_worker_failure(args: threading.ExceptHookArgs) -> None:
+    """A worker thread's uncaught exception (an SDK's background refresh after the lab stopped,
+    a read abandoned at the deadline) is logged for --debug, never printed as a traceback: the
+    check that owned the work already reported what it could not decide."""
+    import logging
+
+    logging.getLogger("diagnose.threads").debug(
+        "thread %s ended with %s", getattr(args.thread, "name", "?"), args.exc_type.__name__
+    )
+
+
 def install() -> None:
-    """Handle SIGINT as above (only the main thread may install a handler)."""
+    """Handle SIGINT as above (only the main thread may install a handler), and keep worker
+    threads' failures off the terminal."""
+    threading.excepthook = _quiet_worker_failure
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_sigint)
 
 
 def _lingering() -> list[threading.Thread]:
-    """Non-daemon threads still alive besides this one: the interpreter would wait for them."""
+    """Threads still alive besides this one. The interpreter would wait for a non-daemon one;
+    a daemon one still inside C code when the interpreter finalizes can abort the process
+    ("FATAL: exception not rethrown", signal 6) after the report was printed."""
     me = threading.current_thread()
-    return [t for t in threading.enumerate() if t is not me and not t.daemon and t.is_alive()]
+    return [t for t in threading.enumerate() if t is not me and t.is_alive()]
 
 
 def leave(code: int) -> None:
-    """Exit with `code`; at once (after flushing) when a worker thread would hold the process."""
+    """Exit with `code`; at once (after flushing) when a worker thread is still alive."""
     _flush()
     if _lingering():
         # Ctrl-C from here on changes nothing: the report is out.
