@@ -16,6 +16,7 @@ Every line passes through `redact.redact_text` and `safe.escaped` before it is w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -70,11 +71,9 @@ class _Handler(logging.Handler):
         lines = redact_text(message).splitlines() or [""]
         prefix = _prefix(record)
         text = "\n".join(f"{prefix}{line}" for line in lines)
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stderr: nothing to tell
             sys.stderr.write(escaped(text) + "\n")
             sys.stderr.flush()
-        except (OSError, ValueError):  # a closed or broken stderr: nothing to tell
-            pass
 
 
 def _prefix(record: logging.LogRecord) -> str:

@@ -22,7 +22,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import IO
 
@@ -191,10 +191,8 @@ class Live:
             self._stop.set()
 
     def _flush(self) -> None:
-        try:
+        with suppress(OSError, ValueError):
             self.stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def seconds(value: float) -> str:

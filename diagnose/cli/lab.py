@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from diagnose.cli.options import complete_scenarios
 from diagnose.errors import InputError
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def _writable(path: str | None, option: str) -> Path | None:
     default="healthy",
     show_default=True,
     metavar="S",
+    shell_complete=complete_scenarios,
     help="What is broken (see `diagnose lab scenarios`).",
 )
 @click.option(

@@ -155,6 +155,7 @@ def run_checks(
     on_result: Callable[[CheckResult], None] | None = None,
     extra_checks: Sequence[Check] = (),
     derive: bool = True,
+    on_plan: Callable[[list[Check]], None] | None = None,
 ) -> RunReport:
     """Run the chosen checks (and what they need) and report; `extra_checks` join the registry.
 
@@ -169,6 +170,8 @@ def run_checks(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     planned = plan(checks, chosen, skip or ())
+    if on_plan:
+        on_plan(planned)
     _prewarm(ctx, planned)
     if derive:
         from diagnose.usecases import derive as derivation
@@ -247,7 +250,7 @@ def not_tested(
         if r.status is not Status.SKIP or (check and topology not in check.topologies):
             continue
         how = (
-            "add --trigger (one real execution call)" if check and check.only_with_trigger else None
+            "add --trigger: one real execution call" if check and check.only_with_trigger else None
         )
         out.append(NotTested(r.id, r.summary, how))
     return out
