@@ -108,7 +108,22 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """\b
+Examples:
+  diagnose run --lab kv-role-missing      see a diagnosis on the built-in lab
+  diagnose profile init                   describe your setup (asks only what it cannot read)
+  diagnose run                            check it live
+  diagnose explain app.log                which cause a log shows
+  diagnose runbook show cosmosdb-auth-errors
+Shell completion: docs/completion.md.
+"""
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXAMPLES,
+)
 @click.option(
     "--version",
     is_flag=True,
