@@ -427,10 +427,10 @@ def file_text(profile: Profile, derived: Mapping[str, str] | None = None) -> str
             lines.append(f"{key.name} = {json.dumps(value)}")
         else:
             lines.append(f'# {key.name} = "{key.default or ""}"')
-    table = profile.name if re.fullmatch(r"[A-Za-z0-9_-]+", profile.name) else json.dumps(profile.name)
-    return STARTER.replace("[profile.default]", f"[profile.{table}]").format(
-        body="\n".join(lines)
+    table = (
+        profile.name if re.fullmatch(r"[A-Za-z0-9_-]+", profile.name) else json.dumps(profile.name)
     )
+    return STARTER.replace("[profile.default]", f"[profile.{table}]").format(body="\n".join(lines))
 
 
 def starter_text() -> str:

@@ -87,7 +87,7 @@ def test_profile_show_never_prints_secrets_and_exits_2_on_bad_config(tmp_path: P
         "DIAGNOSE_SANDBOX": "prod",
     }
     result = run_cli("profile", "show", env=env, cwd=tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # a sandbox alone: a run would check nothing
     assert "very-secret-value" not in result.output
     assert "AZURE_CLIENT_SECRET (set)" in result.output
     assert "sandbox" in result.output and "env DIAGNOSE_SANDBOX" in result.output

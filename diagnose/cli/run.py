@@ -201,16 +201,18 @@ class RunProgress:
         lines += [escaped(run_text.summary_line(r, self.style)) for r in self.results]
         done = {r.id for r in self.results}
         waiting = [cid for cid in self.plan if cid not in done]
-        status = f"{self.live.spinner()} {len(done)} of {len(self.plan) or '?'} checks finished"
-        status += f", {progress.seconds(self.live.elapsed_s)}"
-        if waiting:
-            since = time.monotonic() - self.last_finish
-            status += f"; waiting for {', '.join(waiting[:3])}{'…' if len(waiting) > 3 else ''}"
-            if "campaign.trigger" in waiting and len(waiting) == 1 and self.trigger:
-                status += (
-                    f" (the campaign call: {progress.seconds(since)} of its "
-                    f"{self.trigger_deadline_s:g} s deadline)"
-                )
+        count = f"{len(done)} of {len(self.plan) or '?'} checks finished"
+        spin, elapsed = self.live.spinner(), progress.seconds(self.live.elapsed_s)
+        if self.trigger and waiting == ["campaign.trigger"]:
+            since = progress.seconds(time.monotonic() - self.last_finish)
+            status = (
+                f"{spin} the campaign call: {since} of its {self.trigger_deadline_s:g} s "
+                f"deadline ({count})"
+            )
+        else:
+            status = f"{spin} {count}, {elapsed}"
+            if waiting:
+                status += f"; waiting for {', '.join(waiting[:2])}{'…' if len(waiting) > 2 else ''}"
         return [*lines, status]
 
 
