@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import PurePath
 
 import click
 
@@ -95,4 +96,5 @@ class ReadProgress:
             amount = f"{share}% ({progress.size(self.done)} of {progress.size(self.total)})"
         else:
             amount = progress.size(self.done)
-        return [escaped(f"{spin} reading {self.name}: {amount}")]
+        name = self.name if len(self.name) <= 30 else f"…/{PurePath(self.name).name}"
+        return [escaped(f"{spin} reading {name}: {amount}")]

@@ -29,14 +29,14 @@ def _ids(value: str | None) -> list[str]:
 FORMAT_NAMES = ("text", "json", "junit", "markdown", "md", "xml", "html", "sarif")
 
 
-def out_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """--out FILE, but not a bare format name: `--out json` is a mistyped `--output json`."""
-    if value is not None and str(value).lower() in FORMAT_NAMES:
+    if value is not None and value.lower() in FORMAT_NAMES:
         raise click.BadParameter(
-            f"{str(value)!r} looks like a format, not a file: for the format use "
-            f"`-o {str(value).lower()}`; for a file of that name write `./{value}`"
+            f"{value!r} looks like a format, not a file: for the format use "
+            f"`-o {value.lower()}`; for a file of that name write `./{value}`"
         )
-    return value
+    return Path(value) if value is not None else None
 
 
 EXAMPLES = """\b
@@ -80,7 +80,7 @@ Examples:
 @output_option(RUN)
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     callback=out_path,
     help="Write the report to FILE (in the --output format).",
 )
