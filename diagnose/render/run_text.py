@@ -143,6 +143,7 @@ def first_fix(entry: DiagnosisEntry) -> Fix | None:
     words = line[: match.start()] + line[match.end() :]
     words = re.sub(r"\(\s*\)", "", words)  # "(`command`)" leaves "()"
     words = re.sub(r"\(\s*[;,]\s*", "(", words)  # "(`command`; a note)"
+    words = re.sub(r",?\s+(?:or|with|using)\s*(?=[).;]|$)", "", words)  # "…, or `command`)"
     words = re.sub(r"\s+([.,;:)])", r"\1", words)
     words = re.sub(r"\s{2,}", " ", words).strip()
     return Fix(words, match.group(1))
