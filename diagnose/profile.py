@@ -409,6 +409,30 @@ STARTER = """\
 """
 
 
+def file_text(profile: Profile, derived: Mapping[str, str] | None = None) -> str:
+    """A profile file holding `profile`'s values (identifiers only); unset keys commented out.
+
+    `derived` maps keys read from the live setup to where they came from (said in a comment).
+    Values the file would not need (built-in defaults) are left out.
+    """
+    import json
+
+    derived = derived or {}
+    lines = []
+    for key in KEYS:
+        value = profile.get(key.name)
+        note = f"; {derived[key.name]}" if key.name in derived else ""
+        lines.append(f"# {key.help} ({', '.join(key.variables)}){note}")
+        if value and profile.sources.get(key.name) != "default":
+            lines.append(f"{key.name} = {json.dumps(value)}")
+        else:
+            lines.append(f'# {key.name} = "{key.default or ""}"')
+    table = (
+        profile.name if re.fullmatch(r"[A-Za-z0-9_-]+", profile.name) else json.dumps(profile.name)
+    )
+    return STARTER.replace("[profile.default]", f"[profile.{table}]").format(body="\n".join(lines))
+
+
 def starter_text() -> str:
     lines = []
     for key in KEYS:
@@ -416,3 +440,70 @@ def starter_text() -> str:
         lines.append(f"# {key.help} ({', '.join(key.variables)})")
         lines.append(f'{"" if key.default else "# "}{key.name} = "{example}"')
     return STARTER.format(body="\n".join(lines))
+
+
+# --- what a run needs ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Need:
+    """A profile key a run needs: what it lets the run check, and where a run can derive it from."""
+
+    key: str
+    enables: str
+    topologies: tuple[str, ...] = ("own", "adobe")
+    derived_from: str | None = None  # a key from whose resource the run reads it (topology own)
+
+
+NEEDS: tuple[Need, ...] = (
+    Need("tenant_id", "the Entra ID tenant the tool signs in to (every Azure check)"),
+    Need(
+        "cosmos_id",
+        "cosmos.cmk, roles.cosmos, principal.enabled; the vault, key and endpoint are read from it",
+        ("own",),
+    ),
+    Need("keyvault_id", "keyvault.vault, keyvault.key, roles.keyvault", derived_from="cosmos_id"),
+    Need("key_id", "keyvault.key, keyvault.unwrap", derived_from="cosmos_id"),
+    Need("cosmos_endpoint", "cosmos.token, cosmos.dataplane", ("own",), derived_from="cosmos_id"),
+    Need("cosmos_caller", "roles.cosmos (the application that reads Cosmos DB)", ("own",)),
+    Need("principal_app_id", "principal.enabled", ("adobe",)),
+    Need("byok_config", "adobe.byok", ("adobe",)),
+    Need("ims_org", "campaign.window, campaign.endpoint, campaign.trigger"),
+    Need("sandbox", "campaign.window, campaign.endpoint, campaign.trigger"),
+    Need("campaign_id", "campaign.window, campaign.endpoint, campaign.trigger"),
+)
+
+# Keys any one of which lets at least one check run (the others skip, saying what they lack).
+STARTERS = {
+    "own": (
+        "cosmos_id",
+        "keyvault_id",
+        "key_id",
+        "cosmos_endpoint",
+        "principal_app_id",
+        "campaign_id",
+    ),
+    "adobe": ("keyvault_id", "key_id", "principal_app_id", "byok_config", "campaign_id"),
+}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    missing: list[Need]  # not set, and not derivable from what is set
+    derived: list[Need]  # not set, but a run reads it from the resource named by `derived_from`
+    can_start: bool  # whether a run would check anything at all
+
+
+def readiness(profile: Profile) -> Readiness:
+    """What the profile lacks for a run, what a run derives, and whether a run could start."""
+    topology = profile.topology
+    missing: list[Need] = []
+    derived: list[Need] = []
+    for need in NEEDS:
+        if topology not in need.topologies or profile.get(need.key):
+            continue
+        source = need.derived_from
+        if source and topology == "own" and profile.get(source):
+            derived.append(need)
+        else:
+            missing.append(need)
+    can_start = any(profile.get(k) for k in STARTERS.get(topology, ()))
+    return Readiness(missing, derived, can_start)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from diagnose import profile as profiles
+from diagnose.cli.profile import ADOBE_QUESTIONS, FIRST_QUESTIONS, LAST_QUESTIONS, OWN_QUESTIONS
 from diagnose.errors import InputError
-from tests.harness import CliResult, run_cli
+from tests.harness import CliResult, run_cli, spawn_cli
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -87,7 +89,7 @@ def test_profile_show_never_prints_secrets_and_exits_2_on_bad_config(tmp_path: P
         "DIAGNOSE_SANDBOX": "prod",
     }
     result = run_cli("profile", "show", env=env, cwd=tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # a sandbox alone: a run would check nothing
     assert "very-secret-value" not in result.output
     assert "AZURE_CLIENT_SECRET (set)" in result.output
     assert "sandbox" in result.output and "env DIAGNOSE_SANDBOX" in result.output
@@ -240,3 +242,139 @@ def test_non_finite_or_non_positive_seconds_are_exit_2(
 ) -> None:
     result = run_cli(*command, value, "--lab", "healthy", cwd=tmp_path)
     assert_exit_2(result, command[-1], "positive, finite number of seconds")
+
+
+# --- what is missing, init that asks little, the run that derives --------------------------------
+DERIVABLE = (
+    "DIAGNOSE_KEY_ID",
+    "DIAGNOSE_KEYVAULT_ID",
+    "DIAGNOSE_KEYVAULT_URL",
+    "DIAGNOSE_COSMOS_ENDPOINT",
+    "DIAGNOSE_PRINCIPAL_APP_ID",
+    "DIAGNOSE_SUBSCRIPTION_ID",
+)
+
+
+def without_derivable(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k not in DERIVABLE}
+
+
+def test_profile_show_names_what_is_missing_and_exits_2_when_nothing_could_run(
+    tmp_path: Path,
+) -> None:
+    empty = run_cli("profile", "show", cwd=tmp_path)
+    assert empty.exit_code == 2, empty
+    assert "missing" in empty.stdout and "cosmos_id" in empty.stdout
+    assert "campaign_id" in empty.stdout and "would check nothing" in empty.stderr
+    as_json = run_cli("profile", "show", "-o", "json", cwd=tmp_path)
+    assert as_json.exit_code == 2
+    document = as_json.json()
+    assert document["can_start"] is False
+    assert {m["key"] for m in document["missing"]} >= {"cosmos_id", "campaign_id", "tenant_id"}
+
+
+def test_profile_show_says_what_a_run_reads_from_the_account(lab, tmp_path: Path) -> None:
+    running = lab("healthy")
+    result = run_cli("profile", "show", env=without_derivable(running.env), cwd=tmp_path)
+    assert result.exit_code == 0, result
+    assert "key_id            read at run time from the resource of cosmos_id" in result.stdout
+    assert "keyvault_id" in result.stdout and "missing" not in result.stdout
+    full = run_cli("profile", "show", "--lab", "healthy", cwd=tmp_path)
+    assert full.exit_code == 0 and "missing" not in full.stdout
+
+
+def test_the_run_reads_the_vault_and_key_from_the_account(lab) -> None:
+    running = lab("kv-role-missing")
+    result = run_cli("run", "-o", "json", env=without_derivable(running.env))
+    report = result.json("diagnose/report@1")
+    statuses = {c["id"]: c["status"] for c in report["checks"]}
+    # the three checks that skipped without a vault and a key now run and decide
+    for cid in ("keyvault.vault", "keyvault.key", "keyvault.unwrap", "roles.keyvault"):
+        assert statuses[cid] != "skip", (cid, statuses)
+    assert report["diagnosis"][0]["code"] == "keyvault.role-missing"
+    assert report["profile"]["key_id"].endswith("/keys/cmk")
+    assert report["profile"]["keyvault_id"].endswith("/vaults/kv-ajo-cmk")
+
+
+def test_profile_init_no_input_writes_flags_env_and_what_it_read(lab, tmp_path: Path) -> None:
+    running = lab("healthy")
+    env = without_derivable(running.env)
+    target = tmp_path / "diagnose.toml"
+    result = run_cli(
+        "profile",
+        "init",
+        "--no-input",
+        "--path",
+        str(target),
+        "--set",
+        f"sandbox={running.env['DIAGNOSE_SANDBOX']}",
+        env={k: v for k, v in env.items() if k != "DIAGNOSE_SANDBOX"},
+    )
+    assert result.exit_code == 0, result
+    text = target.read_text()
+    prof = profiles.load({}, config=target)
+    assert prof.sandbox == running.env["DIAGNOSE_SANDBOX"]  # the flag (not in the environment)
+    assert prof.cosmos_id == running.env["DIAGNOSE_COSMOS_ID"]  # the environment
+    assert prof.key_id == running.env["DIAGNOSE_KEY_ID"].rstrip("/")  # read from the account
+    assert prof.keyvault_id == running.env["DIAGNOSE_KEYVAULT_ID"]
+    assert prof.principal_app_id == running.env["DIAGNOSE_PRINCIPAL_APP_ID"]
+    assert prof.cosmos_endpoint and prof.subscription_id
+    assert "derived from the Cosmos DB account's keyVaultKeyUri" in text
+    assert "derived from the Cosmos DB account's defaultIdentity" in text
+    for name, value in running.env.items():  # identifiers only
+        if name.endswith("_SECRET"):
+            assert value not in text
+    again = run_cli("run", "--config", str(target), "-o", "json", env=secrets_of(running.env))
+    assert again.exit_code == 0, again
+
+
+def secrets_of(env: dict[str, str]) -> dict[str, str]:
+    """Only the credentials: everything else must come from the file."""
+    return {k: v for k, v in env.items() if k in profiles.CREDENTIAL_VARIABLES}
+
+
+def test_profile_init_asks_only_what_it_cannot_read(lab, tmp_path: Path) -> None:
+    running = lab("healthy")
+    keep = (
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "DIAGNOSE_ADOBE_CLIENT_ID",
+        "DIAGNOSE_ADOBE_CLIENT_SECRET",
+        "DIAGNOSE_ADOBE_SCOPES",
+        "DIAGNOSE_CLOUD",
+        "AZURE_AUTHORITY_HOST",
+        "DIAGNOSE_ARM_URL",
+        "DIAGNOSE_GRAPH_URL",
+        "DIAGNOSE_CA_BUNDLE",
+        "DIAGNOSE_IMS_URL",
+        "DIAGNOSE_PLATFORM_URL",
+    )
+    env = {k: v for k, v in running.env.items() if k in keep}
+    target = tmp_path / "diagnose.toml"
+    child = spawn_cli("profile", "init", "--path", str(target), env=env, no_color=True)
+    questions = dict(FIRST_QUESTIONS + OWN_QUESTIONS + ADOBE_QUESTIONS + LAST_QUESTIONS)
+    answers = {
+        "topology": "",  # Enter: own
+        "tenant_id": running.env["AZURE_TENANT_ID"],
+        "cosmos_id": running.env["DIAGNOSE_COSMOS_ID"],
+        "cosmos_caller": running.env["DIAGNOSE_COSMOS_CALLER_APP_ID"],
+        "ims_org": running.env["DIAGNOSE_IMS_ORG"],
+        "sandbox": running.env["DIAGNOSE_SANDBOX"],
+        "campaign_id": running.env["DIAGNOSE_CAMPAIGN_ID"],
+    }
+    keys = list(questions)
+    asked = []
+    while True:
+        index = child.expect_exact([questions[k] for k in keys] + ["wrote "])
+        if index == len(keys):
+            break
+        asked.append(keys[index])
+        child.sendline(answers[keys[index]])
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert asked == list(answers)  # the key, vault, endpoint and principal are read, not asked
+    prof = profiles.load({}, config=target)
+    assert prof.key_id and prof.keyvault_id and prof.principal_app_id and prof.cosmos_endpoint
+    result = run_cli("run", "--config", str(target), "-o", "json", env=secrets_of(running.env))
+    assert result.exit_code == 0, result

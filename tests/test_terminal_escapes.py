@@ -10,6 +10,7 @@ decodes to the service's exact value.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def test_on_a_terminal_the_tool_keeps_its_colours_and_escapes_the_name(hostile_l
     child.close()
     assert child.exitstatus == 1
     screen = child.before.replace("\r\n", "\n")  # the terminal's own line ends
+    # the progress region's own erasing (diagnose/progress.py): to the line's start, up, clear
+    screen = re.sub(r"\r(?:\x1b\[\d+A)?\x1b\[J", "", screen)
     assert "\x1b[31m" in screen  # the tool's own colour
     assert_clean(screen, allow_colour=True)
     assert "\\u001b[31mred" in screen  # the name's own CSI is shown, not obeyed

@@ -32,6 +32,49 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _set_logging(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    """--debug and -v: raise the detail of the process's logging (diagnose/logs.py)."""
+    if ctx.resilient_parsing or not value:
+        return
+    from diagnose import logs
+
+    if param.name == "debug":
+        logs.setup(debug=True)
+    else:
+        logs.setup(verbose=int(value))  # type: ignore[call-overload]
+
+
+def _global_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_set_logging,
+            help="More detail on stderr: what the tool derived and decided.",
+        ),
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_logging,
+            help="A redacted HTTP trace on stderr (method, URL, status, time, request ids) "
+            "and the libraries' warnings, for support tickets.",
+        ),
+    ]
+
+
+def with_global_options(command: click.Command) -> click.Command:
+    """Give `command` and its sub-commands --debug and -v/--verbose, after their names (as az does)."""
+    names = {name for p in command.params for name in p.opts}
+    if "--debug" not in names:
+        command.params.extend(_global_options())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_global_options(sub)
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
@@ -41,7 +84,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target[0].split(":")
-        return getattr(importlib.import_module(module_name), attr)
+        return with_global_options(getattr(importlib.import_module(module_name), attr))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in _COMMANDS.items()]
@@ -65,7 +108,22 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """\b
+Examples:
+  diagnose run --lab kv-role-missing      see a diagnosis on the built-in lab
+  diagnose profile init                   describe your setup (asks only what it cannot read)
+  diagnose run                            check it live
+  diagnose explain app.log                which cause a log shows
+  diagnose runbook show cosmosdb-auth-errors
+Shell completion: docs/completion.md.
+"""
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXAMPLES,
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -78,11 +136,15 @@ def cli() -> None:
     """Find out why Adobe Journey Optimizer API-triggered campaigns fail on Azure, and what to do."""
 
 
+with_global_options(cli)
+
+
 def main() -> None:
     """Console entry point: map every outcome to the exit statuses of docs/design.md."""
-    from diagnose import interrupts
+    from diagnose import interrupts, logs
 
     interrupts.install()
+    logs.setup()  # no library's log line reaches the user unless --debug
     for stream in (sys.stdout, sys.stderr):
         # a console or redirect that cannot encode a character shows it escaped, never crashes
         if isinstance(stream, io.TextIOWrapper):

@@ -46,8 +46,17 @@ def rows(checks: list[Check], cat: Catalogue) -> list[dict[str, Any]]:
     return listed
 
 
-@click.command()
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+EXAMPLES = """\b
+Examples:
+  diagnose checks                 every check, what it needs and the rights it takes
+  diagnose checks -o json         the same for scripts (diagnose/checks@1)
+"""
+
+
+@click.command(epilog=EXAMPLES)
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def checks(output: str) -> None:
     """List the checks: id, what they need, the runbook steps they prove, the rights they need."""
     from diagnose import catalogue

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from diagnose import progress
 from diagnose.model import Severity
 from diagnose.render.choose import DELAYS, emit, output_option, styler
 
@@ -27,7 +28,16 @@ def _epoch(value: str | None, flag: str) -> float | None:
     return parse_time(value, flag)
 
 
-@click.command()
+EXAMPLES = """\b
+Examples:
+  diagnose delays feedback.parquet                     a local export of the dataset
+  diagnose delays 'exports/*.json' --campaign CAMPAIGN_ID --since 2026-11-20
+  diagnose delays feedback.parquet --plot delays.svg -o json
+  diagnose delays 'postgresql://USER@HOST:80/prod:all?sslmode=require'
+"""
+
+
+@click.command(epilog=EXAMPLES)
 @click.argument("source")
 @click.option("--campaign", multiple=True, help="Only this campaign id (repeatable).")
 @click.option("--execution", multiple=True, help="Only this execution id, UMA-... (repeatable).")
@@ -181,7 +191,8 @@ def delays(
         query_timeout=query_timeout,
         fail_on=Severity(fail_on),
     )
-    report = build(request)
+    with progress.working(lambda: "analysing delivery delays (Ctrl-C stops)"):
+        report = build(request)
     emit(DELAYS(output)(report, styler(output)))
     if plot:
         write_plot(report, plot)

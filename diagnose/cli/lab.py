@@ -12,18 +12,26 @@ from typing import TYPE_CHECKING
 
 import click
 
+from diagnose.cli.options import complete_scenarios
 from diagnose.errors import InputError
 
 if TYPE_CHECKING:
     from diagnose.lab import Lab
 
 
-@click.group()
+@click.group(
+    epilog="""\b
+Examples:
+  diagnose lab scenarios
+  diagnose lab serve --scenario kv-firewall --env-out lab.env
+  diagnose run --lab kv-firewall          the lab in process, for one run
+"""
+)
 def lab() -> None:
     """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
 
 
-@lab.command()
+@lab.command(epilog="Example:\n\n  diagnose lab scenarios")
 def scenarios() -> None:
     """List the scenarios: name and what is broken."""
     from diagnose.lab.scenarios import SCENARIOS
@@ -42,13 +50,20 @@ def _writable(path: str | None, option: str) -> Path | None:
     return target
 
 
-@lab.command()
+@lab.command(
+    epilog="""\b
+Examples:
+  diagnose lab serve --scenario kv-role-missing --env-out lab.env
+  source lab.env && diagnose run        (in another shell)
+"""
+)
 @click.option(
     "--scenario",
     "scenario",
     default="healthy",
     show_default=True,
     metavar="S",
+    shell_complete=complete_scenarios,
     help="What is broken (see `diagnose lab scenarios`).",
 )
 @click.option(

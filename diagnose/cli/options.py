@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from diagnose import profile as profiles
 from diagnose.errors import InputError
@@ -24,6 +25,7 @@ def profile_options(func: F) -> F:
         "--lab",
         "lab_scenario",
         metavar="SCENARIO",
+        shell_complete=complete_scenarios,
         help="Start the built-in lab with this scenario and check it (no Azure account needed; "
         "see `diagnose lab scenarios`).",
     )(func)
@@ -39,6 +41,16 @@ def profile_options(func: F) -> F:
         help="Profile file (default: ./diagnose.toml, optional).",
     )(func)
     return func
+
+
+def complete_scenarios(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """The lab's scenario names, for shell completion (read without starting a lab)."""
+    from diagnose.cli.complete import items
+    from diagnose.lab.scenarios import SCENARIOS
+
+    return items(dict(SCENARIOS), incomplete)
 
 
 def positive_seconds(

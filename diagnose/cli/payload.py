@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from diagnose.cli.options import open_profile, profile_options
+from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.render.choose import PAYLOAD, emit, output_option, styler
 
@@ -45,7 +45,13 @@ def _common(func: F) -> F:
     return click.argument("source", metavar="FILE|-")(func)
 
 
-@click.group()
+@click.group(
+    epilog="""\b
+Examples:
+  diagnose payload check curl.sh
+  diagnose payload send curl.sh --yes
+"""
+)
 def payload() -> None:
     """Check a campaign's cURL request (or JSON payload); send one safe test call."""
 
@@ -58,7 +64,16 @@ def _finish(ctx: click.Context, report: PayloadReport, output: str, fail_on: str
 
 
 # --- check ----------------------------------------------------------------------------------
-@payload.command("check")
+CHECK_EXAMPLES = """\b
+Examples:
+  diagnose payload check curl.sh               the rules, and the campaign when a profile is set
+  pbpaste | diagnose payload check -           a cURL from the clipboard
+  diagnose payload check body.json --kind unitary --offline
+  diagnose payload check curl.sh --lab endpoint-mismatch -o json
+"""
+
+
+@payload.command("check", epilog=CHECK_EXAMPLES)
 @_common
 @click.option(
     "--offline", is_flag=True, help="Do not read the campaign, even when a profile is available."
@@ -97,13 +112,15 @@ def check_command(
 
 
 # --- send -----------------------------------------------------------------------------------
-def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if value <= 0:
-        raise click.BadParameter("must be a positive number of seconds")
-    return value
+SEND_EXAMPLES = """\b
+Examples:
+  diagnose payload send curl.sh                asks before the one call
+  diagnose payload send curl.sh --yes --deadline 30
+  diagnose payload send curl.sh --lab healthy --yes
+"""
 
 
-@payload.command("send")
+@payload.command("send", epilog=SEND_EXAMPLES)
 @_common
 @click.option("--yes", is_flag=True, help="Send without asking (the flag is the consent).")
 @click.option(
@@ -111,7 +128,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float) -> float
     type=float,
     default=60.0,
     show_default=True,
-    callback=_positive,
+    callback=positive_seconds,
     metavar="S",
     help="Give up waiting after S seconds (the service's own time-out is 60 s); never resent.",
 )

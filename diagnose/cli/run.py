@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from diagnose.cli.complete import complete_check_ids
 from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
@@ -16,7 +18,7 @@ from diagnose.model import CheckResult, Severity, Status
 from diagnose.render.choose import RUN, emit, output_option, styler
 
 if TYPE_CHECKING:
-    from diagnose.render.style import Styler
+    from diagnose.checks.base import Check
     from diagnose.usecases.run import RunReport
 
 
@@ -24,12 +26,43 @@ def _ids(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-@click.command()
+FORMAT_NAMES = ("text", "json", "junit", "markdown", "md", "xml", "html", "sarif")
+
+
+def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--out FILE, but not a bare format name: `--out json` is a mistyped `--output json`."""
+    if value is not None and value.lower() in FORMAT_NAMES:
+        raise click.BadParameter(
+            f"{value!r} looks like a format, not a file: for the format use "
+            f"`-o {value.lower()}`; for a file of that name write `./{value}`"
+        )
+    return Path(value) if value is not None else None
+
+
+EXAMPLES = """\b
+Examples:
+  diagnose run --lab kv-role-missing          try it on the built-in lab
+  diagnose run                                check the profile's setup (diagnose.toml)
+  diagnose run --trigger                      also make ONE real campaign call
+  diagnose run -o json --out report.json      the report for a ticket or a pipeline
+  diagnose run --only keyvault.key,keyvault.unwrap
+"""
+
+
+@click.command(epilog=EXAMPLES)
 @profile_options
 @click.option(
-    "--only", metavar="IDS", help="Comma-separated check ids to run (plus what they need)."
+    "--only",
+    metavar="IDS",
+    shell_complete=complete_check_ids,
+    help="Comma-separated check ids to run (plus what they need).",
 )
-@click.option("--skip", metavar="IDS", help="Comma-separated check ids not to run.")
+@click.option(
+    "--skip",
+    metavar="IDS",
+    shell_complete=complete_check_ids,
+    help="Comma-separated check ids not to run.",
+)
 @click.option(
     "--trigger",
     is_flag=True,
@@ -46,7 +79,10 @@ def _ids(value: str | None) -> list[str]:
 )
 @output_option(RUN)
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE."
+    "--out",
+    type=click.Path(dir_okay=False),
+    callback=out_path,
+    help="Write the report to FILE (in the --output format).",
 )
 @click.option(
     "--timeout",
@@ -79,6 +115,9 @@ def run(
 ) -> None:
     """Walk the CMK chain live and say, root cause first, which runbook step fixes it.
 
+    On a terminal, checks show on stderr as they finish; then every check in chain order,
+    the diagnosis, and last the root cause, the fix to do first and what was not tested.
+
     Exit 0: nothing at or above --fail-on; 1: findings; 2: usage or configuration;
     3: the tool could not decide (its own credential, permissions or reach).
     """
@@ -86,38 +125,33 @@ def run(
     from diagnose.render import run_text
     from diagnose.usecases.run import make_report, run_checks
 
-    # Checks print as they finish: on stdout for text, on stderr (a terminal only) otherwise.
-    live_text = output == "text"
-    live_stream = sys.stdout if live_text else sys.stderr
-    live = live_text or live_stream.isatty()
-    style = styler("text", live_stream)
-
-    finished: list[CheckResult] = []
-
-    def on_result(result: CheckResult) -> None:
-        finished.append(result)
-        if live:
-            click.echo(run_text.check_line(result, style), file=live_stream)
-
     started_at = datetime.now(UTC)
+    progress = RunProgress(trigger, trigger_deadline)
     with open_profile(config, profile_name, lab_scenario) as profile:
-        if live:
-            click.echo(run_text.header(profile.name, profile.topology), file=live_stream)
-        try:
-            report = run_checks(
-                profile,
-                RunOptions(trigger=trigger, trigger_deadline_s=trigger_deadline),
-                only=_ids(only),
-                skip=_ids(skip),
-                budget_s=timeout,
-                fail_on=Severity(fail_on),
-                on_result=on_result,
-            )
-        except KeyboardInterrupt:
+        progress.title = run_text.header(profile.name, profile.topology)
+        with progress.live:
+            try:
+                report = run_checks(
+                    profile,
+                    RunOptions(trigger=trigger, trigger_deadline_s=trigger_deadline),
+                    only=_ids(only),
+                    skip=_ids(skip),
+                    budget_s=timeout,
+                    fail_on=Severity(fail_on),
+                    on_result=progress.finished,
+                    on_plan=progress.planned,
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+            else:
+                interrupted = False
+        if interrupted:
             # Exit 130, after printing whatever was finished.
             elapsed = int((datetime.now(UTC) - started_at).total_seconds() * 1000)
-            partial = make_report(profile, list(finished), started_at, elapsed, Severity(fail_on))
-            _emit(partial, output, out, style)
+            partial = make_report(
+                profile, list(progress.results), started_at, elapsed, Severity(fail_on)
+            )
+            _emit(partial, output, out)
             click.echo(
                 "Interrupted: the report above holds the checks that had finished.", err=True
             )
@@ -128,16 +162,69 @@ def run(
             f"nothing was checked: every check skipped ({reasons}). Fill in the profile "
             "(`diagnose profile init`, `diagnose profile show`) or try `diagnose run --lab healthy`"
         )
-    _emit(report, output, out, style)
+    _emit(report, output, out)
     ctx.exit(int(report.exit_status))
 
 
-def _emit(report: RunReport, output: str, out: Path | None, style: Styler) -> None:
-    """Text: the diagnosis after the live check lines; with --out, the whole report to FILE."""
+class RunProgress:
+    """What a terminal shows while the checks run: each check as it finishes, then what is awaited.
+
+    On stderr, only on a terminal (diagnose/progress.py); erased before the report is printed.
+    """
+
+    def __init__(self, trigger: bool, trigger_deadline_s: float) -> None:
+        from diagnose import progress
+
+        self.trigger = trigger
+        self.trigger_deadline_s = trigger_deadline_s
+        self.title = ""
+        self.results: list[CheckResult] = []
+        self.plan: list[str] = []
+        self.last_finish = time.monotonic()
+        self.style = styler("text", sys.stderr)
+        self.live = progress.Live(self.render, delay_s=0.0)
+
+    def planned(self, checks: list[Check]) -> None:
+        self.plan = [c.id for c in checks]
+
+    def finished(self, result: CheckResult) -> None:
+        self.results.append(result)
+        self.last_finish = time.monotonic()
+        self.live.refresh()
+
+    def render(self) -> list[str]:
+        from diagnose import progress
+        from diagnose.render import run_text
+        from diagnose.render.safe import escaped
+
+        lines = [self.title] if self.title else []
+        lines += [escaped(run_text.summary_line(r, self.style)) for r in self.results]
+        done = {r.id for r in self.results}
+        waiting = [cid for cid in self.plan if cid not in done]
+        count = f"{len(done)} of {len(self.plan) or '?'} checks finished"
+        spin, elapsed = self.live.spinner(), progress.seconds(self.live.elapsed_s)
+        if self.trigger and waiting == ["campaign.trigger"]:
+            since = progress.seconds(time.monotonic() - self.last_finish)
+            status = (
+                f"{spin} the campaign call: {since} of its {self.trigger_deadline_s:g} s "
+                f"deadline ({count})"
+            )
+        else:
+            status = f"{spin} {count}, {elapsed}"
+            if waiting:
+                status += f"; waiting for {', '.join(waiting[:2])}{'…' if len(waiting) > 2 else ''}"
+        return [*lines, status]
+
+
+def _emit(report: RunReport, output: str, out: Path | None) -> None:
+    """Text on stdout, fitted to the terminal; with --out, the report in its format to FILE."""
+    from diagnose.progress import terminal_size
     from diagnose.render import run_text
     from diagnose.render.style import Styler
 
     if output == "text":
-        click.echo("\n" + run_text.diagnosis_block(report, style), nl=False)
+        size = terminal_size(sys.stdout)
+        text = run_text.render(report, styler("text"), size.columns, size.lines)
+        emit(text)
     if out or output != "text":
         emit(RUN(output)(report, Styler(False)), out)  # a report, not a terminal: no colour

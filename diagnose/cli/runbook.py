@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from diagnose.cli.complete import complete_runbook_ids
 from diagnose.errors import InputError
 from diagnose.render.choose import CATALOGUE, RUNBOOK, emit, output_option, styler
 
@@ -22,20 +23,41 @@ def _catalogue() -> Catalogue:
         raise InputError(f"the runbook catalogue is malformed: {exc}") from None
 
 
-@click.group()
+@click.group(
+    epilog="""\b
+Examples:
+  diagnose runbook list
+  diagnose runbook show cosmosdb-auth-errors
+  diagnose runbook walk cosmosdb-auth-errors --lab sp-disabled --fix
+"""
+)
 def runbook() -> None:
     """The runbook catalogue: every cause diagnose knows and the step that fixes it."""
 
 
-@runbook.command("list")
+@runbook.command(
+    "list",
+    epilog="""\b
+Examples:
+  diagnose runbook list
+  diagnose runbook list -o json
+""",
+)
 @output_option(CATALOGUE)
 def list_runbooks(output: str) -> None:
     """List the runbooks of the catalogue."""
     emit(CATALOGUE(output)(_catalogue(), styler(output)))
 
 
-@runbook.command("show")
-@click.argument("runbook_id", metavar="ID")
+@runbook.command(
+    "show",
+    epilog="""\b
+Examples:
+  diagnose runbook show cosmosdb-auth-errors
+  diagnose runbook show call-timeout -o json
+""",
+)
+@click.argument("runbook_id", metavar="ID", shell_complete=complete_runbook_ids)
 @output_option(RUNBOOK)
 def show(runbook_id: str, output: str) -> None:
     """Show one runbook: its steps, what proves each, the causes and what to do."""

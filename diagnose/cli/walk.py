@@ -7,15 +7,25 @@ from pathlib import Path
 
 import click
 
+from diagnose import progress
+from diagnose.cli.complete import complete_runbook_ids
 from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import Severity
 from diagnose.render.choose import styler
 
+EXAMPLES = """\b
+Examples:
+  diagnose runbook walk cosmosdb-auth-errors                 prove each step, read-only
+  diagnose runbook walk cosmosdb-auth-errors --fix           offer each documented fix
+  diagnose runbook walk cosmosdb-auth-errors --lab sp-disabled --fix --yes
+  diagnose runbook walk call-timeout --transcript walk.md
+"""
 
-@click.command()
-@click.argument("runbook_id", metavar="ID")
+
+@click.command(epilog=EXAMPLES)
+@click.argument("runbook_id", metavar="ID", shell_complete=complete_runbook_ids)
 @profile_options
 @click.option(
     "--fix", is_flag=True, help="Offer the documented fixes (each still asks, unless --yes)."
@@ -86,7 +96,13 @@ def walk(
     except CatalogueError as exc:
         raise InputError(str(exc)) from None
     console = Console(styler(), no_input=no_input)
-    options = WalkOptions(fix=fix, yes=yes, wait_s=wait_s, trigger_deadline_s=trigger_deadline)
+    options = WalkOptions(
+        fix=fix,
+        yes=yes,
+        wait_s=wait_s,
+        trigger_deadline_s=trigger_deadline,
+        sleep=progress.countdown_sleep,  # a wait for recovery shows what is left
+    )
     session = None
     interrupted = False
     try:

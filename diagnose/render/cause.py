@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from diagnose import catalogue as catalogues
-from diagnose.model import DiagnosisEntry, Finding, Limitation, Severity
+from diagnose.model import DiagnosisEntry, Finding, Limitation, Severity, StepRef
 from diagnose.render.markdown import cell
 from diagnose.render.style import Styler
 
@@ -30,13 +30,24 @@ def entries_of(findings: Iterable[tuple[str, Finding]]) -> list[DiagnosisEntry]:
     )
 
 
-def _step(entry: DiagnosisEntry) -> tuple[str, str | None, str]:
+def step_of(entry: DiagnosisEntry) -> tuple[str, str | None, str]:
     """(runbook id, "step N" or None, the step's title, or the runbook's when no step is named)."""
-    runbook = catalogues.default().runbook(entry.step.runbook)
-    step = runbook.step(entry.step.step) if entry.step.step else None
+    return _ref(entry.step)
+
+
+def _ref(ref: StepRef) -> tuple[str, str | None, str]:
+    runbook = catalogues.default().runbook(ref.runbook)
+    step = runbook.step(ref.step) if ref.step else None
     if step is None:
         return runbook.id, None, runbook.title
     return runbook.id, f"step {step.number}", step.title
+
+
+def runbook_line(ref: StepRef) -> str:
+    """`Runbook ID, step N: title  (diagnose runbook show ID)`."""
+    runbook, step, title = _ref(ref)
+    where = f"{step}: {title}" if step else title
+    return f"Runbook {runbook}, {where}  (diagnose runbook show {runbook})"
 
 
 def text(
@@ -60,9 +71,7 @@ def text(
     out = [f" {number}. {style(entry.title, fg=colour, bold=True)}  [{entry.code}]"]
     seen = list(evidence) if evidence is not None else [entry.message] if entry.message else []
     out += [f"    {line}" for line in seen]
-    runbook, step, title = _step(entry)
-    where = f"{step}: {title}" if step else title
-    out.append(f"    Runbook {runbook}, {where}  (diagnose runbook show {runbook})")
+    out.append(f"    {runbook_line(entry.step)}")
     out += [f"    -> {line}" for line in entry.remediation]
     if seen_by and entry.checks:
         out.append(style(f"    seen by: {', '.join(entry.checks)}", fg="bright_black"))
@@ -96,7 +105,7 @@ def markdown(entry: DiagnosisEntry, number: int, *, evidence: Sequence[str] | No
        - what was seen (the message, or `evidence`, already Markdown)
        - To do: what to do, one item each
     """
-    runbook, step, title = _step(entry)
+    runbook, step, title = step_of(entry)
     where = f"{step}, {cell(title)}" if step else cell(title)
     out = [f"{number}. **{cell(entry.title)}** (`{entry.code}`): runbook `{runbook}`, {where}"]
     seen = (

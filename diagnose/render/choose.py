@@ -93,6 +93,7 @@ RUNBOOK: Renderers[Runbook] = Renderers(
 def output_option(renderers: Renderers[D], help: str = "Output format.") -> Callable[[F], F]:
     """The `--output` option of a command: the formats its renderers know, text by default."""
     return click.option(
+        "-o",
         "--output",
         type=click.Choice(renderers.formats),
         default=renderers.formats[0],

@@ -24,9 +24,17 @@ def render(report: RunReport, style: Styler | None = None) -> str:
     out += ["### Checks", "", "| | check | result |", "|---|---|---|"]
     for c in report.checks:
         out.append(f"| {ICONS[c.status.value]} | `{c.id}` | {cell(c.summary)} |")
-    limits = report.limitations
-    if limits:
-        out += ["", "### Could not decide (the tool's own access or reach)", ""]
-        for c in limits:
-            out.append(f"- `{c.id}`: {cell(c.summary)}.{cause.needs(c.limitation)}")
+    if report.undecided:
+        out += ["", "### Could not decide", ""]
+        for u in report.undecided:
+            needs = f" Needs: {cell(u.permission)}." if u.permission else ""
+            ids = ", ".join(f"`{c}`" for c in u.checks)
+            line = f"- {ids}: {cell(u.reason.rstrip('.'))}.{needs}"
+            if u.step is not None:
+                line += f" {cell(cause.runbook_line(u.step))}"
+            out.append(line)
+    if report.not_tested:
+        out += ["", "### Not tested", ""]
+        for n in report.not_tested:
+            out.append(f"- `{n.check}`: {cell(n.how or n.reason)}")
     return "\n".join(out) + "\n"

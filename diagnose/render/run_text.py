@@ -1,14 +1,33 @@
-"""`diagnose run` for people: each check as it finishes, then the diagnosis, flutter-doctor style."""
+"""`diagnose run` for people, flutter-doctor style.
+
+Every check in chain order (not the order they finished), then the diagnosis root
+cause first, what could not be decided (each reason once, with the runbook that fixes
+it), and last one closing block that fits a small screen: the root cause, the one fix
+to do first, and what was not tested. That block is last so that an 80×24 terminal
+shows it after the run; its rows are counted after the terminal's soft wrap, and a
+command in it is never cut or wrapped by the tool.
+"""
 
 from __future__ import annotations
 
-from diagnose.model import CheckResult, Severity, Status
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
+from diagnose.progress import width_of
 from diagnose.render import cause
 from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
-from diagnose.usecases.run import RunReport
+from diagnose.usecases.run import NotTested, RunReport, Undecided
 
 ID_WIDTH = 18
+
+# Checks whose passing proves something about the diagnosing identity only: said on their line,
+# so that "wrap and unwrap succeeded" next to "role missing" is not read as Cosmos DB's success.
+# A check may name who ran it in its evidence (`ran_as`), which wins.
+RAN_AS = {"keyvault.unwrap": "the diagnosing identity, not Cosmos DB's"}
 
 
 def check_line(result: CheckResult, style: Styler) -> str:
@@ -16,13 +35,33 @@ def check_line(result: CheckResult, style: Styler) -> str:
     return escaped(_check_line(result, style))
 
 
-def _check_line(result: CheckResult, style: Styler) -> str:
-    timing = (
-        style(f" ({result.duration_ms / 1000:.2f} s)", fg="bright_black")
-        if result.duration_ms
-        else ""
+def _ran_as(result: CheckResult) -> str:
+    who = result.evidence.get("ran_as") or RAN_AS.get(result.id)
+    return f" (as {who})" if who and result.status is Status.PASS else ""
+
+
+def _timing(result: CheckResult, style: Styler) -> str:
+    if not result.duration_ms:
+        return ""
+    return style(f" ({result.duration_ms / 1000:.2f} s)", fg="bright_black")
+
+
+def summary_line(result: CheckResult, style: Styler) -> str:
+    """`[✓] id  summary (as …) (0.12 s)`: the first line of a check, unescaped."""
+    return (
+        f"{style.mark(result.status)} {result.id:<{ID_WIDTH}} "
+        f"{result.summary}{_ran_as(result)}{_timing(result, style)}"
     )
-    lines = [f"{style.mark(result.status)} {result.id:<{ID_WIDTH}} {result.summary}{timing}"]
+
+
+def _check_line(result: CheckResult, style: Styler, undecided_below: bool = False) -> str:
+    """A check and its findings; with `undecided_below`, a limitation's reason is left to the
+    "Could not decide" section, which says each reason once."""
+    if undecided_below and result.status is Status.ERROR:
+        shown = CheckResult(result.id, result.title, result.status, "could not decide (below)")
+        shown.duration_ms = result.duration_ms
+        return summary_line(shown, style)
+    lines = [summary_line(result, style)]
     for f in result.findings:
         colour = "red" if f.severity is Severity.FAIL else "yellow"
         lines.append(f"      {style(f.code, fg=colour)}: {f.message}")
@@ -39,38 +78,166 @@ def _header(report_profile_name: str, topology: str | None) -> str:
     return f"diagnose: checking profile {report_profile_name!r} (topology {topology or 'own'})"
 
 
-def diagnosis_block(report: RunReport, style: Styler) -> str:
-    """The diagnosis after the live check lines, ready for the terminal (escaped)."""
-    return escaped(_diagnosis_block(report, style))
+def diagnosis_block(report: RunReport, style: Styler, columns: int = 80, lines: int = 24) -> str:
+    """The diagnosis, what could not be decided and the closing block, ready for the terminal."""
+    return escaped(_diagnosis_block(report, style, columns, lines))
 
 
-def _diagnosis_block(report: RunReport, style: Styler) -> str:
+def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int) -> str:
     out: list[str] = cause.text_section(report.diagnosis, style, seen_by=True)
-    limits = report.limitations
-    if limits:
-        out.append(
-            style("Could not decide (the tool's own access or reach, not your setup):", bold=True)
-        )
-        for result in limits:
-            out.append(
-                f" {style.mark(Status.ERROR)} {result.id}: {result.summary}.{cause.needs(result.limitation)}"
-            )
-    issues = len(report.diagnosis)
-    if issues:
-        out.append(style(f"{issues} issue{'s' if issues != 1 else ''} found.", bold=True))
-    elif limits:
-        out.append(
-            style(
-                "No issue found in what could be checked; some checks could not decide.", bold=True
-            )
-        )
-    else:
-        out.append(style("No issues found!", fg="green", bold=True))
+    if report.undecided:
+        out.append(style("Could not decide:", bold=True))
+        out += [_undecided(u, style) for u in report.undecided]
+    if out:
+        out.append("")
+    out.append(closing(report, style, columns, lines))
     return "\n".join(out) + "\n"
 
 
-def render(report: RunReport, style: Styler | None = None) -> str:
+def _undecided(u: Undecided, style: Styler) -> str:
+    needs = f" Needs: {u.permission}." if u.permission else ""
+    text = f" {style.mark(Status.ERROR)} {', '.join(u.checks)}: {u.reason.rstrip('.')}.{needs}"
+    if u.step is not None:
+        text += "\n    " + cause.runbook_line(u.step)
+    return text
+
+
+def render(
+    report: RunReport, style: Styler | None = None, columns: int = 80, lines: int = 24
+) -> str:
+    """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing."""
     style = style or Styler(False)
-    lines = [_header(report.profile.name, report.profile.topology)]
-    lines += [_check_line(c, style) for c in report.checks]
-    return "\n".join(lines) + "\n\n" + _diagnosis_block(report, style)
+    out = [_header(report.profile.name, report.profile.topology)]
+    out += [_check_line(c, style, undecided_below=True) for c in report.checks]
+    return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
+
+
+# --- the closing block -------------------------------------------------------------------------
+def rows(text: str, columns: int) -> int:
+    """Rows `text` takes on a terminal `columns` wide, after its soft wrap."""
+    plain = escaped(text)
+    return sum(max(1, math.ceil(width_of(line) / max(1, columns))) for line in plain.split("\n"))
+
+
+_COMMAND = re.compile(r"`((?:az|Connect-|Set-|Update-|New-|curl|diagnose) [^`]+)`")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The first thing to do: what, in words, and the command that does it (when there is one)."""
+
+    words: str
+    command: str | None
+
+
+def first_fix(entry: DiagnosisEntry) -> Fix | None:
+    """The root cause's first remediation, its command apart (never cut: it must paste)."""
+    if not entry.remediation:
+        return None
+    line = entry.remediation[0].strip()
+    if line.startswith("az "):
+        return Fix("", line)
+    match = _COMMAND.search(line)
+    if match is None:
+        return Fix(line, None)
+    words = line[: match.start()] + line[match.end() :]
+    words = re.sub(r"\(\s*\)", "", words)  # "(`command`)" leaves "()"
+    words = re.sub(r"\(\s*[;,]\s*", "(", words)  # "(`command`; a note)"
+    words = re.sub(r",?\s+(?:or|with|using)\s*(?=[).;]|$)", "", words)  # "…, or `command`)"
+    words = re.sub(r"\s+([.,;:)])", r"\1", words)
+    words = re.sub(r"\s{2,}", " ", words).strip()
+    return Fix(words, match.group(1))
+
+
+def closing(report: RunReport, style: Styler, columns: int = 80, lines: int = 24) -> str:
+    """The last block: root cause, the fix to do first, what was not tested; fitted to the screen.
+
+    Each version is tried from the most detailed to the shortest; the first whose rows
+    (after soft wrap) fit in `lines - 1` is used. The command is in every version, whole.
+    """
+    budget = max(6, lines - 1)
+    versions = [_closing(report, style, detail) for detail in (2, 1, 0)]
+    for text in versions:
+        if rows(text, columns) <= budget:
+            return text
+    return versions[-1]
+
+
+def _closing(report: RunReport, style: Styler, detail: int) -> str:
+    rule = style("─" * 40, fg="bright_black")
+    out = [rule]
+    fails = [e for e in report.diagnosis if e.severity is Severity.FAIL]
+    warns = [e for e in report.diagnosis if e.severity is not Severity.FAIL]
+    first = fails[0] if fails else warns[0] if warns else None
+    if first is not None:
+        label = "Root cause:" if fails else "Warning (nothing is broken by it now):"
+        colour = "red" if fails else "yellow"
+        out.append(f"{style(label, fg=colour, bold=True)} {first.title}  [{first.code}]")
+        out += _fix_lines(first, style, detail)
+        others = len(report.diagnosis) - 1
+        if others and detail:
+            out.append(f"Then: {others} more issue{'s' if others != 1 else ''} listed above.")
+    out += _undecided_lines(report.undecided, style)
+    out += _not_tested_lines(report.not_tested, style, detail)
+    out.append(_verdict(report, fails, warns, style))
+    return "\n".join(out)
+
+
+def _fix_lines(entry: DiagnosisEntry, style: Styler, detail: int) -> list[str]:
+    runbook, step, _title = cause.step_of(entry)
+    where = f"runbook {runbook}, {step}" if step else f"runbook {runbook}"
+    fix = first_fix(entry)
+    if fix is None:
+        return [f"{style('Fix first:', bold=True)} see {where} (diagnose runbook show {runbook})."]
+    out: list[str] = []
+    label = style(f"Fix first ({where}):", bold=True)
+    if fix.words and (detail or fix.command is None):
+        out.append(f"{label} {fix.words}")
+    else:
+        out.append(label)
+    if fix.command:
+        out.append(f"  {fix.command}")
+    return out
+
+
+def _undecided_lines(undecided: list[Undecided], style: Styler) -> list[str]:
+    if not undecided:
+        return []
+    label = style("Could not decide:", bold=True)
+    checks = [c for u in undecided for c in u.checks]
+    return [f"{label} {', '.join(checks)} (why, and the runbook: above)"]
+
+
+def _not_tested_lines(not_tested: list[NotTested], style: Styler, detail: int) -> list[str]:
+    if not not_tested:
+        return []
+    label = style("Not tested:", bold=True)
+    named: Callable[[NotTested], str] = lambda n: (  # noqa: E731 - one line, used twice
+        f"{n.check} ({n.how})" if n.how else n.check
+    )
+    if detail >= 2:
+        return [
+            f"{label} {named(n)}: {n.reason}" if not n.how else f"{label} {named(n)}"
+            for n in not_tested
+        ]
+    return [f"{label} {', '.join(named(n) for n in not_tested)}"]
+
+
+def _verdict(
+    report: RunReport, fails: list[DiagnosisEntry], warns: list[DiagnosisEntry], style: Styler
+) -> str:
+    exit_status = int(report.exit_status)
+    if fails or warns:
+        counted = []
+        if fails:
+            counted.append(f"{len(fails)} issue{'s' if len(fails) != 1 else ''}")
+        if warns:
+            counted.append(f"{len(warns)} warning{'s' if len(warns) != 1 else ''}")
+        text = f"{' and '.join(counted)} found"
+    elif report.undecided:
+        text = "No issue found in what could be decided; some checks could not decide"
+    elif report.not_tested:
+        text = "No issue found in what was tested (what was not: above)"
+    else:
+        return style(f"No issues found! (exit {exit_status})", fg="green", bold=True)
+    return style(f"{text} (exit {exit_status}).", bold=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from diagnose import diagnosis
 from diagnose.catalogue import Catalogue
@@ -57,17 +59,43 @@ class Scan:
     interrupted: bool = False
 
 
-def scan_inputs(paths: Sequence[str], scanner: Scanner) -> Scan:
+# (input name, bytes read so far, its size when known): how far the reading is, for progress
+OnRead = Callable[[str, int, int | None], None]
+
+
+def scan_inputs(paths: Sequence[str], scanner: Scanner, on_read: OnRead | None = None) -> Scan:
     """Scan every input; Ctrl-C ends the scan with what was read so far (`interrupted`)."""
     scan = Scan()
     try:
-        _scan(paths, scanner, scan)
+        _scan(paths, scanner, scan, on_read)
     except KeyboardInterrupt:
         scan.interrupted = True
     return scan
 
 
-def _scan(paths: Sequence[str], scanner: Scanner, scan: Scan) -> None:
+def _counted(
+    source: Iterator[bytes], stream: BinaryIO, name: str, on_read: OnRead | None
+) -> Iterator[bytes]:
+    """The blocks, telling `on_read` how many bytes of the input were read after each."""
+    if on_read is None:
+        yield from source
+        return
+    try:
+        total: int | None = os.fstat(stream.fileno()).st_size or None
+    except (OSError, ValueError, AttributeError):
+        total = None
+    read = 0
+    for block in source:
+        read += len(block)
+        try:
+            position = stream.tell() if total else read  # gzip: the compressed bytes read
+        except (OSError, ValueError):
+            position = read
+        on_read(name, position, total)
+        yield block
+
+
+def _scan(paths: Sequence[str], scanner: Scanner, scan: Scan, on_read: OnRead | None) -> None:
     matches, problems, counts = scan.matches, scan.problems, scan.counts
     seen: set[tuple[str, str, int]] = set()
     for path in paths:
@@ -75,7 +103,8 @@ def _scan(paths: Sequence[str], scanner: Scanner, scan: Scan) -> None:
         name = display_name(path)
         try:
             with open_raw(path) as stream:
-                for match in scanner.scan(_guarded(blocks(stream, name), problems), name):
+                source = _counted(blocks(stream, name), stream, name, on_read)
+                for match in scanner.scan(_guarded(source, problems), name):
                     key = (match.code, match.source, match.line)
                     if key in seen:
                         continue
@@ -88,10 +117,14 @@ def _scan(paths: Sequence[str], scanner: Scanner, scan: Scan) -> None:
             problems.append(str(exc))
 
 
-def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
-    """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first."""
+def explain(
+    paths: Sequence[str], catalogue: Catalogue, on_read: OnRead | None = None
+) -> Explanation:
+    """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first.
+
+    `on_read` is told how far each input was read (progress on a terminal)."""
     scanner = Scanner(compile_catalogue(catalogue))
-    scan = scan_inputs(paths, scanner)
+    scan = scan_inputs(paths, scanner, on_read)
     raw, problems, raw_counts = scan.matches, scan.problems, scan.counts
     matches = correlation.correlate(raw, catalogue)
     renamed = {r.code: m.code for r, m in zip(raw, matches, strict=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -14,11 +15,31 @@ from diagnose.checks import check_ids, registry
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus, decide
-from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
+from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status, StepRef
 from diagnose.profile import Profile
 from diagnose.runner import plan, run
 
 SCHEMA = "diagnose/report@1"
+
+
+@dataclass(frozen=True)
+class NotTested:
+    """A check that applied to this setup but did not run: the reason, and how to run it."""
+
+    check: str
+    reason: str
+    how: str | None = None  # what would run it (`--trigger`), when something would
+
+
+@dataclass(frozen=True)
+class Undecided:
+    """One reason the tool could not decide, said once for every check it stopped."""
+
+    reason: str
+    checks: tuple[str, ...]
+    permission: str | None = None
+    step: StepRef | None = None  # the runbook (step) that fixes it, when the catalogue knows it
+    code: str | None = None  # the catalogue's cause for the reason, when one matches
 
 
 @dataclass
@@ -32,6 +53,9 @@ class RunReport:
     version: str = __version__
     fail_on: Severity = Severity.FAIL
     schema: str = field(default=SCHEMA)
+    not_tested: list[NotTested] = field(default_factory=list)
+    undecided: list[Undecided] = field(default_factory=list)
+    trigger: bool = False  # whether the run was asked for the campaign call
 
     @property
     def limitations(self) -> list[CheckResult]:
@@ -103,6 +127,24 @@ def _prewarm(ctx: Context, checks: list[Check]) -> None:
         threading.Thread(target=warm, args=(scope,), daemon=True, name=f"token:{scope}").start()
 
 
+def cap_severities(result: CheckResult, cat: catalogue.Catalogue) -> CheckResult:
+    """A finding is at most as severe as its cause in the catalogue, and the status follows.
+
+    The catalogue says what a cause is worth (`severity: warn`: a risk that does not break the
+    chain now, such as purge protection off); a check says what it saw, and may say less.
+    """
+    changed = False
+    for f in result.findings:
+        declared = cat.causes[f.code].severity if f.code in cat.causes else f.severity
+        if declared.rank < f.severity.rank:
+            f.severity = declared
+            changed = True
+    if changed and result.status is Status.FAIL:
+        worst = max((f.severity for f in result.findings), key=lambda s: s.rank)
+        result.status = Status.FAIL if worst is Severity.FAIL else Status.WARN
+    return result
+
+
 def run_checks(
     profile: Profile,
     options: RunOptions,
@@ -112,25 +154,47 @@ def run_checks(
     fail_on: Severity = Severity.FAIL,
     on_result: Callable[[CheckResult], None] | None = None,
     extra_checks: Sequence[Check] = (),
+    derive: bool = True,
+    on_plan: Callable[[list[Check]], None] | None = None,
 ) -> RunReport:
-    """Run the chosen checks (and what they need) and report; `extra_checks` join the registry."""
+    """Run the chosen checks (and what they need) and report; `extra_checks` join the registry.
+
+    With `derive`, what the profile leaves out and the Cosmos DB account names (the vault and
+    key of its `keyVaultKeyUri`, its endpoint) is read first and used (usecases/derive.py).
+    """
     checks = registry(options.trigger_deadline_s, extra_checks)
-    require_causes(checks, catalogue.default())
+    cat = catalogue.default()
+    require_causes(checks, cat)
     chosen = select(checks, only or [], skip or [])
     ctx = Context(profile, options)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    _prewarm(ctx, plan(checks, chosen, skip or ()))
+    planned = plan(checks, chosen, skip or ())
+    if on_plan:
+        on_plan(planned)
+    _prewarm(ctx, planned)
+    if derive:
+        from diagnose.usecases import derive as derivation
+
+        ctx.profile = derivation.complete(ctx)
+
+    def announce(result: CheckResult) -> None:
+        cap_severities(result, cat)
+        if on_result:
+            on_result(result)
+
     results = run(
-        checks, ctx, budget_s=budget_s, on_result=on_result, selected=chosen, skipped=skip or ()
+        checks, ctx, budget_s=budget_s, on_result=announce, selected=chosen, skipped=skip or ()
     )
     return make_report(
-        profile,
+        ctx.profile,
         results,
         started_at,
         int((time.monotonic() - started) * 1000),
         fail_on,
         order=[c.id for c in checks],
+        checks=checks,
+        trigger=options.trigger,
     )
 
 
@@ -141,19 +205,27 @@ def make_report(
     duration_ms: int,
     fail_on: Severity = Severity.FAIL,
     order: Sequence[str] | None = None,
+    checks: Sequence[Check] | None = None,
+    trigger: bool = False,
 ) -> RunReport:
     """The report of whatever results there are (all of them, or those finished before Ctrl-C).
 
-    `order` is the chain order of the check ids (default: the registry's).
+    `order` is the chain order of the check ids (default: the registry's); `checks` their
+    declarations (default: the shipped and contributed checks).
     """
+    from diagnose.checks import all_checks
+
     cat = catalogue.default()
     rank = {cid: i for i, cid in enumerate(order if order is not None else check_ids())}
     results = sorted(results, key=lambda r: rank.get(r.id, len(rank)))
+    for result in results:
+        cap_severities(result, cat)
     entries = diagnosis.build(
         ((r.id, f) for r in results for f in r.findings),
         cat,
         rank=lambda cid: rank.get(cid, len(rank)),
     )
+    declared = {c.id: c for c in (checks if checks is not None else all_checks())}
     return RunReport(
         profile=profile,
         started_at=started_at,
@@ -162,4 +234,58 @@ def make_report(
         diagnosis=entries,
         catalogue_version=cat.version,
         fail_on=fail_on,
+        not_tested=not_tested(results, declared, profile.topology),
+        undecided=undecided(results, cat),
+        trigger=trigger,
     )
+
+
+def not_tested(
+    results: Sequence[CheckResult], declared: dict[str, Check], topology: str
+) -> list[NotTested]:
+    """The skipped checks that apply to this topology: what this run did not test, and why."""
+    out: list[NotTested] = []
+    for r in results:
+        check = declared.get(r.id)
+        if r.status is not Status.SKIP or (check and topology not in check.topologies):
+            continue
+        how = (
+            "add --trigger: one real execution call" if check and check.only_with_trigger else None
+        )
+        out.append(NotTested(r.id, r.summary, how))
+    return out
+
+
+_CREDENTIAL_WORDS = re.compile(r"(?i)\bcredential\b|\btoken\b")
+CREDENTIAL_RUNBOOK = "entra-credentials"
+
+
+def undecided(results: Sequence[CheckResult], cat: catalogue.Catalogue) -> list[Undecided]:
+    """Each reason the tool could not decide, once, with the checks it stopped and its runbook.
+
+    The runbook comes from the catalogue's own signatures matched against the reason (an
+    AADSTS code, ForbiddenByFirewall); a credential or token problem they do not name is the
+    tool's credential: runbook entra-credentials.
+    """
+    from diagnose.triage.scanner import Scanner
+    from diagnose.triage.signatures import compile_catalogue
+
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for r in results:
+        if r.status is Status.ERROR and r.limitation:
+            key = (r.limitation.reason, r.limitation.permission)
+            groups.setdefault(key, []).append(r.id)
+    if not groups:
+        return []
+    scanner = Scanner(compile_catalogue(cat))
+    out: list[Undecided] = []
+    for (reason, permission), ids in groups.items():
+        match = next(iter(scanner.scan([reason.encode() + b"\n"], "limitation")), None)
+        step: StepRef | None = None
+        code: str | None = None
+        if match is not None:
+            step, code = StepRef(match.runbook, match.step), match.code
+        elif _CREDENTIAL_WORDS.search(reason) and CREDENTIAL_RUNBOOK in cat.runbooks:
+            step = StepRef(CREDENTIAL_RUNBOOK, 1)
+        out.append(Undecided(reason, tuple(ids), permission, step, code))
+    return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from diagnose import __version__
@@ -29,6 +31,9 @@ class WalkOptions:
     yes: bool = False
     wait_s: float = 3600.0
     trigger_deadline_s: float = 60.0
+    sleep: Callable[[float], None] = (
+        time.sleep
+    )  # between polls for recovery (progress: cli/walk.py)
 
 
 class Walk:
@@ -169,7 +174,10 @@ class Walk:
             )
         )
         result = recovery.wait(
-            self.new_context, self.options.wait_s, lambda line: self.console.say(f"  {line}")
+            self.new_context,
+            self.options.wait_s,
+            lambda line: self.console.say(f"  {line}"),
+            sleep=self.options.sleep,
         )
         self.transcript.waited(
             record,

@@ -324,6 +324,11 @@ class Arm(AzureService):
             ),
         }
         if not w.vault.deleted:
+            # Vaults - List By Subscription (how a key URI's vault is found by its vaultUri)
+            res[f"{w.subscription_scope}/providers/Microsoft.KeyVault/vaults".lower()] = (
+                "Microsoft.KeyVault/vaults/read",
+                lambda: {"value": [shapes.vault(self.world)]},
+            )
             res[w.vault.id.lower()] = (
                 "Microsoft.KeyVault/vaults/read",
                 lambda: shapes.vault(self.world),

@@ -1,0 +1,158 @@
+"""What the profile leaves out and the live setup names: read once, before the checks run.
+
+The Cosmos DB account knows its key (`keyVaultKeyUri`), hence the vault's URL and name,
+and its data-plane endpoint (`documentEndpoint`); the vault's ARM id is found where the
+account lives (its resource group), else in the subscription's list of vaults. A value
+the profile sets always wins; a value derived here carries its origin as its source
+(`profile show`, the report's profile). Reads go through the checks' own memoized reads
+(`checks/reads.py`), so the checks that read the same resources later do not read them
+again. Nothing here judges: a read that fails derives nothing, and the checks report it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from diagnose.checks.base import Context
+from diagnose.profile import Profile
+
+log = logging.getLogger("diagnose.derive")
+
+FROM_KEY_URI = "derived from the Cosmos DB account's keyVaultKeyUri"
+FROM_ENDPOINT = "derived from the Cosmos DB account's documentEndpoint"
+FROM_IDENTITY = "derived from the Cosmos DB account's defaultIdentity"
+VAULT_LIST_API = "2023-07-01"
+
+
+@dataclass
+class Derived:
+    values: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what could not be derived, and why
+
+    def add(self, key: str, value: str, source: str) -> None:
+        self.values[key] = value
+        self.sources[key] = source
+        log.info("%s = %s (%s)", key, value, source)
+
+
+WANTED = ("key_id", "keyvault_url", "keyvault_id", "cosmos_endpoint")
+
+
+def needed(profile: Profile) -> bool:
+    """Whether the profile lacks something the account can name (and names the account)."""
+    return (
+        profile.topology == "own"
+        and bool(profile.cosmos_id)
+        and any(not profile.get(k) for k in WANTED)
+    )
+
+
+def from_account(ctx: Context, *, principal: bool = False) -> Derived:
+    """Read the account (and the vault's ARM id) and derive what the profile lacks.
+
+    With `principal`, also the app id of the account's default identity (`profile init`).
+    """
+    from diagnose.checks import reads
+
+    derived = Derived()
+    profile = ctx.profile
+    try:
+        account = reads.cosmos_account(ctx)
+    except Exception as exc:  # noqa: BLE001 - the checks say why the account cannot be read
+        derived.notes.append(f"the Cosmos DB account could not be read: {exc}")
+        return derived
+    props: dict[str, Any] = account.get("properties") or {}
+    uri = props.get("keyVaultKeyUri")
+    if isinstance(uri, str) and uri.startswith("https://"):
+        host = urlsplit(uri).netloc.lower()
+        if not profile.key_id:
+            derived.add("key_id", uri, FROM_KEY_URI)
+        if not profile.keyvault_url and host:
+            derived.add("keyvault_url", f"https://{host}/", FROM_KEY_URI)
+        if not profile.keyvault_id and host:
+            vault_id = _vault_id(ctx, host.split(".")[0].split(":")[0], host)
+            if vault_id:
+                derived.add("keyvault_id", vault_id, FROM_KEY_URI)
+            else:
+                derived.notes.append(
+                    f"the vault {host} was found neither in the account's resource group nor "
+                    "in the subscription's vaults: set keyvault_id"
+                )
+    elif not profile.key_id:
+        derived.notes.append("the account has no keyVaultKeyUri: set key_id and keyvault_id")
+    endpoint = props.get("documentEndpoint")
+    if (
+        not profile.cosmos_endpoint
+        and isinstance(endpoint, str)
+        and endpoint.startswith("https://")
+    ):
+        derived.add("cosmos_endpoint", endpoint, FROM_ENDPOINT)
+    if principal and not profile.principal_app_id:
+        _principal(ctx, derived)
+    return derived
+
+
+def _vault_id(ctx: Context, name: str, host: str) -> str | None:
+    """The vault's ARM id: in the account's resource group, else in the subscription's list."""
+    from diagnose.checks import reads
+
+    parts = (ctx.profile.cosmos_id or "").split("/")
+    if len(parts) < 5:
+        return None
+    subscription, group = parts[2], parts[4]
+    candidate = (
+        f"/subscriptions/{subscription}/resourceGroups/{group}"
+        f"/providers/Microsoft.KeyVault/vaults/{name}"
+    )
+    try:
+        reply = reads.arm_get(ctx, candidate, "vault", "the vault")
+        if reply.status == 200 and _same_vault(reply.body, host):
+            return candidate
+        listing = ctx.arm.get_all(
+            f"/subscriptions/{subscription}/providers/Microsoft.KeyVault/vaults",
+            params={"api-version": VAULT_LIST_API},
+        )
+    except Exception:  # noqa: BLE001 - the vault checks say why the vault cannot be read
+        return None
+    if listing.status != 200 or not isinstance(listing.body, dict):
+        return None
+    for vault in listing.body.get("value") or []:
+        if isinstance(vault, dict) and _same_vault(vault, host) and vault.get("id"):
+            return str(vault["id"])
+    return None
+
+
+def _same_vault(body: object, host: str) -> bool:
+    if not isinstance(body, dict):
+        return False
+    uri = str((body.get("properties") or {}).get("vaultUri") or "")
+    return urlsplit(uri).netloc.lower() == host if uri else True
+
+
+def _principal(ctx: Context, derived: Derived) -> None:
+    from diagnose.checks.principal import resolve_app_id
+
+    try:
+        app_id, _source = resolve_app_id(ctx)
+    except Exception as exc:  # noqa: BLE001 - principal.enabled says why
+        derived.notes.append(f"the default identity's app id could not be read: {exc}")
+        return
+    derived.add("principal_app_id", app_id, FROM_IDENTITY)
+
+
+def with_values(profile: Profile, derived: Derived) -> Profile:
+    """A copy of `profile` with the derived values (the profile's own always win)."""
+    values = {**derived.values, **profile.values}
+    sources = {**derived.sources, **profile.sources}
+    return Profile(profile.name, values, sources, dict(profile.credentials))
+
+
+def complete(ctx: Context) -> Profile:
+    """The run's profile: the given one, plus what the account names when the profile lacks it."""
+    if not needed(ctx.profile):
+        return ctx.profile
+    return with_values(ctx.profile, from_account(ctx))
