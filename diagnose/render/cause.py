@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from diagnose import catalogue as catalogues
+from diagnose import remediation
 from diagnose.model import DiagnosisEntry, Finding, Limitation, Severity
 from diagnose.render.markdown import cell
 from diagnose.render.style import Styler
@@ -63,7 +64,7 @@ def text(
     runbook, step, title = _step(entry)
     where = f"{step}: {title}" if step else title
     out.append(f"    Runbook {runbook}, {where}  (diagnose runbook show {runbook})")
-    out += [f"    -> {line}" for line in entry.remediation]
+    out += remediation.display_lines(entry.remediation)  # commands alone on their lines
     if seen_by and entry.checks:
         out.append(style(f"    seen by: {', '.join(entry.checks)}", fg="bright_black"))
     return "\n".join(out)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from diagnose import __version__, catalogue, diagnosis
+from diagnose import __version__, catalogue, diagnosis, remediation
 from diagnose.checks import check_ids, registry
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
@@ -154,6 +154,7 @@ def make_report(
         cat,
         rank=lambda cid: rank.get(cid, len(rank)),
     )
+    remediation.fill(entries, results, profile)  # the fixes with the values this run read
     return RunReport(
         profile=profile,
         started_at=started_at,
