@@ -100,9 +100,9 @@ def versions_by_type(paths: list[str]) -> dict[str, list[str]]:
         if m is None:
             continue
         for rtype, (folder, files) in TYPES.items():
-            if path.startswith(folder) and m.group("file") in files:
-                if m.group("ver")[:10] >= SINCE.get(rtype, ""):
-                    found[rtype].add(m.group("ver"))
+            since = SINCE.get(rtype, "")
+            if path.startswith(folder) and m.group("file") in files and m.group("ver") >= since:
+                found[rtype].add(m.group("ver"))
     missing = sorted(set(TYPES) - set(found))
     if missing:
         raise SystemExit(f"no specification file defines {', '.join(missing)}")

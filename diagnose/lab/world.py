@@ -254,26 +254,6 @@ class World:
         return None
 
 
-# Every key permission of an access policy (Key Vault's `KeyPermissions`), for the admin identity.
-ADMIN_KEY_PERMISSIONS = (
-    "get",
-    "list",
-    "update",
-    "create",
-    "import",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "decrypt",
-    "encrypt",
-    "unwrapKey",
-    "wrapKey",
-    "verify",
-    "sign",
-    "purge",
-)
-
 ADOBE_TENANT = "fa7b1b5a-7b34-4387-94ae-d2c178decee1"
 
 
@@ -357,7 +337,6 @@ def healthy_world(
         access_policies=[
             AccessPolicy(diagnoser.object_id, ["get", "list", "wrapKey", "unwrapKey"]),
             AccessPolicy(cmk_principal.object_id, ["get", "wrapKey", "unwrapKey"]),
-            AccessPolicy(admin.object_id, list(ADMIN_KEY_PERMISSIONS)),
         ],
         keys={"cmk": key},
     )

@@ -64,8 +64,7 @@ class AzureCli:
             "--service-principal",
             "-u",
             app_id,
-            "-p",
-            secret,
+            f"--password={secret}",  # a secret may start with '-' (the CLI's own advice)
             "--tenant",
             env["AZURE_TENANT_ID"],
         )
