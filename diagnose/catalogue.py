@@ -2,7 +2,10 @@
 
 Each runbook is one Markdown file in `runbooks/` whose YAML front matter holds the
 machine part (steps, causes, signatures) and whose body holds the human text.
-Nothing else in the program knows remediation text.
+Nothing else in the program knows remediation text. A remediation line may name the
+values a run reads (`{vault_id}`, ...): `Cause.templates` keeps the lines as written,
+`Cause.remediation` shows each field as a placeholder that names it, and
+`diagnose.remediation.fill` puts a run's values in (docs in that module).
 
 Runbook directories beyond the shipped one (for extensions and tests) join it:
 `load(extra=[...])`, or, for `default()`, the directories named in the
@@ -23,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from diagnose import remediation as fields
 from diagnose.errors import InputError
 from diagnose.model import Severity, StepRef
 
@@ -54,8 +58,9 @@ class Cause:
     step: int | None
     severity: Severity
     title: str
-    remediation: tuple[str, ...]
+    remediation: tuple[str, ...]  # the lines with placeholders that name the fields
     signatures: tuple[dict[str, Any], ...] = ()
+    templates: tuple[str, ...] = ()  # the lines as written, `{field}`s included
 
     @property
     def ref(self) -> StepRef:
@@ -166,6 +171,12 @@ def _load_runbook(path: Path) -> Runbook:
             raise CatalogueError(
                 f"{path.name}: cause {c.get('code')}: every remediation line must be a string"
             )
+        unknown = sorted({name for line in remediation for name in fields.unknown_fields(line)})
+        if unknown:
+            raise CatalogueError(
+                f"{path.name}: cause {c.get('code')}: remediation names unknown field(s) "
+                f"{', '.join('{' + u + '}' for u in unknown)} (known: {', '.join(sorted(fields.FIELDS))})"
+            )
         try:
             causes.append(
                 Cause(
@@ -174,8 +185,9 @@ def _load_runbook(path: Path) -> Runbook:
                     step=c.get("step"),
                     severity=Severity(c.get("severity", "fail")),
                     title=str(c["title"]),
-                    remediation=tuple(c.get("remediation") or ()),
+                    remediation=tuple(fields.generic(line) for line in remediation),
                     signatures=tuple(c.get("signatures") or ()),
+                    templates=tuple(remediation),
                 )
             )
         except (KeyError, ValueError) as exc:

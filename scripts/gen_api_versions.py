@@ -30,6 +30,10 @@ SOURCE = "https://github.com/Azure/azure-rest-api-specs"
 
 # resource type -> (specification folder, OpenAPI file names that define it)
 TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Microsoft.KeyVault/vaults/accessPolicies": (
+        "specification/keyvault/resource-manager/Microsoft.KeyVault/",
+        ("keyvault.json", "openapi.json"),
+    ),
     "Microsoft.Resources/subscriptions": (
         "specification/resources/resource-manager/Microsoft.Resources/",
         ("subscriptions.json",),
@@ -76,6 +80,13 @@ TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
+# The first version whose file defines the type, where older files of the same name do not: the
+# operation Vaults_UpdateAccessPolicy (PUT …/vaults/{vaultName}/accessPolicies/{operationKind}) is in
+# keyvault.json from 2018-02-14-preview and 2018-02-14 on, not in 2015-06-01 or 2016-10-01
+# (https://github.com/Azure/azure-rest-api-specs/blob/main/specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2018-02-14/keyvault.json
+# and …/2016-10-01/keyvault.json).
+SINCE: dict[str, str] = {"Microsoft.KeyVault/vaults/accessPolicies": "2018-02-14"}
+
 # …/(stable|preview)/<version>/<file>.json, the version a date with an optional suffix
 _VERSION_FILE = re.compile(
     r"/(?:stable|preview)/(?P<ver>\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:-[a-z]+)?)/(?P<file>[^/]+\.json)$"
@@ -89,7 +100,8 @@ def versions_by_type(paths: list[str]) -> dict[str, list[str]]:
         if m is None:
             continue
         for rtype, (folder, files) in TYPES.items():
-            if path.startswith(folder) and m.group("file") in files:
+            since = SINCE.get(rtype, "")
+            if path.startswith(folder) and m.group("file") in files and m.group("ver") >= since:
                 found[rtype].add(m.group("ver"))
     missing = sorted(set(TYPES) - set(found))
     if missing:

@@ -49,6 +49,7 @@ KEY_OPERATIONS = {
     "wrapKey": ("Microsoft.KeyVault/vaults/keys/wrap/action", "wrapKey"),
     "unwrapKey": ("Microsoft.KeyVault/vaults/keys/unwrap/action", "unwrapKey"),
     "update": ("Microsoft.KeyVault/vaults/keys/update/action", "update"),
+    "recover": ("Microsoft.KeyVault/vaults/keys/recover/action", "recover"),
 }
 
 

@@ -68,7 +68,8 @@ def _key_expired(world: World) -> None:
 
 
 def _key_not_found(world: World) -> None:
-    world.vault.keys[world.key_name].deleted = True
+    key = world.vault.keys[world.key_name]
+    key.deleted, key.deleted_at = True, time.time() - 2 * 3600
 
 
 def _purge_protection_off(world: World) -> None:

@@ -17,8 +17,10 @@ from diagnose.lab.roles import (
     COSMOS_DATA_READER,
     GRAPH_READ,
     GRAPH_WRITE,
+    KV_ADMINISTRATOR,
     KV_CRYPTO_SERVICE_ENCRYPTION_USER,
     KV_CRYPTO_USER,
+    OWNER,
     READER,
     ROLE_DEFINITIONS,
     RoleDefinition,
@@ -95,6 +97,7 @@ class Key:
         default_factory=lambda: ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
     )
     deleted: bool = False
+    deleted_at: float | None = None  # when it was deleted (its recovery window starts then)
 
 
 @dataclass
@@ -207,6 +210,7 @@ class World:
     campaign: Campaign
     adobe: Adobe
     diagnoser_id: str
+    admin_id: str  # the on-call engineer's own identity: runs the fixes (docs/lab.md "The world")
     cmk_principal_id: str  # the identity that reaches the key (CMK identity or Adobe's app)
     caller_id: str  # the production caller of Cosmos DB (AJO's runtime)
     execution_kind: str  # the configured execution endpoint
@@ -233,6 +237,10 @@ class World:
     @property
     def diagnoser(self) -> Principal:
         return self.principals[self.diagnoser_id]
+
+    @property
+    def admin(self) -> Principal:
+        return self.principals[self.admin_id]
 
     @property
     def key(self) -> Key | None:
@@ -276,6 +284,13 @@ def healthy_world(
         certificate_der=client_certificate_der,
         app_roles=[GRAPH_READ, GRAPH_WRITE],
     )
+    admin = Principal(
+        object_id=stable_id("sp:lab-admin"),
+        app_id=stable_id("app:lab-admin"),
+        display_name="lab-admin",
+        secrets=[Secret(_secret(), now + 180 * DAY)],
+        app_roles=[GRAPH_WRITE],
+    )
     uai = UserAssignedIdentity(
         id=f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cosmos-cmk",
         name="id-cosmos-cmk",
@@ -300,7 +315,7 @@ def healthy_world(
         display_name="aep-prod-va7-aepcmkmultitenantapp",
         owner_tenant=ADOBE_TENANT,
     )
-    principals = {p.object_id: p for p in (diagnoser, cmk_identity, caller)}
+    principals = {p.object_id: p for p in (diagnoser, admin, cmk_identity, caller)}
     if topology == "adobe":
         principals[adobe_app.object_id] = adobe_app
     cmk_principal = cmk_identity if topology == "own" else adobe_app
@@ -339,6 +354,20 @@ def healthy_world(
             KV_CRYPTO_USER,
             diagnoser.object_id,
             created=now - 30 * DAY,
+        ),
+        RoleAssignment(
+            stable_id("ra:admin-owner"),
+            f"/subscriptions/{sub}",
+            OWNER,
+            admin.object_id,
+            created=now - 400 * DAY,
+        ),
+        RoleAssignment(
+            stable_id("ra:admin-keyvault-administrator"),
+            f"/subscriptions/{sub}",
+            KV_ADMINISTRATOR,
+            admin.object_id,
+            created=now - 400 * DAY,
         ),
         RoleAssignment(
             stable_id("ra:cmk-encryption-user"),
@@ -423,6 +452,7 @@ def healthy_world(
         campaign=campaign,
         adobe=adobe,
         diagnoser_id=diagnoser.object_id,
+        admin_id=admin.object_id,
         cmk_principal_id=cmk_principal.object_id,
         caller_id=caller.object_id,
         execution_kind="unitary",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from diagnose import catalogue as catalogues
+from diagnose import remediation
 from diagnose.model import DiagnosisEntry, Finding, Limitation, Severity, StepRef
 from diagnose.render.markdown import cell
 from diagnose.render.style import Styler
@@ -72,7 +73,7 @@ def text(
     seen = list(evidence) if evidence is not None else [entry.message] if entry.message else []
     out += [f"    {line}" for line in seen]
     out.append(f"    {runbook_line(entry.step)}")
-    out += [f"    -> {line}" for line in entry.remediation]
+    out += remediation.display_lines(entry.remediation)  # commands alone on their lines
     if seen_by and entry.checks:
         out.append(style(f"    seen by: {', '.join(entry.checks)}", fg="bright_black"))
     return "\n".join(out)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from diagnose import __version__, catalogue, diagnosis
+from diagnose import __version__, catalogue, diagnosis, remediation
 from diagnose.checks import check_ids, registry
 from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
@@ -225,6 +225,7 @@ def make_report(
         cat,
         rank=lambda cid: rank.get(cid, len(rank)),
     )
+    remediation.fill(entries, results, profile)  # the fixes with the values this run read
     declared = {c.id: c for c in (checks if checks is not None else all_checks())}
     return RunReport(
         profile=profile,

@@ -12,7 +12,7 @@ import pytest
 
 from diagnose.checks.reads import API
 from diagnose.lab.services.api_versions import published
-from tests.lab.sdk import arm, credential, token
+from tests.lab.sdk import arm, credential, send, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,7 @@ def _paths(lab) -> dict[str, str]:
     return {
         "microsoft.keyvault/vaults": vault,
         "microsoft.keyvault/vaults/keys": f"{vault}/keys/cmk",
+        "microsoft.keyvault/vaults/accesspolicies": f"{vault}/accessPolicies/add",
         "microsoft.documentdb/databaseaccounts": cosmos,
         "microsoft.documentdb/databaseaccounts/sqlroleassignments": f"{cosmos}/sqlRoleAssignments",
         "microsoft.documentdb/databaseaccounts/sqlroledefinitions": f"{cosmos}/sqlRoleDefinitions",
@@ -35,6 +36,14 @@ def _paths(lab) -> dict[str, str]:
         "microsoft.resources/resourcegroups": f"{sub}/resourceGroups/{lab.world.resource_group}",
         "microsoft.resources/tenants": "/tenants",
     }
+
+
+# types the lab serves only for writing -> a body to send (an access policy it already has)
+WRITE_ONLY = {
+    "microsoft.keyvault/vaults/accesspolicies": {
+        "properties": {"accessPolicies": [{"tenantId": "", "objectId": "", "permissions": {}}]}
+    }
+}
 
 
 def test_the_data_file_is_what_the_script_writes(tmp_path: Path) -> None:
@@ -64,7 +73,13 @@ def test_every_published_version_is_accepted(lab) -> None:
     refused = []
     for rtype, path in paths.items():
         for version in published()[rtype]:
-            reply = arm(instance, path, bearer, version)
+            if rtype in WRITE_ONLY:  # answered 403 for the reader, after the version is accepted
+                url = f"{instance.urls['arm']}{path}?api-version={version}"
+                reply = send(instance, "PUT", url, bearer, json=WRITE_ONLY[rtype])
+                if reply.status_code == 403 and "AuthorizationFailed" in reply.text:
+                    continue
+            else:
+                reply = arm(instance, path, bearer, version)
             if reply.status_code != 200:
                 refused.append((rtype, version, reply.status_code, reply.text[:120]))
     assert not refused

@@ -8,70 +8,27 @@ throwaway AZURE_CONFIG_DIR per test.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from tests.harness import clean_environ
+from tests.lab.azcli import AzureCli, needs_az
 
-AZ = os.environ.get("DIAGNOSE_TEST_AZ") or shutil.which("az")
-pytestmark = [
-    pytest.mark.skipif(not AZ, reason="the Azure CLI (az) is not installed"),
-    pytest.mark.timeout(300),
-]
+pytestmark = [needs_az, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
 def az(lab, tmp_path):
-    """Factory: log the CLI in to a lab of that scenario; returns (lab, run)."""
+    """Factory: log the CLI in to a lab of that scenario as the diagnosing identity; returns (lab, run)."""
 
     def start(scenario: str):
         instance = lab(scenario)
-        env = clean_environ(
-            {
-                "AZURE_CONFIG_DIR": str(tmp_path / "azure"),
-                "AZURE_CORE_INSTANCE_DISCOVERY": "false",
-                "AZURE_CORE_COLLECT_TELEMETRY": "false",
-                "AZURE_CORE_NO_COLOR": "true",
-                "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
-                "REQUESTS_CA_BUNDLE": instance.ca_bundle,
-            }
-        )
-
-        def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-            result = subprocess.run(
-                [AZ, *args], capture_output=True, text=True, env=env, timeout=120
-            )
-            if check and result.returncode != 0:
-                pytest.fail(
-                    f"az {' '.join(args[:3])} failed ({result.returncode}): {result.stderr[-2000:]}"
-                )
-            return result
-
         e = instance.env
-        run(
-            "cloud",
-            "register",
-            "-n",
-            "DiagnoseLab",
-            "--endpoint-resource-manager",
-            e["DIAGNOSE_ARM_URL"] + "/",
+        cli = AzureCli(instance, tmp_path / "azure").login(
+            e["AZURE_CLIENT_ID"], e["AZURE_CLIENT_SECRET"]
         )
-        run("cloud", "set", "-n", "DiagnoseLab")
-        run(
-            "login",
-            "--service-principal",
-            "-u",
-            e["AZURE_CLIENT_ID"],
-            "-p",
-            e["AZURE_CLIENT_SECRET"],
-            "--tenant",
-            e["AZURE_TENANT_ID"],
-        )
-        return instance, run
+        return instance, cli
 
     return start
 

@@ -17,7 +17,7 @@ from diagnose.lab.services import api_versions
 from diagnose.lab.services import arm_shapes as shapes
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import RoleAssignment, SqlRoleAssignment, World
+from diagnose.lab.world import AccessPolicy, RoleAssignment, SqlRoleAssignment, World
 
 T = TypeVar("T")
 JsonObject = dict[str, Any]
@@ -28,6 +28,7 @@ _ASSIGNED = re.compile(r"assignedTo\('([^']*)'\)", re.I)
 _PRINCIPAL = re.compile(r"principalId\s+eq\s+'([^']*)'", re.I)
 _ROLE_NAME = re.compile(r"roleName\s+eq\s+'([^']*)'", re.I)
 _COSMOS = "Microsoft.DocumentDB/databaseAccounts"
+_VAULT = r"(?P<vault>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+)"
 
 
 class Arm(AzureService):
@@ -45,6 +46,9 @@ class Arm(AzureService):
         self.route("DELETE", _AUTHZ + r"roleAssignments/" + _GUID, self.delete_assignment, i)
         self.route("GET", _AUTHZ + r"roleDefinitions", self.list_definitions, i)
         self.route("GET", _AUTHZ + r"roleDefinitions/" + _GUID, self.get_definition, i)
+        self.route(
+            "PUT", _VAULT + r"/accessPolicies/(?P<kind>add|replace|remove)", self.put_policies, i
+        )
         self.route("GET", r"(?P<rid>/subscriptions/.+)", self.get_resource, i)
         self.route("PATCH", r"(?P<rid>/subscriptions/.+)", self.patch_resource, i)
         self.route("PUT", r"(?P<rid>/subscriptions/.+)", self.put_resource, i)
@@ -470,6 +474,8 @@ class Arm(AzureService):
         )
 
     def _patch_vault(self, props: JsonObject) -> Response:
+        """Vaults_Update (PATCH) and Vaults_CreateOrUpdate (PUT) of the existing vault: the
+        properties the body names change; those it leaves out keep their value (lab's choice)."""
         v = self.world.vault
         if props.get("enablePurgeProtection") is False and v.purge_protection:
             return self.error(
@@ -483,6 +489,10 @@ class Arm(AzureService):
                 "BadRequest",
                 'The property "enableSoftDelete" cannot be set to false. Enabling the soft delete for a vault is an irreversible action.',
             )
+        policies = props.get("accessPolicies")
+        parsed = _policies(policies) if policies is not None else None
+        if isinstance(parsed, str):
+            return self.error(400, "BadRequest", parsed)
         with self.state.write():
             if props.get("enablePurgeProtection") is True:
                 v.purge_protection = True
@@ -490,6 +500,8 @@ class Arm(AzureService):
                 v.soft_delete = True
             if isinstance(props.get("enableRbacAuthorization"), bool):
                 v.rbac = props["enableRbacAuthorization"]
+            if parsed is not None:
+                v.access_policies = parsed
             acls = props.get("networkAcls")
             if isinstance(acls, dict):
                 v.default_action = str(acls.get("defaultAction", v.default_action))
@@ -500,20 +512,72 @@ class Arm(AzureService):
                     ]
         return Response(200, shapes.vault(self.world))
 
+    def put_policies(self, req: Request, vault: str, kind: str) -> Response:
+        """Vaults_UpdateAccessPolicy: `add` merges permissions into a principal's policy (or adds
+        one), `replace` sets them, `remove` takes them away (the policy goes when none is left)."""
+        self._need_api_version(req)
+        found, missing = self._lookup(vault)
+        if found is None or vault.rstrip("/").lower() != self.world.vault.id.lower():
+            return missing or self.not_found(req)
+        self._authorize(req, "Microsoft.KeyVault/vaults/accessPolicies/write", vault)
+        body = req.json()
+        props = body.get("properties") if isinstance(body, dict) else None
+        given = _policies(props.get("accessPolicies") if isinstance(props, dict) else None)
+        if isinstance(given, str):
+            return self.error(400, "BadRequest", given)
+        kind = kind.lower()
+        with self.state.write() as world:
+            current = world.vault.access_policies
+            for policy in given:
+                mine = next((p for p in current if p.object_id == policy.object_id), None)
+                if mine is None:
+                    if kind != "remove":
+                        current.append(policy)
+                    continue
+                if kind == "add":
+                    known = {k.lower() for k in mine.keys}
+                    mine.keys += [k for k in policy.keys if k.lower() not in known]
+                elif kind == "replace":
+                    mine.keys = list(policy.keys)
+                else:
+                    drop = {k.lower() for k in policy.keys}
+                    mine.keys = [k for k in mine.keys if k.lower() not in drop]
+                    if not mine.keys:
+                        current.remove(mine)
+        answer = {
+            "id": f"{self.world.vault.id}/accessPolicies/",
+            "type": "Microsoft.KeyVault/vaults/accessPolicies",
+            "properties": (body or {}).get("properties"),
+        }
+        return Response(200, answer)
+
     def _patch_cosmos(self, req: Request, props: JsonObject) -> Response:
-        if self.state.observed().cmk_code is not None and set(props) - {"defaultIdentity"}:
+        # what a client sends as null (the CLI's `apiProperties: {ServerVersion: null}`) changes nothing
+        changes = _meaningful(props)
+        if self.state.observed().cmk_code is not None and set(changes) - {"defaultIdentity"}:
             return self.error(
                 400,
                 "BadRequest",
                 "No Update is allowed on Database Account with Customer Managed Key in Revoked Status",
             )
         with self.state.write():
-            if "defaultIdentity" in props:
-                self.world.cosmos.default_identity = str(props["defaultIdentity"])
+            if isinstance(changes.get("defaultIdentity"), str):
+                self.world.cosmos.default_identity = changes["defaultIdentity"]
         body = shapes.cosmos(self.world, self.state.observed().cmk_code)
         return Response(200, shapes.at_api_version(_COSMOS, body, req.query["api-version"]))
 
     def put_resource(self, req: Request, rid: str) -> Response:
+        if rid.rstrip("/").lower() == self.world.vault.id.lower() and not self.world.vault.deleted:
+            rid_l, missing = self._writable(req, rid)
+            body = req.json()
+            props = body.get("properties") if isinstance(body, dict) else None
+            if not isinstance(props, dict):
+                return self.error(
+                    400,
+                    "InvalidRequestContent",
+                    "The request content was invalid and could not be deserialized: 'properties' is required.",
+                )
+            return missing or self._patch_vault(props)
         m = re.match(
             r"(?P<acct>.+/Microsoft\.DocumentDB/databaseAccounts/[^/]+)/sqlRoleAssignments/"
             + _GUID
@@ -570,3 +634,27 @@ class Arm(AzureService):
 
     def is_write(self, req: Request) -> bool:
         return req.method in ("PUT", "PATCH", "DELETE")
+
+
+def _meaningful(value: Any) -> Any:
+    """`value` without what is null (or holds only nulls): the changes a body really asks for."""
+    if isinstance(value, dict):
+        kept = {k: _meaningful(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None and v != {}}
+    return value
+
+
+def _policies(raw: object) -> list[AccessPolicy] | str:
+    """Access policy entries of a request body (their key permissions), or the 400's message."""
+    if not isinstance(raw, list):
+        return "The property 'accessPolicies' must be a list of access policy entries."
+    out = []
+    for entry in raw:
+        perms = entry.get("permissions") if isinstance(entry, dict) else None
+        if not isinstance(perms, dict) or not isinstance(entry.get("objectId"), str):
+            return "Every access policy entry needs 'tenantId', 'objectId' and 'permissions'."
+        keys = perms.get("keys") or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return "The access policy's key permissions must be a list of strings."
+        out.append(AccessPolicy(entry["objectId"], list(keys)))
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import re
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from diagnose.lab.transport import Denied, Request, Response
 from diagnose.lab.world import Key
 
 _KEY = r"/keys/(?P<name>[^/]+)"
+_DELETED = r"/deletedkeys/(?P<name>[^/]+)"
 _VERSION = r"(?:/(?P<version>[^/]*))?"
 _ALGORITHMS = {
     "RSA-OAEP": lambda: padding.OAEP(
@@ -36,6 +38,8 @@ class KeyVault(AzureService):
         self.route("GET", _KEY + _VERSION, self.get_key)
         self.route("PATCH", _KEY + _VERSION, self.update_key)
         self.route("POST", _KEY + _VERSION + r"/(?P<op>wrapkey|unwrapkey)", self.crypto)
+        self.route("GET", _DELETED, self.get_deleted_key, re.I)
+        self.route("POST", _DELETED + r"/recover", self.recover_key, re.I)
 
     def handle(self, req: Request) -> Response:
         # The SDK's first request carries no token (and an empty body): challenge before anything else.
@@ -230,6 +234,36 @@ class KeyVault(AzureService):
             key.updated = time.time()
         return Response(200, self.key_json(key))
 
+    def _deleted(self, name: str) -> Key:
+        key = self.world.vault.keys.get(name)
+        if key is None or not key.deleted or not self.world.vault.soft_delete:
+            raise Denied(self.error(404, "KeyNotFound", f"Deleted Key not found: {name}"))
+        return key
+
+    def deleted_key_json(self, key: Key) -> dict[str, Any]:
+        """DeletedKeyBundle: the key bundle plus its recovery id and dates."""
+        deleted_at = key.deleted_at or time.time()
+        return {
+            **self.key_json(key),
+            "recoveryId": f"{self.world.vault.url}deletedkeys/{key.name}",
+            "deletedDate": int(deleted_at),
+            "scheduledPurgeDate": int(deleted_at + 90 * 86400),
+        }
+
+    def get_deleted_key(self, req: Request, name: str) -> Response:
+        """Get Deleted Key (keys/get permission, as the REST reference says)."""
+        self._authorize(req, "get", name)
+        return Response(200, self.deleted_key_json(self._deleted(name)))
+
+    def recover_key(self, req: Request, name: str) -> Response:
+        """Recover Deleted Key: back under /keys at its latest version (keys/recover permission)."""
+        self._authorize(req, "recover", name)
+        key = self._deleted(name)
+        with self.state.write():
+            key.deleted = False
+            key.deleted_at = None
+        return Response(200, self.key_json(key))
+
     def crypto(self, req: Request, name: str, op: str, version: str | None = None) -> Response:
         operation = "wrapKey" if op == "wrapkey" else "unwrapKey"
         self._authorize(req, operation, name)
@@ -265,4 +299,6 @@ class KeyVault(AzureService):
         )
 
     def is_write(self, req: Request) -> bool:
-        return req.method == "PATCH"
+        return req.method == "PATCH" or (
+            req.method == "POST" and req.path.rstrip("/").lower().endswith("/recover")
+        )
