@@ -22,9 +22,43 @@ AZ = os.environ.get("DIAGNOSE_TEST_AZ") or shutil.which("az")
 needs_az = pytest.mark.skipif(not AZ, reason="the Azure CLI (az) is not installed")
 
 
+def _az_version() -> str | None:
+    """The CLI's own version, read by its Python without running `az` (which would check online)."""
+    if not AZ:
+        return None
+    python = Path(AZ).resolve().parent / "python"
+    if not python.exists():
+        return None
+    out = subprocess.run(
+        [str(python), "-c", "from azure.cli.core import __version__; print(__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.strip() or None
+
+
+def seed_version_check(config_dir: Path) -> None:
+    """A fresh config folder makes the CLI look up its latest version online at start (its
+    `handle_version_update`): a version cache saying "checked just now" keeps it on the machine."""
+    import datetime
+    import json
+
+    version = _az_version()
+    if not version:
+        return
+    config_dir.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    local = {"local": version, "pypi": version}
+    (config_dir / "versionCheck.json").write_text(
+        json.dumps({"versions": {"core": local, "azure-cli": local}, "update_time": now})
+    )
+
+
 class AzureCli:
     def __init__(self, lab: Lab, config_dir: Path) -> None:
         self.lab = lab
+        seed_version_check(config_dir)
         self.env = clean_environ(
             {
                 "AZURE_CONFIG_DIR": str(config_dir),
