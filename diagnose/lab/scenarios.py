@@ -112,6 +112,17 @@ def _diagnoser_secret_expired(world: World) -> None:
         secret.expires = time.time() - DAY
 
 
+UNCODED_REVOKED = (
+    "Access to your account is currently revoked; for more details about this error and how to "
+    "restore access to your account please visit "
+    "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide"
+)  # the 2023-09-15 published value without a code (docs/research/published-behaviour.md, 1)
+
+
+def _cmk_status_uncoded(world: World) -> None:
+    world.cosmos.status_text = UNCODED_REVOKED
+
+
 def _adobe_app_disabled(world: World) -> None:
     world.principals[world.cmk_principal_id].enabled = False
 
@@ -203,6 +214,14 @@ _ALL = [
         "own",
         _cosmos_identity_undefined,
         root_cause="cosmos.identity-undefined",
+        exit_status=1,
+    ),
+    Scenario(
+        "cmk-status-uncoded",
+        "customerManagedKeyStatus is the published revoked text without a (NNNN) code; the data plane refuses with 403.",
+        "own",
+        _cmk_status_uncoded,
+        root_cause="cosmos.revoked",
         exit_status=1,
     ),
     Scenario(

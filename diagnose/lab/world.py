@@ -151,6 +151,9 @@ class CosmosAccount:
     databases: list[str] = field(default_factory=lambda: ["ajo"])
     sql_role_assignments: list[SqlRoleAssignment] = field(default_factory=list)
     customer_readable: bool = True
+    status_text: str | None = None
+    """customerManagedKeyStatus as a scenario sets it (e.g. a published value without a code);
+    None: derived from the CMK code. A revoked text here also blocks the data plane (lab's choice)."""
 
 
 @dataclass

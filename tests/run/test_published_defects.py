@@ -1,0 +1,47 @@
+"""Issue 12's defects, each pinned against the behaviour its published source describes.
+
+- defect 1 (`cmk-status-uncoded`): a revoked customerManagedKeyStatus without a (NNNN) code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from diagnose.checks.cosmos import _status_findings
+from diagnose.lab.scenarios import SCENARIO_OBJECTS, UNCODED_REVOKED
+from tests.harness import run_cli
+
+LAB_ENV = {"DIAGNOSE_LAB_PROPAGATION_S": "0.05"}
+
+
+def run_lab(scenario: str) -> tuple[int, dict[str, Any], str]:
+    result = run_cli("run", "--lab", scenario, "--output", "json", env=LAB_ENV)
+    return result.exit_code, result.json(), result.stderr
+
+
+def checks_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in report["checks"]}
+
+
+def test_defect_1_uncoded_revoked_status_is_a_revocation() -> None:
+    code, report, stderr = run_lab("cmk-status-uncoded")
+    assert code == 1 == SCENARIO_OBJECTS["cmk-status-uncoded"].exit_status, stderr[-800:]
+    cmk = checks_of(report)["cosmos.cmk"]
+    assert cmk["status"] == "fail"
+    assert "confirmed" not in cmk["summary"]
+    (f,) = cmk["findings"]
+    assert f["code"].startswith("cosmos.revoked") and f["evidence"]["status"] == UNCODED_REVOKED
+    assert report["diagnosis"][0]["code"] == "cosmos.revoked"
+
+
+@pytest.mark.parametrize("status", [None, "", "Something the tool has never seen"])
+def test_defect_1_absent_or_unknown_status_is_never_confirmed(status: str | None) -> None:
+    (f,) = _status_findings(status, None)
+    assert f.code == "cosmos.cmk-status-unknown" and f.severity.value == "warn"
+    assert "cannot confirm" in f.message
+
+
+def test_healthy_status_confirms() -> None:
+    assert _status_findings("Access to the configured customer managed key confirmed.", None) == []
