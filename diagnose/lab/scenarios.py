@@ -52,6 +52,15 @@ def _kv_role_missing(world: World) -> None:
     ]
 
 
+def _kv_role_inherited(world: World) -> None:
+    """The CMK identity's key role is assigned at a management group above the subscription."""
+    group = "mg-contoso-prod"
+    world.management_groups = [group, world.tenant_id]  # the tenant root group's id is the tenant's
+    for a in world.role_assignments:
+        if a.principal_id == world.cmk_principal_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER:
+            a.scope = f"/providers/Microsoft.Management/managementGroups/{group}"
+
+
 def _kv_access_policy_missing(world: World) -> None:
     world.vault.rbac = False
     world.vault.access_policies = [
@@ -159,6 +168,14 @@ _ALL = [
         _kv_role_missing,
         root_cause="keyvault.role-missing",
         exit_status=1,
+    ),
+    Scenario(
+        "kv-role-inherited",
+        "The CMK identity's Key Vault role is assigned at a management group above the subscription: healthy.",
+        "own",
+        _kv_role_inherited,
+        root_cause=None,
+        exit_status=0,
     ),
     Scenario(
         "kv-access-policy-missing",

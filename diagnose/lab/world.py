@@ -215,6 +215,8 @@ class World:
     execution_kind: str  # the configured execution endpoint
     key_name: str = "cmk"
     trigger_hold_s: float = 0.0  # >0: the execution POST answers only after this long
+    management_groups: list[str] = field(default_factory=list)
+    """Ids of the management groups above the subscription (an assignment there applies below)."""
 
     @property
     def subscription_scope(self) -> str:

@@ -1,6 +1,7 @@
 """Issue 12's defects, each pinned against the behaviour its published source describes.
 
 - defect 1 (`cmk-status-uncoded`): a revoked customerManagedKeyStatus without a (NNNN) code.
+- defect 3 (`kv-role-inherited`): a role assignment at a management group counts.
 """
 
 from __future__ import annotations
@@ -45,3 +46,13 @@ def test_defect_1_absent_or_unknown_status_is_never_confirmed(status: str | None
 
 def test_healthy_status_confirms() -> None:
     assert _status_findings("Access to the configured customer managed key confirmed.", None) == []
+
+
+def test_defect_3_role_inherited_from_a_management_group_counts() -> None:
+    code, report, stderr = run_lab("kv-role-inherited")
+    assert code == 0 == SCENARIO_OBJECTS["kv-role-inherited"].exit_status, (stderr[-800:], report)
+    roles = checks_of(report)["roles.keyvault"]
+    assert roles["status"] == "pass", roles
+    scopes = [r["scope"] for r in roles["evidence"]["roles"]]
+    assert any("/managementGroups/mg-contoso-prod" in s for s in scopes), scopes
+    assert report["diagnosis"] == []

@@ -224,7 +224,7 @@ class Arm(AzureService):
         out = []
         with self.state.lock:
             for a in self.world.role_assignments:
-                above = in_scope(a.scope, scope)
+                above = in_scope(a.scope, scope, self.world.management_groups)
                 below = in_scope(scope, a.scope)
                 if not (above or (below and not at_scope)):
                     continue
