@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
+from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
 from diagnose.lab.world import DAY, World
 
 
@@ -59,6 +59,15 @@ def _kv_role_inherited(world: World) -> None:
     for a in world.role_assignments:
         if a.principal_id == world.cmk_principal_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER:
             a.scope = f"/providers/Microsoft.Management/managementGroups/{group}"
+
+
+def _arm_key_read_denied(world: World) -> None:
+    """The diagnosing identity holds Reader but no Key Vault data role: ARM's key read is denied."""
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (a.principal_id == world.diagnoser_id and a.role == KV_CRYPTO_USER)
+    ]
 
 
 def _kv_access_policy_missing(world: World) -> None:
@@ -176,6 +185,14 @@ _ALL = [
         _kv_role_inherited,
         root_cause=None,
         exit_status=0,
+    ),
+    Scenario(
+        "arm-key-read-denied",
+        "The diagnosing identity has Reader but no Key Vault data role: ARM answers the key read 400 ForbiddenByRbac.",
+        "own",
+        _arm_key_read_denied,
+        root_cause=None,
+        exit_status=3,
     ),
     Scenario(
         "kv-access-policy-missing",

@@ -2,10 +2,12 @@
 
 - defect 1 (`cmk-status-uncoded`): a revoked customerManagedKeyStatus without a (NNNN) code.
 - defect 3 (`kv-role-inherited`): a role assignment at a management group counts.
+- defect 2 (`arm-key-read-denied`): ARM's key read denied with 400 ForbiddenByRbac is a limitation.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,3 +58,23 @@ def test_defect_3_role_inherited_from_a_management_group_counts() -> None:
     scopes = [r["scope"] for r in roles["evidence"]["roles"]]
     assert any("/managementGroups/mg-contoso-prod" in s for s in scopes), scopes
     assert report["diagnosis"] == []
+
+
+def test_defect_2_arm_key_read_denied_is_the_tools_limitation() -> None:
+    code, report, stderr = run_lab("arm-key-read-denied")
+    assert code == 3 == SCENARIO_OBJECTS["arm-key-read-denied"].exit_status, (stderr[-800:], report)
+    assert report["diagnosis"] == []
+    assert not any(c["findings"] for c in report["checks"])
+    key = checks_of(report)["keyvault.key"]
+    assert key["status"] == "error", key
+    assert "ForbiddenByRbac" in key["summary"] and "Internal" not in key["summary"]
+    assert "Microsoft.KeyVault/vaults/keys/read" in json.dumps(key)
+    assert "Key Vault Reader" in json.dumps(key)  # the right the diagnosing identity lacks
+
+
+def test_defect_2_checks_listing_names_the_key_vault_read_right() -> None:
+    result = run_cli("checks", "--output", "json")
+    listed = {c["id"]: c for c in result.json()["checks"]}
+    rights = " ".join(listed["keyvault.key"]["permissions"])
+    assert "Microsoft.KeyVault/vaults/keys/read" in rights and "Key Vault Reader" in rights
+    assert "Reader on the vault" not in rights
