@@ -13,6 +13,7 @@ from diagnose.errors import CredentialRefused, NotPermitted
 from diagnose.model import Finding, Severity
 
 HEALTHY_STATUS = "access to the configured customer managed key confirmed"
+REVOKED_TEXT = "access to your account is currently revoked"
 REVOKED_CODE = re.compile(r"\((4\d{3})\)")
 REVOKED_SUBSTATUS = range(4000, 4100)
 DATAPLANE_ROLE_SUBSTATUS = (5301, 5302, 5303)
@@ -105,17 +106,49 @@ def check_cmk(ctx: Context) -> Outcome:
                 )
             )
     code = revoked_code(status_text)
-    if code is not None:
-        reason = str(status_text).split("; for more details")[0].rstrip(". ")
-        findings.append(revoked_finding(code, f"customerManagedKeyStatus ({code}): {reason}"))
-    elif status_text and HEALTHY_STATUS not in status_text.lower():
-        evidence["note"] = "customerManagedKeyStatus carries no (NNNN) code"
+    findings.extend(_status_findings(status_text, code))
     summary = (
         f"revoked ({code})"
         if code
         else "; ".join(f.message for f in findings) or "the key is confirmed"
     )
     return Outcome(summary, findings, evidence)
+
+
+def _status_findings(status_text: object, code: int | None) -> list[Finding]:
+    """What `customerManagedKeyStatus` says: a coded revocation, an uncoded one, or nothing known.
+
+    The property is free text (an open enum even in 2023-09-15); the values published for
+    2023-09-15 (Azure/bicep-types-az generated/cosmos-db/microsoft.documentdb/2023-09-15/types.md)
+    include "Access to your account is currently revoked; for more details ..." without a code
+    (docs/research/published-behaviour.md, section 1).
+    Only the healthy text confirms the key; anything else is never read as "confirmed".
+    """
+    if code is not None:
+        reason = str(status_text).split("; for more details")[0].rstrip(". ")
+        return [revoked_finding(code, f"customerManagedKeyStatus ({code}): {reason}")]
+    text = status_text if isinstance(status_text, str) else ""
+    if REVOKED_TEXT in text.lower():
+        reason = text.split("; for more details")[0].rstrip(". ")
+        return [
+            finding(
+                "cosmos.revoked",
+                f"customerManagedKeyStatus says the account is revoked, without a (NNNN) code: {reason}",
+                status=text,
+            )
+        ]
+    if HEALTHY_STATUS in text.lower():
+        return []
+    shown = repr(text[:200]) if text else "absent"
+    return [
+        finding(
+            "cosmos.cmk-status-unknown",
+            f"customerManagedKeyStatus is {shown}: the tool cannot confirm that the account "
+            "reaches its key (neither the healthy text nor a revocation)",
+            Severity.WARN,
+            status=status_text,
+        )
+    ]
 
 
 def _scope(ctx: Context) -> str:
@@ -220,7 +253,9 @@ COSMOS_CMK = Check(
         "cosmos.key-mismatch",
         "cosmos.identity-undefined",
         "cosmos.identity-mismatch",
+        "cosmos.cmk-status-unknown",
         *REVOKED_CAUSES,
+        "cosmos.revoked",
     ),
     permissions=("Reader on the Cosmos DB account",),
     topologies=("own",),

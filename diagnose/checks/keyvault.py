@@ -87,10 +87,32 @@ def _epoch(value: object) -> datetime | None:
         return None
 
 
+# Reading a key through ARM is authorized as the Key Vault data action keys/read. The built-in
+# roles that hold it (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security):
+# Key Vault Reader (dataActions Microsoft.KeyVault/vaults/*/read), Key Vault Crypto User and
+# Key Vault Crypto Officer; plain Reader has no data actions and is not enough on an RBAC vault.
+KEY_READ_RIGHT = (
+    "Key Vault Reader (or Key Vault Crypto User) on the key or vault: the data action "
+    "Microsoft.KeyVault/vaults/keys/read; on an access-policy vault, the key permission get"
+)
+
+
 def check_key(ctx: Context) -> Outcome:
     vault_id = ctx.require("keyvault_id", "Key Vault resource id")
     name = reads.key_name(ctx)
-    reply = reads.arm_get(ctx, f"{vault_id.rstrip('/')}/keys/{name}", "key", f"the key {name}")
+    reply = reads.arm_get(
+        ctx, f"{vault_id.rstrip('/')}/keys/{name}", "key", f"the key {name}", KEY_READ_RIGHT
+    )
+    if reply.status == 400 and reply.error_code == "ForbiddenByRbac":
+        # ARM reads a key with the caller's Key Vault data-plane right and answers a denial with
+        # HTTP 400, top-level error.code ForbiddenByRbac (real tenants' reports quoted in
+        # docs/research/published-behaviour.md, section 2): the diagnosing identity's limit.
+        raise NotPermitted(
+            f"Azure Resource Manager refused to let the diagnosing identity read the key {name} "
+            "(400 ForbiddenByRbac: the read is a Key Vault data-plane action, "
+            "Microsoft.KeyVault/vaults/keys/read)",
+            KEY_READ_RIGHT,
+        )
     if reply.status == 404:
         return Outcome(
             "the key does not exist",
@@ -296,7 +318,7 @@ KEYVAULT_KEY = Check(
         "key.size-small",
     ),
     provides=(KEY_USABLE,),
-    permissions=("Reader on the vault (the key's ARM resource)",),
+    permissions=(KEY_READ_RIGHT,),
 )
 KEYVAULT_UNWRAP = Check(
     id="keyvault.unwrap",

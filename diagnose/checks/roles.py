@@ -28,9 +28,21 @@ def _matches(patterns: list[str], action: str) -> bool:
     return any(fnmatchcase(action.lower(), p.lower()) for p in patterns)
 
 
+MANAGEMENT_GROUP_SCOPE = "/providers/microsoft.management/managementgroups/"
+
+
 def _is_within(scope: str, target: str) -> bool:
-    """True when an assignment at `scope` applies to `target` (same scope or an ancestor)."""
+    """True when an assignment at `scope` applies to `target` (same scope or an ancestor).
+
+    A management group's scope is no prefix of the resources below it; ARM lists the
+    assignments that apply at or above the scope it is asked about
+    (https://learn.microsoft.com/rest/api/authorization/role-assignments/list-for-scope,
+    api-version 2022-04-01), and a management group is never below a resource, so one that
+    ARM returns for the vault sits above it and counts.
+    """
     scope, target = scope.rstrip("/").lower(), target.rstrip("/").lower()
+    if scope.startswith(MANAGEMENT_GROUP_SCOPE):
+        return target.startswith("/subscriptions/")
     return scope in ("", "/") or target == scope or target.startswith(scope + "/")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
@@ -77,9 +78,19 @@ def covers(patterns: list[str], excluded: list[str], action: str) -> bool:
     )
 
 
-def in_scope(scope: str, resource: str) -> bool:
-    """Whether an assignment at `scope` applies to `resource` (same scope or below it)."""
+MANAGEMENT_GROUP_SCOPE = "/providers/microsoft.management/managementgroups/"
+
+
+def in_scope(scope: str, resource: str, management_groups: Iterable[str] = ()) -> bool:
+    """Whether an assignment at `scope` applies to `resource` (same scope or below it).
+
+    A management group's scope does not prefix its subscriptions' ids: `management_groups`
+    names the groups above the subscription, whose assignments apply to everything in it
+    (https://learn.microsoft.com/azure/role-based-access-control/scope-overview).
+    """
     scope, resource = scope.rstrip("/").lower(), resource.rstrip("/").lower()
+    if scope.startswith(MANAGEMENT_GROUP_SCOPE) and resource.startswith("/subscriptions/"):
+        return scope[len(MANAGEMENT_GROUP_SCOPE) :] in {g.lower() for g in management_groups}
     return scope in ("", "/") or resource == scope or resource.startswith(scope + "/")
 
 
@@ -88,7 +99,7 @@ def assignments_for(world: World, object_id: str, resource: str) -> list[RoleAss
     return [
         a
         for a in world.role_assignments
-        if a.principal_id == object_id and in_scope(a.scope, resource)
+        if a.principal_id == object_id and in_scope(a.scope, resource, world.management_groups)
     ]
 
 

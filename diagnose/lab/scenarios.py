@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
+from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
 from diagnose.lab.world import DAY, World
 
 
@@ -49,6 +49,24 @@ def _kv_role_missing(world: World) -> None:
         if not (
             a.principal_id == world.cmk_principal_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER
         )
+    ]
+
+
+def _kv_role_inherited(world: World) -> None:
+    """The CMK identity's key role is assigned at a management group above the subscription."""
+    group = "mg-contoso-prod"
+    world.management_groups = [group, world.tenant_id]  # the tenant root group's id is the tenant's
+    for a in world.role_assignments:
+        if a.principal_id == world.cmk_principal_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER:
+            a.scope = f"/providers/Microsoft.Management/managementGroups/{group}"
+
+
+def _arm_key_read_denied(world: World) -> None:
+    """The diagnosing identity holds Reader but no Key Vault data role: ARM's key read is denied."""
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (a.principal_id == world.diagnoser_id and a.role == KV_CRYPTO_USER)
     ]
 
 
@@ -113,6 +131,17 @@ def _diagnoser_secret_expired(world: World) -> None:
         secret.expires = time.time() - DAY
 
 
+UNCODED_REVOKED = (
+    "Access to your account is currently revoked; for more details about this error and how to "
+    "restore access to your account please visit "
+    "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide"
+)  # the 2023-09-15 published value without a code (docs/research/published-behaviour.md, 1)
+
+
+def _cmk_status_uncoded(world: World) -> None:
+    world.cosmos.status_text = UNCODED_REVOKED
+
+
 def _adobe_app_disabled(world: World) -> None:
     world.principals[world.cmk_principal_id].enabled = False
 
@@ -149,6 +178,22 @@ _ALL = [
         _kv_role_missing,
         root_cause="keyvault.role-missing",
         exit_status=1,
+    ),
+    Scenario(
+        "kv-role-inherited",
+        "The CMK identity's Key Vault role is assigned at a management group above the subscription: healthy.",
+        "own",
+        _kv_role_inherited,
+        root_cause=None,
+        exit_status=0,
+    ),
+    Scenario(
+        "arm-key-read-denied",
+        "The diagnosing identity has Reader but no Key Vault data role: ARM answers the key read 400 ForbiddenByRbac.",
+        "own",
+        _arm_key_read_denied,
+        root_cause=None,
+        exit_status=3,
     ),
     Scenario(
         "kv-access-policy-missing",
@@ -204,6 +249,14 @@ _ALL = [
         "own",
         _cosmos_identity_undefined,
         root_cause="cosmos.identity-undefined",
+        exit_status=1,
+    ),
+    Scenario(
+        "cmk-status-uncoded",
+        "customerManagedKeyStatus is the published revoked text without a (NNNN) code; the data plane refuses with 403.",
+        "own",
+        _cmk_status_uncoded,
+        root_cause="cosmos.revoked",
         exit_status=1,
     ),
     Scenario(

@@ -154,6 +154,9 @@ class CosmosAccount:
     databases: list[str] = field(default_factory=lambda: ["ajo"])
     sql_role_assignments: list[SqlRoleAssignment] = field(default_factory=list)
     customer_readable: bool = True
+    status_text: str | None = None
+    """customerManagedKeyStatus as a scenario sets it (e.g. a published value without a code);
+    None: derived from the CMK code. A revoked text here also blocks the data plane (lab's choice)."""
 
 
 @dataclass
@@ -216,6 +219,8 @@ class World:
     execution_kind: str  # the configured execution endpoint
     key_name: str = "cmk"
     trigger_hold_s: float = 0.0  # >0: the execution POST answers only after this long
+    management_groups: list[str] = field(default_factory=list)
+    """Ids of the management groups above the subscription (an assignment there applies below)."""
 
     @property
     def subscription_scope(self) -> str:

@@ -228,7 +228,7 @@ class Arm(AzureService):
         out = []
         with self.state.lock:
             for a in self.world.role_assignments:
-                above = in_scope(a.scope, scope)
+                above = in_scope(a.scope, scope, self.world.management_groups)
                 below = in_scope(scope, a.scope)
                 if not (above or (below and not at_scope)):
                     continue
@@ -437,11 +437,38 @@ class Arm(AzureService):
                 self._authorize(req, "Microsoft.Resources/subscriptions/resources/read", rid)
             return missing
         action, build = found
-        self._authorize(req, action, rid)
+        claims = self._authorize(req, action, rid)
+        self._key_data_read(claims, rid)
         with self.state.lock:
             body = build()
         rtype = api_versions.resource_type(rid) or ""
         return Response(200, shapes.at_api_version(rtype, body, req.query["api-version"]))
+
+    def _key_data_read(self, claims: JsonObject, rid: str) -> None:
+        """ARM answers a key's GET with the caller's Key Vault data-plane right (keys/read): a
+        denial is HTTP 400 with a top-level `ForbiddenByRbac` (real tenants' reports, e.g.
+        pulumi/pulumi-azure-native and hashicorp/terraform-provider-azurerm issue threads quoted
+        in docs/research/published-behaviour.md, section 2). RBAC vaults only; what ARM answers
+        on an access-policy vault is not published (lab's choice: the control-plane read alone).
+        """
+        w = self.world
+        keys = f"{w.vault.id}/keys/".lower()
+        if not w.vault.rbac or not rid.lower().startswith(keys) or "/" in rid[len(keys) :]:
+            return
+        oid = str(claims.get("oid"))
+        action = "Microsoft.KeyVault/vaults/keys/read"
+        if rbac_allows(w, oid, rid, action, data=True):
+            return
+        message = (
+            "[ForbiddenByRbac (Forbidden)] Caller is not authorized to perform action on resource.\r\n"
+            "If role assignments, deny assignments or role definitions were changed recently, "
+            "please observe propagation time.\r\n"
+            f"Caller: name=KeyVault/ManagementPlane;appid={claims.get('appid')};oid={oid};"
+            f"iss=https://sts.windows.net/{w.tenant_id}/\r\n"
+            f"Action: '{action}'\r\nResource: '{rid.lower()}'\r\nAssignment: (not found)\r\n"
+            f"Vault: {w.vault.name};location={w.vault.location}\r\n"
+        )
+        raise Denied(self.error(400, "ForbiddenByRbac", message))
 
     def _writable(self, req: Request, rid: str) -> tuple[str, Response | None]:
         self._need_api_version(req)

@@ -244,7 +244,9 @@ def cosmos(world: World, code: int | None) -> dict[str, Any]:
             "keyVaultKeyUri": c.key_uri,
             "keyVaultKeyUriVersion": w.vault.key_uri(w.key_name, key.version) if key else None,
             "defaultIdentity": c.default_identity,
-            "customerManagedKeyStatus": cmk_status(code),
+            "customerManagedKeyStatus": cmk_status(code)
+            if c.status_text is None
+            else c.status_text,
             "disableLocalAuth": c.disable_local_auth,
             "publicNetworkAccess": "Enabled",
             "enableAutomaticFailover": False,
