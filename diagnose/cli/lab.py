@@ -66,9 +66,26 @@ def _writable(path: str | None, option: str) -> Path | None:
     show_default=True,
     help="Delay added to every response.",
 )
-def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_ms: float) -> None:
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SPEC",
+    help="A fault between the tool and a service, SERVICE:KIND[:COUNT][@PATH_REGEX] "
+    "(repeatable; see docs/lab.md, Faults).",
+)
+def serve(
+    scenario: str,
+    env_out: str | None,
+    profile_out: str | None,
+    latency_ms: float,
+    faults: tuple[str, ...],
+) -> None:
     """Serve the lab in the foreground until interrupted (Ctrl-C or SIGTERM exits 0)."""
     from diagnose.lab import Lab
+    from diagnose.lab.faults import parse_fault
+
+    specs = [parse_fault(spec) for spec in faults]  # a bad spec: exit 2 before anything starts
 
     env_path, profile_path = (
         _writable(env_out, "--env-out"),
@@ -82,7 +99,7 @@ def serve(scenario: str, env_out: str | None, profile_out: str | None, latency_m
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Lab(scenario, latency_ms=latency_ms) as running:
+        with Lab(scenario, latency_ms=latency_ms, faults=specs) as running:
             written += _write(running.write_env, env_path, "--env-out")
             written += _write(running.write_profile, profile_path, "--profile-out")
             _banner(running, scenario, env_path, profile_path)
@@ -118,6 +135,8 @@ def _banner(running: Lab, scenario: str, env_path: Path | None, profile_path: Pa
     )
     for name, url in urls.items():
         click.echo(f"  {name:<9} {url}", err=True)
+    for fault in running.faults.specs:
+        click.echo(f"  fault     {fault.spec}", err=True)
     click.echo(f"  CA bundle {running.ca_bundle}", err=True)
     if env_path:
         click.echo(f"In another shell: source {env_path}   (then: diagnose run)", err=True)

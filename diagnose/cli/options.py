@@ -66,8 +66,9 @@ def open_profile(
     if config or profile_name:
         raise InputError("--lab replaces the profile: do not combine it with --config or --profile")
     from diagnose.lab import Lab  # unknown scenarios and bad DIAGNOSE_LAB_PROPAGATION_S: exit 2
+    from diagnose.lab.faults import faults_from_env  # a bad DIAGNOSE_LAB_FAULTS: exit 2
 
-    with Lab(lab_scenario) as lab:
+    with Lab(lab_scenario, faults=faults_from_env()) as lab:
         yield profiles.load(
             dict(lab.env), config=None, name=None, flags=flags, cwd=Path("/nonexistent")
         )

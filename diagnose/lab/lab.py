@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import ssl
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
 from diagnose.errors import InputError
 from diagnose.lab.envfile import lab_env, write_env, write_profile
+from diagnose.lab.faults import (
+    INVALID_DOMAIN,
+    SERVICES,
+    Fault,
+    Faults,
+    invalid_names_fail_locally,
+)
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     cached_rsa_key,
@@ -35,7 +44,6 @@ from diagnose.lab.state import RequestRecord, State
 from diagnose.lab.transport import Endpoint, Server
 from diagnose.lab.world import World, healthy_world
 
-SERVICES = ("entra", "graph", "arm", "vault", "cosmos", "ims", "platform")
 _SERVICE_CLASSES = {
     "entra": Entra,
     "graph": Graph,
@@ -90,8 +98,13 @@ class Lab:
         latency_ms: float = 0,
         propagation_s: float | None = None,
         loopback: str = "auto",
+        faults: Iterable[str | Fault] = (),
     ) -> None:
-        """`loopback`: "auto" (127.0.0.2... else ::1), or force "ipv4" / "ipv6" (the macOS layout)."""
+        """`loopback`: "auto" (127.0.0.2... else ::1), or force "ipv4" / "ipv6" (the macOS layout).
+
+        `faults`: specs `SERVICE:KIND[:COUNT][@PATH_REGEX]` (diagnose/lab/faults.py); a bad
+        one is a `BadFault` (an InputError).
+        """
         if scenario not in SCENARIO_OBJECTS:
             raise UnknownScenario(
                 f"unknown lab scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}"
@@ -101,6 +114,7 @@ class Lab:
         if loopback not in ("auto", "ipv4", "ipv6"):
             raise InputError(f"loopback must be auto, ipv4 or ipv6, not {loopback!r}")
         self.loopback = loopback
+        self.faults = Faults.of(faults)
         self.scenario = scenario
         self.latency_ms = latency_ms
         self.propagation_s = default_propagation() if propagation_s is None else propagation_s
@@ -111,6 +125,7 @@ class Lab:
         self._server: Server | None = None
         self._dir: Path | None = None
         self._stop = threading.Event()
+        self._resolver = contextlib.ExitStack()
 
     # -- life cycle ---------------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -131,7 +146,11 @@ class Lab:
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
         for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
             shown = f"[{host}]" if ":" in host else host
+            if self.faults.lasting(name, "dns"):
+                shown = f"{name}.{INVALID_DOMAIN}"
             self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
+        if self._has_kind("dns"):
+            self._resolver.enter_context(invalid_names_fail_locally())
         certs = make_certificates(sorted(set(hosts)))
         self.ca_cert = str(self._dir / "ca.pem")
         self.ca_bundle = str(self._dir / "ca-bundle.pem")
@@ -160,12 +179,17 @@ class Lab:
         self._state = State(world, self.propagation_s)
         ctx = Context(self._state, Signer(cached_rsa_key("token-signing", 2048)), self.urls)
         self._server = Server(context, self._stop)
+        wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
         for name, sock in zip(SERVICES, socks, strict=True):
+            if self.faults.lasting(name, "refused") or self.faults.lasting(name, "dns"):
+                sock.close()  # the port refuses connections (dns: nothing would reach it)
+                continue
             service = _SERVICE_CLASSES[name](ctx)
-            self._server.add(
-                sock,
-                Endpoint(service, self._state, self.urls[name], self._stop, self.latency_ms / 1000),
+            endpoint = Endpoint(
+                service, self._state, self.urls[name], self._stop, self.latency_ms / 1000
             )
+            endpoint.faults, endpoint.wrong_tls = self.faults, wrong_tls
+            self._server.add(sock, endpoint)
         self.env = lab_env(world, self.urls, self.ca_bundle)
         self._server.start()
 
@@ -176,7 +200,11 @@ class Lab:
             self._server = None
         self._cleanup()
 
+    def _has_kind(self, kind: str) -> bool:
+        return any(f.kind == kind for f in self.faults.specs)
+
     def _cleanup(self) -> None:
+        self._resolver.close()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -210,6 +238,20 @@ class Lab:
 
     def write_profile(self, path: str | Path) -> None:
         write_profile(path, self.env)
+
+
+def _wrong_context(hosts: list[str]) -> ssl.SSLContext:
+    """A server context whose certificate chains to a CA no client trusts (the wrong-cert fault)."""
+    certs = make_certificates(sorted(set(hosts)))
+    with tempfile.TemporaryDirectory(prefix="diagnose-lab-wrong-") as folder:
+        chain, key = Path(folder) / "chain.pem", Path(folder) / "key.pem"
+        chain.write_bytes(pem_cert(certs.server) + pem_cert(certs.ca))
+        _write_private(key, pem_private(certs.server_key))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(str(chain), str(key))
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def _public_roots() -> bytes:

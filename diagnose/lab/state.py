@@ -30,6 +30,7 @@ class RequestRecord:
     write: bool = False
     caller_app_id: str | None = None
     at: float = field(default_factory=time.time)
+    fault: str | None = None  # the fault kind this request got (diagnose/lab/faults.py), if any
 
 
 REQUEST_LOG_MAX = 100_000

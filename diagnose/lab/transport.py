@@ -7,11 +7,13 @@ a response in flight; open keep-alive connections are shut down at stop.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import selectors
 import socket
 import ssl
+import struct
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -20,6 +22,8 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeAlias
 
+from diagnose.lab import faults as fault_kinds
+from diagnose.lab.faults import Faults
 from diagnose.lab.state import RequestRecord, State
 from diagnose.lab.world import World
 
@@ -148,6 +152,9 @@ def _encode(body: object) -> tuple[bytes, str]:
     return json.dumps(body).encode(), "application/json; charset=utf-8"
 
 
+_HTML = "text/html; charset=utf-8"
+_WRONG_CERT = ("wrong-cert",)
+_REQUEST_FAULTS = fault_kinds.BEFORE_HANDLER + fault_kinds.ON_THE_WAY_OUT
 MAX_BODY = 16 * 1024 * 1024  # far above any request a client of the lab sends
 
 
@@ -217,14 +224,80 @@ class _Handler(BaseHTTPRequestHandler):
         rec = ep.state.record(
             RequestRecord(ep.service.name, req.method, req.path, write=ep.service.is_write(req))
         )
-        resp = ep.service.handle(req)
+        rec.fault = ep.faults.take(ep.service.name, req.path, _REQUEST_FAULTS)
+        if rec.fault in fault_kinds.BEFORE_HANDLER:
+            resp = self._fault_answer(rec.fault)
+            if resp is None:  # reset or stall: no answer at all
+                return
+        else:
+            resp = ep.service.handle(req)
         rec.caller_app_id = req.caller_app_id
         wait = resp.hold_s + ep.latency_s
         if wait > 0 and ep.stop_event.wait(wait):
             self.close_connection = True  # the lab is stopping: drop the answer
             return
+        if rec.fault == "malformed-200":
+            resp = Response(200, fault_kinds.malformed(req.path, resp.body))
+        elif rec.fault == "garbled":
+            data, ctype = _encode(resp.body)
+            ctype = resp.headers.get("Content-Type", ctype) or "application/json; charset=utf-8"
+            resp = Response(
+                resp.status, fault_kinds.garble(data), {**resp.headers, "Content-Type": ctype}
+            )
         rec.status = resp.status  # before the bytes leave, so a client never sees it unset
-        self._send(resp)
+        if rec.fault in ("reset-mid-body", "truncated", "trickle"):
+            self._send_broken(resp, rec.fault)
+        else:
+            self._send(resp)
+
+    def _fault_answer(self, kind: str) -> Response | None:
+        """What a fault answers instead of the service; None after a reset or a stall."""
+        service = self.endpoint.service
+        if kind in fault_kinds.STATUS_ERRORS:
+            code, message = fault_kinds.STATUS_ERRORS[kind]
+            resp = service.error(int(kind), code, message)
+            if kind == "429":
+                resp.headers["Retry-After"] = str(fault_kinds.RETRY_AFTER_S)
+            return resp
+        if kind == "gateway-404":
+            return Response(404, fault_kinds.GATEWAY_404, {"Content-Type": _HTML})
+        if kind == "html-error":
+            return Response(
+                fault_kinds.HTML_ERROR_STATUS, fault_kinds.HTML_ERROR, {"Content-Type": _HTML}
+            )
+        if kind == "empty-200":
+            return Response(200, None, {"Content-Type": "application/json; charset=utf-8"})
+        if kind == "stall":
+            self.endpoint.stop_event.wait()  # never answers; ends when the lab stops
+        self._reset()
+        return None
+
+    def _reset(self) -> None:
+        """Close with a TCP reset (SO_LINGER 0) instead of an orderly close."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _send_broken(self, resp: Response, kind: str) -> None:
+        """The whole answer one byte at a time (trickle), or cut mid-body then closed or reset."""
+        real, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self._send(resp)
+            raw = self.wfile.getvalue()
+        finally:
+            self.wfile = real
+        self.close_connection = True
+        if kind == "trickle":
+            for i in range(len(raw)):
+                if i and self.endpoint.stop_event.wait(fault_kinds.TRICKLE_INTERVAL_S):
+                    return
+                self.wfile.write(raw[i : i + 1])
+            return
+        head = raw.index(b"\r\n\r\n") + 4
+        body = len(raw) - head
+        self.wfile.write(raw[: head + body // 2] if body else raw[: head // 2])
+        if kind == "reset-mid-body":
+            self._reset()
 
     def _send(self, resp: Response) -> None:
         data, ctype = _encode(resp.body)
@@ -248,6 +321,8 @@ class Endpoint:
     base_url: str
     stop_event: threading.Event
     latency_s: float
+    faults: Faults = field(default_factory=Faults)
+    wrong_tls: ssl.SSLContext | None = None  # the wrong-cert fault's certificate (untrusted CA)
 
 
 class Server:
@@ -318,7 +393,10 @@ class Server:
         try:
             # wrap_socket detaches `conn`: track the TLS socket *before* the handshake, so that
             # stop() can shut down a client that connected but never finished it.
-            tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            context = self.context
+            if endpoint.wrong_tls and endpoint.faults.take(endpoint.service.name, "", _WRONG_CERT):
+                context = endpoint.wrong_tls
+            tls = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
             with self._lock:
                 self._conns.discard(conn)
                 self._conns.add(tls)
