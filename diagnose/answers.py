@@ -66,7 +66,9 @@ class _CappedRaw:
             raise AnswerTooLarge(self._service, None, self._limit)
         return chunk
 
-    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+    def stream(
+        self, amt: int | None = 2**16, decode_content: bool | None = None
+    ) -> Iterator[bytes]:
         for chunk in self._raw.stream(amt, decode_content=decode_content):
             yield self._count(chunk)
 

@@ -69,7 +69,7 @@ def mark_undecided(
         if not before:
             break  # a root cause established: what follows is explained by the chain
         entry.undecided_before = before
-        said = "; ".join(f"{u.check}: {u.reason}" for u in before)
+        said = "; ".join(f"{u.check} ({u.reason.rstrip('.')})" for u in before)
         entry.message += f" (not shown to be the root cause: could not check {said})"
     return entries
 

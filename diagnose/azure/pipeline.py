@@ -57,9 +57,7 @@ def retry_policy() -> RetryPolicy[HttpRequest, HttpResponse]:
     from azure.core.rest import HttpRequest, HttpResponse
 
     class DeadlineRetry(RetryPolicy[HttpRequest, HttpResponse]):
-        def is_retry(
-            self, settings: dict[str, Any], response: PipelineResponse[Any, Any]
-        ) -> bool:
+        def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
             if not super().is_retry(settings, response):
                 return False
             after = self.get_retry_after(response)

@@ -84,7 +84,9 @@ def transport_reason(exc: BaseException) -> str:
         if current is None:
             break
         seen.append(f"{type(current).__name__}: {current}")
-        inner = getattr(current, "inner_exception", None) or current.__cause__ or current.__context__
+        inner = (
+            getattr(current, "inner_exception", None) or current.__cause__ or current.__context__
+        )
         current = inner if isinstance(inner, BaseException) else None
     text = " | ".join(seen)
     for marker, reason in _TRANSPORT_REASONS:

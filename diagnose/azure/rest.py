@@ -106,7 +106,9 @@ class Reply:
         code, service = self.service_error(), self.service
         if 200 <= self.status < 300:
             if self.body is None:
-                return MalformedAnswer(f"{service} answered {self.status} with an empty body for {what}")
+                return MalformedAnswer(
+                    f"{service} answered {self.status} with an empty body for {what}"
+                )
             return MalformedAnswer(f"{service}'s answer for {what} was not a JSON object")
         if code is None and self.status in (401, 403, 404):
             page = "a firewall or proxy page?" if self.status != 404 else "a gateway or proxy page?"
@@ -114,7 +116,9 @@ class Reply:
                 f"{service} answered {self.status} without an error code for {what} ({page})"
             )
         if self.status == 401:
-            return CredentialRefused(f"{service} did not accept the tool's token to read {what} ({code})")
+            return CredentialRefused(
+                f"{service} did not accept the tool's token to read {what} ({code})"
+            )
         if self.status == 403:
             return NotPermitted(
                 f"{service} refused to let the diagnosing identity read {what} ({code})", permission
@@ -199,7 +203,12 @@ class RestClient:
         from azure.core.rest import HttpRequest
 
         url = path if path.startswith("https://") else f"{self.base_url}{path}"
-        return send(self._client, HttpRequest(method, url, params=params, json=body), self.service, self.base_url)
+        return send(
+            self._client,
+            HttpRequest(method, url, params=params, json=body),
+            self.service,
+            self.base_url,
+        )
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Reply:
         return self.request("GET", path, params=params)

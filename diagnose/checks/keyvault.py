@@ -231,7 +231,9 @@ def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
             "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
         )
     # Key Vault's own refusal, in its error shape, of a request that is not throttled or failing
-    message = f"Key Vault refused the round trip ({refusal.status} {refusal.code}): {refusal.message}"
+    message = (
+        f"Key Vault refused the round trip ({refusal.status} {refusal.code}): {refusal.message}"
+    )
     return Outcome(
         "the round trip failed", [finding("keyvault.unwrap-failed", message, **evidence)], evidence
     )

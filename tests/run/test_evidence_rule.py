@@ -32,9 +32,10 @@ def test_graph_down_in_sp_disabled_shows_the_symptom_and_says_what_could_not_be_
     first = diagnosis[0]
     assert first["code"] == "cosmos.revoked.4000"  # what Cosmos DB says, in its own words
     undecided = first["undecided_before"]
-    assert [u["check"] for u in undecided] == ["principal.enabled"]
+    # every check before it in the chain that Graph left undecided, the principal first
+    assert [u["check"] for u in undecided] == ["principal.enabled", "roles.cosmos"]
     assert "Microsoft Graph answered 503 three times" in undecided[0]["reason"]
-    assert "not shown to be the root cause: could not check principal.enabled" in first["message"]
+    assert "not shown to be the root cause: could not check principal.enabled (" in first["message"]
     assert "principal.disabled" not in {d["code"] for d in diagnosis}
     assert "Traceback" not in stderr
 
