@@ -46,6 +46,40 @@ class AnswerTooLarge(UnexpectedAnswer):
         )
 
 
+# -- statuses that are no evidence -------------------------------------------------------------------
+
+# Statuses a service answers when it is overloaded or failing (retried, then reported as such).
+TRANSIENT = (408, 429, 500, 502, 503, 504)
+
+
+def times(count: int) -> str:
+    return {1: "once", 2: "twice", 3: "three times"}.get(count, f"{count} times")
+
+
+def unexplained_status(
+    service: str,
+    status: int,
+    code: str | None,
+    what: str,
+    attempts: int | None = None,
+    detail: str = "",
+    note: str = "",
+) -> UnexpectedAnswer:
+    """The limitation a non-2xx answer is when it is no evidence about the setup: a throttle or
+    5xx that outlasted the retries ("answered 503 three times"; `attempts` None when the SDK
+    counted them), a 401/403/404 without the service's own error code (a gateway's, proxy's or
+    firewall's page), any other status. `note` is added at the end."""
+    said = f" ({code}{': ' + detail if detail else ''})" if code else ""
+    if code is None and status in (401, 403, 404):
+        page = "a gateway or proxy page?" if status == 404 else "a firewall or proxy page?"
+        text = f"{service} answered {status} without an error code for {what} ({page})"
+    elif status in TRANSIENT and attempts:
+        text = f"{service} answered {status} {times(attempts)} for {what}{said}"
+    else:
+        text = f"{service} answered {status} for {what}{said}"
+    return UnexpectedAnswer(text + note)
+
+
 # -- bounded answers ------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ import requests
 
 from diagnose import deadline
 from diagnose.adobe.campaign import check_campaign_shape
-from diagnose.answers import Fields, MalformedAnswer, UnexpectedAnswer, cap_session
+from diagnose.answers import TRANSIENT, Fields, MalformedAnswer, cap_session, unexplained_status
 from diagnose.azure.problems import transport_reason
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.profile import Profile
@@ -53,10 +53,6 @@ def adobe_error_code(body: object) -> str | None:
     if isinstance(error, str) and error.strip():
         return error
     return None
-
-
-def _times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 class AdobeError(Exception):
@@ -172,8 +168,8 @@ class AdobeClient:
         status = response.status_code
         if status != 200:
             code = adobe_error_code(body)
-            if code is None or status in RETRY_STATUSES or status >= 500:
-                raise _unexpected(IMS, status, code, attempts, "a token")
+            if code is None or status in TRANSIENT or status >= 500:
+                raise unexplained_status(IMS, status, code, "a token", attempts)
             raise CredentialRefused(f"Adobe IMS refused the tool's credential ({status} {code})")
         answer = Fields.of(body, "Adobe IMS's token answer")
         token = answer.text("access_token")
@@ -326,8 +322,8 @@ class AdobeClient:
                 f"{PLATFORM}'s answer for {what} was "
                 + ("empty" if body in ("", None) else "not a JSON object")
             )
-        if code is None or status in RETRY_STATUSES or status >= 500:
-            raise _unexpected(PLATFORM, status, code, attempts, what)
+        if code is None or status in TRANSIENT or status >= 500:
+            raise unexplained_status(PLATFORM, status, code, what, attempts)
         if status in (401, 403):
             raise _refused("GET", path, status)
         raise AdobeError(f"GET {path} answered {status} ({code})", status, body, url)
@@ -379,16 +375,3 @@ def _retry_after(response: requests.Response) -> float | None:
     except ValueError:
         return None
     return seconds if 0 <= seconds <= 3600 else None
-
-
-def _unexpected(
-    service: str, status: int, code: str | None, attempts: int, what: str
-) -> UnexpectedAnswer:
-    """A status that is no evidence: a throttle or 5xx past the retries, or no Adobe error code."""
-    if code is None and status not in RETRY_STATUSES and status < 500:
-        page = "a gateway or proxy page?" if status == 404 else "a firewall or proxy page?"
-        return UnexpectedAnswer(
-            f"{service} answered {status} without an error code for {what} ({page})"
-        )
-    said = f" ({code})" if code else ""
-    return UnexpectedAnswer(f"{service} answered {status} {_times(attempts)} for {what}{said}")

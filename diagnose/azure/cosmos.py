@@ -9,7 +9,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from diagnose import deadline
-from diagnose.answers import MalformedAnswer, UnexpectedAnswer
+from diagnose.answers import TRANSIENT, MalformedAnswer, UnexpectedAnswer, unexplained_status
 from diagnose.azure import pipeline, problems, quiet_sdk_logs
 from diagnose.profile import Profile
 
@@ -43,15 +43,11 @@ class CosmosRefusal(Exception):
 
     def unexplained(self) -> UnexpectedAnswer | None:
         """The limitation this answer is when it is no evidence: a throttle or 5xx that outlasted
-        the retries, or a status without Cosmos DB's error shape (a gateway's or proxy's page)."""
-        status = f"{self.status}/{self.sub_status}" if self.sub_status else str(self.status)
-        if self.status in (408, 429) or self.status >= 500:
-            return UnexpectedAnswer(f"{COSMOS} answered {status} ({self.code or 'no error code'})")
-        if self.code is None:
-            return UnexpectedAnswer(
-                f"{COSMOS} answered {status} without an error code (a gateway or proxy page?)"
-            )
-        return None
+        the SDK's retries, or a status without Cosmos DB's error shape (a gateway's or proxy's page)."""
+        if self.code is not None and self.status not in TRANSIENT and self.status < 500:
+            return None
+        sub = f"sub-status {self.sub_status}" if self.sub_status else ""
+        return unexplained_status(COSMOS, self.status, self.code, "the data-plane read", None, sub)
 
 
 @dataclass

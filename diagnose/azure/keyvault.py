@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from diagnose.answers import Fields
+from diagnose.answers import TRANSIENT, Fields
 from diagnose.azure import pipeline, quiet_sdk_logs
-from diagnose.azure.rest import TRANSIENT, Reply, send
+from diagnose.azure.rest import Reply, send
 from diagnose.profile import Profile
 
 if TYPE_CHECKING:

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from diagnose import deadline
-from diagnose.answers import Fields, MalformedAnswer, UnexpectedAnswer
+from diagnose.answers import (
+    TRANSIENT,
+    Fields,
+    MalformedAnswer,
+    UnexpectedAnswer,
+    unexplained_status,
+)
 from diagnose.azure import pipeline, problems
 from diagnose.errors import CredentialRefused, NotPermitted, ToolLimitation
 from diagnose.profile import Profile
@@ -39,11 +45,6 @@ ARM_NOT_FOUND = (
     "RoleDefinitionDoesNotExist",
 )
 GRAPH_NOT_FOUND = ("Request_ResourceNotFound", "ResourceNotFound")
-TRANSIENT = (408, 429, 500, 502, 503, 504)
-
-
-def times(count: int) -> str:
-    return {1: "once", 2: "twice", 3: "three times"}.get(count, f"{count} times")
 
 
 @dataclass
@@ -110,28 +111,21 @@ class Reply:
                     f"{service} answered {self.status} with an empty body for {what}"
                 )
             return MalformedAnswer(f"{service}'s answer for {what} was not a JSON object")
-        if code is None and self.status in (401, 403, 404):
-            page = "a firewall or proxy page?" if self.status != 404 else "a gateway or proxy page?"
-            return UnexpectedAnswer(
-                f"{service} answered {self.status} without an error code for {what} ({page})"
-            )
-        if self.status == 401:
+        if code is not None and self.status == 401:
             return CredentialRefused(
                 f"{service} did not accept the tool's token to read {what} ({code})"
             )
-        if self.status == 403:
+        if code is not None and self.status == 403:
             return NotPermitted(
                 f"{service} refused to let the diagnosing identity read {what} ({code})", permission
             )
-        said = f" ({code}: {self.error_message[:200]})" if code else ""
-        if self.status in TRANSIENT:
-            wait = ""
-            if self.retry_after and self.attempts == 1:  # not retried: the wait did not fit
-                wait = f"; its Retry-After ({self.retry_after} s) did not fit the time left"
-            return UnexpectedAnswer(
-                f"{service} answered {self.status} {times(self.attempts)} for {what}{said}{wait}"
-            )
-        return UnexpectedAnswer(f"{service} answered {self.status} for {what}{said}")
+        note = ""
+        if self.status in TRANSIENT and self.retry_after and self.attempts == 1:
+            # not retried: waiting out its Retry-After did not fit the time left
+            note = f"; its Retry-After ({self.retry_after} s) did not fit the time left"
+        return unexplained_status(
+            service, self.status, code, what, self.attempts, self.error_message[:200], note
+        )
 
     def fields(self, what: str, permission: str | None = None) -> Fields:
         """The answer's JSON object (a 2xx), or the limitation this answer is."""
