@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from diagnose.catalogue import Catalogue
-from diagnose.model import DiagnosisEntry, Finding, Severity
+from diagnose.model import DiagnosisEntry, Finding, Severity, Undecided
 
 
 def build(
@@ -47,6 +47,33 @@ def build(
     return sorted(entries.values(), key=lambda e: order[e.code])
 
 
+def mark_undecided(
+    entries: list[DiagnosisEntry],
+    undecided: Iterable[tuple[str, str]],
+    rank: Callable[[str], int],
+) -> list[DiagnosisEntry]:
+    """Say, next to each cause shown, which checks before it in the chain could not decide.
+
+    `undecided` are (source, reason) pairs (a check that ended in `error`, and its limitation).
+    Until a cause is established with nothing undecided before it, every cause whose checks
+    come after an undecided one is a symptom, not a root cause: a deeper cause may hide in
+    what could not be checked (a principal Graph would not show). Its entry names them, in
+    `undecided_before` and at the end of its message, and it does not count as a root cause
+    (`DiagnosisEntry.decided`). Once a root cause is established, the causes after it follow
+    from it in the chain, as before. `entries` are root cause first; they are changed in place.
+    """
+    pending = sorted(((rank(source), source, reason) for source, reason in undecided))
+    for entry in entries:
+        first = min(rank(source) for source in entry.checks)
+        before = [Undecided(source, reason) for at, source, reason in pending if at < first]
+        if not before:
+            break  # a root cause established: what follows is explained by the chain
+        entry.undecided_before = before
+        said = "; ".join(f"{u.check} ({u.reason.rstrip('.')})" for u in before)
+        entry.message += f" (not shown to be the root cause: could not check {said})"
+    return entries
+
+
 def to_json(entries: Iterable[DiagnosisEntry]) -> list[dict[str, Any]]:
     return [
         {
@@ -57,6 +84,15 @@ def to_json(entries: Iterable[DiagnosisEntry]) -> list[dict[str, Any]]:
             "runbook": e.step.to_json(),
             "remediation": list(e.remediation),
             "checks": list(e.checks),
+            **(
+                {
+                    "undecided_before": [
+                        {"check": u.check, "reason": u.reason} for u in e.undecided_before
+                    ]
+                }
+                if e.undecided_before
+                else {}
+            ),
         }
         for e in entries
     ]

@@ -70,6 +70,14 @@ class CheckResult:
     limitation: Limitation | None = None
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """A check earlier in the causal chain that could not decide: a deeper cause may hide there."""
+
+    check: str
+    reason: str
+
+
 @dataclass
 class DiagnosisEntry:
     code: str
@@ -79,3 +87,10 @@ class DiagnosisEntry:
     remediation: list[str]
     checks: list[str]
     message: str = ""
+    # Checks before this cause in the chain that could not decide: it is then a symptom shown,
+    # not a root cause established (empty: nothing undecided stands before it).
+    undecided_before: list[Undecided] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        return not self.undecided_before

@@ -160,10 +160,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(\bSharedKey(?:Lite)?\s+[^\s:]+:)(?!\*\*\*)[^\s,;\"'&]+"), r"\1" + MASK),
     # `token=...` / `secret=...` in query strings or logs (not a word like "tokens"); after a
     # colon, only a value that is not a plain word ("could not get a token: DefaultAzureCredential
-    # failed" is prose, "token: 9fX-…" is not).
+    # failed" and "a token: EnvironmentCredential: ... unavailable" are prose, "token: 9fX-…" is not).
     (
         re.compile(
-            r"(?i)(\b(?:token|secret)['\"]?\s*(?:=|%3D|:(?!//)(?!\s*[A-Za-z]+(?![^\s&;,\"'\\])))\s*)"
+            r"(?i)(\b(?:token|secret)['\"]?\s*(?:=|%3D|:(?!//)(?!\s*[A-Za-z]+(?::\s|(?![^\s&;,\"'\\]))))\s*)"
             r"(?!\*\*\*)(?:(?!%26)[^\s&;,\"'\\])+"
         ),
         r"\1" + MASK,

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from graphlib import CycleError, TopologicalSorter
 
+from diagnose import deadline
 from diagnose.checks.base import Check, Context, ContractBreach, Outcome, Skip
 from diagnose.errors import InputError, ToolLimitation
 from diagnose.model import CheckResult, Limitation, Status
@@ -95,11 +96,13 @@ def _refusal(check: Check, outcome: Outcome) -> str | None:
     )
 
 
-def _execute(check: Check, ctx: Context) -> CheckResult:
+def _execute(check: Check, ctx: Context, until: float | None = None) -> CheckResult:
+    """Run one check under its deadline (`until`, monotonic), its result redacted."""
     started = time.monotonic()
     ctx.running(check)
     try:
-        outcome: Outcome = check.run(ctx)
+        with deadline.until(until):
+            outcome: Outcome = check.run(ctx)
         refusal = _refusal(check, outcome)
         if refusal:
             result = CheckResult(
@@ -142,7 +145,7 @@ def _execute(check: Check, ctx: Context) -> CheckResult:
     return result
 
 
-def _start_prewarm(checks: Iterable[Check], ctx: Context) -> None:
+def _start_prewarm(checks: Iterable[Check], ctx: Context, until: float | None) -> None:
     """Start the reads the checks declared as `prewarm`, so they overlap with what runs first."""
     for check in checks:
         if ctx.profile.topology not in check.topologies:
@@ -150,7 +153,8 @@ def _start_prewarm(checks: Iterable[Check], ctx: Context) -> None:
         for read in check.prewarm:
 
             def warm(read: Callable[[Context], object] = read) -> None:
-                with contextlib.suppress(Exception):  # the check reports it, if it still runs
+                # the check reports what fails, if it still runs
+                with contextlib.suppress(Exception), deadline.until(until):
                     read(ctx)
 
             name = f"prewarm:{check.id}:{getattr(read, '__name__', 'read')}"
@@ -180,7 +184,7 @@ def run(
     running: dict[str, float] = {}  # id -> deadline (monotonic)
     finished: queue.Queue[CheckResult] = queue.Queue()
     run_deadline = time.monotonic() + budget_s if budget_s else None
-    _start_prewarm((c for c in planned if c.id not in done), ctx)
+    _start_prewarm((c for c in planned if c.id not in done), ctx, run_deadline)
 
     handed: set[str] = set()  # what the sorter handed out: only those can be marked done in it
 
@@ -224,8 +228,9 @@ def run(
                 )
                 continue
             running[cid] = time.monotonic() + deadline_of(check)
+            until = min(running[cid], run_deadline or running[cid])
             threading.Thread(
-                target=lambda c=check: finished.put(_execute(c, ctx)),
+                target=lambda c=check, u=until: finished.put(_execute(c, ctx, u)),
                 name=f"check:{cid}",
                 daemon=True,
             ).start()
@@ -255,8 +260,8 @@ def run(
         except queue.Empty:
             pass
         now = time.monotonic()
-        for cid, deadline in list(running.items()):
-            if now >= deadline:
+        for cid, due in list(running.items()):
+            if now >= due:
                 reason = f"did not finish within its {deadline_of(every[cid]):g} s deadline"
                 error_all([cid], reason)
         if run_deadline and now >= run_deadline:

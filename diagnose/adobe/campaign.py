@@ -5,7 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from diagnose.answers import Fields
+
 KINDS = ("unitary", "highthroughput", "audience")
+
+
+def check_campaign_shape(definition: Fields) -> None:
+    """A campaign definition worth reading: its `status` present, and every field the checks read
+    of the type Adobe documents (MalformedAnswer otherwise: `{}` is not a live campaign)."""
+    definition.text("status")
+    definition.opt_text("apiTriggerType")
+    definition.opt_flag("highThroughput")
+    definition.opt_text("name")
+    definition.opt_text("id")
+    schedule = definition.opt_obj("schedule")
+    if schedule is not None:
+        for name in ("startDate", "endDate"):
+            schedule.opt_text(name)
+        for name in ("startDateEnabled", "endDateEnabled"):
+            schedule.opt_flag(name)
+    personalization = definition.opt_obj("personalization")
+    if personalization is not None:
+        personalization.opt_texts("profile")
+        personalization.opt_texts("context")
 
 
 def campaign_kind(definition: dict[str, Any]) -> str | None:

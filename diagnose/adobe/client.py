@@ -1,8 +1,14 @@
 """Adobe IMS + Experience Platform over HTTPS: fetches, never judges.
 
-Every call has a deadline and no automatic retry: a diagnostic tool must not
-resend an execution call (the service retries internally; a resend risks a
-duplicate message).
+Every call has a deadline and answers bounded in size (`diagnose.answers`). Reads (and
+IMS token requests) are retried on 429/503, at most twice, honouring `Retry-After` when
+it fits the time left; the execution call never is: a diagnostic tool must not resend
+it (the service retries internally; a resend risks a duplicate message).
+
+What an answer is worth is decided here, in one place: an error is Adobe's own only in
+one of its documented error shapes (`adobe_error_code`); anything else (a gateway's
+page, an empty or malformed body, a throttle that outlasted the retries) is an
+`UnexpectedAnswer`, the tool's limitation, never a finding about the setup.
 """
 
 from __future__ import annotations
@@ -15,14 +21,42 @@ from typing import Any
 
 import requests
 
+from diagnose import deadline
+from diagnose.adobe.campaign import check_campaign_shape
+from diagnose.answers import TRANSIENT, Fields, MalformedAnswer, cap_session, unexplained_status
+from diagnose.azure.problems import transport_reason
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.profile import Profile
 
 DEFAULT_TIMEOUT_S = 10.0
+RETRY_STATUSES = (429, 503)
+MAX_RETRIES = 2
+BACKOFF_S = (0.3, 0.6)
+IMS = "Adobe IMS"
+PLATFORM = "Experience Platform"
+
+
+def adobe_error_code(body: object) -> str | None:
+    """Adobe's own error code, when `body` has one of its documented error shapes: the gateway's
+    `{"error_code", "message"}`, Experience Platform's problem details `{"type":
+    "https://ns.adobe.com/...", "title", "status"}` (the code is the type's last part), IMS's
+    `{"error", "error_description"}`."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("error_code")
+    if isinstance(code, str) and code.strip():
+        return code
+    kind = body.get("type")
+    if isinstance(kind, str) and kind.startswith("https://ns.adobe.com/"):
+        return kind.rstrip("/").rsplit("/", 1)[-1]
+    error = body.get("error")
+    if isinstance(error, str) and error.strip():
+        return error
+    return None
 
 
 class AdobeError(Exception):
-    """An Adobe service answered with an error status."""
+    """An Adobe service refused, in its own error shape (`code`)."""
 
     def __init__(
         self, message: str, status: int | None = None, body: object = None, url: str = ""
@@ -31,6 +65,7 @@ class AdobeError(Exception):
         self.status = status
         self.body = body
         self.url = url
+        self.code = adobe_error_code(body)
 
 
 def _refused(method: str, path: str, status: int) -> NotPermitted:
@@ -99,7 +134,7 @@ class AdobeClient:
     def __init__(self, profile: Profile, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.profile = profile
         self.timeout_s = timeout_s
-        self._session = requests.Session()
+        self._session = cap_session(requests.Session(), "Adobe")
         # Passed on every request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
         self._verify: str | bool = profile.ca_bundle or True
         self._token: tuple[str, float] | None = None
@@ -128,15 +163,19 @@ class AdobeClient:
             "scope": creds.get("DIAGNOSE_ADOBE_SCOPES")
             or "openid,session,AdobeID,read_organizations,additional_info.projectedProductContext",
         }
-        response = self._send("POST", url, data=form, timeout=self.timeout_s)
+        response, attempts = self._send("POST", url, data=form, retry=True)
         body = _body(response)
-        if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
-            error = body.get("error") if isinstance(body, dict) else None
-            raise CredentialRefused(
-                f"Adobe IMS refused the tool's credential ({response.status_code} {error or ''})".strip()
-            )
-        self._token = (body["access_token"], time.monotonic() + float(body.get("expires_in", 3600)))
-        return body["access_token"]
+        status = response.status_code
+        if status != 200:
+            code = adobe_error_code(body)
+            if code is None or status in TRANSIENT or status >= 500:
+                raise unexplained_status(IMS, status, code, "a token", attempts)
+            raise CredentialRefused(f"Adobe IMS refused the tool's credential ({status} {code})")
+        answer = Fields.of(body, "Adobe IMS's token answer")
+        token = answer.text("access_token")
+        lifetime = answer.opt_number("expires_in") or 3600
+        self._token = (token, time.monotonic() + float(lifetime))
+        return token
 
     def headers(self, api_key: str | None = None) -> dict[str, str]:
         headers = {
@@ -152,18 +191,35 @@ class AdobeClient:
 
     # --- reads ---------------------------------------------------------------
     def campaign(self, campaign_id: str) -> dict[str, Any]:
-        return self._get_json(f"/journey/campaigns/service/campaigns/{campaign_id}")
+        """The campaign's definition; AdobeError (404) only when Adobe said it does not exist."""
+        what = f"the campaign {campaign_id}"
+        definition = self._get_json(f"/journey/campaigns/service/campaigns/{campaign_id}", what)
+        check_campaign_shape(Fields(definition, f"{PLATFORM}'s answer for {what}"))
+        return definition
 
     def byok_app_registration(self) -> dict[str, Any]:
-        return self._get_json(
-            "/data/infrastructure/manager/byok/app-registration", api_key="acp_provisioning"
+        what = "the BYOK app registration"
+        found = self._get_json(
+            "/data/infrastructure/manager/byok/app-registration", what, api_key="acp_provisioning"
         )
+        answer = Fields(found, f"{PLATFORM}'s answer for {what}")
+        answer.text("applicationId")
+        answer.opt_text("name")
+        return found
 
     def byok_config(self, name: str) -> dict[str, Any]:
-        return self._get_json(
+        what = f"the BYOK configuration {name}"
+        found = self._get_json(
             f"/data/infrastructure/manager/customer/config/{name}",
+            what,
             params={"configType": "BYOK_CONFIG"},
         )
+        answer = Fields(found, f"{PLATFORM}'s answer for {what}")
+        answer.text("status")
+        data = answer.opt_obj("configData")
+        if data is not None:
+            data.opt_text("keyVaultKeyIdentifier")
+        return found
 
     # --- the one write ---------------------------------------------------------
     def execute(
@@ -245,46 +301,77 @@ class AdobeClient:
         return self.profile.platform_url.rstrip("/")
 
     def _get_json(
-        self, path: str, api_key: str | None = None, params: dict[str, str] | None = None
+        self,
+        path: str,
+        what: str,
+        api_key: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        """A JSON object read from Experience Platform (retried on 429/503 within the deadline)."""
         url = f"{self._platform}{path}"
-        response = self._send(
-            "GET", url, headers=self.headers(api_key), params=params, timeout=self.timeout_s
+        response, attempts = self._send(
+            "GET", url, headers=self.headers(api_key), params=params, retry=True
         )
         body = _body(response)
-        if response.status_code in (401, 403):
-            raise _refused("GET", path, response.status_code)
-        if response.status_code != 200:
-            raise AdobeError(
-                f"GET {path} answered {response.status_code}", response.status_code, body, url
+        status = response.status_code
+        code = adobe_error_code(body)
+        if status == 200:
+            if isinstance(body, dict):
+                return body
+            raise MalformedAnswer(
+                f"{PLATFORM}'s answer for {what} was "
+                + ("empty" if body in ("", None) else "not a JSON object")
             )
-        if not isinstance(body, dict):
-            raise AdobeError(
-                f"GET {path} did not answer a JSON object", response.status_code, body, url
-            )
-        return body
+        if code is None or status in TRANSIENT or status >= 500:
+            raise unexplained_status(PLATFORM, status, code, what, attempts)
+        if status in (401, 403):
+            raise _refused("GET", path, status)
+        raise AdobeError(f"GET {path} answered {status} ({code})", status, body, url)
 
     def _send(
         self,
         method: str,
         url: str,
         *,
-        timeout: float,
+        retry: bool = False,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
-    ) -> requests.Response:
-        try:
-            return self._session.request(
-                method,
-                url,
-                headers=headers,
-                params=params,
-                data=data,
-                timeout=timeout,
-                verify=self._verify,
-            )
-        except requests.Timeout:
-            raise Unreachable(f"{url} did not answer within {self.timeout_s:g} s") from None
-        except requests.RequestException as exc:
-            raise Unreachable(f"cannot reach {url}: {type(exc).__name__}") from None
+    ) -> tuple[requests.Response, int]:
+        """(the answer, how many attempts it took). With `retry`, a 429 or 503 is sent again, at
+        most MAX_RETRIES times, when the wait (its Retry-After, else a short back-off) fits the
+        time left."""
+        attempts = 0
+        while True:
+            attempts += 1
+            timeout = deadline.bounded(self.timeout_s)
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    data=data,
+                    timeout=timeout,
+                    verify=self._verify,
+                )
+            except requests.Timeout:
+                raise Unreachable(f"{url} did not answer within {timeout:g} s") from None
+            except requests.RequestException as exc:
+                raise Unreachable(f"{transport_reason(exc)} ({url})") from None
+            if not retry or response.status_code not in RETRY_STATUSES or attempts > MAX_RETRIES:
+                return response, attempts
+            wait = _retry_after(response) or BACKOFF_S[attempts - 1]
+            if not deadline.fits(wait):
+                return response, attempts
+            response.close()
+            time.sleep(wait)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= 3600 else None

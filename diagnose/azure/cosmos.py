@@ -8,28 +8,62 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from diagnose.azure import problems
+from diagnose import deadline
+from diagnose.answers import TRANSIENT, MalformedAnswer, UnexpectedAnswer, unexplained_status
+from diagnose.azure import pipeline, problems, quiet_sdk_logs
 from diagnose.profile import Profile
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, TokenCredential
 
 
+COSMOS = "Cosmos DB"
+MAX_THROTTLE_WAIT_S = 5
+
+
 class CosmosRefusal(Exception):
-    def __init__(self, status: int, sub_status: int | None, message: str):
+    """Cosmos DB answered an error; `code` is its error code, None when the body is not its shape."""
+
+    def __init__(
+        self, status: int, sub_status: int | None, message: str, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.sub_status = sub_status
         self.message = message
+        self.code = code
 
     def evidence(self) -> dict[str, object]:
-        return {"status": self.status, "sub_status": self.sub_status, "message": self.message}
+        return {
+            "status": self.status,
+            "sub_status": self.sub_status,
+            "code": self.code,
+            "message": self.message,
+        }
+
+    def unexplained(self) -> UnexpectedAnswer | None:
+        """The limitation this answer is when it is no evidence: a throttle or 5xx that outlasted
+        the SDK's retries, or a status without Cosmos DB's error shape (a gateway's or proxy's page)."""
+        if self.code is not None and self.status not in TRANSIENT and self.status < 500:
+            return None
+        sub = f"sub-status {self.sub_status}" if self.sub_status else ""
+        return unexplained_status(COSMOS, self.status, self.code, "the data-plane read", None, sub)
 
 
 @dataclass
 class DataPlaneRead:
     databases: list[str]
     writable_locations: list[str]
+
+
+def _code(exc: Exception) -> str | None:
+    """The `code` of Cosmos DB's error body (`{"code": "Forbidden", "message": ...}`), if it is one."""
+    try:
+        body = json.loads(str(getattr(exc, "http_error_message", None) or ""))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and code.strip() else None
 
 
 def _message(exc: Exception) -> str:
@@ -42,7 +76,7 @@ def _message(exc: Exception) -> str:
         text = text.removeprefix("Message:").strip()
         try:
             body = json.loads(text)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             break
         if not isinstance(body, dict):
             break
@@ -76,15 +110,23 @@ def read(
     """
     os.environ.setdefault("AZURE_COSMOS_HEALTH_CHECK_MAX_RETRIES", "0")
     from azure.core.exceptions import (
+        AzureError,
         ClientAuthenticationError,
-        ServiceRequestError,
-        ServiceResponseError,
     )
     from azure.cosmos import CosmosClient
     from azure.cosmos.documents import SSLConfiguration
     from azure.cosmos.exceptions import CosmosHttpResponseError
 
-    kwargs: dict[str, object] = {"retry_total": 1, "connection_timeout": 5, "read_timeout": 15}
+    quiet_sdk_logs()
+    left = deadline.remaining()
+    kwargs: dict[str, object] = {
+        # at most two retries (throttles included), none waiting longer than the time left allows
+        "retry_total": pipeline.MAX_RETRIES,
+        "retry_backoff_max": max(1, int(min(MAX_THROTTLE_WAIT_S, (left or 60) - 1))),
+        "connection_timeout": 5,
+        "read_timeout": deadline.bounded(15),
+        "transport": pipeline.transport(profile, COSMOS),
+    }
     if profile.ca_bundle:
         kwargs["ssl_config"] = SSLConfiguration()
         kwargs["connection_verify"] = profile.ca_bundle
@@ -94,14 +136,25 @@ def read(
         client = CosmosClient(  # reads the account
             endpoint, credential=credential, consistency_level=None, **kwargs
         )
-        databases = [d.get("id", "") for d in islice(client.list_databases(max_item_count=5), 5)]
+        databases = [
+            str(d.get("id", "")) if isinstance(d, dict) else ""
+            for d in islice(client.list_databases(max_item_count=5), 5)
+        ]
+        writable = [str(client.client_connection.WriteEndpoint)]
     except CosmosHttpResponseError as exc:
-        raise CosmosRefusal(int(exc.status_code or 0), exc.sub_status, _message(exc)) from None
+        raise CosmosRefusal(
+            int(exc.status_code or 0), exc.sub_status, _message(exc), _code(exc)
+        ) from None
     except ClientAuthenticationError as exc:
         raise problems.credential_refused(exc) from None
-    except (ServiceRequestError, ServiceResponseError) as exc:
-        raise problems.from_transport(exc, endpoint) from None
+    except AzureError as exc:
+        raise problems.from_transport(exc, endpoint, COSMOS) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # the SDK parses the account and the listing itself: what it cannot read is malformed
+        raise MalformedAnswer(
+            f"{COSMOS}'s answer could not be read ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     return DataPlaneRead(
         databases=databases,
-        writable_locations=[client.client_connection.WriteEndpoint],
+        writable_locations=writable,
     )

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from diagnose.azure import pipeline, quiet_sdk_logs
 from diagnose.profile import Profile
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, TokenCredential
 
 
-def transport_kwargs(profile: Profile) -> dict[str, str]:
-    """TLS trust for every azure-core based client: the profile's CA bundle, if any."""
-    return {"connection_verify": profile.ca_bundle} if profile.ca_bundle else {}
-
-
 def build(profile: Profile) -> TokenCredential:
     """A TokenCredential. Bounded retries: a refused credential must fail fast, not after 5 s."""
     from azure.identity import CertificateCredential, ClientSecretCredential, DefaultAzureCredential
 
-    logging.getLogger("azure.identity").setLevel(logging.ERROR)
-    logging.getLogger("msal").setLevel(logging.ERROR)
+    quiet_sdk_logs()
     common: dict[str, object] = {
         "authority": profile.cloud.authority,
         "retry_total": 1,
         "retry_backoff_factor": 0.2,
-        **transport_kwargs(profile),
+        "transport": pipeline.transport(profile, "Entra ID"),
     }
     if profile.is_custom_cloud:
         common["disable_instance_discovery"] = True

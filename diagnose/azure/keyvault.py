@@ -1,24 +1,19 @@
-"""Key Vault data plane through azure-keyvault-keys: read the key, force a remote wrap, unwrap."""
+"""Key Vault data plane through azure-keyvault-keys' pipeline: read the key, a remote wrap, a remote unwrap."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from diagnose.azure import problems
-from diagnose.azure.credential import transport_kwargs
+from diagnose.answers import TRANSIENT, Fields
+from diagnose.azure import pipeline, quiet_sdk_logs
+from diagnose.azure.rest import Reply, send
 from diagnose.profile import Profile
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
-    from azure.core.exceptions import HttpResponseError
-    from azure.keyvault.keys import KeyVaultKey
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 PUBLIC_VAULT_SUFFIXES = (
     ".vault.azure.net",
@@ -29,7 +24,7 @@ PUBLIC_VAULT_SUFFIXES = (
 
 
 class KeyVaultRefusal(Exception):
-    """Key Vault answered an error: status, error code and inner code as the service sent them."""
+    """Key Vault refused, in its own error shape: status, error code and inner code as it sent them."""
 
     def __init__(self, status: int, code: str | None, inner_code: str | None, message: str):
         super().__init__(message)
@@ -72,87 +67,88 @@ def versionless_key_uri(uri: str | None) -> str:
     return "/".join(parts).lower()
 
 
-def _refusal(exc: HttpResponseError) -> KeyVaultRefusal:
-    error = getattr(exc, "error", None)
-    inner = getattr(error, "innererror", None) or {}
-    return KeyVaultRefusal(
-        int(getattr(exc, "status_code", 0) or 0),
-        getattr(error, "code", None),
-        inner.get("code") if isinstance(inner, dict) else None,
-        getattr(error, "message", None) or str(exc).splitlines()[0],
-    )
+@dataclass(frozen=True)
+class DataPlaneKey:
+    """The key as the data plane names it: its `kid` and the version in it."""
+
+    kid: str
+    version: str | None
+
+
+KEY_VAULT = "Key Vault"
+
+
+def _refusal_or_problem(reply: Reply, what: str) -> Exception:
+    """Key Vault's own refusal (its error shape, a status that is an answer), else the limitation.
+
+    A throttle, a 5xx, a body without Key Vault's error code (a gateway's page, a truncated or
+    garbled answer) says nothing about the key: it is the tool's limitation, never a finding.
+    """
+    code = reply.service_error()
+    if code is None or reply.status in TRANSIENT or reply.status < 400:
+        return reply.problem(what)
+    return KeyVaultRefusal(reply.status, code, reply.inner_error(), reply.error_message or code)
+
+
+def _b64(value: str, fields: Fields, name: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        raise fields.malformed(name, "is not base64url") from None
 
 
 class KeyVaultProbe:
+    """The data-plane calls of the round trip, sent through the SDK client's pipeline (its
+    challenge authentication) and read in one place: `get_key`, `remote_wrap`, `unwrap`."""
+
     def __init__(self, profile: Profile, credential: TokenCredential, key: KeyRef) -> None:
         from azure.keyvault.keys import KeyClient
 
+        quiet_sdk_logs()
         self.key = key
-        self._credential = credential
-        self._profile = profile
         host = urlparse(key.vault_url).hostname or ""
-        self._kwargs: dict[str, object] = {
-            "verify_challenge_resource": host.endswith(PUBLIC_VAULT_SUFFIXES),
-            "retry_total": 1,
-            "connection_timeout": 5,
-            "read_timeout": 15,
-            **transport_kwargs(profile),
-        }
-        self._client = KeyClient(key.vault_url, credential, **self._kwargs)
-
-    def _call(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        from azure.core.exceptions import (
-            ClientAuthenticationError,
-            HttpResponseError,
-            ServiceRequestError,
-            ServiceResponseError,
+        self._client = KeyClient(
+            key.vault_url,
+            credential,
+            verify_challenge_resource=host.endswith(PUBLIC_VAULT_SUFFIXES),
+            retry_policy=pipeline.retry_policy(),
+            transport=pipeline.transport(profile, KEY_VAULT),
         )
 
-        try:
-            return func(*args, **kwargs)
-        except ClientAuthenticationError as exc:
-            if getattr(exc, "status_code", None):  # the vault's own 401 after a token was sent
-                raise _refusal(exc) from None
-            raise problems.credential_refused(exc) from None
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            raise problems.from_transport(exc, self.key.vault_url) from None
-        except HttpResponseError as exc:
-            raise _refusal(exc) from None
-
-    def get_key(self) -> KeyVaultKey:
-        return self._call(self._client.get_key, self.key.name, self.key.version)
-
-    def remote_wrap(self, key_version: str | None, plaintext: bytes) -> bytes:
-        """POST wrapkey to the service (the SDK would wrap locally with the public key, proving nothing)."""
+    def _send(self, method: str, path: str, what: str, body: object = None) -> Fields:
         from azure.core.rest import HttpRequest
 
-        value = base64.urlsafe_b64encode(plaintext).rstrip(b"=").decode()
-        request = HttpRequest(
+        request = HttpRequest(method, path, json=body)
+        reply = send(self._client, request, KEY_VAULT, self.key.vault_url)
+        if reply.status != 200:
+            raise _refusal_or_problem(reply, what)
+        return reply.fields(what)
+
+    def _path(self, version: str | None, operation: str = "") -> str:
+        # without a version, the latest one answers
+        return "/".join(p for p in ("/keys", self.key.name, version, operation) if p)
+
+    def get_key(self) -> DataPlaneKey:
+        path = self._path(self.key.version) if self.key.version else self._path(None) + "/"
+        answer = self._send("GET", path, f"the key {self.key.name}")
+        kid = answer.obj("key").text("kid")
+        parts = kid.rstrip("/").split("/")
+        return DataPlaneKey(kid, parts[-1] if len(parts) >= 6 and parts[-3] == "keys" else None)
+
+    def _crypto(self, version: str | None, operation: str, data: bytes) -> bytes:
+        value = base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+        answer = self._send(
             "POST",
-            # the SDK types a key's version optional; without one, the latest version wraps
-            "/".join(p for p in ("/keys", self.key.name, key_version, "wrapkey") if p),
-            json={"alg": "RSA-OAEP-256", "value": value},
+            self._path(version, operation),
+            f"{operation} with the key {self.key.name}",
+            {"alg": "RSA-OAEP-256", "value": value},
         )
-        response = self._call(self._client.send_request, request)
-        if response.status_code != 200:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise KeyVaultRefusal(
-                response.status_code,
-                error.get("code"),
-                (error.get("innererror") or {}).get("code"),
-                str(error.get("message", response.text()[:300])),
-            )
-        wrapped = response.json()["value"]
-        return base64.urlsafe_b64decode(wrapped + "=" * (-len(wrapped) % 4))
+        return _b64(answer.text("value"), answer, "value")
 
-    def unwrap(self, key: KeyVaultKey, wrapped: bytes) -> bytes:
-        """Unwrap always calls the service."""
-        from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+    def remote_wrap(self, version: str | None, plaintext: bytes) -> bytes:
+        """POST wrapkey to the service (the SDK would wrap locally with the public key, proving nothing)."""
+        return self._crypto(version, "wrapkey", plaintext)
 
-        crypto = CryptographyClient(key, self._credential, **self._kwargs)
-        result = self._call(crypto.unwrap_key, KeyWrapAlgorithm.rsa_oaep_256, wrapped)
-        return result.key
+    def unwrap(self, version: str | None, wrapped: bytes) -> bytes:
+        """POST unwrapkey: the private key never leaves the vault, so this proves the vault's part."""
+        return self._crypto(version, "unwrapkey", wrapped)

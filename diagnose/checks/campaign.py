@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from diagnose.adobe.campaign import campaign_kind, window_problem
+from diagnose.answers import Fields, UnexpectedAnswer
 from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
@@ -28,15 +29,19 @@ def check_byok(ctx: Context) -> Outcome:
         raise Skip("topology own: no Experience Platform BYOK configuration to read")
     name = ctx.require("byok_config", "BYOK configuration name")
     registration = reads.byok_app_registration(ctx)
-    config = ctx.memo(f"adobe:byok:{name}", lambda: ctx.adobe.byok_config(name))
-    data = config.get("configData") or {}
-    status = str(config.get("status") or "")
+    config = Fields(
+        ctx.memo(f"adobe:byok:{name}", lambda: ctx.adobe.byok_config(name)),
+        f"Experience Platform's answer for the BYOK configuration {name}",
+    )
+    data = config.opt_obj("configData") or Fields({}, config.where)
+    status = config.text("status")
+    key_identifier = data.opt_text("keyVaultKeyIdentifier")
     evidence = {
         "config": name,
         "status": status,
-        "keyVaultKeyIdentifier": data.get("keyVaultKeyIdentifier"),
-        "application": registration.get("name"),
-        "applicationId": registration.get("applicationId"),
+        "keyVaultKeyIdentifier": key_identifier,
+        "application": registration.opt_text("name"),
+        "applicationId": registration.opt_text("applicationId"),
     }
     findings = []
     if status.upper() == "FAILED":
@@ -54,14 +59,11 @@ def check_byok(ctx: Context) -> Outcome:
     key_id = ctx.profile.key_id
     if (
         key_id
-        and data.get("keyVaultKeyIdentifier")
-        and versionless_key_uri(data["keyVaultKeyIdentifier"]) != versionless_key_uri(key_id)
+        and key_identifier
+        and versionless_key_uri(key_identifier) != versionless_key_uri(key_id)
     ):
         findings.append(
-            finding(
-                "byok.key-mismatch",
-                f"Experience Platform uses {data['keyVaultKeyIdentifier']}, not {key_id}",
-            )
+            finding("byok.key-mismatch", f"Experience Platform uses {key_identifier}, not {key_id}")
         )
     return Outcome(f"BYOK status {status or 'unknown'}", findings, evidence)
 
@@ -72,10 +74,10 @@ def _campaign(ctx: Context) -> dict[str, Any]:
     campaign_id = ctx.require("campaign_id", "campaign")
     try:
         return ctx.memo(f"adobe:campaign:{campaign_id}", lambda: ctx.adobe.campaign(campaign_id))
-    except AdobeError as exc:
+    except AdobeError as exc:  # Adobe's own words, in its error shape
         if exc.status == 404:
             raise CampaignMissing(campaign_id) from None
-        raise
+        raise UnexpectedAnswer(f"{exc}; the campaign could not be read") from None
 
 
 class CampaignMissing(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from diagnose.answers import UnexpectedAnswer
 from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import credential_refused
 from diagnose.checks import reads
@@ -46,33 +47,35 @@ def _own_topology(ctx: Context) -> None:
 def check_cmk(ctx: Context) -> Outcome:
     _own_topology(ctx)
     account = reads.cosmos_account(ctx)
-    props = account.get("properties") or {}
-    status_text = props.get("customerManagedKeyStatus")
+    props = account.obj("properties")
+    status_text = props.opt_text("customerManagedKeyStatus")
+    key_uri = props.opt_text("keyVaultKeyUri")
+    default_identity = props.opt_text("defaultIdentity")
     evidence = {
-        "account": account.get("name"),
-        "keyVaultKeyUri": props.get("keyVaultKeyUri"),
-        "keyVaultKeyUriVersion": props.get("keyVaultKeyUriVersion"),
-        "defaultIdentity": props.get("defaultIdentity"),
+        "account": account.opt_text("name"),
+        "keyVaultKeyUri": key_uri,
+        "keyVaultKeyUriVersion": props.opt_text("keyVaultKeyUriVersion"),
+        "defaultIdentity": default_identity,
         "customerManagedKeyStatus": status_text,
-        "disableLocalAuth": props.get("disableLocalAuth"),
+        "disableLocalAuth": props.opt_flag("disableLocalAuth"),
     }
     findings = []
-    if not props.get("keyVaultKeyUri"):
+    if not key_uri:
         findings.append(
             finding("cosmos.cmk-not-configured", "the account has no keyVaultKeyUri", Severity.WARN)
         )
         return Outcome("no customer-managed key", findings, evidence)
     key_id = ctx.profile.key_id
-    if key_id and versionless_key_uri(props["keyVaultKeyUri"]) != versionless_key_uri(key_id):
+    if key_id and versionless_key_uri(key_uri) != versionless_key_uri(key_id):
         findings.append(
             finding(
                 "cosmos.key-mismatch",
-                f"the account uses {props['keyVaultKeyUri']}, not the configured key {key_id}",
-                keyVaultKeyUri=props["keyVaultKeyUri"],
+                f"the account uses {key_uri}, not the configured key {key_id}",
+                keyVaultKeyUri=key_uri,
                 key_id=key_id,
             )
         )
-    identity = parse_default_identity(props.get("defaultIdentity"))
+    identity = parse_default_identity(default_identity)
     if identity.kind is None:
         findings.append(
             finding(
@@ -191,6 +194,9 @@ def check_dataplane(ctx: Context) -> Outcome:
     try:
         read = cosmos.read(ctx.profile, ctx.credential, endpoint, scope=scope)
     except cosmos.CosmosRefusal as refusal:
+        unexplained = refusal.unexplained()  # no evidence: a throttle, a 5xx, a gateway's page
+        if unexplained is not None:
+            raise unexplained from None
         evidence = refusal.evidence()
         sub = refusal.sub_status or 0
         if refusal.status == 403 and sub in REVOKED_SUBSTATUS:
@@ -229,8 +235,9 @@ def check_dataplane(ctx: Context) -> Outcome:
                 f"the Cosmos DB data plane refused the diagnosing identity (403/{sub}): {refusal.message[:200]}",
                 "network access to the account and a data-plane role for the diagnosing identity",
             ) from None
-        raise RuntimeError(
-            f"the data plane answered {refusal.status}/{sub}: {refusal.message}"
+        raise UnexpectedAnswer(
+            f"the Cosmos DB data plane answered {refusal.status}/{sub} ({refusal.code}): "
+            f"{refusal.message[:200]}"
         ) from None
     evidence = {
         "endpoint": endpoint,

@@ -6,15 +6,14 @@ import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from diagnose.answers import Fields, UnexpectedAnswer
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.model import Severity
 
 if TYPE_CHECKING:
-    from azure.keyvault.keys import KeyVaultKey
-
-    from diagnose.azure.keyvault import KeyVaultProbe, KeyVaultRefusal
+    from diagnose.azure.keyvault import DataPlaneKey, KeyVaultProbe, KeyVaultRefusal
 
 RECOMMENDED_KEY_BITS = 3072
 KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing problem with the key")
@@ -22,36 +21,36 @@ KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing probl
 
 def check_vault(ctx: Context) -> Outcome:
     vault = reads.vault(ctx)
-    props = vault.get("properties") or {}
-    acls = props.get("networkAcls") or {}
-    network: dict[str, Any] = {
-        "defaultAction": acls.get("defaultAction"),
-        "bypass": acls.get("bypass"),
-    }
+    props = vault.obj("properties")
+    acls = props.opt_obj("networkAcls") or Fields({}, props.where, "properties.networkAcls")
+    default_action, bypass = acls.opt_text("defaultAction"), acls.opt_text("bypass")
+    soft_delete, purge_protection = (
+        props.opt_flag("enableSoftDelete"),
+        props.opt_flag("enablePurgeProtection"),
+    )
+    public_access = props.opt_text("publicNetworkAccess")
+    network: dict[str, Any] = {"defaultAction": default_action, "bypass": bypass}
     evidence = {
-        "name": vault.get("name"),
-        "enableSoftDelete": props.get("enableSoftDelete"),
-        "enablePurgeProtection": props.get("enablePurgeProtection"),
-        "enableRbacAuthorization": props.get("enableRbacAuthorization"),
-        "publicNetworkAccess": props.get("publicNetworkAccess"),
+        "name": vault.opt_text("name"),
+        "enableSoftDelete": soft_delete,
+        "enablePurgeProtection": purge_protection,
+        "enableRbacAuthorization": props.opt_flag("enableRbacAuthorization"),
+        "publicNetworkAccess": public_access,
         "networkAcls": network,
     }
     findings = []
-    if props.get("enableSoftDelete") is False:
+    if soft_delete is False:
         findings.append(finding("keyvault.soft-delete-off", "soft delete is off on the vault"))
-    if not props.get("enablePurgeProtection"):
+    if not purge_protection:  # ARM omits it when it was never set: that is off
         findings.append(
             finding(
                 "keyvault.purge-protection-off",
                 "purge protection is off on the vault (Cosmos DB requires it)",
             )
         )
-    denies = acls.get("defaultAction", "Allow").lower() == "deny"
-    bypass = str(acls.get("bypass") or "None")
-    if (
-        str(props.get("publicNetworkAccess", "Enabled")).lower() == "disabled"
-        and "azureservices" not in bypass.lower()
-    ):
+    denies = (default_action or "Allow").lower() == "deny"
+    bypass = bypass or "None"
+    if (public_access or "Enabled").lower() == "disabled" and "azureservices" not in bypass.lower():
         findings.append(
             finding(
                 "keyvault.firewall-blocks-trusted-services",
@@ -76,15 +75,15 @@ def check_vault(ctx: Context) -> Outcome:
     return Outcome(summary, findings, evidence)
 
 
-def _epoch(value: object) -> datetime | None:
-    if value in (None, ""):
+def _epoch(fields: Fields, name: str) -> datetime | None:
+    """An attribute in epoch seconds (ARM and Key Vault both say so); another type is malformed."""
+    value = fields.opt_number(name)
+    if value is None:
         return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise fields.malformed(name, f"is not a time ({value!r})") from None
 
 
 # Reading a key through ARM is authorized as the Key Vault data action keys/read. The built-in
@@ -113,31 +112,33 @@ def check_key(ctx: Context) -> Outcome:
             "Microsoft.KeyVault/vaults/keys/read)",
             KEY_READ_RIGHT,
         )
-    if reply.status == 404:
+    found = reply.resource(f"the key {name}", reads.ARM_NOT_FOUND)
+    if found is None:  # ARM said so, in its own error code
         return Outcome(
             "the key does not exist",
             [finding("key.not-found", f"the key {name} does not exist in the vault", key=name)],
             {"key": name},
         )
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"ARM answered {reply.status} for the key")
-    props = reply.body.get("properties") or {}
-    attrs = props.get("attributes") or {}
+    props = found.obj("properties")
+    attrs = props.obj("attributes")
     now = ctx.options.now
-    nbf, exp = _epoch(attrs.get("nbf")), _epoch(attrs.get("exp"))
-    ops = [o for o in props.get("keyOps") or []]
+    nbf, exp = _epoch(attrs, "nbf"), _epoch(attrs, "exp")
+    enabled = attrs.opt_flag("enabled")
+    ops = props.opt_texts("keyOps")
+    kty = props.opt_text("kty") or ""
+    size = props.opt_number("keySize")
     evidence = {
         "key": name,
-        "keyUriWithVersion": props.get("keyUriWithVersion"),
-        "enabled": attrs.get("enabled"),
+        "keyUriWithVersion": props.opt_text("keyUriWithVersion"),
+        "enabled": enabled,
         "nbf": nbf.isoformat() if nbf else None,
         "exp": exp.isoformat() if exp else None,
-        "kty": props.get("kty"),
-        "keySize": props.get("keySize"),
+        "kty": kty or None,
+        "keySize": size,
         "keyOps": ops,
     }
     findings = []
-    if attrs.get("enabled") is False:
+    if enabled is False:
         findings.append(finding("key.disabled", f"the key {name} is disabled", key=name))
     if exp and exp <= now:
         findings.append(
@@ -155,7 +156,6 @@ def check_key(ctx: Context) -> Outcome:
                 nbf=evidence["nbf"],
             )
         )
-    kty = str(props.get("kty") or "")
     if kty and not kty.upper().startswith("RSA"):
         findings.append(finding("key.type-unsupported", f"the key is {kty}, not RSA", kty=kty))
     lowered = {o.lower() for o in ops}
@@ -167,12 +167,11 @@ def check_key(ctx: Context) -> Outcome:
                 keyOps=ops,
             )
         )
-    size = props.get("keySize")
-    if isinstance(size, int) and size < RECOMMENDED_KEY_BITS and kty.upper().startswith("RSA"):
+    if size is not None and size < RECOMMENDED_KEY_BITS and kty.upper().startswith("RSA"):
         findings.append(
             finding(
                 "key.size-small",
-                f"the key has {size} bits; {RECOMMENDED_KEY_BITS} or more are recommended",
+                f"the key has {size:g} bits; {RECOMMENDED_KEY_BITS} or more are recommended",
                 Severity.WARN,
                 keySize=size,
             )
@@ -200,7 +199,7 @@ def keyvault_probe(ctx: Context) -> KeyVaultProbe:
     return ctx.memo("keyvault:probe", build)
 
 
-def data_plane_key(ctx: Context) -> KeyVaultKey:
+def data_plane_key(ctx: Context) -> DataPlaneKey:
     """The key read on the data plane, once per run (keyvault.unwrap starts it early)."""
     return ctx.memo("keyvault:get_key", lambda: keyvault_probe(ctx).get_key())
 
@@ -237,8 +236,12 @@ def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
         return Outcome(
             refusal.message, [finding(code, f"Key Vault: {refusal.message}", **evidence)], evidence
         )
+    if refusal.status == 404 and refusal.code != "KeyNotFound":
+        raise UnexpectedAnswer(
+            f"Key Vault answered 404 for {name} with {refusal.code}, not KeyNotFound: {refusal.message[:200]}"
+        )
     if refusal.status == 404:
-        message = f"Key Vault answered 404 for {name}: {refusal.message}"
+        message = f"Key Vault answered 404 ({refusal.code}) for {name}: {refusal.message}"
         return Outcome(
             "the key was not found on the data plane",
             [finding("key.not-found", message, **evidence)],
@@ -250,7 +253,10 @@ def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
             "the live round trip needs its own rights",
             "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
         )
-    message = f"Key Vault refused the round trip: {refusal.message}"
+    # Key Vault's own refusal, in its error shape, of a request that is not throttled or failing
+    message = (
+        f"Key Vault refused the round trip ({refusal.status} {refusal.code}): {refusal.message}"
+    )
     return Outcome(
         "the round trip failed", [finding("keyvault.unwrap-failed", message, **evidence)], evidence
     )
@@ -263,11 +269,10 @@ def check_unwrap(ctx: Context) -> Outcome:
     probe = keyvault_probe(ctx)
     key_ref = probe.key
     try:
-        key = data_plane_key(ctx)
-        version = key.properties.version
+        version = data_plane_key(ctx).version
         secret = os.urandom(32)
         wrapped = probe.remote_wrap(version, secret)
-        unwrapped = probe.unwrap(key, wrapped)
+        unwrapped = probe.unwrap(version, wrapped)
     except KeyVaultRefusal as refusal:
         return _refused_round_trip(key_ref.name, refusal)
     evidence = {

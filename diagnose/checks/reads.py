@@ -1,17 +1,18 @@
 """Shared, memoized reads the checks build on (ARM resources, Graph principals, Adobe config).
 
 These fetch and translate the tool's own access problems into limitations; they
-never judge the customer's setup (that is the checks' job).
+never judge the customer's setup (that is the checks' job). What they return is
+well-formed (`diagnose.answers.Fields`); "does not exist" is returned only when the
+service said so in its own error code.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
-from diagnose.azure.rest import Reply
+from diagnose.answers import Fields
+from diagnose.azure.rest import ARM_NOT_FOUND, GRAPH_NOT_FOUND, Reply
 from diagnose.checks.base import Context, Skip
-from diagnose.errors import CredentialRefused, NotPermitted
 
 API = {
     "vault": "2023-07-01",
@@ -24,17 +25,6 @@ READER = "Reader on the resource (or its resource group or subscription)"
 GRAPH_READ = "Microsoft Graph Application.Read.All"
 
 
-def refused(service: str, what: str, reply: Reply, permission: str) -> Exception:
-    detail = reply.error_code or f"HTTP {reply.status}"
-    if reply.status == 401:
-        return CredentialRefused(
-            f"{service} did not accept the tool's token to read {what} ({detail})"
-        )
-    return NotPermitted(
-        f"{service} refused to let the diagnosing identity read {what} ({detail})", permission
-    )
-
-
 def arm_get(ctx: Context, resource_id: str, api: str, what: str, permission: str = READER) -> Reply:
     """GET an ARM resource; 401/403 become limitations, other statuses are the caller's to judge."""
     reply: Reply = ctx.memo(
@@ -42,18 +32,34 @@ def arm_get(ctx: Context, resource_id: str, api: str, what: str, permission: str
         lambda: ctx.arm.get(resource_id, params={"api-version": API[api]}),
     )
     if reply.status in (401, 403):
-        raise refused("Azure Resource Manager", what, reply, permission)
+        raise reply.problem(what, permission)
     return reply
 
 
-def vault(ctx: Context) -> dict[str, Any]:
+def arm_resource(
+    ctx: Context, resource_id: str, api: str, what: str, permission: str = READER
+) -> Fields | None:
+    """An ARM resource, well-formed; None only when ARM said it does not exist (its error code)."""
+    return arm_get(ctx, resource_id, api, what, permission).resource(what, ARM_NOT_FOUND)
+
+
+def arm_list(
+    ctx: Context, path: str, params: dict[str, str], what: str, permission: str
+) -> list[Fields]:
+    """Every item of an ARM listing (pages followed), each a well-formed object."""
+    reply: Reply = ctx.memo(
+        f"arm:list:{path.lower()}?{sorted(params.items())}",
+        lambda: ctx.arm.get_all(path, params=params),
+    )
+    return reply.fields(what, permission).objects("value")
+
+
+def vault(ctx: Context) -> Fields:
     vault_id = ctx.require("keyvault_id", "Key Vault resource id")
-    reply = arm_get(ctx, vault_id, "vault", "the vault")
-    if reply.status == 404:
-        raise Skip(f"the vault {vault_id} was not found in ARM ({reply.error_code})")
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"ARM answered {reply.status} for the vault")
-    return reply.body
+    found = arm_resource(ctx, vault_id, "vault", "the vault")
+    if found is None:
+        raise Skip(f"the vault {vault_id} was not found in ARM")
+    return found
 
 
 def key_name(ctx: Context) -> str:
@@ -66,61 +72,57 @@ def key_name(ctx: Context) -> str:
         raise Skip(str(exc)) from None
 
 
-def cosmos_account(ctx: Context) -> dict[str, Any]:
+def cosmos_account(ctx: Context) -> Fields:
     cosmos_id = ctx.require("cosmos_id", "Cosmos DB account resource id")
-    reply = arm_get(ctx, cosmos_id, "cosmos", "the Cosmos DB account")
-    if reply.status == 404:
-        raise Skip(f"the Cosmos DB account {cosmos_id} was not found in ARM ({reply.error_code})")
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"ARM answered {reply.status} for the Cosmos DB account")
-    return reply.body
+    found = arm_resource(ctx, cosmos_id, "cosmos", "the Cosmos DB account")
+    if found is None:
+        raise Skip(f"the Cosmos DB account {cosmos_id} was not found in ARM")
+    return found
 
 
 def graph_get(ctx: Context, path: str, what: str, params: dict[str, str] | None = None) -> Reply:
     key = f"graph:{path}?{sorted((params or {}).items())}"
     reply: Reply = ctx.memo(key, lambda: ctx.graph.get(path, params=params))
     if reply.status in (401, 403):
-        raise refused("Microsoft Graph", what, reply, GRAPH_READ)
+        raise reply.problem(what, GRAPH_READ)
     return reply
 
 
 SP_FIELDS = "id,appId,displayName,accountEnabled,disabledByMicrosoftStatus,servicePrincipalType"
 
 
-def _principal(ctx: Context, path: str, what: str) -> dict[str, Any] | None:
+def _principal(ctx: Context, path: str, what: str) -> Fields | None:
     reply = graph_get(ctx, path, what, {"$select": SP_FIELDS})
-    if reply.status == 404:
-        return None
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"Microsoft Graph answered {reply.status} for {what}")
-    return reply.body
+    principal = reply.resource(what, GRAPH_NOT_FOUND, GRAPH_READ)
+    if principal is not None:
+        principal.text("id")  # a service principal without its id is no answer about one
+    return principal
 
 
-def service_principal(ctx: Context, app_id: str) -> dict[str, Any] | None:
+def service_principal(ctx: Context, app_id: str) -> Fields | None:
     """The service principal with this appId, or None when Graph says it does not exist."""
     path = f"/v1.0/servicePrincipals(appId='{quote(app_id, safe='')}')"
     return _principal(ctx, path, f"the service principal of app {app_id}")
 
 
-def service_principal_by_object_id(ctx: Context, object_id: str) -> dict[str, Any] | None:
+def service_principal_by_object_id(ctx: Context, object_id: str) -> Fields | None:
     path = f"/v1.0/servicePrincipals/{quote(object_id, safe='')}"
     return _principal(ctx, path, f"the service principal {object_id}")
 
 
-def deleted_service_principals(ctx: Context, app_id: str) -> list[dict[str, Any]]:
+def deleted_service_principals(ctx: Context, app_id: str) -> list[Fields]:
+    """The deleted service principals with this appId; never "none" on a failed or malformed read
+    (that would advise recreating the identity)."""
+    what = "the directory's deleted service principals"
     reply = graph_get(
         ctx,
         "/v1.0/directory/deletedItems/microsoft.graph.servicePrincipal",
-        "the directory's deleted service principals",
+        what,
         {"$filter": f"appId eq '{app_id}'"},
     )
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        # Never "not in deleted items" on a failed read: that would advise recreating the identity.
-        raise RuntimeError(
-            f"Microsoft Graph answered {reply.status} listing deleted service principals"
-        )
-    return list(reply.body.get("value") or [])
+    return reply.fields(what, GRAPH_READ).objects("value")
 
 
-def byok_app_registration(ctx: Context) -> dict[str, Any]:
-    return ctx.memo("adobe:app-registration", lambda: ctx.adobe.byok_app_registration())
+def byok_app_registration(ctx: Context) -> Fields:
+    registration = ctx.memo("adobe:app-registration", lambda: ctx.adobe.byok_app_registration())
+    return Fields(registration, "Experience Platform's BYOK app registration")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TypeVar
 
+from diagnose import deadline
+from diagnose.answers import Fields
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Outcome, Skip, finding
 from diagnose.checks.principal import PRINCIPAL_OBJECT_ID
@@ -22,6 +25,7 @@ COSMOS_BUILT_IN_ROLES = {
     "00000000-0000-0000-0000-000000000002": "Cosmos DB Built-in Data Contributor",
 }
 COSMOS_READ_ACTION = "Microsoft.DocumentDB/databaseAccounts/readMetadata"
+T = TypeVar("T")
 
 
 def _matches(patterns: list[str], action: str) -> bool:
@@ -46,43 +50,43 @@ def _is_within(scope: str, target: str) -> bool:
     return scope in ("", "/") or target == scope or target.startswith(scope + "/")
 
 
-def _definition(ctx: Context, definition_id: str, api: str) -> dict[str, Any]:
-    """A role definition; {} only when it no longer exists (an unreadable one is not a missing right)."""
-    reply = reads.arm_get(
+def _definition(ctx: Context, definition_id: str, api: str) -> Fields | None:
+    """A role definition; None only when ARM says it no longer exists (an unreadable or malformed
+    one is not a missing right: it is the tool's limitation)."""
+    return reads.arm_resource(
         ctx, definition_id, api, f"role definition {definition_id.rsplit('/', 1)[-1]}"
     )
-    if reply.status == 404:
-        return {}
-    if reply.status != 200 or not isinstance(reply.body, dict):
-        raise RuntimeError(f"ARM answered {reply.status} reading role definition {definition_id}")
-    return reply.body
 
 
 def _same_id(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.lower() == b.lower())
 
 
-def _granted(definition: dict[str, Any], action: str) -> bool:
-    for permission in (definition.get("properties") or {}).get("permissions") or []:
-        if _matches(permission.get("dataActions") or [], action) and not _matches(
-            permission.get("notDataActions") or [], action
+def _granted(definition: Fields | None, action: str) -> bool:
+    if definition is None:
+        return False
+    for permission in definition.obj("properties").opt_objects("permissions"):
+        if _matches(permission.opt_texts("dataActions"), action) and not _matches(
+            permission.opt_texts("notDataActions"), action
         ):
             return True
     return False
 
 
-def _read_all(ids: list[str], read: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _read_all(ids: list[str], read: Callable[[str], T]) -> dict[str, T]:
     """`read` of every id, at most 8 at a time, each in a daemon thread; the first error is raised.
 
     Not a ThreadPoolExecutor: its workers are joined when the interpreter exits, so a read
-    stuck past the check's deadline would keep the process alive after the report.
+    stuck past the check's deadline would keep the process alive after the report. Each
+    thread works under the check's deadline.
     """
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, T] = {}
     errors: list[BaseException] = []
     slots = threading.BoundedSemaphore(8)
+    until = deadline.current()
 
     def one(item: str) -> None:
-        with slots:
+        with slots, deadline.until(until):
             try:
                 results[item] = read(item)
             except BaseException as exc:  # noqa: BLE001 - raised again in the check's thread
@@ -98,45 +102,54 @@ def _read_all(ids: list[str], read: Callable[[str], dict[str, Any]]) -> dict[str
     return results
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """A role assignment as the check needs it (every field checked for its type)."""
+
+    principal_id: str
+    principal_type: str | None
+    scope: str
+    definition_id: str
+
+    @classmethod
+    def of(cls, item: Fields) -> Assignment:
+        props = item.obj("properties")
+        return cls(
+            props.text("principalId"),
+            props.opt_text("principalType"),
+            props.opt_text("scope") or "",
+            props.text("roleDefinitionId"),
+        )
+
+
 def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcome:
     # Listed at the vault (the key may be gone); assignments inherited from above and those on
     # the key itself both come back, and only those that apply to the key are kept.
     path = f"{vault_id.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
     params = {"api-version": reads.API["authorization"], "$filter": f"assignedTo('{object_id}')"}
-    reply = ctx.memo(
-        f"arm:assignments:{path}:{object_id}", lambda: ctx.arm.get_all(path, params=params)
+    listed = reads.arm_list(
+        ctx,
+        path,
+        params,
+        "role assignments on the vault",
+        "Reader (Microsoft.Authorization/roleAssignments/read) on the vault",
     )
-    if reply.status in (401, 403):
-        raise reads.refused(
-            "Azure Resource Manager",
-            "role assignments on the vault",
-            reply,
-            "Reader (Microsoft.Authorization/roleAssignments/read) on the vault",
-        )
-    if reply.status != 200:
-        raise RuntimeError(f"ARM answered {reply.status} listing role assignments")
     assignments = [
         a
-        for a in (reply.body or {}).get("value", [])
+        for a in map(Assignment.of, listed)
         # assignedTo() also returns what the principal holds through its groups
-        if (
-            _same_id((a.get("properties") or {}).get("principalId"), object_id)
-            or (a.get("properties") or {}).get("principalType") == "Group"
-        )
-        and _is_within((a.get("properties") or {}).get("scope", ""), key_scope)
+        if (_same_id(a.principal_id, object_id) or a.principal_type == "Group")
+        and _is_within(a.scope, key_scope)
     ]
-    definition_ids = sorted({a["properties"]["roleDefinitionId"] for a in assignments})
+    definition_ids = sorted({a.definition_id for a in assignments})
     definitions = _read_all(definition_ids, lambda d: _definition(ctx, d, "authorization"))
-    roles = [
-        {
-            "role": (definitions[a["properties"]["roleDefinitionId"]].get("properties") or {}).get(
-                "roleName"
-            )
-            or a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1],
-            "scope": a["properties"].get("scope"),
-        }
-        for a in assignments
-    ]
+
+    def role_name(definition_id: str) -> str:
+        found = definitions[definition_id]
+        name = found.obj("properties").opt_text("roleName") if found else None
+        return name or definition_id.rsplit("/", 1)[-1]
+
+    roles = [{"role": role_name(a.definition_id), "scope": a.scope} for a in assignments]
     missing = [
         action
         for action in KEY_DATA_ACTIONS
@@ -165,10 +178,14 @@ def _rbac(ctx: Context, object_id: str, vault_id: str, key_scope: str) -> Outcom
     return Outcome(f"RBAC grants get/wrap/unwrap ({names})", [], evidence)
 
 
-def _access_policies(ctx: Context, object_id: str, properties: dict[str, Any]) -> Outcome:
-    policies = [p for p in properties.get("accessPolicies") or [] if p.get("objectId") == object_id]
+def _access_policies(object_id: str, properties: Fields) -> Outcome:
+    policies = [
+        p for p in properties.opt_objects("accessPolicies") if p.opt_text("objectId") == object_id
+    ]
     granted = {
-        perm.lower() for p in policies for perm in ((p.get("permissions") or {}).get("keys") or [])
+        perm.lower()
+        for p in policies
+        for perm in (p.opt_obj("permissions") or Fields({}, p.where)).opt_texts("keys")
     }
     missing = [] if "all" in granted else [p for p in KEY_POLICY_PERMISSIONS if p not in granted]
     evidence = {
@@ -199,13 +216,12 @@ def check_keyvault_roles(ctx: Context) -> Outcome:
     object_id = ctx.fact(
         PRINCIPAL_OBJECT_ID, "the principal's object id is not known (see principal.enabled)"
     )
-    vault = reads.vault(ctx)
-    properties = vault.get("properties") or {}
-    if properties.get("enableRbacAuthorization"):
+    properties = reads.vault(ctx).obj("properties")
+    if properties.opt_flag("enableRbacAuthorization"):
         vault_id = ctx.require("keyvault_id", "Key Vault resource id")
         key_scope = f"{vault_id.rstrip('/')}/keys/{reads.key_name(ctx)}"
         return _rbac(ctx, object_id, vault_id, key_scope)
-    return _access_policies(ctx, object_id, properties)
+    return _access_policies(object_id, properties)
 
 
 def check_cosmos_roles(ctx: Context) -> Outcome:
@@ -214,7 +230,7 @@ def check_cosmos_roles(ctx: Context) -> Outcome:
     caller = ctx.require("cosmos_caller", "production caller")
     cosmos_id = ctx.require("cosmos_id", "Cosmos DB account resource id")
     principal = reads.service_principal(ctx, caller)
-    if principal is None:
+    if principal is None:  # Graph said so (Request_ResourceNotFound)
         return Outcome(
             "the production caller does not exist",
             [
@@ -225,38 +241,32 @@ def check_cosmos_roles(ctx: Context) -> Outcome:
                 )
             ],
         )
-    object_id = principal.get("id")
-    path = f"{cosmos_id}/sqlRoleAssignments"
-    reply = ctx.memo(
-        f"arm:{path.lower()}",
-        lambda: ctx.arm.get_all(path, params={"api-version": reads.API["cosmos"]}),
+    object_id = principal.text("id")
+    listed = reads.arm_list(
+        ctx,
+        f"{cosmos_id}/sqlRoleAssignments",
+        {"api-version": reads.API["cosmos"]},
+        "the account's data-plane role assignments",
+        "Reader (Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read) on the account",
     )
-    if reply.status in (401, 403):
-        raise reads.refused(
-            "Azure Resource Manager",
-            "the account's data-plane role assignments",
-            reply,
-            "Reader (Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments/read) on the account",
-        )
-    if reply.status != 200:
-        raise RuntimeError(f"ARM answered {reply.status} listing sqlRoleAssignments")
     mine = [
-        a
-        for a in (reply.body or {}).get("value", [])
-        if _same_id((a.get("properties") or {}).get("principalId"), object_id)
+        props
+        for props in (item.obj("properties") for item in listed)
+        if _same_id(props.opt_text("principalId"), object_id)
     ]
     roles = []
     sufficient = False
     for assignment in mine:
-        definition_id = assignment["properties"].get("roleDefinitionId", "")
+        definition_id = assignment.text("roleDefinitionId")
         short = definition_id.rsplit("/", 1)[-1]
         if short in COSMOS_BUILT_IN_ROLES:
             roles.append(COSMOS_BUILT_IN_ROLES[short])
             sufficient = True
             continue
-        props = _definition(ctx, definition_id, "cosmos").get("properties") or {}
-        roles.append(props.get("roleName") or short)
-        actions = [a for p in props.get("permissions") or [] for a in p.get("dataActions") or []]
+        definition = _definition(ctx, definition_id, "cosmos")
+        props = definition.obj("properties") if definition else Fields({}, "")
+        roles.append(props.opt_text("roleName") or short)
+        actions = [a for p in props.opt_objects("permissions") for a in p.opt_texts("dataActions")]
         sufficient = sufficient or _matches(actions, COSMOS_READ_ACTION)
     evidence = {"caller_app_id": caller, "caller_object_id": object_id, "roles": roles}
     if not sufficient:
@@ -265,7 +275,7 @@ def check_cosmos_roles(ctx: Context) -> Outcome:
             [
                 finding(
                     "cosmos.dataplane-role-missing",
-                    f"the production caller {principal.get('displayName') or caller} has no Cosmos DB "
+                    f"the production caller {principal.opt_text('displayName') or caller} has no Cosmos DB "
                     "data-plane role on the account: its reads are refused with 403/5301",
                     **evidence,
                 )

@@ -74,8 +74,8 @@ class RunReport:
 
     @property
     def exit_status(self) -> ExitStatus:
-        return decide(
-            (f.severity for c in self.checks for f in c.findings),
+        return decide(  # a cause counts once nothing undecided stands before it in the chain
+            (e.severity for e in self.diagnosis if e.decided),
             undecided=bool(self.limitations),
             fail_on=self.fail_on,
         )
@@ -223,6 +223,15 @@ def make_report(
     entries = diagnosis.build(
         ((r.id, f) for r in results for f in r.findings),
         cat,
+        rank=lambda cid: rank.get(cid, len(rank)),
+    )
+    diagnosis.mark_undecided(
+        entries,
+        (
+            (r.id, r.limitation.reason if r.limitation else r.summary)
+            for r in results
+            if r.status is Status.ERROR
+        ),
         rank=lambda cid: rank.get(cid, len(rank)),
     )
     remediation.fill(entries, results, profile)  # the fixes with the values this run read

@@ -254,62 +254,9 @@ def run_matrix(cases: list[Case]) -> Matrix:
         return clean, dict(zip((c.id for c in cases), got, strict=True))
 
 
-# -- what is wrong today (colleague C2 makes the clients and checks obey the evidence rule) -------------
+# -- what is wrong today (none: the clients and checks obey the evidence rule) ---------------------------
 
-KNOWN_WRONG: dict[str, str] = {
-    "healthy/vault:429": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:500": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:502": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:503": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/graph:gateway-404": "new findings cosmos.dataplane-role-missing; exit 1 with root cause cosmos.dataplane-role-missing (fault-free: None)",
-    "healthy/arm:gateway-404": "new findings key.not-found; exit 1 with root cause key.not-found (fault-free: None)",
-    "healthy/vault:gateway-404": "new findings key.not-found; exit 1 with root cause key.not-found (fault-free: None)",
-    "healthy/platform:gateway-404": "new findings campaign.not-found; exit 1 with root cause campaign.not-found (fault-free: None)",
-    "healthy/vault:html-error": "traceback on stderr",
-    "healthy/arm:empty-200": "new findings cosmos.dataplane-role-missing; exit 1 with root cause cosmos.dataplane-role-missing (fault-free: None)",
-    "healthy/vault:reset-mid-body": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:truncated": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/graph:malformed-200": "new findings cosmos.dataplane-role-missing; exit 1 with root cause cosmos.dataplane-role-missing (fault-free: None)",
-    "healthy/arm:malformed-200": "new findings key.operations-missing,key.type-unsupported,keyvault.access-policy-missing,keyvault.purge-protection-off; exit 1 with root cause keyvault.access-policy-missing (fault-free: None)",
-    "healthy/platform:malformed-200": "exit 0 though campaign.endpoint undecided",
-    "healthy/vault:429:2": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:500:2": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:502:2": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "healthy/vault:503:2": "new findings keyvault.unwrap-failed; exit 1 with root cause keyvault.unwrap-failed (fault-free: None)",
-    "sp-disabled/graph:429": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:429": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:500": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:500": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:502": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:502": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:503": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:503": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:gateway-404": "new findings cosmos.dataplane-role-missing; exit 1 with root cause cosmos.dataplane-role-missing (fault-free: principal.disabled)",
-    "sp-disabled/arm:gateway-404": "new findings key.not-found",
-    "sp-disabled/vault:gateway-404": "new findings key.not-found",
-    "sp-disabled/platform:gateway-404": "new findings campaign.not-found",
-    "sp-disabled/graph:html-error": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:html-error": "traceback on stderr",
-    "sp-disabled/graph:reset-before-headers": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:stall": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:empty-200": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/arm:empty-200": "new findings cosmos.dataplane-role-missing",
-    "sp-disabled/graph:reset-mid-body": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:reset-mid-body": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:truncated": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:truncated": "new findings keyvault.unwrap-failed",
-    "sp-disabled/graph:garbled": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:trickle": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:malformed-200": "new findings cosmos.dataplane-role-missing; failing checks passed: principal.enabled; exit 1 with root cause cosmos.dataplane-role-missing (fault-free: principal.disabled)",
-    "sp-disabled/arm:malformed-200": "new findings key.operations-missing,key.type-unsupported,keyvault.access-policy-missing,keyvault.purge-protection-off",
-    "sp-disabled/graph:wrong-cert": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:refused": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/graph:dns": "exit 1 with root cause cosmos.revoked.4000 (fault-free: principal.disabled)",
-    "sp-disabled/vault:429:2": "new findings keyvault.unwrap-failed",
-    "sp-disabled/vault:500:2": "new findings keyvault.unwrap-failed",
-    "sp-disabled/vault:502:2": "new findings keyvault.unwrap-failed",
-    "sp-disabled/vault:503:2": "new findings keyvault.unwrap-failed",
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
