@@ -65,7 +65,10 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
     except Exception as exc:  # noqa: BLE001 - the checks say why the account cannot be read
         derived.notes.append(f"the Cosmos DB account could not be read: {exc}")
         return derived
-    props: dict[str, Any] = account.get("properties") or {}
+    found = account.raw.get(
+        "properties"
+    )  # derive only from well-formed values; checks judge the rest
+    props: dict[str, Any] = found if isinstance(found, dict) else {}
     uri = props.get("keyVaultKeyUri")
     if isinstance(uri, str) and uri.startswith("https://"):
         host = urlsplit(uri).netloc.lower()

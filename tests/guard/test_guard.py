@@ -74,7 +74,9 @@ def test_loopback_and_local_sockets_pass() -> None:
     assert guard.take_refused() == []
 
 
-def test_a_name_lookup_never_asks_a_resolver_off_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_lookup_never_asks_a_resolver_off_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """IP literals and localhost resolve; `.invalid` fails at once; any other name is refused
     (and logged) before a resolver is asked, since the resolver is off the machine."""
     asked: list[str] = []
