@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import islice
 
 
 class Prefilter:
@@ -19,6 +20,7 @@ class Prefilter:
         self.anchors = [a.encode("ascii") for a in anchors]
         self.engine = "none"
         self._hs = None
+        self._stopped: type[Exception] = Exception  # hyperscan's "the callback stopped the scan"
         self._re: re.Pattern[bytes] | None = None
         if not self.anchors:
             return
@@ -37,22 +39,31 @@ class Prefilter:
                     flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
                 )
                 self._hs = db
+                self._stopped = hyperscan.ScanTerminated
                 self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
                 return
         self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
         self.engine = "re"
 
-    def hits(self, block: bytes) -> list[int]:
-        """Offsets (end of the anchor) of every anchor hit in `block`, ascending."""
+    def hits(self, block: bytes, limit: int | None = None) -> list[int]:
+        """Offsets (end of the anchor) of every anchor hit in `block`, ascending.
+
+        With `limit`, the search stops after that many hits (the scanner asks whether a
+        block is dense without paying for every hit of an incident log).
+        """
         if self._hs is not None:
             found: list[int] = []
 
-            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> bool:
                 found.append(end)
+                return limit is not None and len(found) >= limit
 
-            self._hs.scan(block, match_event_handler=on_match)
+            try:
+                self._hs.scan(block, match_event_handler=on_match)
+            except self._stopped:
+                pass
             found.sort()
             return found
         if self._re is not None:
-            return [m.end() for m in self._re.finditer(block)]
+            return [m.end() for m in islice(self._re.finditer(block), limit)]
         return []

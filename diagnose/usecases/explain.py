@@ -1,9 +1,12 @@
-"""The core of `diagnose explain`: evidence in, matches and a diagnosis out."""
+"""The core of `diagnose explain`: evidence in, matches, timelines and a diagnosis out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import BinaryIO
 
 from diagnose import diagnosis
 from diagnose.catalogue import Catalogue
@@ -11,8 +14,23 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
 from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw
-from diagnose.triage.scanner import Match, Scanner
+from diagnose.triage.scanner import Match, Scanner, Seen, matches_of
 from diagnose.triage.signatures import compile_catalogue
+from diagnose.triage.timeline import Timeline
+from diagnose.triage.timestamps import YearHint
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the reading of one input is (for a progress display)."""
+
+    source: str  # the input's display name
+    read: int  # bytes of the input read so far (of the compressed file, for gzip)
+    size: int | None  # the input's size, when it is a file
+    done: bool  # the input has been read to its end (or to where it broke)
+
+
+ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass
@@ -23,6 +41,9 @@ class Explanation:
     problems: list[str] = field(default_factory=list)  # inputs that could not be read (fully)
     counts: dict[str, int] = field(default_factory=dict)  # matches per code, kept or not
     catalogue: str = ""  # the version of the catalogue the signatures came from
+    timelines: dict[str, Timeline] = field(default_factory=dict)  # per code, as `counts`
+    correlation: correlation.Correlation | None = None  # the 500 records and their evidence
+    notes: list[str] = field(default_factory=list)  # how times were read (assumed years)
 
     def worst(self) -> Severity | None:
         return max((e.severity for e in self.diagnosis), key=lambda s: s.rank, default=None)
@@ -38,6 +59,37 @@ class Explanation:
 KEEP_PER_CODE = 20  # matches kept per code and input: memory stays flat however long the input
 
 
+@dataclass
+class Tally:
+    """What the records of every input add up to."""
+
+    matches: list[Match] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    correlator: correlation.Correlator = field(default_factory=correlation.Correlator)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, seen: Seen, source: str, kept: dict[str, int]) -> None:
+        """One record that shows a cause; `kept` counts the matches kept for this input."""
+        entry = seen.entry
+        counts, timelines = self.counts, self.timelines
+        keep = False
+        for hit in entry.hits:
+            code = hit.code
+            counts[code] = counts.get(code, 0) + 1
+            timeline = timelines.get(code)
+            if timeline is None:
+                timeline = timelines[code] = Timeline()
+            timeline.add(seen.time)
+            n = kept[code] = kept.get(code, 0) + 1
+            keep = keep or n <= KEEP_PER_CODE
+        if keep:
+            self.matches += [m for m in matches_of(seen, source) if kept[m.code] <= KEEP_PER_CODE]
+        if entry.server_error or entry.explains:
+            self.correlator.add(entry.server_error, entry.explains, seen.time, seen.ids)
+
+
 def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
     """The blocks until the input breaks; the break becomes a problem, the scan still finishes."""
     try:
@@ -46,42 +98,102 @@ def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
         problems.append(str(exc))
 
 
+def _reported(
+    source: Iterator[bytes], stream: BinaryIO, name: str, on_progress: ProgressCallback | None
+) -> Iterator[bytes]:
+    """The blocks, telling `on_progress` how far the raw stream has been read after each."""
+    if on_progress is None:
+        yield from source
+        return
+    size = _size(stream)
+    read = 0
+    try:
+        for block in source:
+            read += len(block)
+            yield block
+            on_progress(Progress(name, _position(stream, read), size, False))
+    finally:
+        on_progress(Progress(name, _position(stream, read), size, True))
+
+
+def _size(stream: BinaryIO) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size if stream.seekable() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _position(stream: BinaryIO, fallback: int) -> int:
+    try:
+        return stream.tell() if stream.seekable() else fallback
+    except (OSError, ValueError):
+        return fallback
+
+
+def _year_hint(stream: BinaryIO) -> YearHint:
+    """The year a syslog time without one takes: the file's modification year (now, for stdin)."""
+    try:
+        modified = os.fstat(stream.fileno()).st_mtime if stream.seekable() else None
+    except (OSError, ValueError):
+        modified = None
+    if modified is None:
+        modified = datetime.now(UTC).timestamp()
+    return YearHint(datetime.fromtimestamp(modified, UTC).year, modified)
+
+
 def scan_inputs(
-    paths: Sequence[str], scanner: Scanner
-) -> tuple[list[Match], list[str], dict[str, int]]:
-    """The first matches of each code in every input; the problems met; counts per code."""
-    matches: list[Match] = []
-    seen: set[tuple[str, str, int]] = set()
-    problems: list[str] = []
-    counts: dict[str, int] = {}
+    paths: Sequence[str], scanner: Scanner, on_progress: ProgressCallback | None = None
+) -> Tally:
+    """Every input through the scanner: the first matches of each code, counts, timelines."""
+    tally = Tally()
     for path in paths:
         kept: dict[str, int] = {}
         name = display_name(path)
+        assumed = False
         try:
             with open_raw(path) as stream:
-                for match in scanner.scan(_guarded(blocks(stream, name), problems), name):
-                    key = (match.code, match.source, match.line)
-                    if key in seen:
-                        continue
-                    counts[match.code] = counts.get(match.code, 0) + 1
-                    kept[match.code] = kept.get(match.code, 0) + 1
-                    if kept[match.code] <= KEEP_PER_CODE:
-                        seen.add(key)
-                        matches.append(match)
+                hint = _year_hint(stream)
+                source = _reported(blocks(stream, name), stream, name, on_progress)
+                for seen in scanner.records(_guarded(source, tally.problems), hint):
+                    tally.add(seen, name, kept)
+                    assumed = assumed or seen.year_assumed
         except InputProblem as exc:
-            problems.append(str(exc))
-    return matches, problems, counts
+            tally.problems.append(str(exc))
+        if assumed:
+            where = "its modification year" if path != "-" else "the current year"
+            tally.notes.append(
+                f"{name}: syslog times carry no year; they were read as {hint.year} ({where})"
+            )
+    return tally
 
 
-def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
-    """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first."""
-    scanner = Scanner(compile_catalogue(catalogue))
-    raw, problems, raw_counts = scan_inputs(paths, scanner)
+def explain(
+    paths: Sequence[str],
+    catalogue: Catalogue,
+    on_progress: ProgressCallback | None = None,
+    *,
+    fast: bool = True,
+) -> Explanation:
+    """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first.
+
+    `on_progress` is called after each block read (about a megabyte) and once at the end
+    of each input. `fast=False` reads without the verdict cache (the plain path).
+    """
+    scanner = Scanner(compile_catalogue(catalogue), fast=fast)
+    tally = scan_inputs(paths, scanner, on_progress)
+    raw = tally.matches
     matches = correlation.correlate(raw, catalogue)
     renamed = {r.code: m.code for r, m in zip(raw, matches, strict=True)}
     counts: dict[str, int] = {}
-    for code, n in raw_counts.items():
-        counts[renamed.get(code, code)] = counts.get(renamed.get(code, code), 0) + n
+    timelines: dict[str, Timeline] = {}
+    for code, n in tally.counts.items():
+        new = renamed.get(code, code)
+        counts[new] = counts.get(new, 0) + n
+        timeline = tally.timelines[code]
+        if new in timelines:
+            timelines[new].merge(timeline)
+        else:
+            timelines[new] = timeline
     ordered = sorted(matches, key=lambda m: correlation.rank(m.code, catalogue))
     findings = [
         (
@@ -101,7 +213,10 @@ def explain(paths: Sequence[str], catalogue: Catalogue) -> Explanation:
         inputs=[display_name(p) for p in paths],
         matches=matches,
         diagnosis=entries,
-        problems=problems,
+        problems=tally.problems,
         counts=counts,
         catalogue=catalogue.version,
+        timelines=timelines,
+        correlation=tally.correlator.summary(),
+        notes=tally.notes,
     )
