@@ -12,13 +12,16 @@ Record by record (`Correlator`), each 500 record is:
 - else **co-occurring** when an explaining record's own time lies within
   WINDOW_S seconds of it: seen together, not shown to be the same failure;
 - else **unexplained**, or **undated** when it has no time to compare.
-Request ids are kept for the last MAX_IDS records of each kind only, so memory
-stays flat: two records further apart than that are not linked by id.
+Request ids are kept for the last MAX_IDS / 2 to MAX_IDS ids of each kind only, so
+memory stays flat: two records further apart than that are not linked by id. An id
+is kept as its hash (a collision of two different ids within that window is not a
+concern at 64 bits).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from diagnose.catalogue import Catalogue
@@ -30,7 +33,7 @@ SERVER_ERROR = verdicts.SERVER_ERROR
 UNEXPLAINED = "campaign.server-error-unexplained"
 EXPLAINING_RUNBOOK = verdicts.EXPLAINING_RUNBOOK
 WINDOW_S = 60
-MAX_IDS = 50_000
+MAX_IDS = 20_000
 
 
 def explains_server_error(match: Match, catalogue: Catalogue) -> bool:
@@ -85,56 +88,135 @@ class _Pending:
         self.linked = False
 
 
+_MISSING = object()
+
+
+class _Recent:
+    """The last `size` to `2 * size` keys put, in two generations (memory stays flat)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.new: dict[int, object] = {}
+        self.old: dict[int, object] = {}
+
+    def __contains__(self, key: int) -> bool:
+        return key in self.new or key in self.old
+
+    def held(self, keys: set[int]) -> set[int]:
+        """Those of `keys` held."""
+        return (self.new.keys() & keys) | (self.old.keys() & keys)
+
+    def put_many(self, items: dict[int, object]) -> None:
+        self.new.update(items)
+        if len(self.new) >= self.size:
+            self.old, self.new = self.new, {}
+
+    def get(self, key: int) -> object:
+        found = self.new.get(key, _MISSING)
+        return self.old.get(key, _MISSING) if found is _MISSING else found
+
+    def pop_all(self, keys: set[int]) -> list[object]:
+        """The values of those of `keys` held, removed."""
+        found = [self.new.pop(k) for k in self.new.keys() & keys]
+        return found + [self.old.pop(k) for k in self.old.keys() & keys]
+
+
 class Correlator:
-    """Reads records one by one and sorts their 500s into linked, co-occurring, unexplained."""
+    """Reads records and sorts their 500s into linked, co-occurring, unexplained, undated.
+
+    A 500 record waiting for its evidence is kept under its id as its second (one id),
+    or as a `_Pending` shared by its ids (several), so that it is linked once.
+    """
 
     def __init__(self, window_s: int = WINDOW_S, max_ids: int = MAX_IDS) -> None:
         self.window_s = window_s
         self.max_ids = max_ids
         self.server_errors = 0
         self.linked = 0
-        self._explaining_ids: OrderedDict[str, None] = OrderedDict()
-        self._pending: OrderedDict[str, list[_Pending]] = OrderedDict()
+        self._explaining = _Recent(max_ids // 2)  # ids of explaining records
+        self._pending = _Recent(max_ids // 2)  # ids of unlinked 500 records -> those records
         self._unlinked: dict[int, list[int]] = {}  # minute -> unlinked 500s per second
         self._undated = 0  # unlinked 500s without a time
         self._explained: dict[int, int] = {}  # minute -> bit mask of seconds with evidence
 
     def add(
-        self, server_error: bool, explains: bool, when: float | None, ids: tuple[str, ...]
+        self,
+        server_error: bool,
+        explains: bool,
+        times: Sequence[float | None],
+        ids: Sequence[tuple[bytes, ...]],
     ) -> None:
-        """One record: whether it holds a 500, explaining evidence, its time and its ids."""
-        second = None if when is None else int(when)
+        """Records of one kind (a 500, explaining evidence, or both), their times and ids.
+
+        The records may come in any order within one call: an id shared by a 500 and an
+        explaining record links them whichever comes first.
+        """
+        seconds: list[int | None] = (
+            list(map(int, times)) if None not in times else [None if t is None else int(t) for t in times]  # type: ignore[arg-type]
+        )
         if explains:
+            self._evidence(seconds, ids)
+        if not server_error:
+            return
+        self.server_errors += len(seconds)
+        if explains:
+            self.linked += len(seconds)
+            return
+        if set(map(len, ids)) == {1}:
+            keys = [hash(record[0]) for record in ids]
+            distinct = set(keys)
+            if (
+                len(distinct) == len(keys)
+                and not self._explaining.held(distinct)
+                and not self._pending.held(distinct)
+            ):  # none linked, none waiting already: all wait, each under its one id
+                self._count_many(seconds)
+                self._pending.put_many(dict(zip(keys, seconds, strict=True)))
+                return
+        for second, record in zip(seconds, ids, strict=True):
+            self._one(second, [hash(rid) for rid in record])
+
+    def _one(self, second: int | None, keys: list[int]) -> None:
+        """One 500 record, not holding evidence itself."""
+        if any(k in self._explaining for k in keys):
+            self.linked += 1
+            return
+        self._count(second, 1)
+        if not keys:
+            return
+        pending = _Pending(second)
+        for k in keys:
+            waiting = self._pending.get(k)
+            if waiting is _MISSING:
+                self._pending.put_many({k: [pending]})
+            elif isinstance(waiting, list):
+                waiting.append(pending)
+            else:  # one record waits there already, as its second
+                self._pending.put_many({k: [_Pending(waiting), pending]})  # type: ignore[arg-type]
+
+    def _evidence(self, seconds: list[int | None], ids: Sequence[tuple[bytes, ...]]) -> None:
+        for second in set(seconds):
             if second is not None:
                 minute, offset = divmod(second, 60)
                 self._explained[minute] = self._explained.get(minute, 0) | (1 << offset)
-            for rid in ids:
-                self._explaining_ids.pop(rid, None)
-                self._explaining_ids[rid] = None
-                if len(self._explaining_ids) > self.max_ids:
-                    self._explaining_ids.popitem(last=False)
-                for pending in self._pending.pop(rid, ()):
+        keys = {hash(rid) for record in ids for rid in record}
+        if not keys:
+            return
+        for waiting in self._pending.pop_all(keys):
+            if isinstance(waiting, list):
+                for pending in waiting:
                     if not pending.linked:
                         pending.linked = True
                         self.linked += 1
                         self._count(pending.second, -1)
-        if not server_error:
-            return
-        self.server_errors += 1
-        if explains or any(rid in self._explaining_ids for rid in ids):
-            self.linked += 1
-            return
-        self._count(second, 1)
-        if ids:
-            pending = _Pending(second)
-            for rid in ids:
-                waiting = self._pending.get(rid)
-                if waiting is None:
-                    self._pending[rid] = [pending]
-                    if len(self._pending) > self.max_ids:
-                        self._pending.popitem(last=False)
-                else:
-                    waiting.append(pending)
+            else:
+                self.linked += 1
+                self._count(waiting, -1)  # type: ignore[arg-type]
+        self._explaining.put_many(dict.fromkeys(keys))
+
+    def _count_many(self, seconds: list[int | None]) -> None:
+        for second, n in Counter(seconds).items():
+            self._count(second, n)
 
     def _count(self, second: int | None, n: int) -> None:
         if second is None:

@@ -9,8 +9,18 @@ compiled alternation of the patterns does the same job, slower.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
+from typing import Any
+
+_parser: Any = importlib.import_module("re._parser")
+
+
+def width(pattern: bytes) -> int | None:
+    """The length of every match of `pattern` when they all have one length; else None."""
+    lo, hi = _parser.parse(pattern.decode("ascii")).getwidth()
+    return lo if lo == hi else None
 
 
 class SpanFinder:
@@ -27,6 +37,7 @@ class SpanFinder:
         self.engine = "none"
         self._hs = None
         self._re: list[re.Pattern[bytes]] = []
+        self._widths: list[int | None] = []
         if not self.patterns:
             return
         if engine != "re":
@@ -36,15 +47,19 @@ class SpanFinder:
                 if engine == "hyperscan":
                     raise
             else:
-                flag = hyperscan.HS_FLAG_SOM_LEFTMOST
-                if caseless:
-                    flag |= hyperscan.HS_FLAG_CASELESS
+                # a pattern whose matches all have one length gives its start as end - width,
+                # cheaper than asking the engine to track where each match starts
+                self._widths = [width(p) for p in self.patterns]
+                base = hyperscan.HS_FLAG_CASELESS if caseless else 0
                 db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
                 db.compile(
                     expressions=self.patterns,
                     ids=list(range(len(self.patterns))),
                     elements=len(self.patterns),
-                    flags=[flag] * len(self.patterns),
+                    flags=[
+                        base if w is not None else base | hyperscan.HS_FLAG_SOM_LEFTMOST
+                        for w in self._widths
+                    ],
                 )
                 self._hs = db
                 self.engine = "hyperscan"
@@ -57,9 +72,11 @@ class SpanFinder:
         if self._hs is not None:
             found: list[tuple[int, int, int]] = []
             add = found.append
+            widths = self._widths
 
             def on_match(index: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-                add((start, end, index))
+                w = widths[index]
+                add((start if w is None else end - w, end, index))
 
             self._hs.scan(data, match_event_handler=on_match)
             found.sort()

@@ -5,7 +5,7 @@ its verdict cache (`verdicts.py`) on the record with those parts masked, so the
 signatures run once per *shape* of record, not once per record. A key may only
 merge records whose verdicts are equal; this module says what that allows:
 
-- **Ids.** UUIDs and 32-digit hex tokens are replaced, in every path, by a run of
+- **Ids.** UUIDs are replaced, in every path, by a run of
   one placeholder letter of the same length before the signatures see the record
   (`canonical`): an id is never evidence, and the signatures are documented to see
   it so. The placeholder is a letter no anchor, need or protected context holds
@@ -44,10 +44,12 @@ from diagnose.triage.signatures import Condition, Contains, Signature
 _parser: Any = importlib.import_module("re._parser")  # the standard library's regex parser
 _c: Any = importlib.import_module("re._constants")
 
+# A bare 32-digit hex id (a trace id) is not replaced: a pattern made of character classes
+# alone costs the prefilter engine as much as all the anchors together.
 UUID = rb"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-HEX32 = rb"\b[0-9a-fA-F]{32}\b"
-ID_PATTERNS = (UUID, HEX32)
-_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
+ID_PATTERNS = (UUID,)
+ID_LENGTHS = (36,)  # of what each id pattern matches
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PLACEHOLDERS = "jqxzkwvy"
 
 DIGITS_MASKED = bytes.maketrans(b"0123456789", b"\xff" * 10)
@@ -204,7 +206,7 @@ def _context(nodes: Sequence[tuple[Any, Any]], end: int) -> str:
     return "".join(reversed(parts))
 
 
-def _walk(nodes: Sequence[tuple[Any, Any]], out: list[str]) -> None:
+def _walk(nodes: Sequence[tuple[Any, Any]], out: list[tuple[str, str]]) -> None:
     """Add to `out` the protected patterns of a node sequence; Opaque when it cannot be read.
 
     A *segment* is a run of nodes that only match digits; when one of them tells digits
@@ -222,7 +224,7 @@ def _walk(nodes: Sequence[tuple[Any, Any]], out: list[str]) -> None:
                 sensitive = sensitive or part[1]
                 j += 1
             if sensitive:
-                out.append(_context(nodes, i) + "".join(texts))
+                out.append((_context(nodes, i), "".join(texts)))
             i = j
             continue
         unit = _unit(nodes[i])
@@ -235,7 +237,7 @@ def _walk(nodes: Sequence[tuple[Any, Any]], out: list[str]) -> None:
         i += 1
 
 
-def _walk_composite(node: tuple[Any, Any], out: list[str]) -> None:
+def _walk_composite(node: tuple[Any, Any], out: list[tuple[str, str]]) -> None:
     op, av = str(node[0]), node[1]
     if op == "AT":
         return
@@ -254,25 +256,30 @@ def _walk_composite(node: tuple[Any, Any], out: list[str]) -> None:
         raise Opaque(f"regex node {op}")
 
 
-def protected_patterns(pattern: str) -> list[str]:
-    """The byte-regex sources whose occurrences hold every digit `pattern` tells apart."""
-    out: list[str] = []
+def _pieces(pattern: str) -> list[tuple[str, str]]:
+    """(literal context, digit segment) of every segment of `pattern` that tells digits apart."""
+    out: list[tuple[str, str]] = []
     _walk(list(_parser.parse(pattern)), out)
     return list(dict.fromkeys(out))
 
 
-def _condition_patterns(condition: Condition) -> list[str]:
+def protected_patterns(pattern: str) -> list[str]:
+    """The byte-regex sources whose occurrences hold every digit `pattern` tells apart."""
+    return [context + segment for context, segment in _pieces(pattern)]
+
+
+def _condition_patterns(condition: Condition) -> list[tuple[str, str]]:
     if condition.reads_numbers:
         raise Opaque("compares a captured number")
     if isinstance(condition, Contains) and any(
         c.isdigit() for n in condition.needles for c in n
     ):
         raise Opaque("a needle holds a digit (needles match across spaces)")
-    return [p for compiled in condition.patterns for p in protected_patterns(compiled.pattern)]
+    return [p for compiled in condition.patterns for p in _pieces(compiled.pattern)]
 
 
-def _literal_patterns(literals: Iterable[str]) -> list[str]:
-    return [re.escape(lit) for lit in literals if any(c.isdigit() for c in lit)]
+def _literal_patterns(literals: Iterable[str]) -> list[tuple[str, str]]:
+    return [("", re.escape(lit)) for lit in literals if any(c.isdigit() for c in lit)]
 
 
 def _texts(signature: Signature) -> list[str]:
@@ -286,7 +293,7 @@ def _texts(signature: Signature) -> list[str]:
 
 def plan(signatures: Sequence[Signature]) -> Plan:
     """What may be masked for these signatures."""
-    protected: list[str] = []
+    pieces: list[tuple[str, str]] = []
     opaque_anchors: list[str] = []
     opaque: list[str] = []
     for sig in signatures:
@@ -296,8 +303,12 @@ def plan(signatures: Sequence[Signature]) -> Plan:
             opaque_anchors += sig.anchors
             opaque.append(f"{sig.code} #{sig.index}")
             continue
-        protected += mine + _literal_patterns([*sig.anchors, *sig.needs])
-    protected = list(dict.fromkeys(protected))
+        pieces += mine + _literal_patterns([*sig.anchors, *sig.needs])
+    # A segment protected on its own covers the same segment with a context before it.
+    bare = {segment for context, segment in pieces if not context}
+    protected = list(
+        dict.fromkeys(c + s for c, s in pieces if not c or s not in bare)
+    )
     literal_text = " ".join(
         [a for s in signatures for a in (*s.anchors, *s.needs)]
         + [re.sub(r"\\.|\[[^\]]*\]|\{[^}]*\}", "", p) for p in protected]

@@ -66,7 +66,8 @@ def split(lines: Sequence[bytes]) -> list[tuple[int, int]]:
     return records
 
 
-def _starts(line: bytes) -> bool:
+def starts(line: bytes) -> bool:
+    """True when `line` starts a record (a timestamp, a JSON object, an HTTP message...)."""
     return _HTTP.match(line) is not None or _START.match(line) is not None
 
 
@@ -112,7 +113,7 @@ def window(buf: bytes, at: int) -> tuple[int, int]:
             head = _http_head_above(buf, above)
             lo = head if head is not None else lo
             break
-        if _starts(buf[lo : _line_end(buf, lo)]):
+        if starts(buf[lo : _line_end(buf, lo)]):
             break
         lo = above
     http = _HTTP.match(buf, lo) is not None
@@ -129,7 +130,7 @@ def window(buf: bytes, at: int) -> tuple[int, int]:
             http, after_blank = False, True  # the headers end; the body follows
             hi = end
             continue
-        if _starts(line) and not after_blank:
+        if starts(line) and not after_blank:
             break
         after_blank = False
         hi = end

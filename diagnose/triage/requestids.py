@@ -10,6 +10,7 @@ at the shape of the text, so its answer holds for every record of one cache key.
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 MAX_IDS = 4  # ids read per record
 
@@ -18,7 +19,6 @@ _FIELD = re.compile(
     rb"(?P<v>[0-9a-z][0-9a-z._:-]{5,127})",
     re.IGNORECASE,
 )
-_NULL = re.compile(rb"[0\-]+")
 
 
 def locate(text: bytes) -> tuple[tuple[int, int], ...]:
@@ -31,11 +31,15 @@ def locate(text: bytes) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def values(text: bytes, spans: tuple[tuple[int, int], ...]) -> tuple[str, ...]:
-    """The ids at `spans` of `text` (the original text, not the masked one), lower case."""
-    found = []
-    for start, end in spans:
-        value = text[start:end]
-        if not _NULL.fullmatch(value):
-            found.append(value.decode("ascii", "replace").lower())
-    return tuple(found)
+def values(texts: list[bytes], spans: tuple[tuple[int, int], ...]) -> list[tuple[bytes, ...]]:
+    """The ids at `spans` of each text (as read, not masked), lower case; an all-zero GUID
+    is no id."""
+    if not spans:
+        return [()] * len(texts)
+    if len(spans) == 1:
+        a, b = spans[0]
+        return [(v,) if v.strip(b"0-") else () for v in (t[a:b].lower() for t in texts)]
+    columns = [[t[a:b].lower() for t in texts] for a, b in spans]
+    if all(all(map(bytes.strip, column, repeat(b"0-"))) for column in columns):
+        return list(zip(*columns, strict=True))
+    return [tuple(v for v in row if v.strip(b"0-")) for row in zip(*columns, strict=True)]

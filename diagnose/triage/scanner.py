@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import NamedTuple
@@ -30,13 +30,14 @@ from diagnose.triage import masking, requestids
 from diagnose.triage import records as records_mod
 from diagnose.triage.prefilter import Prefilter
 from diagnose.triage.signatures import Signature
-from diagnose.triage.timestamps import YearHint, parse_at
-from diagnose.triage.verdicts import Entry, Verdicts, decode, restore
+from diagnose.triage.timestamps import Reader, YearHint
+from diagnose.triage.verdicts import NOTHING, NOTHING_MIDWAY, Entry, Verdicts, decode, restore
 
 MAX_LINE = 1 << 20  # a longer line is cut into pieces of this size
 CONTEXT = 64 * 1024
 EXCERPT = 160  # characters on each side of the anchor
 DENSE = 64  # anchor hits in a block from which it is read whole
+DENSE_RETRY = 8  # blocks read the plain way after a block that could not be read whole
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,15 @@ class Match:
     signatures: tuple[int, ...]  # which of the cause's signatures matched (indices)
 
 
-class Seen(NamedTuple):
-    """One record that shows at least one cause."""
+class Batch(NamedTuple):
+    """Records of one block that share an entry (one shape): each shows the entry's causes."""
 
-    line: int  # its first line (1-based)
     entry: Entry
-    text: bytes  # its lines as read, joined by newlines
-    time: float | None  # its own time (epoch seconds, UTC), when it has one
-    year_assumed: bool  # that time's year came from the file (syslog)
-    ids: tuple[str, ...]  # its request ids
+    lines: list[int]  # each record's first line (1-based), ascending
+    texts: list[bytes]  # each record's lines as read, joined by newlines
+    times: list[float | None]  # each record's own time (epoch seconds, UTC), when it has one
+    year_assumed: bool  # those times' year came from the file (syslog)
+    ids: list[tuple[bytes, ...]]  # each record's request ids (lower case)
 
 
 def _excerpt(line: str, anchors: Sequence[str]) -> str:
@@ -77,24 +78,31 @@ def _excerpt(line: str, anchors: Sequence[str]) -> str:
 
 # Terminal control characters (escape sequences, a lone carriage return) shown, never obeyed.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
-_STARTS = re.compile(rb"(?:" + records_mod._HTTP.pattern + rb")|(?:" + records_mod._START.pattern + rb")")
 
 
-def matches_of(seen: Seen, source: str) -> list[Match]:
-    """The matches of one record, with their redacted excerpts."""
-    lines = seen.text.split(b"\n")
+def matches_of(entry: Entry, line: int, text: bytes, source: str) -> list[Match]:
+    """The matches of one record (its entry, first line and text), with redacted excerpts."""
+    lines = text.split(b"\n")
     return [
         Match(
             code=hit.code,
             runbook=hit.runbook,
             step=hit.step,
             source=source,
-            line=seen.line + hit.index,
+            line=line + hit.index,
             excerpt=_excerpt(decode(lines[hit.index]), hit.anchors),
             signatures=hit.signatures,
         )
-        for hit in seen.entry.hits
+        for hit in entry.hits
     ]
+
+
+def in_order(batches: Iterable[Batch]) -> list[tuple[int, Entry, bytes]]:
+    """(first line, entry, text) of every record of these batches, in the order they occur."""
+    return sorted(
+        ((line, b.entry, text) for b in batches for line, text in zip(b.lines, b.texts, strict=True)),
+        key=lambda record: record[0],
+    )
 
 
 class Scanner:
@@ -111,15 +119,20 @@ class Scanner:
 
     def scan(self, blocks: Iterable[bytes], source: str) -> Iterator[Match]:
         """Matches in the order they occur; `blocks` is any chunking of the input's bytes."""
-        for seen in self.records(blocks):
-            yield from matches_of(seen, source)
+        for batches in self.batches(blocks):
+            for line, entry, text in in_order(batches):
+                yield from matches_of(entry, line, text, source)
 
-    def records(self, blocks: Iterable[bytes], hint: YearHint | None = None) -> Iterator[Seen]:
-        """The records that show a cause, in the order they occur."""
+    def batches(
+        self, blocks: Iterable[bytes], hint: YearHint | None = None
+    ) -> Iterator[list[Batch]]:
+        """For each block read, the records in it that show a cause, in batches."""
+        times = Reader(hint)
         pending = b""  # an incomplete last line
         context = b""  # lines before the block (already matched, or a carried open record)
         carried = False  # `context` is an open record that still has to be matched
         line_base = 1  # line number of the first line of `context`
+        calm = 0  # blocks left before the next try at a dense reading (one failed)
         iterator = iter(blocks)
         while True:
             raw = next(iterator, None)
@@ -136,48 +149,54 @@ class Scanner:
             hits = self.prefilter.hits(block, limit=DENSE if self.fast else None) if block else []
             dense = None
             if self.fast and len(hits) >= DENSE:
-                dense = self._dense(buf, len(context), carried, line_base, final, hint)
+                if calm == 0:
+                    dense = self._dense(buf, len(context), carried, line_base, final, times)
+                    calm = DENSE_RETRY if dense is None else 0
+                else:
+                    calm -= 1
                 if dense is None:
                     hits = self.prefilter.hits(block)
+            found: list[Batch] = []
             if dense is not None:
                 found, keep_from, carried = dense
-                yield from found
             elif hits or carried:
                 hit_at = [len(context) + h for h in hits]
                 if carried:
                     hit_at = self.prefilter.hits(context) + hit_at
-                found, keep_from, carried = self._block(buf, hit_at, line_base, final, hint)
-                yield from found
+                found, keep_from, carried = self._block(buf, hit_at, line_base, final, times)
             else:
                 keep_from = _tail(buf)
                 carried = False
+            if found:
+                yield found
             line_base += buf.count(b"\n", 0, keep_from)
             context = buf[keep_from:]
             if final:
                 return
 
-    def _record(self, lines: list[bytes], first_line: int, hint: YearHint | None) -> Seen | None:
+    def _record(self, lines: list[bytes], first_line: int, times: Reader) -> Batch | None:
         """One record (its lines) through the verdicts; None when it shows nothing."""
         text = b"\n".join(lines)
         verdicts = self.verdicts
-        canon = verdicts.canonical(text)
         if self.fast:
-            entry = verdicts.entry(canon, verdicts.key(canon, verdicts.marks.spans(canon)))
+            canon, key = verdicts.key(text)
+            entry = verdicts.entry(canon, key)
         else:
+            canon = verdicts.canonical(text)
             entry = verdicts.evaluate(canon)
         if not entry.hits:
             return None
-        return _seen(first_line, entry, text, canon, hint)
+        return _batch(entry, [first_line], [text], [canon], times)
 
     def _block(
-        self, buf: bytes, hit_at: list[int], line_base: int, final: bool, hint: YearHint | None
-    ) -> tuple[list[Seen], int, bool]:
+        self, buf: bytes, hit_at: list[int], line_base: int, final: bool, times: Reader
+    ) -> tuple[list[Batch], int, bool]:
         """Match the records of `buf` that hold a hit; say where the kept context starts.
 
         Only a window of lines around each hit is split into records, so a block with a
         few hits costs little more than one without.
         """
-        found: list[Seen] = []
+        found: list[Batch] = []
         done = 0  # records before this offset were matched already
         line, line_at = line_base, 0  # the line number at offset `line_at`
         for hit in hit_at:
@@ -188,7 +207,7 @@ class Scanner:
                 return found, lo, True  # the record may continue in the next block
             line += buf.count(b"\n", line_at, lo)
             line_at = lo
-            seen = self._record(lines, line, hint)
+            seen = self._record(lines, line, times)
             if seen is not None:
                 found.append(seen)
             done = hi
@@ -201,8 +220,8 @@ class Scanner:
         carried: bool,
         line_base: int,
         final: bool,
-        hint: YearHint | None,
-    ) -> tuple[list[Seen], int, bool] | None:
+        times: Reader,
+    ) -> tuple[list[Batch], int, bool] | None:
         """Read `buf[start:]` line by line when each of its lines is a record; else None.
 
         The last line is carried into the next block (continuation lines may follow);
@@ -214,63 +233,77 @@ class Scanner:
             lines.pop()
         elif not final:
             return None  # a line cut at MAX_LINE: leave it to the plain reading
-        if not lines or not all(map(_STARTS.match, lines)):
+        if not lines:
             return None
         if start and not buf[buf.rfind(b"\n", 0, start - 1) + 1 : start].strip():
             return None  # a blank line before: the first line may be an HTTP message's body
-        found: list[Seen] = []
-        if carried:
-            found += self._block(buf, self.prefilter.hits(buf[:start]), line_base, True, hint)[0]
-        first = line_base + buf.count(b"\n", 0, start)
         count = len(lines) if final else len(lines) - 1
-        found += self._lines(block, lines, count, first, hint)
+        entries, canon_lines = self._entries(block, lines)
+        if not all(e.starts for e in entries):
+            return None
+        found: list[Batch] = []
+        if carried:
+            found += self._block(buf, self.prefilter.hits(buf[:start]), line_base, True, times)[0]
+        first = line_base + buf.count(b"\n", 0, start)
+        groups: dict[int, tuple[Entry, list[int]]] = {}
+        for i in range(count):
+            entry = entries[i]
+            if entry.hits:
+                group = groups.get(id(entry))
+                if group is None:
+                    group = groups[id(entry)] = (entry, [])
+                group[1].append(i)
+        found += [
+            _batch(
+                entry,
+                [first + i for i in indices],
+                [lines[i] for i in indices],
+                [canon_lines[i] for i in indices],
+                times,
+            )
+            for entry, indices in groups.values()
+        ]
         if final:
             return found, len(buf), False
         return found, len(buf) - len(lines[-1]) - 1, True
 
-    def _lines(
-        self, block: bytes, lines: list[bytes], count: int, first: int, hint: YearHint | None
-    ) -> list[Seen]:
-        """The first `count` lines of `block`, each one record, through the verdict cache."""
+    def _entries(self, block: bytes, lines: list[bytes]) -> tuple[list[Entry], list[bytes]]:
+        """The entry of every line of `block` (each taken as one record) and its canonical
+        text; ids replaced and digits masked for the whole block at once."""
         verdicts = self.verdicts
-        canon = verdicts.canonical(block)
+        count = len(lines)
+        spans = verdicts.ids.spans(block)
+        canon = verdicts.canonical(block, spans)
         marks = verdicts.marks.spans(canon)
         masked = canon.translate(masking.DIGITS_MASKED)
         if marks:
             masked = restore(masked, canon, marks)
-        keys: list[object] = list(masked.split(b"\n"))
-        canon_lines = canon.split(b"\n")
-        exact, check = self._exact_lines(canon, canon_lines, marks, count)
+        keys: list[Hashable] = list(masked.split(b"\n", count)[:count])
+        canon_lines = canon.split(b"\n", count)[:count]
+        opaque = [start for start, _, index in spans if index >= verdicts.id_patterns]
+        exact, check = self._exact_lines(canon, canon_lines, opaque, count)
         for i in exact:
             keys[i] = (canon_lines[i],)
-        cached = verdicts.cached
-        found: list[Seen] = []
-        for i in range(count):
-            key = keys[i]
-            entry = cached(key)  # type: ignore[arg-type]
+        entries = list(map(verdicts.cached, keys))
+        for i, entry in enumerate(entries):
             if entry is None:
-                entry = verdicts.entry(canon_lines[i], key)  # type: ignore[arg-type]
-            if not entry.hits or (i in check and not self.prefilter.hits(lines[i], limit=1)):
-                continue
-            found.append(_seen(first + i, entry, lines[i], canon_lines[i], hint))
-        return found
+                entries[i] = verdicts.entry(canon_lines[i], keys[i])
+        for i in check:
+            if not self.prefilter.hits(lines[i], limit=1):
+                entries[i] = NOTHING if entries[i].starts else NOTHING_MIDWAY  # type: ignore[union-attr]
+        return entries, canon_lines  # type: ignore[return-value]
 
     def _exact_lines(
-        self,
-        canon: bytes,
-        canon_lines: list[bytes],
-        marks: list[tuple[int, int, int]],
-        count: int,
+        self, canon: bytes, canon_lines: list[bytes], opaque: list[int], count: int
     ) -> tuple[set[int], set[int]]:
-        """Lines keyed exactly (see `Verdicts.key`), and those of them that are not ASCII
-        (read only when the prefilter hits them, as the plain path reads them)."""
+        """Lines keyed exactly (see `Verdicts.key`): not ASCII, holding a `\\u` escape or an
+        anchor of an opaque signature (at the offsets `opaque`); and those of them that are
+        not ASCII (read only when the prefilter hits them, as the plain path reads them)."""
         exact: set[int] = set()
         check: set[int] = set()
         if not canon.isascii():
             check = {i for i in range(count) if not canon_lines[i].isascii()}
             exact |= check
-        protected = len(self.verdicts.plan.protected)
-        opaque = [s for s, _, index in marks if index >= protected]
         escaped = [m.start() for m in re.finditer(rb"\\u", canon)] if b"\\u" in canon else []
         if opaque or escaped:
             ends = list(accumulate(len(line) + 1 for line in canon_lines))
@@ -278,16 +311,15 @@ class Scanner:
         return {i for i in exact if i < count}, check
 
 
-def _seen(first_line: int, entry: Entry, text: bytes, canon: bytes, hint: YearHint | None) -> Seen:
-    stamp = parse_at(canon, entry.stamp, hint) if entry.stamp else None
-    return Seen(
-        line=first_line,
-        entry=entry,
-        text=text,
-        time=stamp[0] if stamp else None,
-        year_assumed=stamp[1] if stamp else False,
-        ids=requestids.values(text, entry.ids) if entry.ids else (),
-    )
+def _batch(
+    entry: Entry, lines: list[int], texts: list[bytes], canons: list[bytes], times: Reader
+) -> Batch:
+    """The batch of records that share `entry`: their times and request ids read."""
+    if entry.stamp is not None:
+        when, assumed = times.read_many(canons, entry.stamp)
+    else:
+        when, assumed = [None] * len(texts), False
+    return Batch(entry, lines, texts, when, assumed, requestids.values(texts, entry.ids))
 
 
 def _tail(buf: bytes) -> int:

@@ -10,9 +10,12 @@ asked for: per minute up to three hours in JSON, coarser beyond.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import floordiv
 
 WIDTHS = (60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400)
 MAX_BUCKETS = 20_000
@@ -30,18 +33,22 @@ class Timeline:
     resolution: int = 60  # seconds per kept bucket
     buckets: dict[int, int] = field(default_factory=dict)  # bucket start // resolution -> count
 
-    def add(self, when: float | None) -> None:
-        self.count += 1
-        if when is None:
-            self.undated += 1
+    def add(self, times: Sequence[float | None]) -> None:
+        """Records with these times (None: a record without one)."""
+        self.count += len(times)
+        dated = [t for t in times if t is not None]
+        self.undated += len(times) - len(dated)
+        if not dated:
             return
-        if self.first is None or when < self.first:
-            self.first = when
-        if self.last is None or when > self.last:
-            self.last = when
-        slot = int(when // self.resolution)
-        self.buckets[slot] = self.buckets.get(slot, 0) + 1
-        if len(self.buckets) > MAX_BUCKETS:
+        lo, hi = min(dated), max(dated)
+        if self.first is None or lo < self.first:
+            self.first = lo
+        if self.last is None or hi > self.last:
+            self.last = hi
+        for slot, n in Counter(map(floordiv, dated, repeat(self.resolution))).items():
+            key = int(slot)
+            self.buckets[key] = self.buckets.get(key, 0) + n
+        while len(self.buckets) > MAX_BUCKETS:
             self._coarsen()
 
     def merge(self, other: Timeline) -> None:

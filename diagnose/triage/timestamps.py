@@ -10,10 +10,11 @@ exports (`11/26/2026, 3:04:05.123 AM`), and the common log format (`26/Nov/2026:
 time takes the year it is given (the file's modification year), or the year before
 when that would put it more than two days after the file was last written.
 
-`locate` finds where the first timestamp of a text starts and in which form; it only
-looks at the shape of the text (digits as digits), so texts the verdict cache gives
-one key share its answer. `parse_at` reads the time there; an impossible date (month
-13) is no time at all, rather than the next timestamp of the record.
+`locate` finds where the first timestamp of a text is and where its parts are; it
+only looks at the shape of the text (digits as digits), so texts the verdict cache
+gives one key share its answer. `Reader.read` reads the time there (working each
+minute out once); an impossible date (month 13) is no time at all, rather than the
+next timestamp of the record.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from operator import add
 
 _MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _FRACTION = r"(?:[.,](?P<f>\d{1,9}))?"
@@ -78,62 +80,174 @@ class YearHint:
     modified: float
 
 
-def locate(text: bytes) -> tuple[str, int] | None:
-    """(form, start offset) of the first timestamp in `text`, or None."""
-    m = _ANY.search(text)
-    if m is None or m.lastgroup is None:
+@dataclass(frozen=True)
+class Stamp:
+    """Where a timestamp sits in a text, and where its parts are (offsets into that text).
+
+    The part before the seconds (`head`) and what follows them up to the end of the
+    am/pm and zone (`tail`, the fraction's digits left out) name a minute; the seconds
+    and their fraction are read from their own places.
+    """
+
+    form: str
+    head: tuple[int, int]
+    seconds: tuple[int, int]
+    fraction: tuple[int, int] | None
+    tail: tuple[int, int] | None
+
+
+def locate(text: bytes) -> Stamp | None:
+    """Where the first timestamp of `text` is, or None."""
+    found = _ANY.search(text)
+    if found is None or found.lastgroup is None:
         return None
-    return m.lastgroup, m.start()
+    form = found.lastgroup
+    m = FORMS[form].match(text, found.start())
+    if m is None:  # cannot happen: the same pattern matched there
+        return None
+    numeric = "e" if form.startswith("epoch") else "s"
+    tail = [m.span(g) for g in ("ampm", "z") if g in m.re.groupindex and m.group(g)]
+    return Stamp(
+        form=form,
+        head=(m.start(), m.start(numeric)),
+        seconds=m.span(numeric),
+        fraction=m.span("f") if "f" in m.re.groupindex and m.group("f") else None,
+        tail=(min(t[0] for t in tail), max(t[1] for t in tail)) if tail else None,
+    )
 
 
-def parse_at(
-    text: bytes, where: tuple[str, int], hint: YearHint | None = None
-) -> tuple[float, bool] | None:
-    """(epoch seconds UTC, whether the year was assumed) of the timestamp at `where`."""
-    form, start = where
-    m = FORMS[form].match(text, start)
+class Reader:
+    """Reads times at a Stamp's places, remembering each minute it has worked out."""
+
+    def __init__(self, hint: YearHint | None = None) -> None:
+        self.hint = hint
+        self._minutes: dict[tuple[str, bytes, bytes], tuple[int, bool] | None] = {}
+
+    def read(self, text: bytes, stamp: Stamp) -> tuple[float, bool] | None:
+        """(epoch seconds UTC, whether the year was assumed), or None for an impossible time."""
+        times, assumed = self.read_many([text], stamp)
+        return None if times[0] is None else (times[0], assumed)
+
+    def read_many(self, texts: list[bytes], stamp: Stamp) -> tuple[list[float | None], bool]:
+        """The times of texts that share one shape (epoch seconds UTC, None when impossible),
+        and whether their year was assumed (a syslog time: all of them or none).
+
+        Texts of one shape have their timestamp's parts at the same places, and the same
+        characters around the digits (the separator before the fraction, the am/pm).
+        """
+        seconds = self._seconds(texts, stamp)
+        if stamp.form.startswith("epoch"):
+            ms = stamp.seconds[1] - stamp.seconds[0] == 13
+            return [
+                w if _EARLIEST <= w < _LATEST else None
+                for w in ((s / 1000 if ms else s) for s in seconds)
+            ], False
+        heads, tails = self._keys(texts, stamp)
+        form = stamp.form
+        if isinstance(tails, bytes):  # one zone for them all (the usual case)
+            known = {h: self._minute((form, h, tails)) for h in set(heads)}
+            minutes = list(map(known.__getitem__, heads))
+        else:
+            pairs = list(zip(heads, tails, strict=True))
+            known2 = {pair: self._minute((form, *pair)) for pair in set(pairs)}
+            minutes = list(map(known2.__getitem__, pairs))
+            known = dict(enumerate(known2.values()))  # type: ignore[arg-type]
+        if None not in known.values() and max(seconds) < 60:
+            epochs = {m: m[0] for m in known.values() if m is not None}
+            times: list[float | None] = list(map(add, map(epochs.__getitem__, minutes), seconds))  # type: ignore[arg-type]
+        else:
+            times = [
+                None if m is None or s >= 61 else m[0] + (s if s < 60 else 59 + s % 1)
+                for m, s in zip(minutes, seconds, strict=True)
+            ]
+        assumed = any(m[1] for m in known.values() if m is not None)
+        return times, assumed
+
+    @staticmethod
+    def _seconds(texts: list[bytes], stamp: Stamp) -> list[float]:
+        """Seconds with their fraction (epoch forms: the whole number)."""
+        s0, s1 = stamp.seconds
+        if stamp.fraction is None:
+            return [float(t[s0:s1]) for t in texts]
+        f0, f1 = stamp.fraction
+        if texts[0][s1:f0] == b".":  # one float() reads "05.123"
+            return [float(t[s0:f1]) for t in texts]
+        scale = 10.0 ** (f0 - f1)
+        return [int(t[s0:s1]) + int(t[f0:f1]) * scale for t in texts]
+
+    def _keys(self, texts: list[bytes], stamp: Stamp) -> tuple[list[bytes], bytes | list[bytes]]:
+        """What names each text's minute: the text before its seconds (`heads`), and what
+        follows them up to the end of the am/pm and zone, the fraction's digits left out
+        (`tails`: one value when all texts have the same)."""
+        h0, h1 = stamp.head
+        heads = [t[h0:h1] for t in texts]
+        if stamp.tail is None:
+            return heads, b""
+        s1, end = stamp.seconds[1], stamp.tail[1]
+        if stamp.fraction is None:
+            zones = [t[s1:end] for t in texts]
+            first = b""
+        else:
+            f0, f1 = stamp.fraction
+            zones = [t[f1:end] for t in texts]
+            first = texts[0][s1:f0] + b"0"  # the separator: one for texts of one shape
+        if len(set(zones)) == 1:
+            return heads, first + zones[0]
+        return heads, [first + z for z in zones]
+
+    def _minute(self, key: tuple[str, bytes, bytes]) -> tuple[int, bool] | None:
+        minute = self._minutes.get(key, False)
+        if minute is False:
+            form, head, tail = key
+            minute = _minute(form, head + b"00" + tail, self.hint)
+            if len(self._minutes) >= _MINUTES_KEPT:
+                self._minutes.clear()
+            self._minutes[key] = minute
+        return minute
+
+
+_MINUTES_KEPT = 10_000
+
+
+def _minute(form: str, text: bytes, hint: YearHint | None) -> tuple[int, bool] | None:
+    """(epoch of the minute, year assumed) of a timestamp whose seconds read 00."""
+    m = FORMS[form].match(text)
     if m is None:
         return None
     g = m.groupdict()
-    fraction = float("0." + g["f"].decode()) if g.get("f") else 0.0
-    if form.startswith("epoch"):
-        value = int(g["e"])
-        seconds = value / 1000 if len(g["e"]) == 13 else value + fraction
-        return (seconds, False) if _EARLIEST <= seconds < _LATEST else None
     assumed = form == "syslog" and not g.get("y")
     if assumed and hint is None:
         return None
     year = hint.year if assumed and hint else int(g["y"])
     month = _MONTHS[g["mon"].decode().lower()[:3]] if g.get("mon") else int(g["mo"])
-    hour = int(g["h"])
+    day, hour, minute = int(g["d"]), int(g["h"]), int(g["mi"])
     if g.get("ampm"):
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if g["ampm"].lower() == b"pm" else 0)
-    when = _epoch(year, month, int(g["d"]), hour, int(g["mi"]), int(g["s"]))
+    when = _epoch(year, month, day, hour, minute)
     if when is None:
         return None
-    when += fraction - _offset(g.get("z"))
+    when -= _offset(g.get("z"))
     if assumed and hint and when > hint.modified + _ROLLOVER_S:
-        back = _epoch(year - 1, month, int(g["d"]), hour, int(g["mi"]), int(g["s"]))
+        back = _epoch(year - 1, month, day, hour, minute)
         if back is None:
             return None
-        when = back + fraction
+        when = back - _offset(g.get("z"))
     if not _EARLIEST <= when < _LATEST:
         return None
     return when, assumed
 
 
-def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int) -> int | None:
+def _epoch(year: int, month: int, day: int, hour: int, minute: int) -> int | None:
     if not (
         1 <= month <= 12
         and 1 <= day <= calendar.monthrange(year, month)[1]
         and hour < 24
         and minute < 60
-        and second < 61
     ):
         return None
-    return calendar.timegm((year, month, day, hour, minute, min(second, 59)))
+    return calendar.timegm((year, month, day, hour, minute, 0))
 
 
 def _offset(zone: bytes | None) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from diagnose.model import Severity
-from diagnose.triage import masking, requestids, timestamps
+from diagnose.triage import masking, records, requestids, timestamps
 from diagnose.triage.finder import SpanFinder
 from diagnose.triage.signatures import Record, Signature, all_anchors
 
@@ -48,13 +48,15 @@ class Entry:
     """What one shape of record means: its hits, and where its time and ids sit."""
 
     hits: tuple[Hit, ...]
-    stamp: tuple[str, int] | None = None  # (timestamp form, offset)
+    starts: bool = True  # a one-line record: the line starts a record (`records._START`)
+    stamp: timestamps.Stamp | None = None  # where the record's time is
     ids: tuple[tuple[int, int], ...] = ()
     server_error: bool = False
     explains: bool = False
 
 
 NOTHING = Entry(())
+NOTHING_MIDWAY = Entry((), starts=False)  # nothing, on a line that continues a record
 
 
 def _decode(line: bytes) -> str:
@@ -76,15 +78,21 @@ class Verdicts:
             for anchor in sig.anchors:
                 self._by_anchor[anchor].append(position)
         self.plan = masking.plan(self.signatures)
-        self.ids = SpanFinder(list(masking.ID_PATTERNS), caseless=False, engine=engine)
-        self._protected = len(self.plan.protected)
-        self.marks = SpanFinder(
-            [p.encode() for p in self.plan.protected]
-            + [masking.re_literal(a) for a in self.plan.opaque_anchors],
+        # One scan of the text as read finds its ids and the anchors of opaque signatures
+        # (the placeholder never makes an anchor, so none is missed); another, of the text
+        # with its ids replaced, finds the protected digits.
+        self.ids = SpanFinder(
+            list(masking.ID_PATTERNS) + [masking.re_literal(a) for a in self.plan.opaque_anchors],
             caseless=True,
             engine=engine,
         )
+        self.id_patterns = len(masking.ID_PATTERNS)
+        self.marks = SpanFinder(
+            [p.encode() for p in self.plan.protected], caseless=True, engine=engine
+        )
         self._cache: dict[Hashable, Entry] = {}
+        # one placeholder run per id pattern (each has one length)
+        self._fills = [self.plan.placeholder * n for n in masking.ID_LENGTHS]
 
     # -- the plain path -------------------------------------------------------------------
 
@@ -96,18 +104,20 @@ class Verdicts:
             spans = self.ids.spans(data)
         if not spans:
             return data
-        pieces = []
-        at = 0
+        ids = self.id_patterns
         exempt = self.plan.catalogue_ids
-        fill = self.plan.placeholder
-        for start, end, _ in spans:
-            if start < at or (exempt and data[start:end].lower() in exempt):
-                continue
-            pieces.append(data[at:start])
-            pieces.append(fill * (end - start))
-            at = end
-        pieces.append(data[at:])
-        return b"".join(pieces)
+        spans = [
+            (start, end, index)
+            for start, end, index in spans
+            if index < ids and not (exempt and data[start:end].lower() in exempt)
+        ]
+        if not spans:
+            return data
+        out = bytearray(data)
+        fills = self._fills
+        for start, end, index in spans:
+            out[start:end] = fills[index]
+        return bytes(out)
 
     def hits(self, canon_lines: Sequence[bytes]) -> tuple[Hit, ...]:
         """The causes one record (its lines, ids already canonical) shows."""
@@ -136,14 +146,20 @@ class Verdicts:
         return tuple(found.values())
 
     def evaluate(self, canon: bytes) -> Entry:
-        """The entry of one record (canonical bytes, lines joined by newlines), uncached."""
+        """The entry of one record (canonical bytes, lines joined by newlines), uncached.
+
+        `starts` is read from the canonical text: an id never starts a record, whatever
+        its digits, and neither does the placeholder, so it is the record's own answer.
+        """
         lines = canon.split(b"\n")
         found = self.hits(lines)
+        starts = records.starts(lines[0])
         if not found:
-            return NOTHING
+            return NOTHING if starts else NOTHING_MIDWAY
         severity = {s.code: s.severity for s in self.signatures}
         return Entry(
             hits=found,
+            starts=starts,
             stamp=timestamps.locate(canon),
             ids=requestids.locate(canon),
             server_error=any(h.code == SERVER_ERROR for h in found),
@@ -152,14 +168,18 @@ class Verdicts:
 
     # -- the cached path ------------------------------------------------------------------
 
-    def key(self, canon: bytes, marks: Sequence[tuple[int, int, int]]) -> Hashable:
-        """The cache key of one record: masked digits but the protected ones (see masking)."""
+    def key(self, text: bytes) -> tuple[bytes, Hashable]:
+        """A record's canonical text and its cache key: digits masked but the protected ones,
+        or the canonical text itself when masking does not apply (see masking.py)."""
+        spans = self.ids.spans(text)
+        canon = self.canonical(text, spans)
         if not canon.isascii() or b"\\u" in canon:
-            return (canon,)
-        if any(index >= self._protected for _, _, index in marks):
-            return (canon,)  # an anchor of an opaque signature: exact
+            return canon, (canon,)
+        if any(index >= self.id_patterns for _, _, index in spans):
+            return canon, (canon,)  # an anchor of an opaque signature: exact
+        marks = self.marks.spans(canon)
         masked = canon.translate(masking.DIGITS_MASKED)
-        return restore(masked, canon, marks) if marks else masked
+        return canon, restore(masked, canon, marks) if marks else masked
 
     def entry(self, canon: bytes, key: Hashable) -> Entry:
         """The entry of a record whose key is `key`, from the cache when it has one."""
@@ -177,17 +197,10 @@ class Verdicts:
 
 def restore(masked: bytes, canon: bytes, marks: Sequence[tuple[int, int, int]]) -> bytes:
     """`masked` with the characters of `marks` (start, end, _) taken back from `canon`."""
-    pieces = []
-    at = 0
+    out = bytearray(masked)
     for start, end, _ in marks:
-        if end <= at:
-            continue
-        start = max(start, at)
-        pieces.append(masked[at:start])
-        pieces.append(canon[start:end])
-        at = end
-    pieces.append(masked[at:])
-    return b"".join(pieces)
+        out[start:end] = canon[start:end]
+    return bytes(out)
 
 
 def decode(line: bytes) -> str:

@@ -14,7 +14,7 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
 from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw
-from diagnose.triage.scanner import Match, Scanner, Seen, matches_of
+from diagnose.triage.scanner import Batch, Match, Scanner, in_order, matches_of
 from diagnose.triage.signatures import compile_catalogue
 from diagnose.triage.timeline import Timeline
 from diagnose.triage.timestamps import YearHint
@@ -70,24 +70,35 @@ class Tally:
     correlator: correlation.Correlator = field(default_factory=correlation.Correlator)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, seen: Seen, source: str, kept: dict[str, int]) -> None:
-        """One record that shows a cause; `kept` counts the matches kept for this input."""
-        entry = seen.entry
+    def add(self, batches: list[Batch], source: str, kept: dict[str, int]) -> None:
+        """The records of one block; `kept` counts the matches kept so far for this input."""
         counts, timelines = self.counts, self.timelines
-        keep = False
-        for hit in entry.hits:
-            code = hit.code
-            counts[code] = counts.get(code, 0) + 1
-            timeline = timelines.get(code)
-            if timeline is None:
-                timeline = timelines[code] = Timeline()
-            timeline.add(seen.time)
-            n = kept[code] = kept.get(code, 0) + 1
-            keep = keep or n <= KEEP_PER_CODE
-        if keep:
-            self.matches += [m for m in matches_of(seen, source) if kept[m.code] <= KEEP_PER_CODE]
-        if entry.server_error or entry.explains:
-            self.correlator.add(entry.server_error, entry.explains, seen.time, seen.ids)
+        wanted = False
+        for batch in batches:
+            entry, n = batch.entry, len(batch.lines)
+            for hit in entry.hits:
+                code = hit.code
+                counts[code] = counts.get(code, 0) + n
+                timeline = timelines.get(code)
+                if timeline is None:
+                    timeline = timelines[code] = Timeline()
+                timeline.add(batch.times)
+                wanted = wanted or kept.get(code, 0) < KEEP_PER_CODE
+            if entry.server_error or entry.explains:
+                self.correlator.add(entry.server_error, entry.explains, batch.times, batch.ids)
+        if wanted:
+            cut = [b._replace(lines=b.lines[:KEEP_PER_CODE], texts=b.texts[:KEEP_PER_CODE]) for b in batches]
+            self._keep(cut, source, kept)
+
+    def _keep(self, batches: list[Batch], source: str, kept: dict[str, int]) -> None:
+        """The first KEEP_PER_CODE matches of each code, in the order they occur."""
+        for line, entry, text in in_order(batches):
+            if all(kept.get(hit.code, 0) >= KEEP_PER_CODE for hit in entry.hits):
+                continue
+            for match in matches_of(entry, line, text, source):
+                if kept.get(match.code, 0) < KEEP_PER_CODE:
+                    kept[match.code] = kept.get(match.code, 0) + 1
+                    self.matches.append(match)
 
 
 def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
@@ -154,9 +165,9 @@ def scan_inputs(
             with open_raw(path) as stream:
                 hint = _year_hint(stream)
                 source = _reported(blocks(stream, name), stream, name, on_progress)
-                for seen in scanner.records(_guarded(source, tally.problems), hint):
-                    tally.add(seen, name, kept)
-                    assumed = assumed or seen.year_assumed
+                for batches in scanner.batches(_guarded(source, tally.problems), hint):
+                    tally.add(batches, name, kept)
+                    assumed = assumed or any(b.year_assumed for b in batches)
         except InputProblem as exc:
             tally.problems.append(str(exc))
         if assumed:
