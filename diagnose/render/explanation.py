@@ -195,7 +195,9 @@ def timeline_markdown(explanation: Explanation) -> list[str]:
     out.append("| from | " + " | ".join(f"`{c}`" for c in codes) + " |")
     out.append("|---|" + "---:|" * len(codes))
     for start in every:
-        out.append(f"| {_clock(start)} | " + " | ".join(str(s.get(start, 0)) for s in series) + " |")
+        out.append(
+            f"| {_clock(start)} | " + " | ".join(str(s.get(start, 0)) for s in series) + " |"
+        )
     undated = [(c, t.undated) for c, t in zip(codes, timelines, strict=True) if t.undated]
     if undated:
         out += ["", "Records without a time: " + ", ".join(f"`{c}` {n}" for c, n in undated)]

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from diagnose.catalogue import Catalogue
-from diagnose.model import Severity
 from diagnose.triage import verdicts
 from diagnose.triage.scanner import Match
 
@@ -152,7 +151,9 @@ class Correlator:
         explaining record links them whichever comes first.
         """
         seconds: list[int | None] = (
-            list(map(int, times)) if None not in times else [None if t is None else int(t) for t in times]  # type: ignore[arg-type]
+            list(map(int, times))  # type: ignore[arg-type]  # no None among them
+            if None not in times
+            else [None if t is None else int(t) for t in times]
         )
         if explains:
             self._evidence(seconds, ids)

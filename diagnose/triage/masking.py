@@ -271,9 +271,7 @@ def protected_patterns(pattern: str) -> list[str]:
 def _condition_patterns(condition: Condition) -> list[tuple[str, str]]:
     if condition.reads_numbers:
         raise Opaque("compares a captured number")
-    if isinstance(condition, Contains) and any(
-        c.isdigit() for n in condition.needles for c in n
-    ):
+    if isinstance(condition, Contains) and any(c.isdigit() for n in condition.needles for c in n):
         raise Opaque("a needle holds a digit (needles match across spaces)")
     return [p for compiled in condition.patterns for p in _pieces(compiled.pattern)]
 
@@ -306,9 +304,7 @@ def plan(signatures: Sequence[Signature]) -> Plan:
         pieces += mine + _literal_patterns([*sig.anchors, *sig.needs])
     # A segment protected on its own covers the same segment with a context before it.
     bare = {segment for context, segment in pieces if not context}
-    protected = list(
-        dict.fromkeys(c + s for c, s in pieces if not c or s not in bare)
-    )
+    protected = list(dict.fromkeys(c + s for c, s in pieces if not c or s not in bare))
     literal_text = " ".join(
         [a for s in signatures for a in (*s.anchors, *s.needs)]
         + [re.sub(r"\\.|\[[^\]]*\]|\{[^}]*\}", "", p) for p in protected]

@@ -7,6 +7,7 @@ slower. Either way the answer is the offsets of anchor hits in a block.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from itertools import islice
@@ -58,10 +59,8 @@ class Prefilter:
                 found.append(end)
                 return limit is not None and len(found) >= limit
 
-            try:
+            with contextlib.suppress(self._stopped):
                 self._hs.scan(block, match_event_handler=on_match)
-            except self._stopped:
-                pass
             found.sort()
             return found
         if self._re is not None:

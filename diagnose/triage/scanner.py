@@ -100,7 +100,11 @@ def matches_of(entry: Entry, line: int, text: bytes, source: str) -> list[Match]
 def in_order(batches: Iterable[Batch]) -> list[tuple[int, Entry, bytes]]:
     """(first line, entry, text) of every record of these batches, in the order they occur."""
     return sorted(
-        ((line, b.entry, text) for b in batches for line, text in zip(b.lines, b.texts, strict=True)),
+        (
+            (line, b.entry, text)
+            for b in batches
+            for line, text in zip(b.lines, b.texts, strict=True)
+        ),
         key=lambda record: record[0],
     )
 
@@ -109,13 +113,21 @@ class Scanner:
     """Matches the catalogue's signatures against streams of text blocks."""
 
     def __init__(
-        self, signatures: Sequence[Signature], *, fast: bool = True, engine: str = "auto"
+        self,
+        signatures: Sequence[Signature],
+        *,
+        fast: bool = True,
+        engine: str = "auto",
+        dense_hits: int = DENSE,
     ) -> None:
+        """`fast=False` is the plain path; `dense_hits` is the anchor hits from which a block
+        is tried whole (tests lower it to read small logs the dense way)."""
         self.verdicts = Verdicts(signatures, engine)
         self.signatures = self.verdicts.signatures
         self.anchors = self.verdicts.anchors
         self.prefilter = Prefilter(self.anchors, engine)
         self.fast = fast
+        self.dense_hits = dense_hits
 
     def scan(self, blocks: Iterable[bytes], source: str) -> Iterator[Match]:
         """Matches in the order they occur; `blocks` is any chunking of the input's bytes."""
@@ -146,9 +158,10 @@ class Scanner:
                 cut = len(data)
             block, pending = data[:cut], data[cut:]
             buf = context + block
-            hits = self.prefilter.hits(block, limit=DENSE if self.fast else None) if block else []
+            limit = self.dense_hits if self.fast else None
+            hits = self.prefilter.hits(block, limit=limit) if block else []
             dense = None
-            if self.fast and len(hits) >= DENSE:
+            if self.fast and len(hits) >= self.dense_hits:
                 if calm == 0:
                     dense = self._dense(buf, len(context), carried, line_base, final, times)
                     calm = DENSE_RETRY if dense is None else 0

@@ -196,13 +196,13 @@ class Reader:
         return heads, [first + z for z in zones]
 
     def _minute(self, key: tuple[str, bytes, bytes]) -> tuple[int, bool] | None:
-        minute = self._minutes.get(key, False)
-        if minute is False:
-            form, head, tail = key
-            minute = _minute(form, head + b"00" + tail, self.hint)
-            if len(self._minutes) >= _MINUTES_KEPT:
-                self._minutes.clear()
-            self._minutes[key] = minute
+        if key in self._minutes:
+            return self._minutes[key]
+        form, head, tail = key
+        minute = _minute(form, head + b"00" + tail, self.hint)
+        if len(self._minutes) >= _MINUTES_KEPT:
+            self._minutes.clear()
+        self._minutes[key] = minute
         return minute
 
 

@@ -87,7 +87,10 @@ class Tally:
             if entry.server_error or entry.explains:
                 self.correlator.add(entry.server_error, entry.explains, batch.times, batch.ids)
         if wanted:
-            cut = [b._replace(lines=b.lines[:KEEP_PER_CODE], texts=b.texts[:KEEP_PER_CODE]) for b in batches]
+            cut = [
+                b._replace(lines=b.lines[:KEEP_PER_CODE], texts=b.texts[:KEEP_PER_CODE])
+                for b in batches
+            ]
             self._keep(cut, source, kept)
 
     def _keep(self, batches: list[Batch], source: str, kept: dict[str, int]) -> None:
