@@ -23,6 +23,9 @@ _START = re.compile(
     rb"(?:\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d"  # 2026-11-26T01:02:03 / 2026/11/26 01:02
     rb"|\[?\d\d:\d\d:\d\d"  # 01:02:03
     rb"|\[?[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d"  # syslog: Nov 26 01:02
+    rb"|\[?[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d"  # java.util.logging: Nov 26, 2026 1:02:03 AM
+    rb"|\[?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d"  # log4j DATE: 26 Nov 2026 01:02:03,456
+    rb"|\[?\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d\d"  # US: .NET en-US, Azure portal exports
     rb"|\s*\{\s*\""  # a JSON-lines entry
     rb"|\s*\[\s*\{"
     rb"|<\d{1,3}>)"  # syslog priority
