@@ -15,8 +15,8 @@ from diagnose import __version__
 from diagnose.diagnosis import to_json
 from diagnose.model import Severity
 from diagnose.render import cause
-from diagnose.render.delays import sparkline
 from diagnose.render.markdown import cell
+from diagnose.render.sparkline import sparkline
 from diagnose.render.style import Styler
 from diagnose.triage.correlate import Correlation
 from diagnose.triage.scanner import Match

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from diagnose.model import Severity
 from diagnose.triage import masking, records, requestids, timestamps
@@ -77,22 +78,38 @@ class Verdicts:
         for position, sig in enumerate(self.signatures):
             for anchor in sig.anchors:
                 self._by_anchor[anchor].append(position)
-        self.plan = masking.plan(self.signatures)
-        # One scan of the text as read finds its ids and the anchors of opaque signatures
-        # (the placeholder never makes an anchor, so none is missed); another, of the text
-        # with its ids replaced, finds the protected digits.
-        self.ids = SpanFinder(
+        self.engine = engine
+        self.id_patterns = len(masking.ID_PATTERNS)
+        self._cache: dict[Hashable, Entry] = {}
+
+    # What masking needs is worked out at the first record that holds a hit: a log without
+    # one (or `--help`) does not pay for it.
+
+    @cached_property
+    def plan(self) -> masking.Plan:
+        return masking.plan(self.signatures)
+
+    @cached_property
+    def ids(self) -> SpanFinder:
+        """One scan of the text as read finds its ids and the anchors of opaque signatures
+        (the placeholder never makes an anchor, so none is missed)."""
+        return SpanFinder(
             list(masking.ID_PATTERNS) + [masking.re_literal(a) for a in self.plan.opaque_anchors],
             caseless=True,
-            engine=engine,
+            engine=self.engine,
         )
-        self.id_patterns = len(masking.ID_PATTERNS)
-        self.marks = SpanFinder(
-            [p.encode() for p in self.plan.protected], caseless=True, engine=engine
+
+    @cached_property
+    def marks(self) -> SpanFinder:
+        """Another, of the text with its ids replaced, finds the protected digits."""
+        return SpanFinder(
+            [p.encode() for p in self.plan.protected], caseless=True, engine=self.engine
         )
-        self._cache: dict[Hashable, Entry] = {}
-        # one placeholder run per id pattern (each has one length)
-        self._fills = [self.plan.placeholder * n for n in masking.ID_LENGTHS]
+
+    @cached_property
+    def _fills(self) -> list[bytes]:
+        """One placeholder run per id pattern (each has one length)."""
+        return [self.plan.placeholder * n for n in masking.ID_LENGTHS]
 
     # -- the plain path -------------------------------------------------------------------
 
