@@ -91,33 +91,66 @@ _MISSING = object()
 
 
 class _Recent:
-    """The last `size` to `2 * size` keys put, in two generations (memory stays flat)."""
+    """The first `size` keys put, and the last `size` to `2 * size` (two generations):
+    memory stays flat, and a part of an input read apart can still be joined at both ends."""
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.first: dict[int, object] = {}
         self.new: dict[int, object] = {}
         self.old: dict[int, object] = {}
 
+    def _all(self) -> tuple[dict[int, object], ...]:
+        return (self.first, self.new, self.old)
+
     def __contains__(self, key: int) -> bool:
-        return key in self.new or key in self.old
+        return key in self.new or key in self.old or key in self.first
+
+    def keys(self) -> set[int]:
+        return set(self.first) | set(self.new) | set(self.old)
 
     def held(self, keys: set[int]) -> set[int]:
         """Those of `keys` held."""
-        return (self.new.keys() & keys) | (self.old.keys() & keys)
+        found: set[int] = set()
+        for kept in self._all():
+            found |= kept.keys() & keys
+        return found
 
     def put_many(self, items: dict[int, object]) -> None:
+        if len(self.first) < self.size:
+            room = self.size - len(self.first)
+            if len(items) > room:
+                rest = list(items.items())
+                self.first.update(rest[:room])
+                items = dict(rest[room:])
+            else:
+                self.first.update(items)
+                return
         self.new.update(items)
         if len(self.new) >= self.size:
             self.old, self.new = self.new, {}
 
     def get(self, key: int) -> object:
-        found = self.new.get(key, _MISSING)
-        return self.old.get(key, _MISSING) if found is _MISSING else found
+        for kept in self._all():
+            found = kept.get(key, _MISSING)
+            if found is not _MISSING:
+                return found
+        return _MISSING
 
     def pop_all(self, keys: set[int]) -> list[object]:
         """The values of those of `keys` held, removed."""
-        found = [self.new.pop(k) for k in self.new.keys() & keys]
-        return found + [self.old.pop(k) for k in self.old.keys() & keys]
+        found: list[object] = []
+        for kept in self._all():
+            found += [kept.pop(k) for k in kept.keys() & keys]
+        return found
+
+    def then(self, later: _Recent) -> _Recent:
+        """The keys of this one, then those of `later` (an input's next part)."""
+        joined = _Recent(self.size)
+        joined.first = dict(self.first)
+        joined.put_many({**self.new, **self.old})
+        joined.put_many({**later.first, **later.old, **later.new})
+        return joined
 
 
 class Correlator:
@@ -203,17 +236,40 @@ class Correlator:
         keys = {hash(rid) for record in ids for rid in record}
         if not keys:
             return
-        for waiting in self._pending.pop_all(keys):
-            if isinstance(waiting, list):
-                for pending in waiting:
+        self._link(self._pending.pop_all(keys))
+        self._explaining.put_many(dict.fromkeys(keys))
+
+    def _link(self, waiting: list[object]) -> None:
+        """Link the 500 records waiting under ids that evidence turned out to carry."""
+        for value in waiting:
+            if isinstance(value, list):
+                for pending in value:
                     if not pending.linked:
                         pending.linked = True
                         self.linked += 1
                         self._count(pending.second, -1)
             else:
                 self.linked += 1
-                self._count(waiting, -1)  # type: ignore[arg-type]
-        self._explaining.put_many(dict.fromkeys(keys))
+                self._count(value, -1)  # type: ignore[arg-type]
+
+    def then(self, later: Correlator) -> None:
+        """Take in the records of the input's next part, read apart (`parts.py`): its 500s
+        that this part's evidence explains by id, and this part's that its evidence does."""
+        self._link(self._pending.pop_all(later._explaining.keys()))
+        later._link(later._pending.pop_all(self._explaining.keys()))
+        self.server_errors += later.server_errors
+        self.linked += later.linked
+        self._undated += later._undated
+        for minute, counts in later._unlinked.items():
+            mine = self._unlinked.get(minute)
+            if mine is None:
+                self._unlinked[minute] = list(counts)
+            else:
+                self._unlinked[minute] = [a + b for a, b in zip(mine, counts, strict=True)]
+        for minute, mask in later._explained.items():
+            self._explained[minute] = self._explained.get(minute, 0) | mask
+        self._explaining = self._explaining.then(later._explaining)
+        self._pending = self._pending.then(later._pending)
 
     def _count_many(self, seconds: list[int | None]) -> None:
         for second, n in Counter(seconds).items():

@@ -129,6 +129,11 @@ class Scanner:
         self.fast = fast
         self.dense_hits = dense_hits
 
+    def prepare(self) -> None:
+        """Compile now what is otherwise compiled at the first hit (before forking)."""
+        self.verdicts.ids.spans(b"")
+        self.verdicts.marks.spans(b"")
+
     def scan(self, blocks: Iterable[bytes], source: str) -> Iterator[Match]:
         """Matches in the order they occur; `blocks` is any chunking of the input's bytes."""
         for batches in self.batches(blocks):

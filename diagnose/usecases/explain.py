@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -13,7 +13,8 @@ from diagnose.catalogue import Catalogue
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
-from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw
+from diagnose.triage import parts as triage_parts
+from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw, plain
 from diagnose.triage.scanner import Batch, Match, Scanner, in_order, matches_of
 from diagnose.triage.signatures import compile_catalogue
 from diagnose.triage.timeline import Timeline
@@ -93,6 +94,23 @@ class Tally:
             ]
             self._keep(cut, source, kept)
 
+    def then(self, later: Tally, lines_before: int, kept: dict[str, int]) -> None:
+        """Take in the tally of the input's next part (read apart, `parts.py`); its line
+        numbers count from its own start, `lines_before` lines into the input."""
+        for code, n in later.counts.items():
+            self.counts[code] = self.counts.get(code, 0) + n
+        for code, timeline in later.timelines.items():
+            if code in self.timelines:
+                self.timelines[code].merge(timeline)
+            else:
+                self.timelines[code] = timeline
+        for match in later.matches:
+            if kept.get(match.code, 0) < KEEP_PER_CODE:
+                kept[match.code] = kept.get(match.code, 0) + 1
+                self.matches.append(replace(match, line=match.line + lines_before))
+        self.problems += later.problems
+        self.correlator.then(later.correlator)
+
     def _keep(self, batches: list[Batch], source: str, kept: dict[str, int]) -> None:
         """The first KEEP_PER_CODE matches of each code, in the order they occur."""
         for line, entry, text in in_order(batches):
@@ -102,6 +120,20 @@ class Tally:
                 if kept.get(match.code, 0) < KEEP_PER_CODE:
                     kept[match.code] = kept.get(match.code, 0) + 1
                     self.matches.append(match)
+
+
+def _within(batch: Batch, lo: int, hi: int) -> Batch:
+    """The records of `batch` whose first line is in [lo, hi)."""
+    lines = batch.lines
+    if not lines or (lines[0] >= lo and lines[-1] < hi):
+        return batch
+    keep = [i for i, line in enumerate(lines) if lo <= line < hi]
+    return batch._replace(
+        lines=[lines[i] for i in keep],
+        texts=[batch.texts[i] for i in keep],
+        times=[batch.times[i] for i in keep],
+        ids=[batch.ids[i] for i in keep],
+    )
 
 
 def _guarded(source: Iterator[bytes], problems: list[str]) -> Iterator[bytes]:
@@ -156,29 +188,99 @@ def _year_hint(stream: BinaryIO) -> YearHint:
 
 
 def scan_inputs(
-    paths: Sequence[str], scanner: Scanner, on_progress: ProgressCallback | None = None
+    paths: Sequence[str],
+    scanner: Scanner,
+    on_progress: ProgressCallback | None = None,
+    parts: int | None = None,
 ) -> Tally:
-    """Every input through the scanner: the first matches of each code, counts, timelines."""
+    """Every input through the scanner: the first matches of each code, counts, timelines.
+
+    A large plain file is read in parts on several cores (`parts`: how many; None: one
+    per core the process may use, 1: one pass); anything else in one pass.
+    """
     tally = Tally()
+    cores = parts or triage_parts.cores()
     for path in paths:
-        kept: dict[str, int] = {}
         name = display_name(path)
-        assumed = False
-        try:
-            with open_raw(path) as stream:
-                hint = _year_hint(stream)
-                source = _reported(blocks(stream, name), stream, name, on_progress)
-                for batches in scanner.batches(_guarded(source, tally.problems), hint):
-                    tally.add(batches, name, kept)
-                    assumed = assumed or any(b.year_assumed for b in batches)
-        except InputProblem as exc:
-            tally.problems.append(str(exc))
+        size = plain(path) if cores > 1 and triage_parts.can_fork() else None
+        if size is not None and size >= triage_parts.PART_MIN:
+            count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))
+            assumed, year = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
+        else:
+            assumed, year = _scan_whole(path, name, scanner, tally, on_progress)
         if assumed:
             where = "its modification year" if path != "-" else "the current year"
             tally.notes.append(
-                f"{name}: syslog times carry no year; they were read as {hint.year} ({where})"
+                f"{name}: syslog times carry no year; they were read as {year} ({where})"
             )
     return tally
+
+
+def _scan_whole(
+    path: str, name: str, scanner: Scanner, tally: Tally, on_progress: ProgressCallback | None
+) -> tuple[bool, int]:
+    kept: dict[str, int] = {}
+    assumed = False
+    hint = YearHint(0, 0.0)
+    try:
+        with open_raw(path) as stream:
+            hint = _year_hint(stream)
+            source = _reported(blocks(stream, name), stream, name, on_progress)
+            for batches in scanner.batches(_guarded(source, tally.problems), hint):
+                tally.add(batches, name, kept)
+                assumed = assumed or any(b.year_assumed for b in batches)
+    except InputProblem as exc:
+        tally.problems.append(str(exc))
+    return assumed, hint.year
+
+
+def _scan_in_parts(
+    path: str,
+    name: str,
+    size: int,
+    count: int,
+    scanner: Scanner,
+    tally: Tally,
+    on_progress: ProgressCallback | None,
+) -> tuple[bool, int]:
+    """One plain file read in `count` parts at once; their tallies joined in order."""
+    with open(path, "rb") as stream:
+        hint = _year_hint(stream)
+    ranges = triage_parts.cut(path, size, count)
+    scanner.prepare()  # compiled once here, shared by the forked parts
+
+    def part(k: int) -> tuple[Tally, int, int, bool]:
+        """Part k's tally (line numbers from its own first line), its lines, whether a
+        syslog year was assumed."""
+        lo, hi = ranges[k]
+        start = triage_parts.context_start(path, lo)
+        first = 1 + triage_parts.newlines(path, start, lo)  # lo's line number, from start
+        end = first + triage_parts.newlines(path, lo, hi)
+        reading = triage_parts.Reading(path, start, lo, hi, triage_parts.report(k))
+        own = Tally()
+        kept: dict[str, int] = {}
+        assumed = False
+        for batches in scanner.batches(_guarded(iter(reading), own.problems), hint):
+            mine = [b for b in (_within(b, first, end) for b in batches) if b.lines]
+            own.add(mine, name, kept)
+            assumed = assumed or any(b.year_assumed for b in mine)
+        return own, end - first, first, assumed
+
+    def told(done: list[int]) -> None:
+        if on_progress is not None:
+            on_progress(Progress(name, min(size, sum(done)), size, False))
+
+    results = triage_parts.run(part, len(ranges), told)
+    kept: dict[str, int] = {}
+    lines_before = 0
+    assumed = False
+    for own, lines, first, part_assumed in results:
+        tally.then(own, lines_before - (first - 1), kept)
+        lines_before += lines
+        assumed = assumed or part_assumed
+    if on_progress is not None:
+        on_progress(Progress(name, size, size, True))
+    return assumed, hint.year
 
 
 def explain(
@@ -187,14 +289,17 @@ def explain(
     on_progress: ProgressCallback | None = None,
     *,
     fast: bool = True,
+    parts: int | None = None,
 ) -> Explanation:
     """Scan `paths` (`-` is stdin), correlate, and build the diagnosis root cause first.
 
-    `on_progress` is called after each block read (about a megabyte) and once at the end
-    of each input. `fast=False` reads without the verdict cache (the plain path).
+    `on_progress` is called after each block read (about a megabyte; a few times a second
+    for a file read in parts) and once at the end of each input. `fast=False` reads
+    without the verdict cache (the plain path); `parts` is how many processes read a
+    large plain file (None: one per core; 1: one pass).
     """
     scanner = Scanner(compile_catalogue(catalogue), fast=fast)
-    tally = scan_inputs(paths, scanner, on_progress)
+    tally = scan_inputs(paths, scanner, on_progress, parts if fast else 1)
     raw = tally.matches
     matches = correlation.correlate(raw, catalogue)
     renamed = {r.code: m.code for r, m in zip(raw, matches, strict=True)}
