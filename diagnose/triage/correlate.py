@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
+from operator import itemgetter
 
 from diagnose.catalogue import Catalogue
 from diagnose.triage import verdicts
@@ -197,7 +199,7 @@ class Correlator:
             self.linked += len(seconds)
             return
         if set(map(len, ids)) == {1}:
-            keys = [hash(record[0]) for record in ids]
+            keys = list(map(hash, map(itemgetter(0), ids)))
             distinct = set(keys)
             if (
                 len(distinct) == len(keys)
@@ -233,7 +235,7 @@ class Correlator:
             if second is not None:
                 minute, offset = divmod(second, 60)
                 self._explained[minute] = self._explained.get(minute, 0) | (1 << offset)
-        keys = {hash(rid) for record in ids for rid in record}
+        keys = set(map(hash, chain.from_iterable(ids)))
         if not keys:
             return
         self._link(self._pending.pop_all(keys))

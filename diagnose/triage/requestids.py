@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from operator import getitem
 
 MAX_IDS = 4  # ids read per record
 
@@ -36,10 +37,15 @@ def values(texts: list[bytes], spans: tuple[tuple[int, int], ...]) -> list[tuple
     is no id."""
     if not spans:
         return [()] * len(texts)
+    columns: list[list[bytes]] = [
+        list(map(bytes.lower, map(getitem, texts, repeat(slice(a, b)))))  # type: ignore[arg-type]
+        for a, b in spans
+    ]
     if len(spans) == 1:
-        a, b = spans[0]
-        return [(v,) if v.strip(b"0-") else () for v in (t[a:b].lower() for t in texts)]
-    columns = [[t[a:b].lower() for t in texts] for a, b in spans]
+        (column,) = columns
+        if all(map(bytes.strip, column, repeat(b"0-"))):
+            return list(zip(column))
+        return [(v,) if v.strip(b"0-") else () for v in column]
     if all(all(map(bytes.strip, column, repeat(b"0-"))) for column in columns):
         return list(zip(*columns, strict=True))
     return [tuple(v for v in row if v.strip(b"0-")) for row in zip(*columns, strict=True)]

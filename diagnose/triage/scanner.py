@@ -22,7 +22,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
+from operator import attrgetter, is_
 from typing import NamedTuple
 
 from diagnose.redact import redact_text
@@ -257,30 +258,23 @@ class Scanner:
             return None  # a blank line before: the first line may be an HTTP message's body
         count = len(lines) if final else len(lines) - 1
         entries, canon_lines = self._entries(block, lines)
-        if not all(e.starts for e in entries):
+        if not all(map(_STARTS, entries)):
             return None
         found: list[Batch] = []
         if carried:
             found += self._block(buf, self.prefilter.hits(buf[:start]), line_base, True, times)[0]
         first = line_base + buf.count(b"\n", 0, start)
-        groups: dict[int, tuple[Entry, list[int]]] = {}
-        for i in range(count):
-            entry = entries[i]
-            if entry.hits:
-                group = groups.get(id(entry))
-                if group is None:
-                    group = groups[id(entry)] = (entry, [])
-                group[1].append(i)
-        found += [
-            _batch(
-                entry,
-                [first + i for i in indices],
-                [lines[i] for i in indices],
-                [canon_lines[i] for i in indices],
-                times,
+        del entries[count:]
+        for entry, indices in _grouped(entries):
+            found.append(
+                _batch(
+                    entry,
+                    [first + i for i in indices],
+                    list(map(lines.__getitem__, indices)),
+                    list(map(canon_lines.__getitem__, indices)),
+                    times,
+                )
             )
-            for entry, indices in groups.values()
-        ]
         if final:
             return found, len(buf), False
         return found, len(buf) - len(lines[-1]) - 1, True
@@ -327,6 +321,27 @@ class Scanner:
             ends = list(accumulate(len(line) + 1 for line in canon_lines))
             exact |= {bisect_right(ends, at) for at in opaque + escaped}
         return {i for i in exact if i < count}, check
+
+
+_STARTS = attrgetter("starts")
+_FEW = 8  # distinct entries in a block up to which each is picked out in one C-level pass
+
+
+def _grouped(entries: list[Entry]) -> list[tuple[Entry, list[int]]]:
+    """The entries that show a cause, each with the indices where it is, in first-seen order."""
+    every_entry = dict(zip(map(id, entries), entries, strict=True))  # in first-seen order
+    distinct = {k: e for k, e in every_entry.items() if e.hits}
+    if len(distinct) <= _FEW:
+        every = range(len(entries))
+        return [(e, list(compress(every, map(is_, entries, repeat(e))))) for e in distinct.values()]
+    groups: dict[int, tuple[Entry, list[int]]] = {}
+    for i, entry in enumerate(entries):
+        if entry.hits:
+            group = groups.get(id(entry))
+            if group is None:
+                group = groups[id(entry)] = (entry, [])
+            group[1].append(i)
+    return list(groups.values())
 
 
 def _batch(

@@ -36,7 +36,9 @@ class Timeline:
     def add(self, times: Sequence[float | None]) -> None:
         """Records with these times (None: a record without one)."""
         self.count += len(times)
-        dated = [t for t in times if t is not None]
+        dated: Sequence[float] = (
+            times if None not in times else [t for t in times if t is not None]  # type: ignore[assignment]
+        )
         self.undated += len(times) - len(dated)
         if not dated:
             return

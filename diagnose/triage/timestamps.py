@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import add
+from itertools import repeat
+from operator import add, getitem
 
 _MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _FRACTION = r"(?:[.,](?P<f>\d{1,9}))?"
@@ -168,10 +170,10 @@ class Reader:
         """Seconds with their fraction (epoch forms: the whole number)."""
         s0, s1 = stamp.seconds
         if stamp.fraction is None:
-            return [float(t[s0:s1]) for t in texts]
+            return list(map(float, _cut(texts, s0, s1)))
         f0, f1 = stamp.fraction
         if texts[0][s1:f0] == b".":  # one float() reads "05.123"
-            return [float(t[s0:f1]) for t in texts]
+            return list(map(float, _cut(texts, s0, f1)))
         scale = 10.0 ** (f0 - f1)
         return [int(t[s0:s1]) + int(t[f0:f1]) * scale for t in texts]
 
@@ -179,17 +181,16 @@ class Reader:
         """What names each text's minute: the text before its seconds (`heads`), and what
         follows them up to the end of the am/pm and zone, the fraction's digits left out
         (`tails`: one value when all texts have the same)."""
-        h0, h1 = stamp.head
-        heads = [t[h0:h1] for t in texts]
+        heads = list(_cut(texts, *stamp.head))
         if stamp.tail is None:
             return heads, b""
         s1, end = stamp.seconds[1], stamp.tail[1]
         if stamp.fraction is None:
-            zones = [t[s1:end] for t in texts]
+            zones = list(_cut(texts, s1, end))
             first = b""
         else:
             f0, f1 = stamp.fraction
-            zones = [t[f1:end] for t in texts]
+            zones = list(_cut(texts, f1, end))
             first = texts[0][s1:f0] + b"0"  # the separator: one for texts of one shape
         if len(set(zones)) == 1:
             return heads, first + zones[0]
@@ -207,6 +208,12 @@ class Reader:
 
 
 _MINUTES_KEPT = 10_000
+
+
+def _cut(texts: list[bytes], start: int, end: int) -> Iterator[bytes]:
+    """texts[i][start:end] for each text, sliced in a C-level loop (incident logs: per line)."""
+    sliced: Iterator[bytes] = map(getitem, texts, repeat(slice(start, end)))  # type: ignore[arg-type]
+    return sliced
 
 
 def _minute(form: str, text: bytes, hint: YearHint | None) -> tuple[int, bool] | None:
