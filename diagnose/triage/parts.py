@@ -89,6 +89,15 @@ def newlines(path: str, lo: int, hi: int) -> int:
     return count
 
 
+def ends_a_line(path: str, size: int) -> bool:
+    """True when `path` (of `size` bytes) is empty or ends with a newline."""
+    if size == 0:
+        return True
+    with open(path, "rb") as handle:
+        handle.seek(size - 1)
+        return handle.read(1) == b"\n"
+
+
 class Reading:
     """The blocks of one part: from `start`, until PAST bytes and LOOKBACK lines past `hi`
     (or EOF); `done` is told how many bytes of [lo, hi) have been read after each block."""

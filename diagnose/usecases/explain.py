@@ -256,6 +256,8 @@ def _scan_in_parts(
         start = triage_parts.context_start(path, lo)
         first = 1 + triage_parts.newlines(path, start, lo)  # lo's line number, from start
         end = first + triage_parts.newlines(path, lo, hi)
+        if hi == size and not triage_parts.ends_a_line(path, size):
+            end += 1  # the file's last line has no newline: it still starts in this part
         reading = triage_parts.Reading(path, start, lo, hi, triage_parts.report(k))
         own = Tally()
         kept: dict[str, int] = {}

@@ -36,7 +36,8 @@ def test_parts_give_the_one_pass_document(
 ) -> None:
     monkeypatch.setattr(parts, "PART_MIN", 64)
     path = tmp_path / f"app-{seed}.log"
-    path.write_bytes(b"".join(_log(seed + k, size) for k in range(3)))
+    data = b"".join(_log(seed + k, size) for k in range(3))
+    path.write_bytes(data if seed % 2 else data.rstrip(b"\n"))  # with and without a last newline
     one = to_document(explain([str(path)], CATALOGUE, parts=1))
     seen: list[Progress] = []
     split = to_document(explain([str(path)], CATALOGUE, parts=count, on_progress=seen.append))
