@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from diagnose.triage.prefilter import database, hyperscan_for
+
 _parser: Any = importlib.import_module("re._parser")
 
 
@@ -40,30 +42,17 @@ class SpanFinder:
         self._widths: list[int | None] = []
         if not self.patterns:
             return
-        if engine != "re":
-            try:
-                import hyperscan
-            except ImportError:
-                if engine == "hyperscan":
-                    raise
-            else:
-                # a pattern whose matches all have one length gives its start as end - width,
-                # cheaper than asking the engine to track where each match starts
-                self._widths = [width(p) for p in self.patterns]
-                base = hyperscan.HS_FLAG_CASELESS if caseless else 0
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=self.patterns,
-                    ids=list(range(len(self.patterns))),
-                    elements=len(self.patterns),
-                    flags=[
-                        base if w is not None else base | hyperscan.HS_FLAG_SOM_LEFTMOST
-                        for w in self._widths
-                    ],
-                )
-                self._hs = db
-                self.engine = "hyperscan"
-                return
+        hyperscan = hyperscan_for(engine)
+        if hyperscan is not None:
+            # a pattern whose matches all have one length gives its start as end - width,
+            # cheaper than asking the engine to track where each match starts
+            self._widths = [width(p) for p in self.patterns]
+            base = hyperscan.HS_FLAG_CASELESS if caseless else 0
+            som = hyperscan.HS_FLAG_SOM_LEFTMOST
+            flags = [base if w is not None else base | som for w in self._widths]
+            self._hs = database(hyperscan, self.patterns, flags)
+            self.engine = "hyperscan"
+            return
         self._re = [re.compile(p, re.I if caseless else 0) for p in self.patterns]
         self.engine = "re"
 

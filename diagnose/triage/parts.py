@@ -89,21 +89,20 @@ def newlines(path: str, lo: int, hi: int) -> int:
     return count
 
 
-def ends_a_line(path: str, size: int) -> bool:
-    """True when `path` (of `size` bytes) is empty or ends with a newline."""
-    if size == 0:
-        return True
-    with open(path, "rb") as handle:
-        handle.seek(size - 1)
-        return handle.read(1) == b"\n"
-
-
 class Reading:
     """The blocks of one part: from `start`, until PAST bytes and LOOKBACK lines past `hi`
-    (or EOF); `done` is told how many bytes of [lo, hi) have been read after each block."""
+    (or EOF); `done` is told how many bytes of [lo, hi) have been read after each block.
+
+    It counts the lines that start in [lo, hi) as it goes (`lines`, final once `past`):
+    the scanner hands out a block's records before it reads the next block, so by the
+    time a record beyond `hi` is handed out, the count is known.
+    """
 
     def __init__(self, path: str, start: int, lo: int, hi: int, done: Callable[[int], None]):
         self.path, self.start, self.lo, self.hi, self.done = path, start, lo, hi, done
+        self.lines = 0
+        self.past = False  # read beyond hi (or to the end of the file)
+        self.ended_a_line = True
 
     def __iter__(self) -> Iterator[bytes]:
         lo, hi = self.lo, self.hi
@@ -119,8 +118,15 @@ class Reading:
                         f"{self.path}: read error ({exc}) after {at} bytes", True
                     ) from None
                 if not chunk:
+                    if not self.past and at > lo and not self.ended_a_line:
+                        self.lines += 1  # the file's last line, without a newline
+                    self.past = True
                     return
                 end = at + len(chunk)
+                self.lines += chunk.count(b"\n", max(0, lo - at), max(0, min(hi, end) - at))
+                self.ended_a_line = chunk.endswith(b"\n")
+                if end > hi:
+                    self.past = True
                 if end > hi:
                     lines_past += chunk.count(b"\n", max(0, hi - at))
                 at = end

@@ -11,6 +11,33 @@ import contextlib
 import re
 from collections.abc import Sequence
 from itertools import islice
+from typing import Any
+
+
+def hyperscan_for(engine: str) -> Any:
+    """The hyperscan module when `engine` allows it ("auto", "hyperscan") and it is
+    installed; None for "re" or when it is not (ImportError when "hyperscan" was asked)."""
+    if engine == "re":
+        return None
+    try:
+        import hyperscan
+    except ImportError:
+        if engine == "hyperscan":
+            raise
+        return None
+    return hyperscan
+
+
+def database(hs: Any, expressions: list[bytes], flags: list[int]) -> Any:
+    """A hyperscan block-mode database of `expressions`, pattern i reported as id i."""
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=flags,
+    )
+    return db
 
 
 class Prefilter:
@@ -25,24 +52,14 @@ class Prefilter:
         self._re: re.Pattern[bytes] | None = None
         if not self.anchors:
             return
-        if engine != "re":
-            try:
-                import hyperscan
-            except ImportError:
-                if engine == "hyperscan":
-                    raise
-            else:
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[re.escape(a.decode()).encode() for a in self.anchors],
-                    ids=list(range(len(self.anchors))),
-                    elements=len(self.anchors),
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
-                )
-                self._hs = db
-                self._stopped = hyperscan.ScanTerminated
-                self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
-                return
+        hyperscan = hyperscan_for(engine)
+        if hyperscan is not None:
+            expressions = [re.escape(a.decode()).encode() for a in self.anchors]
+            flags = [hyperscan.HS_FLAG_CASELESS] * len(expressions)
+            self._hs = database(hyperscan, expressions, flags)
+            self._stopped = hyperscan.ScanTerminated
+            self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
+            return
         self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
         self.engine = "re"
 

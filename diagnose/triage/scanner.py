@@ -130,6 +130,10 @@ class Scanner:
         self.fast = fast
         self.dense_hits = dense_hits
 
+    def dense(self, block: bytes) -> bool:
+        """Whether `block` holds as many anchor hits as a block the scanner reads whole."""
+        return len(self.prefilter.hits(block, limit=self.dense_hits)) >= self.dense_hits
+
     def prepare(self) -> None:
         """Compile now what is otherwise compiled at the first hit (before forking)."""
         self.verdicts.ids.spans(b"")

@@ -14,7 +14,7 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
 from diagnose.triage import parts as triage_parts
-from diagnose.triage.inputs import InputProblem, blocks, display_name, open_raw, plain
+from diagnose.triage.inputs import BLOCK_SIZE, InputProblem, blocks, display_name, open_raw, plain
 from diagnose.triage.scanner import Batch, Match, Scanner, in_order, matches_of
 from diagnose.triage.signatures import compile_catalogue
 from diagnose.triage.timeline import Timeline
@@ -203,7 +203,7 @@ def scan_inputs(
     for path in paths:
         name = display_name(path)
         size = plain(path) if cores > 1 and triage_parts.can_fork() else None
-        if size is not None and size >= triage_parts.PART_MIN:
+        if size is not None and size >= triage_parts.PART_MIN and _dense(path, scanner):
             count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))
             assumed, year = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
         else:
@@ -214,6 +214,13 @@ def scan_inputs(
                 f"{name}: syslog times carry no year; they were read as {year} ({where})"
             )
     return tally
+
+
+def _dense(path: str, scanner: Scanner) -> bool:
+    """Whether the file starts the way an incident log does: anchors on most lines (only
+    then are the extra processes worth their cost; a sparse log is read at grep's pace)."""
+    with open(path, "rb") as handle:
+        return scanner.dense(handle.read(BLOCK_SIZE))
 
 
 def _scan_whole(
@@ -255,18 +262,16 @@ def _scan_in_parts(
         lo, hi = ranges[k]
         start = triage_parts.context_start(path, lo)
         first = 1 + triage_parts.newlines(path, start, lo)  # lo's line number, from start
-        end = first + triage_parts.newlines(path, lo, hi)
-        if hi == size and not triage_parts.ends_a_line(path, size):
-            end += 1  # the file's last line has no newline: it still starts in this part
         reading = triage_parts.Reading(path, start, lo, hi, triage_parts.report(k))
         own = Tally()
         kept: dict[str, int] = {}
         assumed = False
         for batches in scanner.batches(_guarded(iter(reading), own.problems), hint):
+            end = first + reading.lines if reading.past else 1 << 62
             mine = [b for b in (_within(b, first, end) for b in batches) if b.lines]
             own.add(mine, name, kept)
             assumed = assumed or any(b.year_assumed for b in mine)
-        return own, end - first, first, assumed
+        return own, reading.lines, first, assumed
 
     def told(done: list[int]) -> None:
         if on_progress is not None:
