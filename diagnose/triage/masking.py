@@ -8,9 +8,9 @@ merge records whose verdicts are equal; this module says what that allows:
 - **Ids.** UUIDs are replaced, in every path, by a run of
   one placeholder letter of the same length before the signatures see the record
   (`canonical`): an id is never evidence, and the signatures are documented to see
-  it so. The placeholder is a letter no anchor, need or protected context holds
-  (so an id can neither make nor hide an anchor), and ids written in the catalogue
-  itself (a well-known application id) are left alone.
+  it so. The placeholder is a letter no anchor, need or regular expression holds
+  (so an id can make neither an anchor nor a protected number's context), and ids
+  written in the catalogue itself (a well-known application id) are left alone.
 - **Digits.** In the key every ASCII digit becomes one byte (0xFF), except the
   digits of *protected* occurrences, which stay. The protected patterns are read
   from the catalogue: every anchor or need holding a digit, and every run of
@@ -305,26 +305,29 @@ def plan(signatures: Sequence[Signature]) -> Plan:
     # A segment protected on its own covers the same segment with a context before it.
     bare = {segment for context, segment in pieces if not context}
     protected = list(dict.fromkeys(c + s for c, s in pieces if not c or s not in bare))
-    literal_text = " ".join(
-        [a for s in signatures for a in (*s.anchors, *s.needs)]
-        + [re.sub(r"\\.|\[[^\]]*\]|\{[^}]*\}", "", p) for p in protected]
-    ).lower()
-    placeholder = next((c for c in _PLACEHOLDERS if c not in literal_text), None)
-    if placeholder is None:  # every candidate letter is in some literal: ids stay as they are
-        placeholder = ""
-    ids = {
-        m.group().encode()
-        for s in signatures
-        for t in _texts(s)
-        for m in _UUID_TEXT.finditer(t.lower())
-    }
+    placeholder, ids = placeholder_and_ids(signatures)
     return Plan(
         protected=tuple(protected),
         opaque_anchors=tuple(dict.fromkeys(opaque_anchors)),
-        placeholder=placeholder.encode(),
-        catalogue_ids=frozenset(ids),
+        placeholder=placeholder,
+        catalogue_ids=ids,
         opaque_signatures=tuple(opaque),
     )
+
+
+def placeholder_and_ids(signatures: Sequence[Signature]) -> tuple[bytes, frozenset[bytes]]:
+    """The letter ids are replaced with, and the ids the catalogue itself writes.
+
+    The letter is one that no anchor, need or regular expression of the catalogue holds
+    (so a replaced id can make neither an anchor nor a protected number's context); b""
+    when every candidate is taken (ids are then left as they are). Cheap: no analysis.
+    """
+    written = " ".join(t for s in signatures for t in _texts(s)).lower()
+    regexes = " ".join(p.pattern for s in signatures for c in s.conditions for p in c.patterns)
+    taken = (" ".join(a for s in signatures for a in (*s.anchors, *s.needs)) + regexes).lower()
+    letter = next((c for c in _PLACEHOLDERS if c not in taken), "")
+    ids = frozenset(m.group().encode() for m in _UUID_TEXT.finditer(written))
+    return letter.encode(), ids
 
 
 def re_literal(literal: str) -> bytes:

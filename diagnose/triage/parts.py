@@ -14,7 +14,6 @@ forking is not available the file is read in one pass.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
@@ -40,6 +39,8 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing  # here: a file too small to cut never pays for the import
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -144,6 +145,8 @@ def run(
     `progress` is called about four times a second with the bytes each part has read
     (the parts write them into shared memory).
     """
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     counters = context.Array("q", parts, lock=False)
     global _WORK, _COUNTERS

@@ -38,6 +38,7 @@ MAX_LINE = 1 << 20  # a longer line is cut into pieces of this size
 CONTEXT = 64 * 1024
 EXCERPT = 160  # characters on each side of the anchor
 DENSE = 64  # anchor hits in a block from which it is read whole
+WARM = 32  # hit records read the plain way before the cache (a sparse log never pays for it)
 DENSE_RETRY = 8  # blocks read the plain way after a block that could not be read whole
 
 
@@ -129,6 +130,7 @@ class Scanner:
         self.prefilter = Prefilter(self.anchors, engine)
         self.fast = fast
         self.dense_hits = dense_hits
+        self._records = 0  # records read the plain way (the first WARM of them: see WARM)
 
     def dense(self, block: bytes) -> bool:
         """Whether `block` holds as many anchor hits as a block the scanner reads whole."""
@@ -201,7 +203,8 @@ class Scanner:
         """One record (its lines) through the verdicts; None when it shows nothing."""
         text = b"\n".join(lines)
         verdicts = self.verdicts
-        if self.fast:
+        self._records += 1
+        if self.fast and self._records > WARM:
             canon, key = verdicts.key(text)
             entry = verdicts.entry(canon, key)
         else:

@@ -23,6 +23,7 @@ import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from itertools import repeat
 from operator import add, getitem
 
@@ -60,14 +61,26 @@ _FORMS: dict[str, str] = {
     "epoch_line": r"(?m)^\[?(?P<e>\d{10}(?:\d{3})?)(?:\.(?P<f>\d{1,9}))?(?![\d.])",
 }
 _FLAGS = re.IGNORECASE
-FORMS = {name: re.compile(pattern.encode(), _FLAGS) for name, pattern in _FORMS.items()}
-_ANY = re.compile(
-    "|".join(
-        f"(?P<{name}>{re.sub(r'[(][?]P<[a-z]+>', '(?:', pattern.replace('(?m)', ''))})"
-        for name, pattern in _FORMS.items()
-    ).encode(),
-    _FLAGS | re.MULTILINE,
-)
+
+
+@cache
+def _form(name: str) -> re.Pattern[bytes]:
+    """One form's regex, its parts in named groups (compiled at first use)."""
+    return re.compile(_FORMS[name].encode(), _FLAGS)
+
+
+@cache
+def _any() -> re.Pattern[bytes]:
+    """Every form in one regex, a group per form (compiled at first use)."""
+    return re.compile(
+        "|".join(
+            f"(?P<{name}>{re.sub(r'[(][?]P<[a-z]+>', '(?:', pattern.replace('(?m)', ''))})"
+            for name, pattern in _FORMS.items()
+        ).encode(),
+        _FLAGS | re.MULTILINE,
+    )
+
+
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m for m in [m.lower()]}
 _EARLIEST = calendar.timegm((1990, 1, 1, 0, 0, 0))
 _LATEST = calendar.timegm((2100, 1, 1, 0, 0, 0))
@@ -100,11 +113,11 @@ class Stamp:
 
 def locate(text: bytes) -> Stamp | None:
     """Where the first timestamp of `text` is, or None."""
-    found = _ANY.search(text)
+    found = _any().search(text)
     if found is None or found.lastgroup is None:
         return None
     form = found.lastgroup
-    m = FORMS[form].match(text, found.start())
+    m = _form(form).match(text, found.start())
     if m is None:  # cannot happen: the same pattern matched there
         return None
     numeric = "e" if form.startswith("epoch") else "s"
@@ -218,7 +231,7 @@ def _cut(texts: list[bytes], start: int, end: int) -> Iterator[bytes]:
 
 def _minute(form: str, text: bytes, hint: YearHint | None) -> tuple[int, bool] | None:
     """(epoch of the minute, year assumed) of a timestamp whose seconds read 00."""
-    m = FORMS[form].match(text)
+    m = _form(form).match(text)
     if m is None:
         return None
     g = m.groupdict()

@@ -107,22 +107,31 @@ class Verdicts:
         )
 
     @cached_property
+    def _placeholder(self) -> tuple[bytes, frozenset[bytes]]:
+        return masking.placeholder_and_ids(self.signatures)
+
+    @cached_property
+    def _uuids(self) -> SpanFinder:
+        """The ids alone (for the plain path, which needs no analysis of the catalogue)."""
+        return SpanFinder(list(masking.ID_PATTERNS), caseless=True, engine=self.engine)
+
+    @cached_property
     def _fills(self) -> list[bytes]:
         """One placeholder run per id pattern (each has one length)."""
-        return [self.plan.placeholder * n for n in masking.ID_LENGTHS]
+        return [self._placeholder[0] * n for n in masking.ID_LENGTHS]
 
     # -- the plain path -------------------------------------------------------------------
 
     def canonical(self, data: bytes, spans: Sequence[tuple[int, int, int]] | None = None) -> bytes:
         """`data` with its ids replaced by the placeholder (same length)."""
-        if not self.plan.placeholder:
+        placeholder, exempt = self._placeholder
+        if not placeholder:
             return data
         if spans is None:
-            spans = self.ids.spans(data)
+            spans = self._uuids.spans(data)
         if not spans:
             return data
         ids = self.id_patterns
-        exempt = self.plan.catalogue_ids
         spans = [
             (start, end, index)
             for start, end, index in spans

@@ -13,7 +13,6 @@ from diagnose.catalogue import Catalogue
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import DiagnosisEntry, Finding, Severity
 from diagnose.triage import correlate as correlation
-from diagnose.triage import parts as triage_parts
 from diagnose.triage.inputs import BLOCK_SIZE, InputProblem, blocks, display_name, open_raw, plain
 from diagnose.triage.scanner import Batch, Match, Scanner, in_order, matches_of
 from diagnose.triage.signatures import compile_catalogue
@@ -198,12 +197,19 @@ def scan_inputs(
     A large plain file is read in parts on several cores (`parts`: how many; None: one
     per core the process may use, 1: one pass); anything else in one pass.
     """
+    from diagnose.triage import parts as triage_parts  # multiprocessing: only when reading
+
     tally = Tally()
     cores = parts or triage_parts.cores()
     for path in paths:
         name = display_name(path)
-        size = plain(path) if cores > 1 and triage_parts.can_fork() else None
-        if size is not None and size >= triage_parts.PART_MIN and _dense(path, scanner):
+        size = plain(path) if cores > 1 else None
+        if (
+            size is not None
+            and size >= triage_parts.PART_MIN
+            and triage_parts.can_fork()
+            and _dense(path, scanner)
+        ):
             count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))
             assumed, year = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
         else:
@@ -251,6 +257,8 @@ def _scan_in_parts(
     on_progress: ProgressCallback | None,
 ) -> tuple[bool, int]:
     """One plain file read in `count` parts at once; their tallies joined in order."""
+    from diagnose.triage import parts as triage_parts
+
     with open(path, "rb") as stream:
         hint = _year_hint(stream)
     ranges = triage_parts.cut(path, size, count)
