@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import chain
 from operator import itemgetter
+from typing import NamedTuple
 
 from diagnose.catalogue import Catalogue
 from diagnose.triage import verdicts
@@ -66,8 +67,7 @@ def rank(code: str, catalogue: Catalogue) -> tuple[int, int, int]:
     return (group, cause.step or 0, order.index(code))
 
 
-@dataclass(frozen=True)
-class Correlation:
+class Correlation(NamedTuple):
     """How the 500 records relate to the explaining ones."""
 
     server_errors: int

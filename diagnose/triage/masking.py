@@ -36,8 +36,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnose.triage.signatures import Condition, Contains, Signature
 
@@ -69,8 +68,7 @@ class Opaque(Exception):
     """A pattern tells digits apart in a way the analysis cannot follow."""
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What the verdict cache may mask for one catalogue."""
 
     protected: tuple[str, ...]  # byte regexes (ASCII, case-insensitive) whose digits stay

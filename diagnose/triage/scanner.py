@@ -91,8 +91,8 @@ def matches_of(entry: Entry, line: int, text: bytes, source: str) -> list[Match]
             runbook=hit.runbook,
             step=hit.step,
             source=source,
-            line=line + hit.index,
-            excerpt=_excerpt(decode(lines[hit.index]), hit.anchors),
+            line=line + hit.line,
+            excerpt=_excerpt(decode(lines[hit.line]), hit.anchors),
             signatures=hit.signatures,
         )
         for hit in entry.hits

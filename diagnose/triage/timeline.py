@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import repeat
 from operator import floordiv
 
@@ -109,6 +108,8 @@ def width_for(timelines: Iterable[Timeline], max_buckets: int) -> int:
 
 def iso(when: float) -> str:
     """An epoch time as ISO 8601 UTC, with milliseconds when it has a fraction."""
+    from datetime import UTC, datetime  # here: a log without a hit never loads it
+
     moment = datetime.fromtimestamp(when, UTC)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

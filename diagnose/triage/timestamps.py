@@ -19,13 +19,12 @@ next timestamp of the record.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
 from operator import add, getitem
+from typing import NamedTuple
 
 _MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 _FRACTION = r"(?:[.,](?P<f>\d{1,9}))?"
@@ -81,22 +80,25 @@ def _any() -> re.Pattern[bytes]:
     )
 
 
-_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m for m in [m.lower()]}
-_EARLIEST = calendar.timegm((1990, 1, 1, 0, 0, 0))
-_LATEST = calendar.timegm((2100, 1, 1, 0, 0, 0))
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_EARLIEST = 631_152_000  # 1990-01-01T00:00:00Z
+_LATEST = 4_102_444_800  # 2100-01-01T00:00:00Z
 _ROLLOVER_S = 2 * 86400
 
 
-@dataclass(frozen=True)
-class YearHint:
+class YearHint(NamedTuple):
     """Where a syslog time's year comes from: a file's modification time (epoch seconds)."""
 
     year: int
     modified: float
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """Where a timestamp sits in a text, and where its parts are (offsets into that text).
 
     The part before the seconds (`head`) and what follows them up to the end of the
@@ -260,6 +262,8 @@ def _minute(form: str, text: bytes, hint: YearHint | None) -> tuple[int, bool] |
 
 
 def _epoch(year: int, month: int, day: int, hour: int, minute: int) -> int | None:
+    import calendar  # here: a log without a time never loads it
+
     if not (
         1 <= month <= 12
         and 1 <= day <= calendar.monthrange(year, month)[1]

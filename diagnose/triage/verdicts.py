@@ -14,8 +14,8 @@ so a cached entry tells where to read them in the next record of the same key.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from diagnose.model import Severity
 from diagnose.triage import masking, records, requestids, timestamps
@@ -32,20 +32,18 @@ def explains_server_error(code: str, runbook: str, severity: Severity) -> bool:
     return runbook == EXPLAINING_RUNBOOK and code != SERVER_ERROR and severity is Severity.FAIL
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One cause recognised in a record: which of its signatures, and on which of its lines."""
 
     code: str
     runbook: str
     step: int | None
     signatures: tuple[int, ...]
-    index: int  # the record's line holding the signature's first anchor
+    line: int  # the record's line (0: its first) holding the signature's first anchor
     anchors: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """What one shape of record means: its hits, and where its time and ids sit."""
 
     hits: tuple[Hit, ...]

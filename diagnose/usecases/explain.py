@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from diagnose import diagnosis
 from diagnose.catalogue import Catalogue
@@ -20,8 +20,7 @@ from diagnose.triage.timeline import Timeline
 from diagnose.triage.timestamps import YearHint
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     """How far the reading of one input is (for a progress display)."""
 
     source: str  # the input's display name

@@ -165,7 +165,7 @@ def seen(scanner: Scanner, blocks: list[bytes]) -> list[tuple[Any, ...]]:
             for line, text, when, ids in zip(
                 batch.lines, batch.texts, batch.times, batch.ids, strict=True
             ):
-                hits = tuple((h.code, h.signatures, h.index) for h in batch.entry.hits)
+                hits = tuple((h.code, h.signatures, h.line) for h in batch.entry.hits)
                 found.append((line, hits, when, ids, batch.entry.server_error, text))
     return sorted(found, key=lambda r: r[0])
 
