@@ -28,6 +28,14 @@ message, one paragraph; see `records.py`). Conditions:
 `inner_code` is accepted as another name for `code`. A newcomer adds a
 signature by editing a runbook's front matter; `tests/test_catalogue.py` then
 asks for a sample text that exercises it.
+
+Ids are not evidence: before any condition sees a record, each UUID in it is
+replaced by a run of one placeholder letter of the same length (a UUID written in
+the catalogue itself stays). The scanner caches verdicts per *shape* of record
+(`verdicts.py`, `masking.py`): digits a condition cannot tell apart are masked in
+the cache key. A condition that compares a number it captures (`min_seconds`), a
+needle holding a digit, or a regex the analysis cannot read makes its signature
+*opaque*: a record holding one of its anchors is then matched on its own.
 """
 
 from __future__ import annotations
