@@ -63,7 +63,9 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     reading = ReadProgress()
     with progress.Live(reading.render, enabled=None if not pasting else False) as live:
         reading.live = live
-        result = run_explain(paths, cat, on_read=reading.read)
+        result = run_explain(
+            paths, cat, on_progress=lambda p: reading.read(p.source, p.read, p.size)
+        )
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
     emit(EXPLAIN(output)(result, styler(output)))
