@@ -250,8 +250,19 @@ def run_matrix(cases: list[Case]) -> Matrix:
     with accept_and_close() as closing_port, ThreadPoolExecutor(max_workers=WORKERS) as pool:
         ports = {"proxy-dead": _closed_port(), "proxy-closes": closing_port}
         clean = dict(zip(WORLDS, pool.map(lambda w: run_case(w, {}), WORLDS), strict=True))
-        got = pool.map(lambda c: run_case(c.world, case_env(c, ports)), cases)
-        return clean, dict(zip((c.id for c in cases), got, strict=True))
+        got = dict(
+            zip(
+                (c.id for c in cases),
+                pool.map(lambda c: run_case(c.world, case_env(c, ports)), cases),
+                strict=True,
+            )
+        )
+        # A case judged wrong runs once more, alone: on a loaded machine a process can be slow
+        # to start and lose its budget to the load. A verdict that is really wrong is wrong twice.
+        for c in cases:
+            if wrong_verdicts(c, got[c.id], clean[c.world]):
+                got[c.id] = run_case(c.world, case_env(c, ports))
+        return clean, got
 
 
 # -- what is wrong today (none: the clients and checks obey the evidence rule) ---------------------------
