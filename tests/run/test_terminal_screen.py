@@ -109,9 +109,9 @@ def test_without_trigger_the_campaign_call_is_named_as_not_tested() -> None:
 def test_the_tools_credential_is_said_once_with_its_runbook() -> None:
     screen = last_screen("run", "--lab", "diagnoser-secret-expired", env={"NO_COLOR": "1"})
     assert screen.exit_status == 3
-    reason = "AADSTS7000222 (its client secret has expired)"
     report = screen.raw[screen.raw.rindex("diagnose: checking profile") :]  # after the progress
-    assert report.count(reason) == 1, report
+    assert report.count("AADSTS7000222 (its client secret has expired") == 1, report
+    assert "set AZURE_CLIENT_SECRET" in report  # the fix is named with the reason
     assert "Runbook entra-credentials, step 1" in report
     assert "Could not decide:" in screen.joined()
     assert "not your setup" not in report
