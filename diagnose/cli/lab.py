@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from diagnose.cli.options import complete_scenarios
+from diagnose.cli.options import complete_scenarios, finite_number
 from diagnose.errors import InputError
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ Examples:
 @click.option(
     "--latency-ms",
     type=click.FloatRange(min=0),
+    callback=finite_number,
     default=0,
     show_default=True,
     help="Delay added to every response.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,11 +54,17 @@ def complete_scenarios(
     return items(dict(SCENARIOS), incomplete)
 
 
+def finite_number(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A number option that must be finite (click's ranges let nan and inf through)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number")
+    return value
+
+
 def positive_seconds(
     ctx: click.Context, param: click.Parameter, value: float | None
 ) -> float | None:
     """A click callback: a number of seconds above 0 and finite (`nan` and `inf` are refused)."""
-    import math
 
     if value is not None and not (math.isfinite(value) and value > 0):
         raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds")

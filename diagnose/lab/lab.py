@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import socket
@@ -64,11 +65,12 @@ def default_propagation() -> float:
     """`DIAGNOSE_LAB_PROPAGATION_S` if set, else 3 s (a demo shows the delay)."""
     raw = os.environ.get("DIAGNOSE_LAB_PROPAGATION_S")
     try:
-        return max(0.0, float(raw)) if raw else DEFAULT_PROPAGATION_S
-    except ValueError as exc:
-        raise InputError(
-            f"DIAGNOSE_LAB_PROPAGATION_S must be a number of seconds, not {raw!r}"
-        ) from exc
+        value = float(raw) if raw else DEFAULT_PROPAGATION_S
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(f"DIAGNOSE_LAB_PROPAGATION_S must be a number of seconds, not {raw!r}")
+    return max(0.0, value)
 
 
 def _bind_all(loopback: str) -> tuple[list[str], list[socket.socket]]:

@@ -149,3 +149,13 @@ def test_a_customer_script_sees_the_incident_in_sp_disabled(tmp_path):
     assert seen["cosmos"] == {"status": 403, "sub_status": 4000}
     assert seen["trigger"] == 500
     assert seen["unwrap_ok"] is True  # the diagnosing identity still reaches the key
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_lab_numbers_are_refused(value: str) -> None:
+    """click's ranges let nan and inf through; the lab's own numbers refuse them (exit 2)."""
+    served = run_cli("lab", "serve", "--latency-ms", value, timeout=30)
+    assert served.exit_code == 2 and "not a finite number" in served.stderr
+    ran = run_cli("run", "--lab", "healthy", env={"DIAGNOSE_LAB_PROPAGATION_S": value}, timeout=60)
+    assert ran.exit_code == 2 and "DIAGNOSE_LAB_PROPAGATION_S" in ran.stderr
+    assert "Traceback" not in served.stderr + ran.stderr
