@@ -27,12 +27,12 @@ from operator import attrgetter, is_
 from typing import NamedTuple
 
 from diagnose.redact import redact_text
-from diagnose.triage import masking, requestids
 from diagnose.triage import records as records_mod
+from diagnose.triage import requestids
 from diagnose.triage.prefilter import Prefilter
 from diagnose.triage.signatures import Signature
 from diagnose.triage.timestamps import Reader, YearHint
-from diagnose.triage.verdicts import NOTHING, NOTHING_MIDWAY, Entry, Verdicts, decode, restore
+from diagnose.triage.verdicts import NOTHING, NOTHING_MIDWAY, Entry, Verdicts, decode
 
 MAX_LINE = 1 << 20  # a longer line is cut into pieces of this size
 CONTEXT = 64 * 1024
@@ -138,8 +138,8 @@ class Scanner:
 
     def prepare(self) -> None:
         """Compile now what is otherwise compiled at the first hit (before forking)."""
-        self.verdicts.ids.spans(b"")
         self.verdicts.marks.spans(b"")
+        self.verdicts.canonical(b"")
 
     def scan(self, blocks: Iterable[bytes], source: str) -> Iterator[Match]:
         """Matches in the order they occur; `blocks` is any chunking of the input's bytes."""
@@ -264,7 +264,7 @@ class Scanner:
         if start and not buf[buf.rfind(b"\n", 0, start - 1) + 1 : start].strip():
             return None  # a blank line before: the first line may be an HTTP message's body
         count = len(lines) if final else len(lines) - 1
-        entries, canon_lines = self._entries(block, lines)
+        entries = self._entries(block, lines)
         if not all(map(_STARTS, entries)):
             return None
         found: list[Batch] = []
@@ -277,8 +277,8 @@ class Scanner:
                 _batch(
                     entry,
                     [first + i for i in indices],
-                    list(map(lines.__getitem__, indices)),
-                    list(map(canon_lines.__getitem__, indices)),
+                    texts := list(map(lines.__getitem__, indices)),
+                    texts,  # a time is never in an id: read it from the text as it is
                     times,
                 )
             )
@@ -286,46 +286,39 @@ class Scanner:
             return found, len(buf), False
         return found, len(buf) - len(lines[-1]) - 1, True
 
-    def _entries(self, block: bytes, lines: list[bytes]) -> tuple[list[Entry], list[bytes]]:
-        """The entry of every line of `block` (each taken as one record) and its canonical
-        text; ids replaced and digits masked for the whole block at once."""
+    def _entries(self, block: bytes, lines: list[bytes]) -> list[Entry]:
+        """The entry of every line of `block` (each taken as one record): ids replaced and
+        digits masked for the whole block at once, then one cache look-up per line."""
         verdicts = self.verdicts
         count = len(lines)
-        spans = verdicts.ids.spans(block)
-        canon = verdicts.canonical(block, spans)
-        marks = verdicts.marks.spans(canon)
-        masked = canon.translate(masking.DIGITS_MASKED)
-        if marks:
-            masked = restore(masked, canon, marks)
-        keys: list[Hashable] = list(masked.split(b"\n", count)[:count])
-        canon_lines = canon.split(b"\n", count)[:count]
-        opaque = [start for start, _, index in spans if index >= verdicts.id_patterns]
-        exact, check = self._exact_lines(canon, canon_lines, opaque, count)
+        marks = verdicts.marks.spans(block)
+        keys: list[Hashable] = list(verdicts.masked(block, marks).split(b"\n", count)[:count])
+        exact, check = self._exact_lines(block, lines, verdicts.opaque(marks), count)
         for i in exact:
-            keys[i] = (canon_lines[i],)
-        entries = list(map(verdicts.cached, keys))
+            keys[i] = (verdicts.canonical(lines[i]),)
+        entries = list(map(verdicts.cached_entries.get, keys))
         for i, entry in enumerate(entries):
             if entry is None:
-                entries[i] = verdicts.entry(canon_lines[i], keys[i])
+                entries[i] = verdicts.entry(verdicts.canonical(lines[i]), keys[i])
         for i in check:
             if not self.prefilter.hits(lines[i], limit=1):
                 entries[i] = NOTHING if entries[i].starts else NOTHING_MIDWAY  # type: ignore[union-attr]
-        return entries, canon_lines  # type: ignore[return-value]
+        return entries  # type: ignore[return-value]
 
     def _exact_lines(
-        self, canon: bytes, canon_lines: list[bytes], opaque: list[int], count: int
+        self, block: bytes, lines: list[bytes], opaque: list[int], count: int
     ) -> tuple[set[int], set[int]]:
         """Lines keyed exactly (see `Verdicts.key`): not ASCII, holding a `\\u` escape or an
         anchor of an opaque signature (at the offsets `opaque`); and those of them that are
         not ASCII (read only when the prefilter hits them, as the plain path reads them)."""
         exact: set[int] = set()
         check: set[int] = set()
-        if not canon.isascii():
-            check = {i for i in range(count) if not canon_lines[i].isascii()}
+        if not block.isascii():  # (ids are ASCII, and so is what replaces them)
+            check = {i for i in range(count) if not lines[i].isascii()}
             exact |= check
-        escaped = [m.start() for m in re.finditer(rb"\\u", canon)] if b"\\u" in canon else []
+        escaped = [m.start() for m in re.finditer(rb"\\u", block)] if b"\\u" in block else []
         if opaque or escaped:
-            ends = list(accumulate(len(line) + 1 for line in canon_lines))
+            ends = list(accumulate(len(line) + 1 for line in lines))
             exact |= {bisect_right(ends, at) for at in opaque + escaped}
         return {i for i in exact if i < count}, check
 

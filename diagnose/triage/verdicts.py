@@ -88,21 +88,53 @@ class Verdicts:
         return masking.plan(self.signatures)
 
     @cached_property
-    def ids(self) -> SpanFinder:
-        """One scan of the text as read finds its ids and the anchors of opaque signatures
-        (the placeholder never makes an anchor, so none is missed)."""
+    def marks(self) -> SpanFinder:
+        """One scan of a text as read finds its ids, the anchors of opaque signatures and
+        the protected digits, in that order of pattern index (see `masked`)."""
+        plan = self.plan
         return SpanFinder(
-            list(masking.ID_PATTERNS) + [masking.re_literal(a) for a in self.plan.opaque_anchors],
+            list(masking.ID_PATTERNS)
+            + [masking.re_literal(a) for a in plan.opaque_anchors]
+            + [p.encode() for p in plan.protected],
             caseless=True,
             engine=self.engine,
         )
 
+    @property
+    def _opaque_from(self) -> int:
+        return len(masking.ID_PATTERNS)
+
     @cached_property
-    def marks(self) -> SpanFinder:
-        """Another, of the text with its ids replaced, finds the protected digits."""
-        return SpanFinder(
-            [p.encode() for p in self.plan.protected], caseless=True, engine=self.engine
-        )
+    def _protected_from(self) -> int:
+        return self._opaque_from + len(self.plan.opaque_anchors)
+
+    def masked(self, data: bytes, marks: Sequence[tuple[int, int, int]]) -> bytes:
+        """`data` as a cache key: every digit masked but the protected ones, ids replaced.
+
+        The marks come from the text as read, not the one with its ids replaced: a
+        protected pattern never holds the placeholder, so it holds the same places in
+        both, except inside ids, which the placeholder then overwrites.
+        """
+        out = bytearray(data.translate(masking.DIGITS_MASKED))
+        protected, opaque = self._protected_from, self._opaque_from
+        ids = []
+        for start, end, index in marks:
+            if index >= protected:
+                out[start:end] = data[start:end]
+            elif index < opaque:
+                ids.append((start, end, index))
+        if ids:
+            placeholder, exempt = self._placeholder
+            fills = self._fills
+            for start, end, index in ids:
+                if placeholder and not (exempt and data[start:end].lower() in exempt):
+                    out[start:end] = fills[index]
+        return bytes(out)
+
+    def opaque(self, marks: Sequence[tuple[int, int, int]]) -> list[int]:
+        """Where the anchors of opaque signatures are, among `marks`."""
+        lo, hi = self._opaque_from, self._protected_from
+        return [start for start, _, index in marks if lo <= index < hi]
 
     @cached_property
     def _placeholder(self) -> tuple[bytes, frozenset[bytes]]:
@@ -195,15 +227,13 @@ class Verdicts:
     def key(self, text: bytes) -> tuple[bytes, Hashable]:
         """A record's canonical text and its cache key: digits masked but the protected ones,
         or the canonical text itself when masking does not apply (see masking.py)."""
-        spans = self.ids.spans(text)
-        canon = self.canonical(text, spans)
+        canon = self.canonical(text)
         if not canon.isascii() or b"\\u" in canon:
             return canon, (canon,)
-        if any(index >= self.id_patterns for _, _, index in spans):
+        marks = self.marks.spans(text)
+        if self.opaque(marks):
             return canon, (canon,)  # an anchor of an opaque signature: exact
-        marks = self.marks.spans(canon)
-        masked = canon.translate(masking.DIGITS_MASKED)
-        return canon, restore(masked, canon, marks) if marks else masked
+        return canon, self.masked(text, marks)
 
     def entry(self, canon: bytes, key: Hashable) -> Entry:
         """The entry of a record whose key is `key`, from the cache when it has one."""
@@ -211,20 +241,14 @@ class Verdicts:
         if found is None:
             found = self.evaluate(canon)
             if len(self._cache) >= CACHE_SIZE:
-                del self._cache[next(iter(self._cache))]
+                self._cache.clear()  # a log of ever new shapes: start again (memory stays flat)
             self._cache[key] = found
         return found
 
-    def cached(self, key: Hashable) -> Entry | None:
-        return self._cache.get(key)
-
-
-def restore(masked: bytes, canon: bytes, marks: Sequence[tuple[int, int, int]]) -> bytes:
-    """`masked` with the characters of `marks` (start, end, _) taken back from `canon`."""
-    out = bytearray(masked)
-    for start, end, _ in marks:
-        out[start:end] = canon[start:end]
-    return bytes(out)
+    @property
+    def cached_entries(self) -> dict[Hashable, Entry]:
+        """The cache itself (the scanner looks up a block's keys in one C-level pass)."""
+        return self._cache
 
 
 def decode(line: bytes) -> str:
