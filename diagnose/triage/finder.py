@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from diagnose.triage.prefilter import database, hyperscan_for
@@ -55,6 +55,22 @@ class SpanFinder:
             return
         self._re = [re.compile(p, re.I if caseless else 0) for p in self.patterns]
         self.engine = "re"
+
+    def each(self, data: bytes, handler: Callable[[int, int, int, int, object], object]) -> None:
+        """Call `handler(index, start, end, 0, None)` for each match, in the engine's order
+        (hyperscan: by end offset; `re`: by start). For a pattern of one width, hyperscan's
+        `start` is not tracked: the handler reads `widths` for it (None: `start` is right).
+        """
+        if self._hs is not None:
+            self._hs.scan(data, match_event_handler=handler)
+            return
+        for start, end, index in self.spans(data):
+            handler(index, start, end, 0, None)
+
+    @property
+    def widths(self) -> list[int | None]:
+        """Per pattern, its one width when `each` leaves `start` to the handler."""
+        return self._widths if self._hs is not None else [None] * len(self.patterns)
 
     def spans(self, data: bytes) -> list[tuple[int, int, int]]:
         """(start, end, pattern index) of the matches in `data`, by start then end."""

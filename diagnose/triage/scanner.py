@@ -291,9 +291,9 @@ class Scanner:
         digits masked for the whole block at once, then one cache look-up per line."""
         verdicts = self.verdicts
         count = len(lines)
-        marks = verdicts.marks.spans(block)
-        keys: list[Hashable] = list(verdicts.masked(block, marks).split(b"\n", count)[:count])
-        exact, check = self._exact_lines(block, lines, verdicts.opaque(marks), count)
+        masked, opaque = verdicts.masked(block)
+        keys: list[Hashable] = list(masked.split(b"\n", count)[:count])
+        exact, check = self._exact_lines(block, lines, opaque, count)
         for i in exact:
             keys[i] = (verdicts.canonical(lines[i]),)
         entries = list(map(verdicts.cached_entries.get, keys))

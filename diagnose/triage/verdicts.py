@@ -108,33 +108,37 @@ class Verdicts:
     def _protected_from(self) -> int:
         return self._opaque_from + len(self.plan.opaque_anchors)
 
-    def masked(self, data: bytes, marks: Sequence[tuple[int, int, int]]) -> bytes:
-        """`data` as a cache key: every digit masked but the protected ones, ids replaced.
+    def masked(self, data: bytes) -> tuple[bytes, list[int]]:
+        """`data` as a cache key (every digit masked but the protected ones, ids replaced),
+        and where the anchors of opaque signatures are in it.
 
         The marks come from the text as read, not the one with its ids replaced: a
         protected pattern never holds the placeholder, so it holds the same places in
-        both, except inside ids, which the placeholder then overwrites.
+        both, except inside ids, which the placeholder then overwrites (hyperscan reports
+        a match inside an id before the id, which ends later). Where the order is other,
+        an id keeps some of its digits in the key: a finer key, as exact.
         """
         out = bytearray(data.translate(masking.DIGITS_MASKED))
+        finder = self.marks
+        widths = finder.widths
         protected, opaque = self._protected_from, self._opaque_from
-        ids = []
-        for start, end, index in marks:
+        placeholder, exempt = self._placeholder
+        fills = self._fills
+        opaque_at: list[int] = []
+
+        def on_match(index: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+            width = widths[index]
+            if width is not None:
+                start = end - width
             if index >= protected:
                 out[start:end] = data[start:end]
-            elif index < opaque:
-                ids.append((start, end, index))
-        if ids:
-            placeholder, exempt = self._placeholder
-            fills = self._fills
-            for start, end, index in ids:
-                if placeholder and not (exempt and data[start:end].lower() in exempt):
-                    out[start:end] = fills[index]
-        return bytes(out)
+            elif index >= opaque:
+                opaque_at.append(start)
+            elif placeholder and not (exempt and data[start:end].lower() in exempt):
+                out[start:end] = fills[index]
 
-    def opaque(self, marks: Sequence[tuple[int, int, int]]) -> list[int]:
-        """Where the anchors of opaque signatures are, among `marks`."""
-        lo, hi = self._opaque_from, self._protected_from
-        return [start for start, _, index in marks if lo <= index < hi]
+        finder.each(data, on_match)
+        return bytes(out), opaque_at
 
     @cached_property
     def _placeholder(self) -> tuple[bytes, frozenset[bytes]]:
@@ -230,10 +234,10 @@ class Verdicts:
         canon = self.canonical(text)
         if not canon.isascii() or b"\\u" in canon:
             return canon, (canon,)
-        marks = self.marks.spans(text)
-        if self.opaque(marks):
+        masked, opaque = self.masked(text)
+        if opaque:
             return canon, (canon,)  # an anchor of an opaque signature: exact
-        return canon, self.masked(text, marks)
+        return canon, masked
 
     def entry(self, canon: bytes, key: Hashable) -> Entry:
         """The entry of a record whose key is `key`, from the cache when it has one."""

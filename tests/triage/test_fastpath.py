@@ -283,3 +283,11 @@ def test_a_catalogue_id_is_not_replaced() -> None:
     other = text.replace(app, "b232010e-820c-4083-83bb-3ace5fc29d0b")
     assert [m.code for m in scanner.scan([other.encode()], "x")] == []
     assert Path(SNAPSHOT).exists()
+
+
+def test_without_hyperscan_the_fast_path_agrees_too() -> None:
+    """The `re` engines (no hyperscan wheel for the platform) give the same records."""
+    scanner = Scanner(SIGNATURES, engine="re", dense_hits=1)
+    for seed in range(12):
+        data = _log(seed, 50)
+        assert seen(scanner, _cut(data, [seed * 997, seed * 4001])) == seen(PLAIN, [data])
