@@ -12,10 +12,11 @@ Record by record (`Correlator`), each 500 record is:
 - else **co-occurring** when an explaining record's own time lies within
   WINDOW_S seconds of it: seen together, not shown to be the same failure;
 - else **unexplained**, or **undated** when it has no time to compare.
-Request ids are kept for the last MAX_IDS / 2 to MAX_IDS ids of each kind only, so
-memory stays flat: two records further apart than that are not linked by id. An id
-is kept as its hash (a collision of two different ids within that window is not a
-concern at 64 bits).
+Request ids are kept for the first MAX_IDS / 2 and the last MAX_IDS / 2 to MAX_IDS
+ids of each kind only, so memory stays flat: two records further apart than that
+are not linked by id (a file read in parts, `parts.py`, joins each part's first ids
+with the previous part's last). An id is kept as its hash (a collision of two
+different ids within that window is not a concern at 64 bits).
 """
 
 from __future__ import annotations
