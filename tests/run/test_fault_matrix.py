@@ -286,7 +286,8 @@ def test_known_wrong_names_only_cases_of_the_matrix() -> None:
 )
 def test_a_fault_never_becomes_a_verdict(case: Case, matrix: Matrix) -> None:
     clean, got = matrix
-    assert wrong_verdicts(case, got[case.id], clean[case.world]) == []
+    outcome = got[case.id]
+    assert wrong_verdicts(case, outcome, clean[case.world]) == [], outcome.stderr[-1500:]
 
 
 def main() -> None:
