@@ -14,14 +14,13 @@ if TYPE_CHECKING:
 
 
 def build(profile: Profile) -> TokenCredential:
-    """A TokenCredential. Bounded retries: a refused credential must fail fast, not after 5 s."""
+    """A TokenCredential. Bounded retries (a refusal is never retried, so it fails fast)."""
     from azure.identity import CertificateCredential, ClientSecretCredential, DefaultAzureCredential
 
     quiet_sdk_logs()
     common: dict[str, object] = {
         "authority": profile.cloud.authority,
-        "retry_total": 1,
-        "retry_backoff_factor": 0.2,
+        **pipeline.RETRY_SETTINGS,  # Entra ID's refusals are not retried; its 429/5xx are
         "transport": pipeline.transport(profile, "Entra ID"),
     }
     if profile.is_custom_cloud:
@@ -29,8 +28,11 @@ def build(profile: Profile) -> TokenCredential:
     creds = profile.credentials
     tenant = profile.tenant_id
     client_id = creds.get("AZURE_CLIENT_ID")
+    # An explicit service principal's pipeline also waits out a Retry-After only when it fits
+    # (the chain's managed identity credential brings its own retry policy class).
+    explicit = {**common, "retry_policy_class": pipeline.retry_class()}
     if client_id and tenant and creds.get("AZURE_CLIENT_SECRET"):
-        return ClientSecretCredential(tenant, client_id, creds["AZURE_CLIENT_SECRET"], **common)
+        return ClientSecretCredential(tenant, client_id, creds["AZURE_CLIENT_SECRET"], **explicit)
     if client_id and tenant and creds.get("AZURE_CLIENT_CERTIFICATE_PATH"):
         password = creds.get("AZURE_CLIENT_CERTIFICATE_PASSWORD")
         return CertificateCredential(
@@ -38,7 +40,7 @@ def build(profile: Profile) -> TokenCredential:
             client_id,
             creds["AZURE_CLIENT_CERTIFICATE_PATH"],
             password=password.encode() if password else None,
-            **common,
+            **explicit,
         )
     tenants = (
         {

@@ -7,6 +7,7 @@ client (ARM, Graph) and the Key Vault client get the same retry policy.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,12 +47,13 @@ def transport(profile: Profile, service: str) -> RequestsTransport:
     return BoundedTransport(**kwargs)
 
 
-def retry_policy() -> RetryPolicy[HttpRequest, HttpResponse]:
-    """azure-core's RetryPolicy, at most MAX_RETRIES retries, none that would outlast the deadline.
+@functools.cache
+def retry_class() -> type[RetryPolicy[HttpRequest, HttpResponse]]:
+    """azure-core's RetryPolicy, but no retry that would outlast the deadline.
 
     A throttled answer's `Retry-After` is waited out when it fits the time left; when it does
     not, the answer is returned as it came (the caller reports it). A `tally=Tally()` option on
-    the request counts the attempts.
+    the request counts the attempts. (A class, for azure-identity's `retry_policy_class`.)
     """
     from azure.core.pipeline.policies import RetryPolicy
     from azure.core.rest import HttpRequest, HttpResponse
@@ -83,8 +85,16 @@ def retry_policy() -> RetryPolicy[HttpRequest, HttpResponse]:
                 if isinstance(tally, Tally):
                     tally.attempts = int(request.context.get("retry_count", 0)) + 1
 
-    return DeadlineRetry(
-        retry_total=MAX_RETRIES,
-        retry_backoff_factor=BACKOFF_FACTOR_S,
-        retry_backoff_max=BACKOFF_MAX_S,
-    )
+    return DeadlineRetry
+
+
+RETRY_SETTINGS: dict[str, Any] = {
+    "retry_total": MAX_RETRIES,
+    "retry_backoff_factor": BACKOFF_FACTOR_S,
+    "retry_backoff_max": BACKOFF_MAX_S,
+}
+
+
+def retry_policy() -> RetryPolicy[HttpRequest, HttpResponse]:
+    """The retry policy of our pipelines: at most MAX_RETRIES retries, within the deadline."""
+    return retry_class()(**RETRY_SETTINGS)

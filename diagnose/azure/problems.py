@@ -32,13 +32,24 @@ def aadsts_code(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _no_credential(exc: BaseException) -> bool:
+    """Whether no credential could even try (none configured, or none of the chain available),
+    as opposed to a configured one that Entra ID, or the way to it, failed."""
+    from azure.identity import CredentialUnavailableError
+
+    return isinstance(exc, CredentialUnavailableError) or (
+        "failed to retrieve a token from the included credentials" in str(exc)
+    )
+
+
 def credential_refused(
     exc: BaseException, who: str = "the tool's own Azure credential"
 ) -> CredentialRefused:
     """Turn an azure-identity failure into a limitation that names the AADSTS code, never a secret.
 
-    Without an AADSTS code (no credential of the chain could sign in), it says how to sign in
-    and keeps what each credential of the chain said (the SDK's own hint lines), on one line.
+    When no credential could sign in (none configured), it says how to sign in and keeps what
+    each credential of the chain said (the SDK's own hint lines), on one line. When a configured
+    one failed without an AADSTS code, it says what went wrong on the way to Entra ID.
     """
     text = str(exc)
     code = aadsts_code(text)
@@ -46,12 +57,16 @@ def credential_refused(
         hint = _AADSTS_HINTS.get(code, "see the AADSTS code")
         return CredentialRefused(f"{who} was refused by Entra ID: AADSTS{code} ({hint})")
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    hints = "; ".join(line for line in lines[1:] if line != "Attempted credentials:")
-    said = f" The SDK said: {hints[:MAX_HINTS_CHARS]}" if hints else ""
-    return CredentialRefused(
-        f"{who} could not get a token: {first.rstrip('.')}. To sign in, {HOW_TO_SIGN_IN}.{said}"
-    )
+    first = (lines[0] if lines else type(exc).__name__).rstrip(".")
+    if _no_credential(exc):
+        hints = "; ".join(line for line in lines[1:] if line != "Attempted credentials:")
+        said = f". The SDK said: {hints[:MAX_HINTS_CHARS]}" if hints else ""
+        return CredentialRefused(
+            f"{who} could not get a token: {first}. To sign in, {HOW_TO_SIGN_IN}{said}".rstrip(".")
+        )
+    reason = transport_reason(exc)
+    detail = first if reason == type(exc).__name__ else reason
+    return CredentialRefused(f"{who} could not get a token from Entra ID: {detail[:300]}")
 
 
 # What a transport error's chain says, in the words a user recognises (first match wins).
