@@ -52,6 +52,12 @@ class AnswerTooLarge(UnexpectedAnswer):
 TRANSIENT = (408, 429, 500, 502, 503, 504)
 
 
+def refused_in_own_words(status: int, code: str | None) -> bool:
+    """Whether a non-2xx answer is the service's own refusal, evidence about the setup: it carries
+    the service's error code (in its documented shape) and is neither a throttle nor a 5xx."""
+    return code is not None and status not in TRANSIENT and status < 500
+
+
 def times(count: int) -> str:
     return {1: "once", 2: "twice", 3: "three times"}.get(count, f"{count} times")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from diagnose.answers import TRANSIENT, Fields
+from diagnose.answers import Fields, refused_in_own_words
 from diagnose.azure import pipeline, quiet_sdk_logs
 from diagnose.azure.rest import Reply, send
 from diagnose.profile import Profile
@@ -85,7 +85,7 @@ def _refusal_or_problem(reply: Reply, what: str) -> Exception:
     garbled answer) says nothing about the key: it is the tool's limitation, never a finding.
     """
     code = reply.service_error()
-    if code is None or reply.status in TRANSIENT or reply.status < 400:
+    if code is None or reply.status < 400 or not refused_in_own_words(reply.status, code):
         return reply.problem(what)
     return KeyVaultRefusal(reply.status, code, reply.inner_error(), reply.error_message or code)
 

@@ -181,6 +181,26 @@ def test_a_retry_after_that_does_not_fit_the_time_left_is_not_waited_out(
     assert len([r for r in lab.requests if r.service == "vault" and r.fault == "429"]) == 1
 
 
+@pytest.mark.parametrize("status", [501, 504, 505, 507])
+def test_a_key_vault_5xx_in_its_own_error_shape_is_a_limitation(status: int) -> None:
+    # the lab's faults send only 500/502/503: the other 5xx, read as Key Vault's reply would be
+    from diagnose.azure.keyvault import _refusal_or_problem
+    from diagnose.azure.rest import Reply
+
+    body = {"error": {"code": "InternalError", "message": "the service failed"}}
+    reply = Reply(status, body, "https://vault.example/keys/cmk", "Key Vault")
+    answer = _refusal_or_problem(reply, "unwrapkey with the key cmk")
+    assert isinstance(answer, UnexpectedAnswer)
+    assert str(answer).startswith(f"Key Vault answered {status} ")
+    assert "for unwrapkey with the key cmk (InternalError" in str(answer)
+    # its own refusal of a request (a 4xx with its code) stays evidence
+    refusal = _refusal_or_problem(Reply(409, body, reply.url, "Key Vault"), "unwrapkey")
+    assert (
+        not isinstance(refusal, ToolLimitation)
+        and getattr(refusal, "code", None) == "InternalError"
+    )
+
+
 def test_key_vault_saying_key_not_found_is_still_a_finding(faulty: FaultyLab) -> None:
     lab = faulty(scenario="healthy")
     ctx = context(lab)
