@@ -23,7 +23,13 @@ import requests
 
 from diagnose import deadline
 from diagnose.adobe.campaign import check_campaign_shape
-from diagnose.answers import TRANSIENT, Fields, MalformedAnswer, cap_session, unexplained_status
+from diagnose.answers import (
+    Fields,
+    MalformedAnswer,
+    cap_session,
+    refused_in_own_words,
+    unexplained_status,
+)
 from diagnose.azure.problems import transport_reason
 from diagnose.errors import CredentialRefused, NotPermitted, Unreachable
 from diagnose.profile import Profile
@@ -168,7 +174,7 @@ class AdobeClient:
         status = response.status_code
         if status != 200:
             code = adobe_error_code(body)
-            if code is None or status in TRANSIENT or status >= 500:
+            if not refused_in_own_words(status, code):
                 raise unexplained_status(IMS, status, code, "a token", attempts)
             raise CredentialRefused(f"Adobe IMS refused the tool's credential ({status} {code})")
         answer = Fields.of(body, "Adobe IMS's token answer")
@@ -322,7 +328,7 @@ class AdobeClient:
                 f"{PLATFORM}'s answer for {what} was "
                 + ("empty" if body in ("", None) else "not a JSON object")
             )
-        if code is None or status in TRANSIENT or status >= 500:
+        if not refused_in_own_words(status, code):
             raise unexplained_status(PLATFORM, status, code, what, attempts)
         if status in (401, 403):
             raise _refused("GET", path, status)

@@ -9,7 +9,12 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from diagnose import deadline
-from diagnose.answers import TRANSIENT, MalformedAnswer, UnexpectedAnswer, unexplained_status
+from diagnose.answers import (
+    MalformedAnswer,
+    UnexpectedAnswer,
+    refused_in_own_words,
+    unexplained_status,
+)
 from diagnose.azure import pipeline, problems, quiet_sdk_logs
 from diagnose.profile import Profile
 
@@ -44,7 +49,7 @@ class CosmosRefusal(Exception):
     def unexplained(self) -> UnexpectedAnswer | None:
         """The limitation this answer is when it is no evidence: a throttle or 5xx that outlasted
         the SDK's retries, or a status without Cosmos DB's error shape (a gateway's or proxy's page)."""
-        if self.code is not None and self.status not in TRANSIENT and self.status < 500:
+        if refused_in_own_words(self.status, self.code):
             return None
         sub = f"sub-status {self.sub_status}" if self.sub_status else ""
         return unexplained_status(COSMOS, self.status, self.code, "the data-plane read", None, sub)
