@@ -201,9 +201,6 @@ class Fields:
             raise self.malformed(name, f"is {type_name(value)}, not {expected}")
         return value
 
-    def has(self, name: str) -> bool:
-        return self.raw.get(name) is not None
-
     def text(self, name: str) -> str:
         return str(self._get(name, (str,), "a string", True))
 

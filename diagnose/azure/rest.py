@@ -54,7 +54,6 @@ class Reply:
     url: str
     service: str = "ARM"
     attempts: int = 1
-    is_json: bool = True
     retry_after: str | None = None
 
     @classmethod
@@ -62,19 +61,17 @@ class Reply:
         """An azure-core response (already read, and bounded by the transport) as a Reply."""
         text = response.content.decode("utf-8", errors="replace")  # JSON is UTF-8 (RFC 8259)
         payload: Any = None
-        is_json = True
         if text.strip():
             try:
                 payload = json.loads(text)
             except (ValueError, RecursionError):
-                payload, is_json = text[:2000], False
+                payload = text[:2000]
         return cls(
             response.status_code,
             payload,
             url,
             service,
             max(1, tally.attempts),
-            is_json,
             response.headers.get("Retry-After"),
         )
 

@@ -24,15 +24,6 @@ class DefaultIdentity:
     federated_client_id: str | None = None
 
 
-VALID_KINDS = (
-    "FirstPartyIdentity",
-    "SystemAssignedIdentity",
-    "UserAssignedIdentity",
-    "DelegatedSystemAssignedIdentity",
-    "DelegatedUserAssignedIdentity",
-)
-
-
 def parse_default_identity(raw: str | None) -> DefaultIdentity:
     value = (raw or "").strip()
     if value in ("FirstPartyIdentity", "SystemAssignedIdentity", "DelegatedSystemAssignedIdentity"):
