@@ -111,19 +111,13 @@ def versions_by_type(paths: list[str]) -> dict[str, list[str]]:
 
 def read_paths(args: argparse.Namespace) -> tuple[list[str], str]:
     if args.specs:
-        spec = Path(args.specs)
-        listed = subprocess.run(
-            ["git", "-C", str(spec), "ls-files", "specification"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()
-        head = subprocess.run(
-            ["git", "-C", str(spec), "rev-parse", "HEAD"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+
+        def git(*words: str) -> str:
+            command = ["git", "-C", str(Path(args.specs)), *words]
+            return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+        listed = git("ls-files", "specification").splitlines()
+        head = git("rev-parse", "HEAD").strip()
         return listed, f"{SOURCE} @ {head} (git ls-files)"
     text = Path(args.paths).read_text(encoding="utf-8").splitlines()
     paths = [line.strip() for line in text if line.strip() and not line.startswith("#")]
@@ -141,13 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     paths, where = read_paths(args)
-    data = {
-        "source": where,
-        "generated_by": "scripts/gen_api_versions.py",
-        "types": versions_by_type(paths),
-    }
+    types = versions_by_type(paths)
+    data = {"source": where, "generated_by": "scripts/gen_api_versions.py", "types": types}
     Path(args.out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    for rtype, versions in data["types"].items():
+    for rtype, versions in types.items():
         print(f"{rtype}: {len(versions)} api-versions, newest {versions[-1]}", file=sys.stderr)
     return 0
 

@@ -26,6 +26,7 @@ from diagnose.lab.faults import (
 )
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
+    Certificates,
     cached_rsa_key,
     make_certificates,
     make_client_certificate,
@@ -156,22 +157,15 @@ class Lab:
         certs = make_certificates(sorted(set(hosts)))
         self.ca_cert = str(self._dir / "ca.pem")
         self.ca_bundle = str(self._dir / "ca-bundle.pem")
-        server_pem, server_key = self._dir / "server.pem", self._dir / "server-key.pem"
         Path(self.ca_cert).write_bytes(pem_cert(certs.ca))
         Path(self.ca_bundle).write_bytes(_public_roots() + b"\n" + pem_cert(certs.ca))
-        server_pem.write_bytes(pem_cert(certs.server) + pem_cert(certs.ca))
-        _write_private(server_key, pem_private(certs.server_key))
+        context = _server_context(certs, self._dir)
         client_key = cached_rsa_key("client-certificate", 2048)
         client_cert = make_client_certificate(client_key, "diagnose-reader")
         self.client_certificate_path = str(self._dir / "diagnose-reader.pem")
         _write_private(
             Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
         )
-
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(str(server_pem), str(server_key))
-        context.set_alpn_protocols(["http/1.1"])
 
         topology = SCENARIO_OBJECTS[self.scenario].topology
         der = client_cert.public_bytes(serialization.Encoding.DER)
@@ -242,18 +236,22 @@ class Lab:
         write_profile(path, self.env)
 
 
-def _wrong_context(hosts: list[str]) -> ssl.SSLContext:
-    """A server context whose certificate chains to a CA no client trusts (the wrong-cert fault)."""
-    certs = make_certificates(sorted(set(hosts)))
-    with tempfile.TemporaryDirectory(prefix="diagnose-lab-wrong-") as folder:
-        chain, key = Path(folder) / "chain.pem", Path(folder) / "key.pem"
-        chain.write_bytes(pem_cert(certs.server) + pem_cert(certs.ca))
-        _write_private(key, pem_private(certs.server_key))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(str(chain), str(key))
+def _server_context(certs: Certificates, folder: Path) -> ssl.SSLContext:
+    """The TLS server context for `certs` (its chain and key written to `folder` to be loaded)."""
+    chain, key = folder / "server.pem", folder / "server-key.pem"
+    chain.write_bytes(pem_cert(certs.server) + pem_cert(certs.ca))
+    _write_private(key, pem_private(certs.server_key))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(chain), str(key))
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _wrong_context(hosts: list[str]) -> ssl.SSLContext:
+    """A server context whose certificate chains to a CA no client trusts (the wrong-cert fault)."""
+    with tempfile.TemporaryDirectory(prefix="diagnose-lab-wrong-") as folder:
+        return _server_context(make_certificates(sorted(set(hosts))), Path(folder))
 
 
 def _public_roots() -> bytes:

@@ -55,23 +55,15 @@ def test_data_plane_answers_follow_the_models(lab, scenario: str) -> None:
     found += _check(key, kv.KeyBundle, "GET key")
     plaintext = os.urandom(32)
     version_url = key.json()["key"]["kid"] if key.status_code == 200 else key_url
-    wrap = send(
-        instance,
-        "POST",
-        f"{version_url}/wrapkey?api-version={API}",
-        bearer,
-        json={"alg": "RSA-OAEP-256", "value": _b64(plaintext)},
-    )
-    found += _check(wrap, kv.KeyOperationResult, "wrapkey")
+
+    def operation(op: str, value: bytes) -> list[str]:
+        body = {"alg": "RSA-OAEP-256", "value": _b64(value)}
+        reply = send(instance, "POST", f"{version_url}/{op}?api-version={API}", bearer, json=body)
+        return _check(reply, kv.KeyOperationResult, op)
+
+    found += operation("wrapkey", plaintext)
     wrapped = _local_wrap(key.json()["key"], plaintext) if key.status_code == 200 else plaintext
-    unwrap = send(
-        instance,
-        "POST",
-        f"{version_url}/unwrapkey?api-version={API}",
-        bearer,
-        json={"alg": "RSA-OAEP-256", "value": _b64(wrapped)},
-    )
-    found += _check(unwrap, kv.KeyOperationResult, "unwrapkey")
+    found += operation("unwrapkey", wrapped)
     assert not found, "\n".join(found)
 
 

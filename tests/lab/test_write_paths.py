@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from diagnose.lab.derived import cmk_code
+from diagnose.lab.world import AccessPolicy
 from tests.lab.sdk import credential, key_client, send, token
 
 
@@ -77,16 +78,21 @@ def _policy(lab, keys: list[str]) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("kind", "keys", "after"),
+    ("kind", "before", "keys", "after"),
     [
-        ("add", ["get", "wrapKey", "unwrapKey"], ["get", "wrapKey", "unwrapKey"]),
-        ("replace", ["get"], ["get"]),
-        ("remove", ["wrapKey"], None),
+        ("add", None, ["get", "wrapKey", "unwrapKey"], ["get", "wrapKey", "unwrapKey"]),
+        ("replace", None, ["get"], ["get"]),  # no policy yet: replace adds one
+        ("replace", ["get", "wrapKey"], ["get"], ["get"]),
+        ("remove", ["wrapKey"], ["wrapKey"], None),  # the last permission goes: the policy goes
     ],
 )
-def test_access_policy_updates(lab, kind: str, keys: list[str], after: list[str] | None):
+def test_access_policy_updates(
+    lab, kind: str, before: list[str] | None, keys: list[str], after: list[str] | None
+):
     instance = lab("kv-access-policy-missing", propagation_s=0)
     world = instance.world
+    if before is not None:  # the CMK identity's policy the update changes
+        world.vault.access_policies.append(AccessPolicy(world.cmk_principal_id, before))
     bearer = token(_admin(instance), instance.urls["arm"])
     path = f"{instance.env['DIAGNOSE_KEYVAULT_ID']}/accessPolicies/{kind}"
     reply = _arm(instance, "PUT", path, bearer, json=_policy(instance, keys))

@@ -595,16 +595,7 @@ class Arm(AzureService):
 
     def put_resource(self, req: Request, rid: str) -> Response:
         if rid.rstrip("/").lower() == self.world.vault.id.lower() and not self.world.vault.deleted:
-            rid_l, missing = self._writable(req, rid)
-            body = req.json()
-            props = body.get("properties") if isinstance(body, dict) else None
-            if not isinstance(props, dict):
-                return self.error(
-                    400,
-                    "InvalidRequestContent",
-                    "The request content was invalid and could not be deserialized: 'properties' is required.",
-                )
-            return missing or self._patch_vault(props)
+            return self.patch_resource(req, rid)  # Vaults_CreateOrUpdate of the vault: as its PATCH
         m = re.match(
             r"(?P<acct>.+/Microsoft\.DocumentDB/databaseAccounts/[^/]+)/sqlRoleAssignments/"
             + _GUID
