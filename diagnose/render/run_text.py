@@ -78,12 +78,8 @@ def _header(report_profile_name: str, topology: str | None) -> str:
     return f"diagnose: checking profile {report_profile_name!r} (topology {topology or 'own'})"
 
 
-def diagnosis_block(report: RunReport, style: Styler, columns: int = 80, lines: int = 24) -> str:
-    """The diagnosis, what could not be decided and the closing block, ready for the terminal."""
-    return escaped(_diagnosis_block(report, style, columns, lines))
-
-
 def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int) -> str:
+    """The diagnosis, what could not be decided and the closing block."""
     out: list[str] = cause.text_section(report.diagnosis, style, seen_by=True)
     if report.undecided:
         out.append(style("Could not decide:", bold=True))
