@@ -91,7 +91,7 @@ def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int)
 
 
 def _undecided(u: Undecided, style: Styler) -> str:
-    needs = f" Needs: {u.permission}." if u.permission else ""
+    needs = cause.needs(u.permission)
     text = f" {style.mark(Status.ERROR)} {', '.join(u.checks)}: {u.reason.rstrip('.')}.{needs}"
     if u.step is not None:
         text += "\n    " + cause.runbook_line(u.step)
