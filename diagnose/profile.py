@@ -433,15 +433,6 @@ def file_text(profile: Profile, derived: Mapping[str, str] | None = None) -> str
     return STARTER.replace("[profile.default]", f"[profile.{table}]").format(body="\n".join(lines))
 
 
-def starter_text() -> str:
-    lines = []
-    for key in KEYS:
-        example = key.default or ""
-        lines.append(f"# {key.help} ({', '.join(key.variables)})")
-        lines.append(f'{"" if key.default else "# "}{key.name} = "{example}"')
-    return STARTER.format(body="\n".join(lines))
-
-
 # --- what a run needs ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Need:

@@ -170,6 +170,17 @@ class Field:
     read: Callable[[RunValues], Any]
 
 
+def _arm_fields(prefix: str, noun: str, key: str, rtype: str) -> dict[str, Field]:
+    """`{prefix}_name`, `_group` and `_subscription`: the parts of the ARM id in profile key `key`."""
+    return {
+        f"{prefix}_name": Field(f"name of {noun}", _arm_part(key, rtype, "name")),
+        f"{prefix}_group": Field(f"resource group of {noun}", _arm_part(key, rtype, "group")),
+        f"{prefix}_subscription": Field(
+            f"subscription of {noun}", _arm_part(key, rtype, "subscription")
+        ),
+    }
+
+
 FIELDS: dict[str, Field] = {
     "principal_object_id": Field(
         "object id of the principal that reaches the key",
@@ -207,17 +218,7 @@ FIELDS: dict[str, Field] = {
         ),
     ),
     "vault_id": Field("ARM id of the vault", lambda run: run.setting("keyvault_id")),
-    "vault_name": Field(
-        "name of the vault", _arm_part("keyvault_id", "Microsoft.KeyVault/vaults", "name")
-    ),
-    "vault_group": Field(
-        "resource group of the vault",
-        _arm_part("keyvault_id", "Microsoft.KeyVault/vaults", "group"),
-    ),
-    "vault_subscription": Field(
-        "subscription of the vault",
-        _arm_part("keyvault_id", "Microsoft.KeyVault/vaults", "subscription"),
-    ),
+    **_arm_fields("vault", "the vault", "keyvault_id", "Microsoft.KeyVault/vaults"),
     "key_id": Field("URI of the key", lambda run: run.setting("key_id")),
     "key_name": Field("name of the key", lambda run: _key_uri(run)[1]),
     "deleted_key_id": Field(
@@ -228,17 +229,8 @@ FIELDS: dict[str, Field] = {
     "expires_next_year": Field("new expiry date", lambda run: _utc(run.now + timedelta(days=365))),
     "now": Field("the date and time now", lambda run: _utc(run.now)),
     "cosmos_id": Field("ARM id of the Cosmos DB account", lambda run: run.setting("cosmos_id")),
-    "cosmos_name": Field(
-        "name of the Cosmos DB account",
-        _arm_part("cosmos_id", "Microsoft.DocumentDB/databaseAccounts", "name"),
-    ),
-    "cosmos_group": Field(
-        "resource group of the Cosmos DB account",
-        _arm_part("cosmos_id", "Microsoft.DocumentDB/databaseAccounts", "group"),
-    ),
-    "cosmos_subscription": Field(
-        "subscription of the Cosmos DB account",
-        _arm_part("cosmos_id", "Microsoft.DocumentDB/databaseAccounts", "subscription"),
+    **_arm_fields(
+        "cosmos", "the Cosmos DB account", "cosmos_id", "Microsoft.DocumentDB/databaseAccounts"
     ),
     "caller_object_id": Field(
         "object id of the production caller",

@@ -105,7 +105,6 @@ def test_run_timeout_ends_the_process_against_a_trickling_service(
 def test_run_timeout_ends_the_process_against_the_labs_trickle(fault: str) -> None:
     """The lab's own fault layer: every ARM answer, only the role definitions the roles check
     reads in parallel (once a thread pool whose workers the interpreter joined at exit), Key Vault."""
-    pytest.importorskip("diagnose.lab.faults")
     from diagnose.lab import Lab
 
     with Lab("healthy", faults=[fault]) as running:

@@ -9,7 +9,7 @@ through these functions; to reshape a cause, change it here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from diagnose import catalogue as catalogues
 from diagnose import remediation
@@ -134,6 +134,10 @@ def markdown_section(
     return out
 
 
-def needs(limitation: Limitation | None) -> str:
-    """ " Needs: RIGHT." after a limitation caused by a right the diagnosing identity lacks, else ""."""
-    return f" Needs: {limitation.permission}." if limitation and limitation.permission else ""
+def needs(limitation: Limitation | str | None, quote: Callable[[str], str] = str) -> str:
+    """ " Needs: RIGHT." after a limitation caused by a right the diagnosing identity lacks, else "".
+
+    `limitation` is the limitation or its right (`permission`); `quote` escapes the right
+    (Markdown's `cell`)."""
+    right = limitation.permission if isinstance(limitation, Limitation) else limitation
+    return f" Needs: {quote(right)}." if right else ""

@@ -27,7 +27,7 @@ def render(report: RunReport, style: Styler | None = None) -> str:
     if report.undecided:
         out += ["", "### Could not decide", ""]
         for u in report.undecided:
-            needs = f" Needs: {cell(u.permission)}." if u.permission else ""
+            needs = cause.needs(u.permission, cell)
             ids = ", ".join(f"`{c}`" for c in u.checks)
             line = f"- {ids}: {cell(u.reason.rstrip('.'))}.{needs}"
             if u.step is not None:

@@ -78,12 +78,8 @@ def _header(report_profile_name: str, topology: str | None) -> str:
     return f"diagnose: checking profile {report_profile_name!r} (topology {topology or 'own'})"
 
 
-def diagnosis_block(report: RunReport, style: Styler, columns: int = 80, lines: int = 24) -> str:
-    """The diagnosis, what could not be decided and the closing block, ready for the terminal."""
-    return escaped(_diagnosis_block(report, style, columns, lines))
-
-
 def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int) -> str:
+    """The diagnosis, what could not be decided and the closing block."""
     out: list[str] = cause.text_section(report.diagnosis, style, seen_by=True)
     if report.undecided:
         out.append(style("Could not decide:", bold=True))
@@ -95,7 +91,7 @@ def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int)
 
 
 def _undecided(u: Undecided, style: Styler) -> str:
-    needs = f" Needs: {u.permission}." if u.permission else ""
+    needs = cause.needs(u.permission)
     text = f" {style.mark(Status.ERROR)} {', '.join(u.checks)}: {u.reason.rstrip('.')}.{needs}"
     if u.step is not None:
         text += "\n    " + cause.runbook_line(u.step)

@@ -55,7 +55,6 @@ class RunReport:
     schema: str = field(default=SCHEMA)
     not_tested: list[NotTested] = field(default_factory=list)
     undecided: list[Undecided] = field(default_factory=list)
-    trigger: bool = False  # whether the run was asked for the campaign call
 
     @property
     def limitations(self) -> list[CheckResult]:
@@ -194,7 +193,6 @@ def run_checks(
         fail_on,
         order=[c.id for c in checks],
         checks=checks,
-        trigger=options.trigger,
     )
 
 
@@ -206,7 +204,6 @@ def make_report(
     fail_on: Severity = Severity.FAIL,
     order: Sequence[str] | None = None,
     checks: Sequence[Check] | None = None,
-    trigger: bool = False,
 ) -> RunReport:
     """The report of whatever results there are (all of them, or those finished before Ctrl-C).
 
@@ -246,7 +243,6 @@ def make_report(
         fail_on=fail_on,
         not_tested=not_tested(results, declared, profile.topology),
         undecided=undecided(results, cat),
-        trigger=trigger,
     )
 
 

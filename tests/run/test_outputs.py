@@ -142,3 +142,35 @@ def test_timeout_budget_is_exit_3(lab) -> None:
     assert trigger["status"] == "error" and "--timeout budget" in trigger["summary"]
     assert proc.exit_code == 3
     assert len([w for w in running.writes() if "/im/executions/" in w.path]) == 1
+
+
+def test_a_missing_right_is_said_the_same_way_in_text_and_markdown(tmp_path: Path) -> None:
+    """The "Could not decide" line names the right the diagnosing identity lacks (one wording,
+    `render.cause.needs`), escaped for a Markdown cell in Markdown."""
+    from datetime import UTC, datetime
+
+    from diagnose.model import CheckResult, Limitation, Status
+    from diagnose.profile import load
+    from diagnose.render import run_markdown, run_text
+    from diagnose.usecases.run import make_report
+
+    right = "Reader | on the vault"
+    result = CheckResult(
+        "keyvault.vault",
+        "vault",
+        Status.ERROR,
+        "ARM refused the read",
+        limitation=Limitation("ARM answered 403 AuthorizationFailed", right),
+    )
+    report = make_report(load({}, cwd=tmp_path), [result], datetime.now(UTC), 10)
+    assert [u.permission for u in report.undecided] == [right]
+    text = run_text.render(report)
+    assert (
+        "keyvault.vault: ARM answered 403 AuthorizationFailed. Needs: Reader | on the vault."
+        in text
+    )
+    markdown = run_markdown.render(report)
+    assert (
+        "- `keyvault.vault`: ARM answered 403 AuthorizationFailed. Needs: Reader \\| on the vault."
+        in markdown
+    )
