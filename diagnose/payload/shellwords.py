@@ -35,19 +35,21 @@ import functools
 import re
 from dataclasses import dataclass
 
+from diagnose.payload.request import PayloadSyntaxError
+
 NEWLINE = "\n"  # the text of a NEWLINE word (never produced by a quoted word)
 
 CONTINUATION = {"posix": "\\", "powershell": "`", "cmd": "^"}
 
 
-class TokenError(ValueError):
-    """The text cannot be split: the message names the problem, line and column are 1-based."""
+class TokenError(PayloadSyntaxError):
+    """The text cannot be split: the message names the problem, line and column (1-based)."""
+
+    line: int
+    column: int
 
     def __init__(self, message: str, line: int, column: int):
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.problem = message
-        self.line = line
-        self.column = column
+        super().__init__(message, line, column)
 
 
 @dataclass(frozen=True)
