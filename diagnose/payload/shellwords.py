@@ -175,14 +175,10 @@ def split(text: str, dialect: str = "posix") -> list[Word]:
             out.quoted = True
             i = _ansi_c(text, i, buf)
             continue
-        if c == '"' or (c == "'" and dialect != "cmd"):
+        if c in "\"'":
             out.begin(i)
             out.quoted = True
             i = _quoted(text, i, dialect, buf)
-            continue
-        if dialect == "cmd" and c == "\\":
-            out.begin(i)
-            i = _backslashes(text, i, buf, in_quotes=False)[0]
             continue
         out.begin(i)
         buf.append(c)
@@ -191,7 +187,7 @@ def split(text: str, dialect: str = "posix") -> list[Word]:
     return out.words
 
 
-def _backslashes(text: str, i: int, buf: list[str], in_quotes: bool) -> tuple[int, bool]:
+def _backslashes(text: str, i: int, buf: list[str]) -> tuple[int, bool]:
     """cmd / C runtime: a run of backslashes; returns (next offset, whether a literal quote followed)."""
     j = i
     while j < len(text) and text[j] == "\\":
@@ -208,7 +204,8 @@ def _backslashes(text: str, i: int, buf: list[str], in_quotes: bool) -> tuple[in
 
 
 def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
-    """Consume the quoted section opening at text[i]; returns the offset after its closing quote."""
+    """Consume the quoted section opening at text[i] (posix or powershell; cmd has `_split_cmd`);
+    returns the offset after its closing quote."""
     quote = text[i]
     j = i + 1
     n = len(text)
@@ -226,7 +223,7 @@ def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
             continue
         # double quotes
         if c == '"':
-            if dialect in ("powershell", "cmd") and j + 1 < n and text[j + 1] == '"':
+            if dialect == "powershell" and j + 1 < n and text[j + 1] == '"':
                 buf.append('"')
                 j += 2
                 continue
@@ -244,9 +241,6 @@ def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
             nxt = text[j + 1]
             buf.append({"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(nxt, nxt))
             j += 2
-            continue
-        if dialect == "cmd" and c == "\\":
-            j = _backslashes(text, j, buf, in_quotes=True)[0]
             continue
         buf.append(c)
         j += 1
@@ -307,7 +301,7 @@ def _split_cmd(text: str) -> list[Word]:
         c = clean[i]
         if c == "\\":
             out.begin(i)
-            i, quote = _backslashes(clean, i, buf, in_quotes)
+            i, quote = _backslashes(clean, i, buf)
             out.quoted = out.quoted or quote
             continue
         if c == '"':
