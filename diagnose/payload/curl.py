@@ -273,10 +273,7 @@ def parse_json(text: str) -> ParsedRequest:
 def parse_curl(text: str, base_dir: Path | None = None) -> ParsedRequest:
     """A cURL command in any of the dialects `shellwords` knows."""
     dialect = shellwords.dialect_of(text)
-    try:
-        words = shellwords.split(text, dialect)
-    except shellwords.TokenError as exc:
-        raise PayloadSyntaxError(exc.problem, exc.line, exc.column) from None
+    words = shellwords.split(text, dialect)  # a TokenError is a PayloadSyntaxError
     start = next((i for i, w in enumerate(words) if _is_curl(w)), None)
     if start is None:
         first = next((w for w in words if not w.is_newline), None)

@@ -33,21 +33,24 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from diagnose.payload.request import PayloadSyntaxError
 
 NEWLINE = "\n"  # the text of a NEWLINE word (never produced by a quoted word)
 
 CONTINUATION = {"posix": "\\", "powershell": "`", "cmd": "^"}
 
 
-class TokenError(ValueError):
-    """The text cannot be split: the message names the problem, line and column are 1-based."""
+class TokenError(PayloadSyntaxError):
+    """The text cannot be split: the message names the problem, line and column (1-based)."""
+
+    line: int
+    column: int
 
     def __init__(self, message: str, line: int, column: int):
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.problem = message
-        self.line = line
-        self.column = column
+        super().__init__(message, line, column)
 
 
 @dataclass(frozen=True)
@@ -104,78 +107,87 @@ def _continuation_end(text: str, i: int) -> int | None:
     return None
 
 
+class _Words:
+    """The words read so far, and the one being read: its characters (`buf`), the offset it began
+    at and whether any part of it was quoted; `position` turns an offset into (line, column)."""
+
+    def __init__(self, position: Callable[[int], tuple[int, int]]) -> None:
+        self.position = position
+        self.words: list[Word] = []
+        self.buf: list[str] = []
+        self.start: int | None = None
+        self.quoted = False
+
+    def begin(self, at: int) -> None:
+        if self.start is None:
+            self.start = at
+
+    def flush(self) -> None:
+        """The word being read, if any, is complete."""
+        if self.start is not None:
+            line, column = self.position(self.start)
+            self.words.append(Word("".join(self.buf), line, column, quoted=self.quoted))
+        self.buf.clear()
+        self.start, self.quoted = None, False
+
+    def newline(self, at: int) -> None:
+        """An unquoted line end: the word before it is complete; one NEWLINE word for a run."""
+        self.flush()
+        if not self.words or not self.words[-1].is_newline:
+            self.words.append(Word(NEWLINE, *self.position(at)))
+
+
 def split(text: str, dialect: str = "posix") -> list[Word]:
     """The words of `text` in `dialect`; raises TokenError for an unclosed quote or a dangling escape."""
     if dialect == "cmd":
         return _split_cmd(text)
     escape = CONTINUATION[dialect]
-    words: list[Word] = []
-    buf: list[str] = []
-    start: int | None = None
-    quoted = False
+    out = _Words(functools.partial(_position, text))
+    buf = out.buf
     i, n = 0, len(text)
-
-    def begin(at: int) -> None:
-        nonlocal start
-        if start is None:
-            start = at
-
-    def flush() -> None:
-        nonlocal start, quoted
-        if start is not None:
-            words.append(Word("".join(buf), *_position(text, start), quoted=quoted))
-        buf.clear()
-        start, quoted = None, False
-
     while i < n:
         c = text[i]
         if c == escape:
             after = _continuation_end(text, i)
             if after is not None:  # line continuation: a word break, nothing else
                 if dialect != "posix" or text[i + 1] != "\n":
-                    flush()
+                    out.flush()
                 i = after
                 continue
             if i + 1 >= n:
                 line, column = _position(text, i)
                 raise TokenError(f"the text ends with the escape character {c!r}", line, column)
-            begin(i)
+            out.begin(i)
             buf.append(text[i + 1])
-            quoted = True
+            out.quoted = True
             i += 2
             continue
         if c in " \t\r":
-            flush()
+            out.flush()
             i += 1
             continue
         if c == "\n":
-            flush()
-            if not words or not words[-1].is_newline:
-                words.append(Word(NEWLINE, *_position(text, i)))
+            out.newline(i)
             i += 1
             continue
         if dialect == "posix" and c == "$" and text.startswith("'", i + 1):
-            begin(i)
-            quoted = True
+            out.begin(i)
+            out.quoted = True
             i = _ansi_c(text, i, buf)
             continue
-        if c == '"' or (c == "'" and dialect != "cmd"):
-            begin(i)
-            quoted = True
+        if c in "\"'":
+            out.begin(i)
+            out.quoted = True
             i = _quoted(text, i, dialect, buf)
             continue
-        if dialect == "cmd" and c == "\\":
-            begin(i)
-            i = _backslashes(text, i, buf, in_quotes=False)[0]
-            continue
-        begin(i)
+        out.begin(i)
         buf.append(c)
         i += 1
-    flush()
-    return words
+    out.flush()
+    return out.words
 
 
-def _backslashes(text: str, i: int, buf: list[str], in_quotes: bool) -> tuple[int, bool]:
+def _backslashes(text: str, i: int, buf: list[str]) -> tuple[int, bool]:
     """cmd / C runtime: a run of backslashes; returns (next offset, whether a literal quote followed)."""
     j = i
     while j < len(text) and text[j] == "\\":
@@ -192,7 +204,8 @@ def _backslashes(text: str, i: int, buf: list[str], in_quotes: bool) -> tuple[in
 
 
 def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
-    """Consume the quoted section opening at text[i]; returns the offset after its closing quote."""
+    """Consume the quoted section opening at text[i] (posix or powershell; cmd has `_split_cmd`);
+    returns the offset after its closing quote."""
     quote = text[i]
     j = i + 1
     n = len(text)
@@ -210,7 +223,7 @@ def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
             continue
         # double quotes
         if c == '"':
-            if dialect in ("powershell", "cmd") and j + 1 < n and text[j + 1] == '"':
+            if dialect == "powershell" and j + 1 < n and text[j + 1] == '"':
                 buf.append('"')
                 j += 2
                 continue
@@ -228,9 +241,6 @@ def _quoted(text: str, i: int, dialect: str, buf: list[str]) -> int:
             nxt = text[j + 1]
             buf.append({"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(nxt, nxt))
             j += 2
-            continue
-        if dialect == "cmd" and c == "\\":
-            j = _backslashes(text, j, buf, in_quotes=True)[0]
             continue
         buf.append(c)
         j += 1
@@ -278,10 +288,6 @@ def _cmd_carets(text: str) -> tuple[str, list[int], set[int]]:
 def _split_cmd(text: str) -> list[Word]:
     """cmd.exe removes its carets, then the C runtime splits the words."""
     clean, where, literal = _cmd_carets(text)
-    words: list[Word] = []
-    buf: list[str] = []
-    start: int | None = None
-    quoted = False
     in_quotes = False
     opened = 0
     i, n = 0, len(clean)
@@ -289,28 +295,18 @@ def _split_cmd(text: str) -> list[Word]:
     def at(k: int) -> tuple[int, int]:
         return _position(text, where[k] if k < len(where) else len(text))
 
-    def begin(k: int) -> None:
-        nonlocal start
-        if start is None:
-            start = k
-
-    def flush() -> None:
-        nonlocal start, quoted
-        if start is not None:
-            words.append(Word("".join(buf), *at(start), quoted=quoted))
-        buf.clear()
-        start, quoted = None, False
-
+    out = _Words(at)
+    buf = out.buf
     while i < n:
         c = clean[i]
         if c == "\\":
-            begin(i)
-            i, quote = _backslashes(clean, i, buf, in_quotes)
-            quoted = quoted or quote
+            out.begin(i)
+            i, quote = _backslashes(clean, i, buf)
+            out.quoted = out.quoted or quote
             continue
         if c == '"':
-            begin(i)
-            quoted = True
+            out.begin(i)
+            out.quoted = True
             if in_quotes and i + 1 < n and clean[i + 1] == '"':  # "" inside quotes: one quote
                 buf.append('"')
                 i += 2
@@ -320,24 +316,22 @@ def _split_cmd(text: str) -> list[Word]:
             i += 1
             continue
         if not in_quotes and c in " \t\r":
-            flush()
+            out.flush()
             i += 1
             continue
         if not in_quotes and c == "\n" and i not in literal:
-            flush()
-            if not words or not words[-1].is_newline:
-                words.append(Word(NEWLINE, *at(i)))
+            out.newline(i)
             i += 1
             continue
-        begin(i)
+        out.begin(i)
         buf.append(c)
-        quoted = quoted or i in literal
+        out.quoted = out.quoted or i in literal
         i += 1
     if in_quotes:
         line, column = at(opened)
         raise TokenError("the double quote opened here is never closed", line, column)
-    flush()
-    return words
+    out.flush()
+    return out.words
 
 
 _ANSI_C = {

@@ -7,6 +7,7 @@ the real CLI, every run ends with an exit status in {0, 1, 2, 3} and no tracebac
 from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from tests.harness import CliResult
 
@@ -28,3 +29,12 @@ def assert_ended_cleanly(result: CliResult) -> None:
     """An exit status the CLI documents, and no traceback on either stream."""
     assert result.exit_code in EXIT_STATUSES, result
     assert "Traceback" not in result.output, result
+
+
+def text_with(specials: str, max_size: int) -> st.SearchStrategy[str]:
+    """Text biased towards `specials` (the characters a parser treats apart), any other character
+    (no lone surrogates) mixed in."""
+    return st.text(
+        alphabet=st.one_of(st.sampled_from(specials), st.characters(blacklist_categories=("Cs",))),
+        max_size=max_size,
+    )

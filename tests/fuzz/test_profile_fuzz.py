@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 
 from diagnose import profile as profiles
 from diagnose.errors import InputError
-from tests.fuzz import FUZZ, FUZZ_CLI, assert_ended_cleanly
+from tests.fuzz import FUZZ, FUZZ_CLI, assert_ended_cleanly, text_with
 from tests.harness import run_cli
 
 KEYS = st.sampled_from(sorted(profiles.KEY_NAMES) + ["profile", "default", "secret", "x y", ""])
-TEXT = st.text(
-    alphabet=st.one_of(
-        st.sampled_from("[]{}=\".'\\\n#:/@ \t\x1b\u202e"),
-        st.characters(blacklist_categories=("Cs",)),
-    ),
-    max_size=60,
-)
+TEXT = text_with("[]{}=\".'\\\n#:/@ \t\x1b\u202e", max_size=60)
 URLISH = st.sampled_from(
     ["https://[::1/", "https://[::1]:0/", "https://h:99999", "https://", "http://x", "https://a.b/"]
 )

@@ -13,17 +13,12 @@ from diagnose.payload.build import to_curl
 from diagnose.payload.check import check
 from diagnose.payload.curl import PayloadSyntaxError, parse_input, parse_json
 from diagnose.payload.service import fresh_ids
+from tests.fuzz import text_with
 from tests.harness import Cli
 
 DIALECTS = st.sampled_from(["posix", "powershell", "cmd"])
 # Any text a payload may hold: quotes, backslashes, shell metacharacters, other scripts, newlines.
-TEXT = st.text(
-    alphabet=st.one_of(
-        st.sampled_from("'\"\\`$^%&|<>!;(){}[] \n\t*?#~é€😀"),
-        st.characters(blacklist_categories=("Cs",)),
-    ),
-    max_size=30,
-)
+TEXT = text_with("'\"\\`$^%&|<>!;(){}[] \n\t*?#~é€😀", max_size=30)
 JSON_VALUE = st.recursive(
     st.none()
     | st.booleans()
