@@ -95,6 +95,13 @@ def _gateway_refusal(status: int | None, body: object) -> bool:
     return status in (401, 403) and isinstance(body, dict) and "error_code" in body
 
 
+def _in_adobes_words(body: object) -> bool:
+    """Whether an error body is one of Adobe's documented error shapes (its own code)."""
+    from diagnose.adobe.client import adobe_error_code
+
+    return adobe_error_code(body) is not None
+
+
 def outcome_findings(
     outcome: ExecutionOutcome, deadline_s: float
 ) -> tuple[list[Finding], str | None]:
@@ -132,6 +139,17 @@ def outcome_findings(
             f"the execution API refused the tool's own credential ({status} "
             f"{error.get('error_code') or ''} {error.get('message') or ''})".strip()
             + "): check DIAGNOSE_ADOBE_CLIENT_ID/SECRET, the org and the sandbox of the profile"
+        )
+    if status >= 400 and not _in_adobes_words(body):
+        # A gateway's or proxy's page (an HTML 502, a bare 404, a 429 without Adobe's body) says
+        # nothing about the campaign or its storage: the tool's limitation, said as it happened.
+        from diagnose.adobe.client import PLATFORM
+        from diagnose.answers import unexplained_status
+
+        said = unexplained_status(PLATFORM, status, None, "the execution call").reason
+        return [], (
+            f"{said}; the call was sent once and may have been received: diagnose did not "
+            f"resend (requestId {outcome.request_id})"
         )
     if status >= 500:
         message = (

@@ -109,3 +109,30 @@ def test_payload_check_does_not_read_a_gateway_404_as_a_missing_campaign(tmp_pat
     document = result.json()
     assert "campaign.not-found" not in json.dumps(document["findings"])
     assert "404 without an error code" in str(document["limitation"])
+
+
+def test_a_gateway_page_answering_the_trigger_is_no_campaign_finding() -> None:
+    """The execution call answered by a proxy's page (no Adobe error code) is the tool's
+    limitation, said as it happened, never campaign.server-error or campaign.call-rejected."""
+    for fault in ("gateway-404", "html-error"):
+        code, report, stderr = run_lab(
+            "healthy",
+            f"platform:{fault}@/ajo/im/executions",
+            "--trigger",
+            "--trigger-deadline",
+            "5",
+        )
+        assert code == 3, (fault, stderr)
+        trigger = next(c for c in report["checks"] if c["id"] == "campaign.trigger")
+        assert trigger["status"] == "error", (fault, trigger)
+        assert "without an error code for the execution call" in trigger["summary"], trigger
+        assert "diagnose did not resend" in trigger["summary"]
+        codes = {d["code"] for d in report["diagnosis"]}
+        assert not codes & {"campaign.server-error", "campaign.call-rejected"}, (fault, codes)
+        assert "Traceback" not in stderr
+
+
+def test_the_services_own_500_is_still_the_documented_incident() -> None:
+    code, report, _ = run_lab("sp-disabled", "", "--trigger", "--trigger-deadline", "5")
+    assert code == 1
+    assert "campaign.server-error" in {d["code"] for d in report["diagnosis"]}
