@@ -16,7 +16,7 @@ from diagnose.checks.base import Check, Context, RunOptions
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status, StepRef
-from diagnose.profile import Profile
+from diagnose.profile import Profile, readiness
 from diagnose.runner import plan, run
 
 SCHEMA = "diagnose/report@1"
@@ -109,8 +109,8 @@ def _prewarm(ctx: Context, checks: list[Check]) -> None:
     The reads particular checks want started early are their own declarations (`Check.prewarm`),
     which the runner starts.
     """
-    if not any(c.uses_azure for c in checks):
-        return
+    if not any(c.uses_azure for c in checks) or not readiness(ctx.profile).can_start:
+        return  # nothing will read Azure: no sign-in (and no SDK import) for a profile that is empty
     cloud = ctx.profile.cloud
     scopes = [f"{cloud.arm_url.rstrip('/')}/.default", f"{cloud.graph_url.rstrip('/')}/.default"]
     vault_suffix = cloud.keyvault_suffix or "vault.azure.net"
