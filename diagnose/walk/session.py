@@ -15,7 +15,7 @@ from diagnose.errors import ToolLimitation
 from diagnose.model import CheckResult, Status
 from diagnose.profile import Profile
 from diagnose.redact import redact_text
-from diagnose.render import run_text
+from diagnose.render import cause, run_text
 from diagnose.render.run_json import check_to_json
 from diagnose.runner import run
 from diagnose.walk import fixes, recovery
@@ -146,9 +146,9 @@ class Walk:
             try:
                 answer = fixes.apply(ctx, plan)
             except ToolLimitation as exc:
-                entry["detail"] = f"refused: {exc.reason}"
-                need = f" Needs: {exc.permission}." if exc.permission else ""
-                self.console.say(f"  The fix was refused: {exc.reason}.{need}")
+                reason = redact_text(exc.reason)
+                entry["detail"] = f"refused: {reason}"
+                self.console.say(f"  The fix was refused: {reason}.{cause.needs(exc.permission)}")
                 self.transcript.fixed(record, entry)
                 continue
             except Exception as exc:  # noqa: BLE001 - recorded and shown, the walk goes on
