@@ -30,7 +30,6 @@ from typing import Any, NoReturn
 from diagnose.delays.analysis import check_table, probe_sql
 from diagnose.errors import CredentialRefused, InputError, ToolLimitation, Unreachable
 
-SCHEMES = ("postgresql://", "postgres://")
 QUERY_SERVICE_HOST = "platform-query.adobe.io"
 CANCEL_GRACE = 5.0  # seconds a cancel request may take before the connection is cut
 

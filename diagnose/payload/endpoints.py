@@ -43,8 +43,3 @@ def kind_from_path(path: str) -> str | None:
     if len(rest) == 1 and rest[0] in KINDS:
         return rest[0]
     return None
-
-
-def execution_path(kind: str) -> str:
-    """The path the execution API has for `kind`, below the platform host."""
-    return f"/ajo/im/executions/{kind}"

@@ -19,7 +19,6 @@ from diagnose.payload.request import ParsedRequest
 
 MAX_RECIPIENTS = 20
 REQUIRED_HEADERS = ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name")
-SECRET_HEADERS = frozenset({"authorization", "x-api-key"})
 ALLOWED_TYPES = {"unitary": ("aep", "external"), "highthroughput": ("external",)}
 
 _PLACEHOLDER = re.compile(

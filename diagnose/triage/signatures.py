@@ -39,7 +39,7 @@ from typing import Any
 
 from diagnose.catalogue import Catalogue, CatalogueError
 from diagnose.model import Severity
-from diagnose.triage.normalise import flat
+from diagnose.triage.normalise import flat, squeeze
 
 _KNOWN_KEYS = frozenset(
     {
@@ -150,14 +150,12 @@ def _cmk_status(value: Any) -> Condition:
 
 
 def _text(value: Any) -> Condition:
-    needles = [
-        flat(str(v)).replace(" ", "") for v in (value if isinstance(value, list) else [value])
-    ]
+    needles = [squeeze(str(v)) for v in (value if isinstance(value, list) else [value])]
     return lambda r: all(n in r.squeezed for n in needles)
 
 
 def _any_text(value: Any) -> Condition:
-    needles = [flat(str(v)).replace(" ", "") for v in value]
+    needles = [squeeze(str(v)) for v in value]
     return lambda r: any(n in r.squeezed for n in needles)
 
 
