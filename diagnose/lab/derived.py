@@ -228,6 +228,9 @@ class Observed:
 
     cmk_code: int | None
     cosmos_roles: dict[str, tuple[str, ...]]  # object id -> data actions
+    # A scenario's revoked status text without a (NNNN) code (cmk-status-uncoded): the data
+    # plane refuses without a sub-status (lab's choice, docs/lab.md).
+    revoked_without_code: bool = False
 
     @property
     def byok_status(self) -> str:
@@ -239,4 +242,7 @@ def observe(world: World, now: float | None = None) -> Observed:
         a.principal_id: tuple(cosmos_data_actions(world, a.principal_id))
         for a in world.cosmos.sql_role_assignments
     }
-    return Observed(cmk_code=cmk_code(world, now), cosmos_roles=roles)
+    text = (world.cosmos.status_text or "").lower()
+    return Observed(
+        cmk_code=cmk_code(world, now), cosmos_roles=roles, revoked_without_code="revoked" in text
+    )

@@ -78,3 +78,16 @@ def test_defect_2_checks_listing_names_the_key_vault_read_right() -> None:
     rights = " ".join(listed["keyvault.key"]["permissions"])
     assert "Microsoft.KeyVault/vaults/keys/read" in rights and "Key Vault Reader" in rights
     assert "Reader on the vault" not in rights
+
+
+def test_an_uncoded_revocation_fails_the_campaign_call_too() -> None:
+    """The lab's data plane and AJO read the same derived state: with the uncoded revoked
+    status, the trigger gets the documented 500, as Cosmos DB's data plane refuses."""
+    result = run_cli(
+        "run", "--lab", "cmk-status-uncoded", "--trigger", "--trigger-deadline", "10",
+        "--output", "json", env=LAB_ENV,
+    )  # fmt: skip
+    report = result.json()
+    assert result.exit_code == 1, result.stderr
+    assert checks_of(report)["campaign.trigger"]["status"] == "fail"
+    assert "campaign.server-error" in {d["code"] for d in report["diagnosis"]}

@@ -106,8 +106,7 @@ class Cosmos(AzureService):
                     substatus=observed.cmk_code,
                 )
             )
-        status_text = self.world.cosmos.status_text
-        if status_text and "revoked" in status_text.lower():  # a scenario's uncoded revocation
+        if observed.revoked_without_code:
             raise Denied(self.error(403, "Forbidden", CMK_BLOCKED))
         oid = str(claims.get("oid"))
         if not _allowed(observed.cosmos_roles.get(oid, ()), action):

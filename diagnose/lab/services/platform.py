@@ -14,7 +14,7 @@ from typing import Any
 from diagnose.lab.derived import covers
 from diagnose.lab.jwts import IMS_ISSUER
 from diagnose.lab.services.common import Context
-from diagnose.lab.services.cosmos import rbac_denied_message, revoked_message
+from diagnose.lab.services.cosmos import CMK_BLOCKED, rbac_denied_message, revoked_message
 from diagnose.lab.transport import Denied, Request, Response, Service
 
 MSG = "https://ns.adobe.com/aep/errors/"
@@ -228,7 +228,9 @@ class Platform(Service):
                 service="ajo-im-execution",
                 requestId=request_id,
                 campaignId=c.id,
-                message=f"Execution failed: Cosmos DB responded 403 Forbidden (x-ms-substatus: {substatus}): {message}",
+                message="Execution failed: Cosmos DB responded 403 Forbidden"
+                + (f" (x-ms-substatus: {substatus})" if substatus is not None else "")
+                + f": {message}",
                 cosmos={"status": 403, "substatus": substatus, "message": message},
                 httpStatus=500,
             )
@@ -268,11 +270,13 @@ class Platform(Service):
             hold_s=self.world.trigger_hold_s,
         )
 
-    def _storage_refusal(self) -> tuple[int, str] | None:
+    def _storage_refusal(self) -> tuple[int | None, str] | None:
         """Why the storage behind AJO refuses it now: (Cosmos sub-status, message), or None."""
         observed = self.state.observed()
         if observed.cmk_code is not None:
             return observed.cmk_code, revoked_message(observed.cmk_code)
+        if observed.revoked_without_code:
+            return None, CMK_BLOCKED
         caller = self.world.caller_id
         if not covers(list(observed.cosmos_roles.get(caller, ())), [], ITEM_WRITE):
             return 5301, rbac_denied_message(caller, ITEM_WRITE, "/dbs/ajo/colls/messages")
