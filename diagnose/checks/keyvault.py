@@ -333,7 +333,15 @@ KEYVAULT_UNWRAP = Check(
     needs=("keyvault.key",),
     consumes=(KEY_USABLE,),
     prewarm=(prewarm_data_plane_key,),
-    permissions=(
-        "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
+    # Reads the key (its version and public key: keys/read, which Key Vault Reader holds through
+    # its data action Microsoft.KeyVault/vaults/*/read); proves with unwrapKey, which no reader
+    # role holds. The narrowest built-in role with it is Key Vault Crypto Service Encryption User
+    # (data actions keys/read, keys/wrap/action, keys/unwrap/action): Microsoft's built-in roles,
+    # https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security
+    permissions=(KEY_READ_RIGHT,),
+    prove_permissions=(
+        "Key Vault Crypto Service Encryption User (or Key Vault Crypto User) on the key or vault: "
+        "the data action Microsoft.KeyVault/vaults/keys/unwrap/action; on an access-policy "
+        "vault, the key permission unwrapKey",
     ),
 )

@@ -12,8 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
-from diagnose.lab.world import DAY, World
+from diagnose.lab.roles import (
+    GRAPH_WRITE,
+    KV_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KV_CRYPTO_USER,
+    KV_READER,
+)
+from diagnose.lab.world import DAY, RoleAssignment, World, stable_id
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,25 @@ def _trigger_timeout(world: World) -> None:
 def _diagnoser_secret_expired(world: World) -> None:
     for secret in world.diagnoser.secrets:
         secret.expires = time.time() - DAY
+
+
+def _diagnoser_read_only(world: World) -> None:
+    """The diagnosing identity holds read rights only: Reader, Key Vault Reader (keys/read, no
+    unwrap), Cosmos DB Data Reader, Graph Application.Read.All; the setup itself is healthy."""
+    diagnoser = world.diagnoser
+    for a in world.role_assignments:
+        if a.principal_id == diagnoser.object_id and a.role == KV_CRYPTO_USER:
+            world.role_assignments.remove(a)
+            world.role_assignments.append(
+                RoleAssignment(
+                    stable_id("ra:diagnoser-keyvault-reader"), a.scope, KV_READER, a.principal_id
+                )
+            )
+            break
+    for p in world.vault.access_policies:
+        if p.object_id == diagnoser.object_id:
+            p.keys = ["get", "list"]
+    diagnoser.app_roles = [r for r in diagnoser.app_roles if r != GRAPH_WRITE]
 
 
 UNCODED_REVOKED = (
@@ -297,6 +321,14 @@ _ALL = [
         "The diagnosing identity's client secret has expired (AADSTS7000222); the setup itself is healthy.",
         "own",
         _diagnoser_secret_expired,
+        root_cause=None,
+        exit_status=3,
+    ),
+    Scenario(
+        "diagnoser-read-only",
+        "The diagnosing identity has read rights only (Key Vault Reader, no unwrapKey): the unwrap round trip is not proven; the setup is healthy.",
+        "own",
+        _diagnoser_read_only,
         root_cause=None,
         exit_status=3,
     ),

@@ -141,3 +141,15 @@ def needs(limitation: Limitation | str | None, quote: Callable[[str], str] = str
     (Markdown's `cell`)."""
     right = limitation.permission if isinstance(limitation, Limitation) else limitation
     return f" Needs: {quote(right)}." if right else ""
+
+
+def not_proven(
+    check: str,
+    needs: Sequence[str],
+    code: Callable[[str], str] = str,
+    escape: Callable[[str], str] = str,
+) -> str:
+    """`not proven: CHECK (needs RIGHT)`: a live proof the diagnosing identity may not make.
+
+    `code` shows the check id (Markdown: in backticks), `escape` the rights (Markdown's `cell`)."""
+    return f"not proven: {code(check)} (needs {escape('; '.join(needs))})"

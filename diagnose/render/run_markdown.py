@@ -33,6 +33,11 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             if u.step is not None:
                 line += f" {cell(cause.runbook_line(u.step))}"
             out.append(line)
+    if report.not_proven:
+        out += ["", "### Not proven", ""]
+        for n in report.not_proven:
+            line = cause.not_proven(n.check, n.needs, lambda c: f"`{c}`", cell)
+            out.append(f"- {line[:1].upper()}{line[1:]}: {cell(n.reason.rstrip('.'))}.")
     if report.not_tested:
         out += ["", "### Not tested", ""]
         for n in report.not_tested:
