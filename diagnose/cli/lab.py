@@ -154,7 +154,9 @@ def _env_writer(running: Lab) -> Callable[[Path], None]:
     """The env file: the lab's profile and the diagnosing identity, then the admin identity."""
     from diagnose.lab.envfile import write_env
 
-    return lambda path: write_env(path, {**running.env, **admin_env(running.world)})
+    world = running.world
+    assert world is not None  # a started lab has its world
+    return lambda path: write_env(path, {**running.env, **admin_env(world)})
 
 
 def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> list[Path]:

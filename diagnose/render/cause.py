@@ -148,8 +148,12 @@ def not_proven(
     needs: Sequence[str],
     code: Callable[[str], str] = str,
     escape: Callable[[str], str] = str,
+    *,
+    first: bool = False,
 ) -> str:
     """`not proven: CHECK (needs RIGHT)`: a live proof the diagnosing identity may not make.
 
-    `code` shows the check id (Markdown: in backticks), `escape` the rights (Markdown's `cell`)."""
-    return f"not proven: {code(check)} (needs {escape('; '.join(needs))})"
+    `code` shows the check id (Markdown: in backticks), `escape` the rights (Markdown's `cell`);
+    `first` starts a line ("Not proven: …")."""
+    label = "Not proven" if first else "not proven"
+    return f"{label}: {code(check)} (needs {escape('; '.join(needs))})"

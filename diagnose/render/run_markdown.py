@@ -35,9 +35,9 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             out.append(line)
     if report.not_proven:
         out += ["", "### Not proven", ""]
-        for n in report.not_proven:
-            line = cause.not_proven(n.check, n.needs, lambda c: f"`{c}`", cell)
-            out.append(f"- {line[:1].upper()}{line[1:]}: {cell(n.reason.rstrip('.'))}.")
+        for proof in report.not_proven:
+            line = cause.not_proven(proof.check, proof.needs, lambda c: f"`{c}`", cell, first=True)
+            out.append(f"- {line}: {cell(proof.reason.rstrip('.'))}.")
     if report.not_tested:
         out += ["", "### Not tested", ""]
         for n in report.not_tested:

@@ -194,7 +194,7 @@ def _closing(report: RunReport, style: Styler, detail: int) -> str:
         if others and detail:
             out.append(f"Then: {others} more issue{'s' if others != 1 else ''} listed above.")
     out += _undecided_lines(report.undecided, style)
-    out += [_sentence(cause.not_proven(n.check, n.needs)) for n in report.not_proven]
+    out += [cause.not_proven(n.check, n.needs, first=True) for n in report.not_proven]
     out += _not_tested_lines(report.not_tested, style, detail)
     out.append(_verdict(report, fails, warns, style))
     return "\n".join(out)
@@ -238,10 +238,6 @@ def _not_tested_lines(not_tested: list[NotTested], style: Styler, detail: int) -
             for n in not_tested
         ]
     return [f"{label} {', '.join(named(n) for n in not_tested)}"]
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _verdict(
