@@ -91,3 +91,15 @@ def test_a_broken_setup_is_still_found_and_nothing_after_the_proof_is_held_undec
     assert codes[:2] == ["principal.disabled", "cosmos.revoked.4000"], codes
     assert not any(e.get("undecided_before") for e in document["diagnosis"])
     assert [n["check"] for n in document["not_proven"]] == ["keyvault.unwrap"]
+
+
+def test_the_last_80x24_screen_says_what_was_not_proven() -> None:
+    from tests.run.test_terminal_screen import last_screen
+
+    screen = last_screen("run", "--lab", SCENARIO, env={"NO_COLOR": "1"})
+    assert screen.exit_status == 3, screen.raw[-2000:]
+    shown = screen.joined()
+    assert f"Not proven: keyvault.unwrap (needs {NEEDS[0]})" in shown, screen.text
+    assert "not proven: keyvault.unwrap (exit 3)." in shown, screen.text
+    assert "Not tested: campaign.trigger" in shown
+    assert "No issues found" not in screen.raw
