@@ -103,3 +103,16 @@ def test_the_last_80x24_screen_says_what_was_not_proven() -> None:
     assert "not proven: keyvault.unwrap (exit 3)." in shown, screen.text
     assert "Not tested: campaign.trigger" in shown
     assert "No issues found" not in screen.raw
+
+
+def test_on_an_access_policy_vault_too(lab):
+    """The vault in access-policy mode: the diagnosing identity's policy is get/list (no unwrapKey)."""
+    running = lab(SCENARIO, propagation_s=0.05)
+    running.world.vault.rbac = False
+    result = run_cli("run", "--output", "json", env=running.env)
+    assert result.exit_code == 3, result
+    document = result.json("diagnose/report@1")
+    assert [n["check"] for n in document["not_proven"]] == ["keyvault.unwrap"]
+    assert document["diagnosis"] == []
+    statuses = {c["id"]: c["status"] for c in document["checks"] if c["id"] != "keyvault.unwrap"}
+    assert set(statuses.values()) <= {"pass", "skip"}, statuses
