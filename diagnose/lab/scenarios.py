@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diagnose.lab import fleet
 from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
 from diagnose.lab.world import DAY, World
 
@@ -318,5 +319,8 @@ _ALL = [
     ),
 ]
 
+_ALL.append(
+    Scenario(fleet.NAME, fleet.DESCRIPTION, "own", _nothing, None, 0)
+)  # run --all: issue 16
 SCENARIO_OBJECTS: dict[str, Scenario] = {s.name: s for s in _ALL}
 SCENARIOS: dict[str, str] = {s.name: s.description for s in _ALL}
