@@ -9,6 +9,7 @@ run gets what is left of it, and an account not started when it is spent is name
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,20 @@ ACCOUNT_CHECKS = (
 # What the fleet keeps of the profile: where and as whom to sign in, never one account's names.
 FLEET_KEYS = ("cloud", "authority", "arm_url", "graph_url", "ca_bundle", "tenant_id")
 FROM_GRAPH = "Azure Resource Graph"
+
+
+# Checks whose outcome depends on the key alone (and the diagnosing identity): run once per key.
+PER_KEY_CHECKS = ("keyvault.unwrap",)
+
+
+def _once_per_key(check: Check) -> Check:
+    """`check`, run once per key URI for the whole fleet (the live wrap/unwrap proof)."""
+
+    def run(ctx: Context) -> Outcome:
+        key = f"outcome:{check.id}@{(ctx.profile.key_id or '').lower()}"
+        return ctx.memo(key, lambda: check.run(ctx))
+
+    return dataclasses.replace(check, run=run)
 
 
 @dataclass
@@ -81,7 +96,7 @@ def run_fleet(
     from diagnose.runner import run
     from diagnose.usecases.run import make_report, require_causes, select
 
-    checks = registry()
+    checks = [_once_per_key(c) if c.id in PER_KEY_CHECKS else c for c in registry()]
     require_causes(checks, catalogue.default())
     chosen = select(checks, list(ACCOUNT_CHECKS), [])
     order = [c.id for c in checks]

@@ -127,6 +127,7 @@ class FleetReport:
     fail_on: Severity
     catalogue_version: str
     concurrency: int
+    profile: Profile | None = None  # the fleet's own (cloud, tenant, profile file); no account's
     baseline: Baseline | None = None
     baseline_written: Path | None = None
     version: str = __version__
@@ -264,6 +265,7 @@ def run_fleet(
         fail_on=fail_on,
         catalogue_version=catalogue.default().version,
         concurrency=concurrency,
+        profile=profile,
         baseline=baseline,
         baseline_written=written,
     )
