@@ -96,7 +96,6 @@ def _tags(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 def run_all(
     ctx: click.Context,
-    *,
     config: Path | None,
     profile_name: str | None,
     lab_scenario: str | None,

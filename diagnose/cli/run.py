@@ -130,9 +130,8 @@ def run(
     from diagnose.usecases.run import make_report, run_checks
 
     if fleet_cli.wanted(fleet):
-        common = dict(config=config, profile_name=profile_name, lab_scenario=lab_scenario)
         fleet_cli.run_all(
-            ctx, **common, output=output, out=out, timeout=timeout, fail_on=fail_on, flags=fleet
+            ctx, config, profile_name, lab_scenario, output, out, timeout, fail_on, fleet
         )
     started_at = datetime.now(UTC)
     progress = RunProgress(trigger, trigger_deadline)

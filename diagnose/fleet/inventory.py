@@ -153,7 +153,8 @@ class QuotaClient:
         if wait > 0:
             if not deadline.fits(wait):
                 raise UnexpectedAnswer(
-                    f"Resource Graph's quota resets in {wait:.0f} s, after the run's --timeout"
+                    f"Resource Graph throttled the inventory: its quota resets in {wait:.0f} s "
+                    "(x-ms-user-quota-resets-after), after the run's --timeout"
                 )
             time.sleep(wait)
             self.waited_s += wait
@@ -170,7 +171,7 @@ class QuotaClient:
             page = reply.fields(
                 "the Resource Graph query", "Reader on the subscriptions to inventory"
             )
-            rows += [item.raw for item in page.objects("data")]
+            rows += [dict(item.raw) for item in page.objects("data")]
             token = page.opt_text("$skipToken")
             if not token:
                 return rows

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from diagnose.checks.base import Check, Context
+from diagnose.checks.base import Check, Context, Outcome
 from diagnose.fleet.inventory import Account, Inventory, host_of
 from diagnose.fleet.shared import FleetContext
 from diagnose.model import Severity

@@ -2,7 +2,7 @@
 
 `fleet` is 50 accounts over 3 subscriptions; `fleet:N` is N accounts (3 to 5,000) laid out the
 same way, for benchmarks; `fleet-throttled[:N]` is the same world behind tight throttles (ARM
-reads 20 per subscription and principal, refilled 5 a second; Resource Graph 2 queries per 5 s)
+reads 20 per subscription and principal, refilled 5 a second; Resource Graph 1 query per 5 s)
 so that a run meets 429s in the published shapes. Every fleet has exactly three broken accounts:
 the last two share one disabled principal (`id-cmk-legacy`), the last has its own vault and key,
 and that key is disabled. The others are healthy and share vaults (one per 10 accounts, in that

@@ -79,7 +79,7 @@ ARM_READS = (
 )  # bucket size, refill per second (published, per subscription and principal)
 GRAPH_QUOTA = (15, 5.0)  # queries per window of seconds (published example)
 THROTTLED_ARM_READS = (20, 5.0)  # fleet-throttled (lab's choice: small enough to be met)
-THROTTLED_GRAPH_QUOTA = (2, 5.0)
+THROTTLED_GRAPH_QUOTA = (1, 5.0)
 
 
 class ReadBuckets:

@@ -46,7 +46,7 @@ class Subject:
 def artifact_uri(profile: Profile | None, cwd: Path | None = None) -> str:
     """The profile file the run read, relative to `cwd` (a repository path), else the placeholder."""
     cwd = (cwd or Path.cwd()).resolve()
-    for source in (profile.sources.values() if profile else ()):
+    for source in profile.sources.values() if profile else ():
         if source.startswith("file "):
             path = Path(source[5:].split(" [", 1)[0]).resolve()
             try:
@@ -161,7 +161,9 @@ def render_run(report: RunReport, style: Styler | None = None) -> str:
     p = report.profile
     resource = p.cosmos_id or p.keyvault_id or p.key_id or f"profile {p.name}"
     reasons = [c.limitation.reason for c in report.limitations if c.limitation]
-    subject = Subject(resource, resource.rstrip("/").split("/")[-1], report.diagnosis, "; ".join(reasons) or None)
+    subject = Subject(
+        resource, resource.rstrip("/").split("/")[-1], report.diagnosis, "; ".join(reasons) or None
+    )
     return _text(document([subject], artifact_uri(p), int(report.exit_status)))
 
 
