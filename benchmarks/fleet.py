@@ -28,7 +28,17 @@ def run_case(exe: Path, size: int, latency_ms: float, concurrency: int) -> dict[
     with Lab(f"fleet:{size}", latency_ms=latency_ms, propagation_s=0.05) as lab:
         env = {**os.environ, **lab.env}
         started = time.perf_counter()
-        args = [str(exe), "run", "--all", "--concurrency", str(concurrency), "--timeout", "600", "-o", "json"]
+        args = [
+            str(exe),
+            "run",
+            "--all",
+            "--concurrency",
+            str(concurrency),
+            "--timeout",
+            "600",
+            "-o",
+            "json",
+        ]
         with open(os.devnull, "w") as devnull:
             proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=devnull, env=env)
             out = proc.stdout.read() if proc.stdout else b""
@@ -42,7 +52,11 @@ def run_case(exe: Path, size: int, latency_ms: float, concurrency: int) -> dict[
             for r in records
             if r.method == "GET"
             and (
-                (r.service == "arm" and ("/vaults/" in r.path.lower()) and "/providers/microsoft.authorization/" not in r.path.lower())
+                (
+                    r.service == "arm"
+                    and ("/vaults/" in r.path.lower())
+                    and "/providers/microsoft.authorization/" not in r.path.lower()
+                )
                 or (r.service == "graph" and "servicePrincipals(" in r.path)
             )
         )
@@ -69,8 +83,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16])
     args = parser.parse_args()
     exe = Path(sys.executable).parent / "diagnose"
-    columns = ["accounts", "latency_ms", "concurrency", "exit", "wall_s", "peak_mb", "requests",
-               "per_account", "shared_read_twice", "failing", "undecided", "quota_wait_ms"]
+    columns = [
+        "accounts",
+        "latency_ms",
+        "concurrency",
+        "exit",
+        "wall_s",
+        "peak_mb",
+        "requests",
+        "per_account",
+        "shared_read_twice",
+        "failing",
+        "undecided",
+        "quota_wait_ms",
+    ]
     print(" | ".join(columns))
     for latency in args.latency:
         for size in args.sizes:

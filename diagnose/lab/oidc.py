@@ -30,7 +30,9 @@ ISSUER_PATH = "/issuers/ci"
 SUBJECT = "repo:contoso/ajo-infra:environment:production"  # a GitHub Actions environment's subject
 TOKEN_LIFETIME_S = 300  # GitHub's ID tokens live minutes (lab's choice: 5)
 LEEWAY_S = 0  # lab's choice: Entra's clock skew allowance is not published
-_GUIDE = "https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation"
+_GUIDE = (
+    "https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation"
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ class Federation:
             return False
         return str(claims.get("iss", "")).lower() != app_id.lower()
 
-    def refusal(self, assertion: str, app_id: str, now: float | None = None) -> tuple[int, str, str] | None:
+    def refusal(
+        self, assertion: str, app_id: str, now: float | None = None
+    ) -> tuple[int, str, str] | None:
         """None when Entra ID accepts `assertion` for `app_id`; else (status, error, AADSTS text)."""
         claims = jwt.decode(assertion, options={"verify_signature": False})
         issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
@@ -149,16 +153,31 @@ class Federation:
                 key.key,
                 algorithms=["RS256"],  # "Only issuers that provide tokens signed using RS256"
                 audience=audiences,
-                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "require": ["exp"]},
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "require": ["exp"],
+                },
             )
         except jwt.PyJWTError:
-            return (401, "invalid_client", "AADSTS700027: Client assertion failed signature validation.")
+            return (
+                401,
+                "invalid_client",
+                "AADSTS700027: Client assertion failed signature validation.",
+            )
         now = time.time() if now is None else now
         exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
-        if not isinstance(exp, int | float) or exp + LEEWAY_S <= now or (
-            isinstance(nbf, int | float) and nbf - LEEWAY_S > now
+        if (
+            not isinstance(exp, int | float)
+            or exp + LEEWAY_S <= now
+            or (isinstance(nbf, int | float) and nbf - LEEWAY_S > now)
         ):
-            return (400, "invalid_client", "AADSTS700024: Client assertion is not within its valid time range.")
+            return (
+                400,
+                "invalid_client",
+                "AADSTS700024: Client assertion is not within its valid time range.",
+            )
         return None
 
 

@@ -35,7 +35,9 @@ def test_github_actions_federates_uploads_sarif_and_keeps_junit() -> None:
     scripts = "\n".join(str(s.get("run", "")) for s in steps)
     assert "audience=api://AzureADTokenExchange" in scripts
     assert "AZURE_FEDERATED_TOKEN_FILE=" in scripts
-    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    upload = next(
+        s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")
+    )
     assert upload["with"]["sarif_file"] == "diagnose.sarif" and upload["if"] == "always()"
     sarif = next(c for c in commands(scripts) if "--output sarif" in c)
     assert "--out diagnose.sarif" in sarif and "--all" in sarif

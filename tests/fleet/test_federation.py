@@ -71,10 +71,16 @@ FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 @pytest.mark.parametrize(
     "forge, code",
     [
-        (lambda i: i.token(key=FORGER), "AADSTS700027"),  # signed with a key the issuer never published
+        (
+            lambda i: i.token(key=FORGER),
+            "AADSTS700027",
+        ),  # signed with a key the issuer never published
         (lambda i: i.token(issued_at=time.time() - 3600), "AADSTS700024"),  # expired
         (lambda i: i.token(issued_at=time.time() + 600), "AADSTS700024"),  # not yet valid
-        (lambda i: i.token(subject=oidc.SUBJECT.upper()), "AADSTS700213"),  # subjects are case-sensitive
+        (
+            lambda i: i.token(subject=oidc.SUBJECT.upper()),
+            "AADSTS700213",
+        ),  # subjects are case-sensitive
         (lambda i: i.token(audience="api://AzureADTokenExchange2"), "AADSTS700212"),
         (lambda i: i.token(issuer="https://token.actions.githubusercontent.com"), "AADSTS700211"),
     ],
@@ -100,7 +106,9 @@ def test_a_fleet_run_signs_in_without_a_secret(
     result = run_cli("run", "--all", "-o", "json", env=env)
     assert result.exit_code == 1, result.stderr
     assert result.json("diagnose/fleet@1")["summary"]["failing"] == 3
-    signed_in = [r for r in started.requests[before:] if r.service == "entra" and r.method == "POST"]
+    signed_in = [
+        r for r in started.requests[before:] if r.service == "entra" and r.method == "POST"
+    ]
     assert signed_in and all(r.status == 200 for r in signed_in)
     assert {r.caller_app_id for r in signed_in} == {started.env["AZURE_CLIENT_ID"]}
 

@@ -247,3 +247,36 @@ def test_a_bad_baseline_is_exit_2_naming_the_entry(
     result = run_all(cli, "--lab", "fleet", "--baseline", str(baseline))
     assert result.exit_code == 2, result
     assert message in result.stderr and str(baseline) in result.stderr
+
+
+def test_junit_has_a_suite_per_account_and_markdown_the_summary(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    junit = run_all(cli, "-o", "junit")
+    assert junit.exit_code == 1, junit
+    root = ET.fromstring(junit.stdout)
+    assert root.tag == "testsuites" and root.get("failures") == "3"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert len(suites) == 50
+    for name, cause in expected_broken().items():
+        failures = suites[name].findall("testcase/failure")
+        assert failures and any(cause in (f.text or "") for f in failures), name
+    healthy = next(n for n in suites if n not in expected_broken())
+    assert not suites[healthy].findall("testcase/failure")
+    assert {c.get("name") for c in suites[healthy].findall("testcase")} == {
+        "principal.enabled",
+        "roles.keyvault",
+        "keyvault.vault",
+        "keyvault.key",
+        "keyvault.unwrap",
+        "cosmos.cmk",
+    }
+
+    markdown = run_all(cli, "-o", "markdown")
+    assert markdown.exit_code == 1, markdown
+    assert markdown.stdout.count(SHARED) == 1
+    assert "| 47 | 3 | 0 |" in markdown.stdout
+    for name in expected_broken():
+        assert f"### ❌ {name}" in markdown.stdout
