@@ -75,12 +75,20 @@ def fleet_options(func: F) -> F:
     return func
 
 
-def wanted(flags: dict[str, Any]) -> bool:
-    """Whether the run is a fleet run; a narrowing flag without --all is a usage error."""
+def wanted(flags: dict[str, Any], *, only: str | None, skip: str | None, trigger: bool) -> bool:
+    """Whether the run is a fleet run; a fleet flag without --all, or --all with a flag of one
+    profile's run (the check selection, the campaign call), is a usage error."""
     used = [name for name in (*NARROWING, "baseline", "write_baseline") if flags.get(name)]
     if used and not flags.get("all_accounts"):
         names = ", ".join("--" + n.replace("_", "-") for n in used)
         raise click.UsageError(f"{names} need(s) --all")
+    if flags.get("all_accounts"):
+        single = [f for f, v in (("--only", only), ("--skip", skip), ("--trigger", trigger)) if v]
+        if single:
+            raise click.UsageError(
+                f"--all runs the account-level chain on each account: {', '.join(single)} "
+                "belong(s) to one profile's run"
+            )
     return bool(flags.get("all_accounts"))
 
 

@@ -129,7 +129,7 @@ def run(
     from diagnose.render import run_text
     from diagnose.usecases.run import make_report, run_checks
 
-    if fleet_cli.wanted(fleet):
+    if fleet_cli.wanted(fleet, only=only, skip=skip, trigger=trigger):
         fleet_cli.run_all(
             ctx, config, profile_name, lab_scenario, output, out, timeout, fail_on, fleet
         )

@@ -132,9 +132,12 @@ def test_bad_narrowing_is_exit_2(cli: Cli, args: tuple[str, ...], message: str) 
     assert message in result.stderr and "Traceback" not in result.output
 
 
-def test_narrowing_flags_need_all(cli: Cli) -> None:
+def test_narrowing_flags_need_all_and_one_profiles_flags_refuse_it(cli: Cli) -> None:
     result = cli("run", "--lab", "fleet", "--tag", "env=dev")
     assert result.exit_code == 2 and "need(s) --all" in result.stderr, result
+    for flag in (("--trigger",), ("--only", "keyvault.key")):
+        refused = cli("run", "--all", "--lab", "fleet", *flag)
+        assert refused.exit_code == 2 and "belong(s) to one profile's run" in refused.stderr
 
 
 def sarif_of(result: CliResult) -> dict[str, object]:
