@@ -69,6 +69,12 @@ def fleet_options(func: F) -> F:
             metavar="FILE",
             help="With --all: write the current findings to FILE as a starting baseline.",
         ),
+        click.option(
+            "--horizon",
+            metavar="SPAN",
+            help="With --all: also warn of what will need action within SPAN (30d, 12h): "
+            "a key version that expires with no rotation policy.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -78,7 +84,9 @@ def fleet_options(func: F) -> F:
 def wanted(flags: dict[str, Any], *, only: str | None, skip: str | None, trigger: bool) -> bool:
     """Whether the run is a fleet run; a fleet flag without --all, or --all with a flag of one
     profile's run (the check selection, the campaign call), is a usage error."""
-    used = [name for name in (*NARROWING, "baseline", "write_baseline") if flags.get(name)]
+    used = [
+        name for name in (*NARROWING, "baseline", "write_baseline", "horizon") if flags.get(name)
+    ]
     if used and not flags.get("all_accounts"):
         names = ", ".join("--" + n.replace("_", "-") for n in used)
         raise click.UsageError(f"{names} need(s) --all")
@@ -114,6 +122,7 @@ def run_all(
     flags: dict[str, Any],
 ) -> None:
     from diagnose.fleet import baseline as baselines
+    from diagnose.fleet.horizon import parse as parse_horizon
     from diagnose.fleet.inventory import Scope
     from diagnose.render.choose import FLEET, emit, styler
     from diagnose.render.style import Styler
@@ -126,6 +135,7 @@ def run_all(
         _tags(tuple(flags.get("tag") or ())),
     )
     baseline = baselines.load(flags["baseline"]) if flags.get("baseline") else None
+    horizon = parse_horizon(flags["horizon"]) if flags.get("horizon") else None
     with open_profile(config, profile_name, lab_scenario) as profile:
         report = run_fleet(
             profile,
@@ -135,6 +145,7 @@ def run_all(
             fail_on=Severity(fail_on),
             baseline=baseline,
             write_baseline=flags.get("write_baseline"),
+            horizon=horizon,
         )
     if output == "text":
         emit(FLEET("text")(report, styler("text")))

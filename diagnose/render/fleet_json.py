@@ -82,6 +82,21 @@ def to_json(report: FleetReport) -> dict[str, Any]:
         },
         "accounts": [_account(v) for v in report.verdicts],
     }
+    if report.horizon is not None:
+        out["horizon"] = {
+            "days": report.horizon.total_seconds() / 86400,
+            "notices": [
+                {
+                    "kind": n.kind,
+                    "resource": n.resource,
+                    "name": n.name,
+                    "due": n.due.isoformat(timespec="seconds"),
+                    "message": n.message,
+                    "accounts": list(n.accounts),
+                }
+                for n in report.notices
+            ],
+        }
     if report.baseline is not None:
         out["baseline"] = {
             "file": str(report.baseline.path) if report.baseline.path else None,

@@ -38,6 +38,11 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
         out += [
             f"| {c.accounts} | {c.root_of} | `{c.code}` {cell(c.title)} |" for c in report.causes
         ]
+    if report.horizon is not None:
+        out += ["", f"### Inside the horizon ({report.horizon.total_seconds() / 86400:g} days)", ""]
+        out += [f"- {cell(n.message)}: {len(n.accounts)} account(s)" for n in report.notices] or [
+            "- nothing the sources show needs action"
+        ]
     for v in report.verdicts:
         if v.status == "healthy":
             continue

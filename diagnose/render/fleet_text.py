@@ -34,6 +34,13 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
         for c in report.causes:
             root = f" (root cause of {c.root_of})" if c.root_of else ""
             out.append(f"  {c.accounts:>5}  {c.code}: {c.title}{root}")
+    if report.horizon is not None:
+        days = report.horizon.total_seconds() / 86400
+        out += ["", style(f"Inside the horizon ({days:g} days)", bold=True)]
+        out += [
+            f"  {style(n.message, fg='yellow')}: {len(n.accounts)} account(s)"
+            for n in report.notices
+        ] or ["  nothing the sources show needs action"]
     shown = [v for v in report.verdicts if v.status != "healthy" or v.accepted]
     if shown:
         out += ["", style("Accounts", bold=True)]

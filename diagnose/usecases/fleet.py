@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from diagnose.model import DiagnosisEntry, Severity
 
 if TYPE_CHECKING:
     from diagnose.fleet.baseline import Acceptance, Baseline
+    from diagnose.fleet.horizon import Notice
     from diagnose.fleet.inventory import Inventory, Scope
     from diagnose.fleet.schedule import AccountRun
     from diagnose.profile import Profile
@@ -130,6 +131,8 @@ class FleetReport:
     profile: Profile | None = None  # the fleet's own (cloud, tenant, profile file); no account's
     baseline: Baseline | None = None
     baseline_written: Path | None = None
+    horizon: timedelta | None = None
+    notices: list[Notice] = field(default_factory=list)  # inside the horizon
     version: str = __version__
     schema: str = SCHEMA
 
@@ -139,6 +142,7 @@ class FleetReport:
     @property
     def exit_status(self) -> ExitStatus:
         severities = [e.severity for v in self.verdicts for e in v.entries if e.decided]
+        severities += [Severity.WARN for _ in self.notices]  # inside the horizon: a warning
         return decide(
             severities,
             undecided=any(v.status == "undecided" for v in self.verdicts),
@@ -149,7 +153,9 @@ class FleetReport:
     def status(self) -> str:
         if self.count("failing"):
             return "fail"
-        if any(e.severity is Severity.WARN for v in self.verdicts for e in v.entries):
+        if self.notices or any(
+            e.severity is Severity.WARN for v in self.verdicts for e in v.entries
+        ):
             return "warn"
         return "error" if self.count("undecided") else "pass"
 
@@ -219,6 +225,7 @@ def run_fleet(
     fail_on: Severity = Severity.FAIL,
     baseline: Baseline | None = None,
     write_baseline: Path | None = None,
+    horizon: timedelta | None = None,
 ) -> FleetReport:
     from diagnose.checks.base import Context, RunOptions
     from diagnose.fleet import baseline as baselines
@@ -253,6 +260,11 @@ def run_fleet(
         )
         written = write_baseline
     verdicts = [judge(r, baseline, fail_on, today) for r in runs]
+    notices: list[Notice] = []
+    if horizon is not None:
+        from diagnose.fleet.horizon import key_expiries
+
+        notices = key_expiries(shared, runs, datetime.now(UTC), horizon)
     causes, shared_causes = summarise(verdicts)
     return FleetReport(
         scope=scope,
@@ -268,4 +280,6 @@ def run_fleet(
         profile=profile,
         baseline=baseline,
         baseline_written=written,
+        horizon=horizon,
+        notices=notices,
     )

@@ -283,3 +283,36 @@ def test_junit_has_a_suite_per_account_and_markdown_the_summary(
     assert "| 47 | 3 | 0 |" in markdown.stdout
     for name in expected_broken():
         assert f"### ❌ {name}" in markdown.stdout
+
+
+def test_horizon_warns_once_per_key_that_expires_without_rotation(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    import time as clock
+
+    from diagnose.fleet.horizon import rotates
+
+    assert fleet_lab.fleet is not None
+    soon = fleet_lab.fleet.worlds[0]  # cmk-a of kv-ajo-cmk-000: 7 accounts use it
+    with fleet_lab.state.lock:
+        soon.vault.keys[soon.key_name].exp = clock.time() + 10 * 86400
+    users = [
+        w.cosmos.id
+        for w in fleet_lab.fleet.worlds
+        if w.vault is soon.vault and w.key_name == soon.key_name
+    ]
+    doc = run_all(cli, "--horizon", "30d", "-o", "json").json("diagnose/fleet@1")
+    notices = doc["horizon"]["notices"]
+    assert [n["name"] for n in notices] == [soon.key_name]
+    assert sorted(notices[0]["accounts"]) == sorted(users) and len(users) == 7
+    assert "no rotation policy rotates it" in notices[0]["message"]
+    assert doc["status"] == "fail"  # the failing accounts still decide; the notice is a warning
+
+    wide = run_all(cli, "--horizon", "400d", "-o", "json").json()
+    keys = {(w.vault.name, w.key_name) for w in fleet_lab.fleet.worlds}
+    assert len(wide["horizon"]["notices"]) == len(keys)
+    assert sum(len(n["accounts"]) for n in wide["horizon"]["notices"]) == 50
+
+    assert rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Rotate"}}]}})
+    assert not rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Notify"}}]}})
+    assert run_all(cli, "--horizon", "3w").exit_code == 2
