@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab import fleet
 from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
 from diagnose.lab.world import DAY, World
 
