@@ -94,6 +94,16 @@ def _bind_all(loopback: str) -> tuple[list[str], list[socket.socket]]:
 class Lab:
     """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
 
+    def __new__(cls, scenario: str = "healthy", **options: object) -> Lab:
+        """A fleet scenario (`fleet`, `fleet:N`) starts a `FleetLab` (diagnose/lab/fleet_lab.py)."""
+        from diagnose.lab import fleet
+
+        if cls is Lab and fleet.is_fleet(scenario):
+            from diagnose.lab.fleet_lab import FleetLab
+
+            return object.__new__(FleetLab)
+        return object.__new__(cls)
+
     def __init__(
         self,
         scenario: str = "healthy",

@@ -350,5 +350,8 @@ _ALL = [
     ),
 ]
 
+from diagnose.lab import fleet  # noqa: E402 - the fleet worlds (run --all, issue 16) register here
+
+_ALL.append(Scenario(fleet.NAME, fleet.DESCRIPTION, "own", _nothing, None, 0))
 SCENARIO_OBJECTS: dict[str, Scenario] = {s.name: s for s in _ALL}
 SCENARIOS: dict[str, str] = {s.name: s.description for s in _ALL}
