@@ -20,6 +20,10 @@ KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing probl
 
 
 def check_vault(ctx: Context) -> Outcome:
+    # The vault's properties as the specification gives them (Azure/azure-rest-api-specs
+    # specification/keyvault/resource-manager/Microsoft.KeyVault/KeyVault/stable/2023-07-01/keyvault.json);
+    # trusted services pass the firewall only with bypass AzureServices
+    # (https://learn.microsoft.com/azure/cosmos-db/troubleshoot-cmk, 1.1: "bypass is set to None").
     vault = reads.vault(ctx)
     props = vault.obj("properties")
     acls = props.opt_obj("networkAcls") or Fields({}, props.where, "properties.networkAcls")
@@ -104,7 +108,8 @@ def check_key(ctx: Context) -> Outcome:
     )
     if reply.status == 400 and reply.error_code == "ForbiddenByRbac":
         # ARM reads a key with the caller's Key Vault data-plane right and answers a denial with
-        # HTTP 400, top-level error.code ForbiddenByRbac (real tenants' reports quoted in
+        # HTTP 400, top-level error.code ForbiddenByRbac, as real tenants got it
+        # (https://github.com/Azure/bicep/issues/6539, https://github.com/pulumi/pulumi-azure-native/issues/890;
         # docs/research/published-behaviour.md, section 2): the diagnosing identity's limit.
         raise NotPermitted(
             f"Azure Resource Manager refused to let the diagnosing identity read the key {name} "

@@ -102,7 +102,24 @@ def test_firewall_denial(lab):
     with pytest.raises(HttpResponseError) as info:
         key_client(lab, credential(lab)).get_key("cmk")
     assert _error(info.value) == (403, "Forbidden", "ForbiddenByFirewall")
-    assert "Client address is not authorized and caller is not a trusted service" in str(info.value)
+    # kv-firewall's bypass is None: Key Vault's words for it (troubleshoot-cmk 1.1)
+    assert (
+        "Client address is not authorized and caller was ignored because bypass is set to None"
+        in str(info.value)
+    )
+
+
+def test_firewall_letting_trusted_services_through_still_refuses_this_caller(lab):
+    """bypass AzureServices: Cosmos DB passes, the tool (not a trusted service) is refused in
+    Key Vault's other words (https://github.com/microsoft/azure-container-apps/issues/888)."""
+    lab = lab()
+    lab.world.vault.default_action, lab.world.vault.bypass = "Deny", "AzureServices"
+    with pytest.raises(HttpResponseError) as info:
+        key_client(lab, credential(lab)).get_key("cmk")
+    assert _error(info.value) == (403, "Forbidden", "ForbiddenByFirewall")
+    assert "Client address is not authorized and caller is not a trusted service." in str(
+        info.value
+    )
 
 
 def test_disabled_key(lab):

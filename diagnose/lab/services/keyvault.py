@@ -103,11 +103,19 @@ class KeyVault(AzureService):
         claims = self.authenticate(req)
         w = self.world
         if not firewall_allows(w, trusted_service=False, client_ip=req.client_ip):
+            # Key Vault's words by bypass: "caller was ignored because bypass is set to None"
+            # (troubleshoot-cmk 1.1), else "caller is not a trusted service" (as public threads show it,
+            # e.g. https://github.com/microsoft/azure-container-apps/issues/888)
+            why = (
+                "caller is not a trusted service."
+                if "azureservices" in w.vault.bypass.lower()
+                else "caller was ignored because bypass is set to None "
+            )
             raise Denied(
                 self.error(
                     403,
                     "Forbidden",
-                    f"Client address is not authorized and caller is not a trusted service.\r\nClient address: {req.client_ip}\r\nCaller: {self._caller(claims)}\r\nVault: {self._vault_tag()}",
+                    f"Client address is not authorized and {why}\r\nClient address: {req.client_ip}\r\nCaller: {self._caller(claims)}\r\nVault: {self._vault_tag()}",
                     inner="ForbiddenByFirewall",
                 )
             )
