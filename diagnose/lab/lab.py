@@ -127,7 +127,7 @@ class Lab:
         if loopback not in ("auto", "ipv4", "ipv6"):
             raise InputError(f"loopback must be auto, ipv4 or ipv6, not {loopback!r}")
         self.loopback = loopback
-        self.faults = Faults.of(faults)
+        self.faults = Faults.of([*faults, *SCENARIO_OBJECTS[scenario].faults])
         self.scenario = scenario
         self.latency_ms = latency_ms
         self.propagation_s = default_propagation() if propagation_s is None else propagation_s

@@ -33,6 +33,8 @@ class Scenario:
     """The exit status of that run (0 healthy, 1 a cause found, 3 the tool could not decide)."""
     run_args: tuple[str, ...] = ()
     """What the run needs besides `--lab NAME` to reach the cause (the trigger, a deadline)."""
+    faults: tuple[str, ...] = ()
+    """Fault specs (diagnose/lab/faults.py) the lab applies in this scenario, after any it is given."""
 
 
 def _nothing(world: World) -> None:
@@ -155,6 +157,10 @@ def _diagnoser_read_only(world: World) -> None:
     diagnoser.app_roles = [r for r in diagnoser.app_roles if r != GRAPH_WRITE]
 
 
+# How long ARM and Graph throttle in `throttled`: each 429's Retry-After is the time left, as ARM's
+# (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling)
+THROTTLE_S = 4
+
 UNCODED_REVOKED = (
     "Access to your account is currently revoked; for more details about this error and how to "
     "restore access to your account please visit "
@@ -237,7 +243,7 @@ _ALL = [
     ),
     Scenario(
         "key-expired",
-        "The customer-managed key's expiry date has passed: revoked (4005).",
+        "The customer-managed key's expiry date has passed: unwrap still works, wrap is refused; revoked (4018).",
         "own",
         _key_expired,
         root_cause="key.expired",
@@ -323,6 +329,16 @@ _ALL = [
         _diagnoser_secret_expired,
         root_cause=None,
         exit_status=3,
+    ),
+    # -- throttling (issue 12): through the fault layer --------------------------------------------
+    Scenario(
+        "throttled",
+        "ARM and Graph answer 429 with Retry-After for their first 4 seconds; the setup is healthy.",
+        "own",
+        _nothing,
+        root_cause=None,
+        exit_status=0,  # the tool waits out Retry-After (it fits every check's deadline), then decides
+        faults=(f"arm:429:{THROTTLE_S}s", f"graph:429:{THROTTLE_S}s"),
     ),
     Scenario(
         "diagnoser-read-only",
