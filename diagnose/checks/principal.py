@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from diagnose.answers import Fields
 from diagnose.checks import reads
@@ -190,10 +190,10 @@ def check_principal(ctx: Context) -> Outcome:
     try:
         app_id, source = resolve_app_id(ctx)
     except Skip:
-        if isinstance(named, DefaultIdentity) and kind_of(named) == USER_ASSIGNED:
-            # the account holds no client id for its user-assigned identity: is it still there?
+        if _held(named, ctx):
+            # the account holds its user-assigned identity without a client id: is it still there?
             return _gone(ctx, named, evidence)
-        raise
+        raise  # a default identity the account does not hold is cosmos.cmk's to report
     evidence.update(app_id=app_id, app_id_from=source)
     principal = reads.service_principal(ctx, app_id)
     if principal is None:
@@ -288,7 +288,7 @@ def _deleted(
             [finding("principal.deleted", message, **evidence)],
             evidence,
         )
-    if isinstance(named, DefaultIdentity) and kind_of(named) == USER_ASSIGNED:
+    if _held(named, ctx):
         return _gone(ctx, named, evidence)
     evidence["restorable"] = False
     message = (
@@ -300,6 +300,16 @@ def _deleted(
         [finding("principal.deleted", message, **evidence)],
         evidence,
     )
+
+
+def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[DefaultIdentity]:
+    """Whether the default identity is a user-assigned identity among the account's own (an
+    identity the account does not hold is an invalid default identity: cosmos.cmk says so)."""
+    if not isinstance(named, DefaultIdentity) or kind_of(named) != USER_ASSIGNED:
+        return False
+    identity = reads.cosmos_account(ctx).opt_obj("identity")  # read already (memoized)
+    held = identity.opt_mapping("userAssignedIdentities") if identity else {}
+    return any(rid.lower() == (named.resource_id or "").lower() for rid in held)
 
 
 def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Outcome:
