@@ -167,18 +167,16 @@ def _default_identity(ctx: Context) -> DefaultIdentity | str:
     return parse_default_identity(account.obj("properties").opt_text("defaultIdentity"))
 
 
-def _describe(evidence: dict[str, Any], identity: DefaultIdentity | str) -> str | None:
-    """Record what the account's default identity says in `evidence`; its kind, if any."""
+def _describe(evidence: dict[str, Any], identity: DefaultIdentity | str) -> None:
+    """Record in `evidence` what the account's default identity says (or why it was not read)."""
     if isinstance(identity, str):
         evidence["default_identity"] = f"not read ({identity})"
-        return None
+        return
     evidence["default_identity"] = identity.raw or "(empty)"
-    kind = kind_of(identity)
-    if kind:
+    if kind := kind_of(identity):
         evidence.update(identity_kind=kind, identity_kind_from="the account's defaultIdentity")
     if identity.resource_id:
         evidence["resource_id"] = identity.resource_id
-    return kind
 
 
 def check_principal(ctx: Context) -> Outcome:
