@@ -51,6 +51,8 @@ def test_the_evidence_names_the_kind_and_where_it_was_read(
         assert evidence["as_default_identity"] == f"UserAssignedIdentity={evidence['resource_id']}"
     if not pinned:
         assert evidence["default_identity"] == instance.world.cosmos.default_identity
+        how = "federated client id" if scenario == "sp-disabled" else "user-assigned"
+        assert evidence["app_id_from"] == f"the account's default identity ({how})"
 
 
 def test_a_deleted_user_assigned_identity_is_its_own_cause_at_step_1(lab) -> None:
