@@ -364,5 +364,8 @@ PRINCIPAL_ENABLED = Check(
         "principal.disabled-by-microsoft",
     ),
     provides=(PRINCIPAL_OBJECT_ID,),
-    permissions=("Microsoft Graph Application.Read.All",),
+    permissions=(
+        "Microsoft Graph Application.Read.All",
+        "Reader on the Cosmos DB account and its user-assigned identity (Microsoft.DocumentDB/databaseAccounts/read, Microsoft.ManagedIdentity/userAssignedIdentities/read)",
+    ),
 )
