@@ -23,12 +23,14 @@ from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import attrgetter, is_
+from operator import eq, is_
 from typing import NamedTuple
 
 from diagnose.redact import redact_text
 from diagnose.triage import records as records_mod
 from diagnose.triage import requestids
+from diagnose.triage import shapes as shaping
+from diagnose.triage.masking import DIGITS_MASKED
 from diagnose.triage.prefilter import Prefilter
 from diagnose.triage.signatures import Signature
 from diagnose.triage.timestamps import Reader, YearHint
@@ -137,8 +139,9 @@ class Scanner:
         return len(self.prefilter.hits(block, limit=self.dense_hits)) >= self.dense_hits
 
     def prepare(self) -> None:
-        """Compile now what is otherwise compiled at the first hit (before forking)."""
-        self.verdicts.marks.spans(b"")
+        """Work out now what is otherwise worked out at the first hit (before forking)."""
+        if not self.verdicts.shapes.supported:
+            self.verdicts.marks.spans(b"")
         self.verdicts.canonical(b"")
 
     def scan(self, blocks: Iterable[bytes], source: str) -> Iterator[Match]:
@@ -264,15 +267,17 @@ class Scanner:
         if start and not buf[buf.rfind(b"\n", 0, start - 1) + 1 : start].strip():
             return None  # a blank line before: the first line may be an HTTP message's body
         count = len(lines) if final else len(lines) - 1
-        entries = self._entries(block, lines)
-        if not all(map(_STARTS, entries)):
+        groups = self._groups(block, lines)
+        if not all(entry.starts for entry, _ in groups):
             return None
         found: list[Batch] = []
         if carried:
             found += self._block(buf, self.prefilter.hits(buf[:start]), line_base, True, times)[0]
         first = line_base + buf.count(b"\n", 0, start)
-        del entries[count:]
-        for entry, indices in _grouped(entries):
+        for entry, every in groups:
+            indices = every if every[-1] < count else [i for i in every if i < count]
+            if not entry.hits or not indices:
+                continue
             found.append(
                 _batch(
                     entry,
@@ -285,6 +290,64 @@ class Scanner:
         if final:
             return found, len(buf), False
         return found, len(buf) - len(lines[-1]) - 1, True
+
+    def _groups(self, block: bytes, lines: list[bytes]) -> list[tuple[Entry, list[int]]]:
+        """Every line of `block` (each taken as one record) grouped by its entry: lines of
+        one shape share a key unless a digit that can matter differs (`shapes.py`)."""
+        verdicts = self.verdicts
+        shapes = verdicts.shapes
+        if not shapes.supported:
+            return _grouped(self._entries(block, lines), everyone=True)
+        count = len(lines)
+        forms = shaping.alike(block).split(b"\n", count)[:count]
+        masked = block.translate(DIGITS_MASKED).split(b"\n", count)[:count]
+        exact, check = self._exact_lines(block, lines, [], count)
+        out: dict[int, tuple[Entry, list[int]]] = {}
+        merged = False  # some entry's lines come from more than one place: sort them
+
+        def put(entry: Entry, indices: list[int]) -> None:
+            nonlocal merged
+            held = out.get(id(entry))
+            if held is None:
+                out[id(entry)] = (entry, indices)
+            else:
+                held[1].extend(indices)
+                merged = True
+
+        cache = verdicts.cached_entries
+        for form, indices in _by_value(forms):
+            if exact:
+                own = [i for i in indices if i in exact]
+                indices = [i for i in indices if i not in exact]
+                for i in own:
+                    put(self._exact_entry(lines[i], i in check), [i])
+                if not indices:
+                    continue
+            whole = len(indices) == count
+            group = lines if whole else [lines[i] for i in indices]
+            group_masked = masked if whole else [masked[i] for i in indices]
+            for key, where in shapes.keyed(form, group_masked, group):
+                if key is None:
+                    for j in where:
+                        put(self._exact_entry(group[j], False), [indices[j]])
+                    continue
+                entry = cache.get(key) or verdicts.entry(verdicts.canonical(group[where[0]]), key)
+                put(entry, indices if len(where) == len(indices) else [indices[j] for j in where])
+        groups = [(e, i) for e, i in out.values() if i]
+        if merged:
+            groups = [(e, sorted(i)) for e, i in groups]
+        return groups
+
+    def _exact_entry(self, line: bytes, check: bool) -> Entry:
+        """The entry of a line keyed by its own canonical text (see `Verdicts.key`); a line
+        that is not ASCII (`check`) is read only when the prefilter hits it."""
+        verdicts = self.verdicts
+        canon = verdicts.canonical(line)
+        key = (canon,)
+        entry = verdicts.cached_entries.get(key) or verdicts.entry(canon, key)
+        if check and not self.prefilter.hits(line, limit=1):
+            return NOTHING if entry.starts else NOTHING_MIDWAY
+        return entry
 
     def _entries(self, block: bytes, lines: list[bytes]) -> list[Entry]:
         """The entry of every line of `block` (each taken as one record): ids replaced and
@@ -316,27 +379,49 @@ class Scanner:
         if not block.isascii():  # (ids are ASCII, and so is what replaces them)
             check = {i for i in range(count) if not lines[i].isascii()}
             exact |= check
-        escaped = [m.start() for m in re.finditer(rb"\\u", block)] if b"\\u" in block else []
+        escaped = (
+            [m.start() for m in re.finditer(rb"\\u", block)]
+            if b"\\" in block and b"\\u" in block  # a byte first: memchr, not a search
+            else []
+        )
         if opaque or escaped:
             ends = list(accumulate(len(line) + 1 for line in lines))
             exact |= {bisect_right(ends, at) for at in opaque + escaped}
         return {i for i in exact if i < count}, check
 
 
-_STARTS = attrgetter("starts")
 _FEW = 8  # distinct entries in a block up to which each is picked out in one C-level pass
 
 
-def _grouped(entries: list[Entry]) -> list[tuple[Entry, list[int]]]:
-    """The entries that show a cause, each with the indices where it is, in first-seen order."""
+def _by_value(values: list[bytes]) -> list[tuple[bytes, list[int]]]:
+    """Each distinct value with the indices where it is, in first-seen order."""
+    distinct = dict.fromkeys(values)
+    if len(distinct) == 1:
+        return [(values[0], list(range(len(values))))]
+    if len(distinct) <= _FEW:
+        every = range(len(values))
+        return [(v, list(compress(every, map(eq, values, repeat(v))))) for v in distinct]
+    groups: dict[bytes, list[int]] = {}
+    for i, value in enumerate(values):
+        group = groups.get(value)
+        if group is None:
+            groups[value] = [i]
+        else:
+            group.append(i)
+    return list(groups.items())
+
+
+def _grouped(entries: list[Entry], everyone: bool = False) -> list[tuple[Entry, list[int]]]:
+    """The entries that show a cause (`everyone`: all of them), each with the indices
+    where it is, in first-seen order."""
     every_entry = dict(zip(map(id, entries), entries, strict=True))  # in first-seen order
-    distinct = {k: e for k, e in every_entry.items() if e.hits}
+    distinct = {k: e for k, e in every_entry.items() if e.hits or everyone}
     if len(distinct) <= _FEW:
         every = range(len(entries))
         return [(e, list(compress(every, map(is_, entries, repeat(e))))) for e in distinct.values()]
     groups: dict[int, tuple[Entry, list[int]]] = {}
     for i, entry in enumerate(entries):
-        if entry.hits:
+        if entry.hits or everyone:
             group = groups.get(id(entry))
             if group is None:
                 group = groups[id(entry)] = (entry, [])

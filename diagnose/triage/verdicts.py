@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from diagnose.model import Severity
 from diagnose.triage import masking, records, requestids, timestamps
+from diagnose.triage import shapes as shaping
 from diagnose.triage.finder import SpanFinder
 from diagnose.triage.signatures import Record, Signature, all_anchors
 
@@ -148,6 +149,14 @@ class Verdicts:
     def _uuids(self) -> SpanFinder:
         """The ids alone (for the plain path, which needs no analysis of the catalogue)."""
         return SpanFinder(list(masking.ID_PATTERNS), caseless=True, engine=self.engine)
+
+    @cached_property
+    def shapes(self) -> shaping.Shapes:
+        """Where digits can matter in each shape of line (the dense reading's keys)."""
+        found = shaping.Shapes(self.plan)
+        if masking.ID_PATTERNS != (masking.UUID,):
+            found.supported = False  # `shaping.mask` finds UUIDs, and those only
+        return found
 
     @cached_property
     def _fills(self) -> list[bytes]:
