@@ -324,8 +324,8 @@ class Scanner:
                 if not indices:
                     continue
             whole = len(indices) == count
-            group = lines if whole else [lines[i] for i in indices]
-            group_masked = masked if whole else [masked[i] for i in indices]
+            group = lines if whole else list(map(lines.__getitem__, indices))
+            group_masked = masked if whole else list(map(masked.__getitem__, indices))
             for key, where in shapes.keyed(form, group_masked, group):
                 if key is None:
                     for j in where:

@@ -44,6 +44,8 @@ from diagnose.triage import masking
 _parser: Any = importlib.import_module("re._parser")
 _c: Any = importlib.import_module("re._constants")
 
+DANGER_DIGITS = 3  # runs up to this length have their protected values listed
+DANGER_KEPT = 16
 PLANS_KEPT = 4_096  # shapes whose plan is kept (memory stays flat)
 RUNS_KEPT = 65_536  # digit runs whose answer is kept
 _RUN = re.compile(rb"\xff+")  # a digit run of a masked line
@@ -93,6 +95,15 @@ class Shapes:
         )
         self._plans: dict[bytes, Plan] = {}
         self._ids: dict[bytes, list[int]] = {}
+        # the runs of the shortest length that hold a digit-only pattern, when they are few:
+        # one `startswith` pass over a group asks whether any line holds one
+        self._danger: dict[int, tuple[bytes, ...]] = {}
+        if self._digit_only is not None and self.shortest <= DANGER_DIGITS:
+            width = self.shortest
+            runs = (str(n).zfill(width).encode() for n in range(10**width))
+            held = tuple(r for r in runs if self._digit_only.search(r))
+            if len(held) <= DANGER_KEPT:
+                self._danger[width] = held
         self._held = _Held(self._digit_only)
         self.holds: Callable[[bytes], bool] = self._held.__getitem__
         """Whether a digit-only protected pattern occurs in a run of digits (remembered)."""
@@ -171,8 +182,12 @@ class Shapes:
             odd |= _differing(group, first[lo:hi], lo)
         for lo, hi in plan.watched:
             value = first[lo:hi]
+            danger = self._danger.get(hi - lo)
             if self.holds(value):
                 odd |= _differing(group, value, lo)
+            elif danger is not None:  # (a line with other than digits there is odd already)
+                if any(map(bytes.startswith, group, repeat(danger), repeat(lo))):
+                    odd |= {i for i, line in enumerate(group) if line.startswith(danger, lo)}
             elif not all(map(bytes.startswith, group, repeat(value), repeat(lo))):
                 cut: Callable[..., bytes] = getitem
                 runs: Iterable[bytes] = map(cut, group, repeat(slice(lo, hi)))

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from diagnose.catalogue import load
 from diagnose.render.explanation import to_document
-from diagnose.triage import masking, records
+from diagnose.triage import masking, records, shapes
 from diagnose.triage.scanner import Scanner
 from diagnose.triage.signatures import compile_catalogue
 from diagnose.usecases.explain import explain
@@ -291,3 +291,59 @@ def test_without_hyperscan_the_fast_path_agrees_too() -> None:
     for seed in range(12):
         data = _log(seed, 50)
         assert seen(scanner, _cut(data, [seed * 997, seed * 4001])) == seen(PLAIN, [data])
+
+
+def _incident(rng: random.Random, size: int) -> bytes:
+    """An incident log whose numbers sometimes hold a code the signatures tell apart (a
+    latency of 403 ms, a millisecond field reading 500, a status that is 404 on one line
+    and 403 on the next), whose ids are sometimes no UUID
+    (a word character next to one, one hex digit too many), and whose fields sometimes
+    hold a hex letter where the other lines hold a digit."""
+    out = []
+    for k in range(size):
+        ms = rng.choice(["037", "401", "403", "500", "999", "4b1"])
+        ts = f"2026-11-26T03:{k % 60:02d}:{rng.randrange(60):02d}.{ms}Z"
+        id1 = _uuid(rng)
+        odd = rng.random()
+        if odd < 0.1:
+            id1 = "x" + id1  # a word character before: no UUID
+        elif odd < 0.2:
+            id1 += "a"  # one hex digit too many: no UUID
+        if k % 2:
+            latency = rng.choice(["12", "403", "4000", "1500", "500", "4a0", "4019"])
+            status = rng.choice(["500", "500", "502", "401", "404"])
+            out.append(CAMPAIGN.format(ts=ts, id1=id1, status=status, n=latency))
+        else:
+            sub = rng.choice(["4000", "4000", "4002", "4019", "4a00"])
+            status = rng.choice(["403", "403", "404", "401", "409"])
+            out.append(COSMOS.format(ts=ts, id1=id1, id2=_uuid(rng), status=status, sub=sub))
+    return ("\n".join(out) + "\n").encode()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**32), size=st.integers(1, 400))
+def test_numbers_that_matter_in_fields_that_usually_do_not(seed: int, size: int) -> None:
+    """The dense reading's shapes (`shapes.py`): a run that usually varies freely but now
+    and then holds a protected code, ids that only nearly are UUIDs, a letter in place of
+    a digit; each such line gets its own answer, as on the plain path."""
+    data = _incident(random.Random(seed), size)
+    plain = seen(PLAIN, [data])
+    assert seen(DENSE, [data]) == plain
+    assert seen(FAST, _cut(data, [seed % 9973])) == plain
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(
+            ["a1b2c3d4-e5f6-4789-90ab-cdef01234567", "-", "_", "x", " ", "0", "f", "\n", "ab"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_a_shape_is_the_canonical_text_with_its_digits_masked(text: str) -> None:
+    """UUIDs found by a split at their hex-alike literal are the ones the engine finds."""
+    data = text.encode()
+    verdicts = FAST.verdicts
+    expected = verdicts.canonical(data).translate(masking.DIGITS_MASKED)
+    assert shapes.mask(data, verdicts.shapes.fill) == expected
