@@ -302,14 +302,17 @@ class Scanner:
         forms = shaping.alike(block).split(b"\n", count)[:count]
         masked = block.translate(DIGITS_MASKED).split(b"\n", count)[:count]
         exact, check = self._exact_lines(block, lines, [], count)
-        out: dict[int, tuple[Entry, list[int]]] = {}
+        # Lines of one shape whose keys differ (a 500 whose latency reads 403) but whose
+        # entries are equal are one batch; lines of different shapes never are (the times
+        # and ids of a batch are read as the texts of one shape: `timestamps.Reader`).
+        out: dict[tuple[bytes, Entry], tuple[Entry, list[int]]] = {}
         merged = False  # some entry's lines come from more than one place: sort them
 
-        def put(entry: Entry, indices: list[int]) -> None:
+        def put(shape: bytes, entry: Entry, indices: list[int]) -> None:
             nonlocal merged
-            held = out.get(id(entry))
+            held = out.get((shape, entry))
             if held is None:
-                out[id(entry)] = (entry, indices)
+                out[shape, entry] = (entry, indices)
             else:
                 held[1].extend(indices)
                 merged = True
@@ -320,7 +323,7 @@ class Scanner:
                 own = [i for i in indices if i in exact]
                 indices = [i for i in indices if i not in exact]
                 for i in own:
-                    put(self._exact_entry(lines[i], i in check), [i])
+                    put(lines[i], self._exact_entry(lines[i], i in check), [i])
                 if not indices:
                     continue
             whole = len(indices) == count
@@ -329,10 +332,15 @@ class Scanner:
             for key, where in shapes.keyed(form, group_masked, group):
                 if key is None:
                     for j in where:
-                        put(self._exact_entry(group[j], False), [indices[j]])
+                        put(group[j], self._exact_entry(group[j], False), [indices[j]])
                     continue
                 entry = cache.get(key) or verdicts.entry(verdicts.canonical(group[where[0]]), key)
-                put(entry, indices if len(where) == len(indices) else [indices[j] for j in where])
+                shape = key[0]  # type: ignore[index]  # (shape, fixed runs, held runs)
+                put(
+                    shape,
+                    entry,
+                    indices if len(where) == len(indices) else [indices[j] for j in where],
+                )
         groups = [(e, i) for e, i in out.values() if i]
         if merged:
             groups = [(e, sorted(i)) for e, i in groups]

@@ -80,7 +80,6 @@ class Verdicts:
         self.engine = engine
         self.id_patterns = len(masking.ID_PATTERNS)
         self._cache: dict[Hashable, Entry] = {}
-        self._same: dict[Entry, Entry] = {}
 
     # What masking needs is worked out at the first record that holds a hit: a log without
     # one (or `--help`) does not pay for it.
@@ -256,10 +255,7 @@ class Verdicts:
             found = self.evaluate(canon)
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()  # a log of ever new shapes: start again (memory stays flat)
-                self._same.clear()
-            # one object per distinct entry: records of several keys that mean the same
-            # (a 500 whose latency reads 403) are read in one batch
-            found = self._cache[key] = self._same.setdefault(found, found)
+            self._cache[key] = found
         return found
 
     @property

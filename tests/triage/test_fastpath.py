@@ -302,7 +302,15 @@ def _incident(rng: random.Random, size: int) -> bytes:
     out = []
     for k in range(size):
         ms = rng.choice(["037", "401", "403", "500", "999", "4b1"])
-        ts = f"2026-11-26T03:{k % 60:02d}:{rng.randrange(60):02d}.{ms}Z"
+        m, sec = k % 60, rng.randrange(60)
+        ts = rng.choice(  # times of one length whose separators and halves of the day differ
+            [
+                f"2026-11-26T03:{m:02d}:{sec:02d}.{ms}Z",
+                f"2026-11-26T03:{m:02d}:{sec:02d},{ms}Z",
+                f"11/26/2026, 3:{m:02d}:{sec:02d}.{ms} AM",
+                f"11/26/2026, 3:{m:02d}:{sec:02d}.{ms} PM",
+            ]
+        )
         id1 = _uuid(rng)
         odd = rng.random()
         if odd < 0.1:
