@@ -300,6 +300,9 @@ class Scanner:
             return _grouped(self._entries(block, lines), everyone=True)
         count = len(lines)
         forms = shaping.alike(block).split(b"\n", count)[:count]
+        by_form = _by_value(forms)
+        if len(by_form) > count // 2:  # shapes that do not repeat (a hex trace id per line)
+            return _grouped(self._entries(block, lines), everyone=True)
         masked = block.translate(DIGITS_MASKED).split(b"\n", count)[:count]
         exact, check = self._exact_lines(block, lines, [], count)
         # Lines of one shape whose keys differ (a 500 whose latency reads 403) but whose
@@ -318,7 +321,7 @@ class Scanner:
                 merged = True
 
         cache = verdicts.cached_entries
-        for form, indices in _by_value(forms):
+        for form, indices in by_form:
             if exact:
                 own = [i for i in indices if i in exact]
                 indices = [i for i in indices if i not in exact]

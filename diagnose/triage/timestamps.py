@@ -201,12 +201,14 @@ class Reader:
             return heads, b""
         s1, end = stamp.seconds[1], stamp.tail[1]
         if stamp.fraction is None:
-            zones = list(_cut(texts, s1, end))
-            first = b""
+            start, first = s1, b""
         else:
-            f0, f1 = stamp.fraction
-            zones = list(_cut(texts, f1, end))
+            f0, start = stamp.fraction
             first = texts[0][s1:f0] + b"0"  # the separator: one for texts of one shape
+        tail = texts[0][start:end]
+        if not tail.translate(None, _NOT_DIGITS):  # no digit: the same in texts of one shape
+            return heads, first + tail
+        zones = list(_cut(texts, start, end))
         if len(set(zones)) == 1:
             return heads, first + zones[0]
         return heads, [first + z for z in zones]
@@ -223,6 +225,7 @@ class Reader:
 
 
 _MINUTES_KEPT = 10_000
+_NOT_DIGITS = bytes(c for c in range(256) if c not in b"0123456789")
 
 
 def _cut(texts: list[bytes], start: int, end: int) -> Iterator[bytes]:
