@@ -112,12 +112,9 @@ class _Recent:
     def keys(self) -> set[int]:
         return set(self.first) | set(self.new) | set(self.old)
 
-    def held(self, keys: set[int]) -> set[int]:
-        """Those of `keys` held."""
-        found: set[int] = set()
-        for kept in self._all():
-            found |= kept.keys() & keys
-        return found
+    def holds_any(self, keys: set[int]) -> bool:
+        """Whether any of `keys` is held (each generation asked over the smaller side)."""
+        return not all(kept.keys().isdisjoint(keys) for kept in self._all())
 
     def put_many(self, items: dict[int, object]) -> None:
         if len(self.first) < self.size:
@@ -204,8 +201,8 @@ class Correlator:
             distinct = set(keys)
             if (
                 len(distinct) == len(keys)
-                and not self._explaining.held(distinct)
-                and not self._pending.held(distinct)
+                and not self._explaining.holds_any(distinct)
+                and not self._pending.holds_any(distinct)
             ):  # none linked, none waiting already: all wait, each under its one id
                 self._count_many(seconds)
                 self._pending.put_many(dict(zip(keys, seconds, strict=True)))

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import eq, is_
+from operator import add, eq, is_
 from typing import NamedTuple
 
 from diagnose.redact import redact_text
@@ -178,7 +178,7 @@ class Scanner:
             dense = None
             if self.fast and len(hits) >= self.dense_hits:
                 if calm == 0:
-                    dense = self._dense(buf, len(context), carried, line_base, final, times)
+                    dense = self._dense(buf, block, carried, line_base, final, times)
                     calm = DENSE_RETRY if dense is None else 0
                 else:
                     calm -= 1
@@ -245,18 +245,19 @@ class Scanner:
     def _dense(
         self,
         buf: bytes,
-        start: int,
+        block: bytes,
         carried: bool,
         line_base: int,
         final: bool,
         times: Reader,
     ) -> tuple[list[Batch], int, bool] | None:
-        """Read `buf[start:]` line by line when each of its lines is a record; else None.
+        """Read `block` (the end of `buf`) line by line when each of its lines is a record;
+        else None.
 
         The last line is carried into the next block (continuation lines may follow);
         a record carried from the block before is matched first, as `_block` would.
         """
-        block = buf[start:]
+        start = len(buf) - len(block)
         lines = block.split(b"\n")
         if lines[-1] == b"":
             lines.pop()
@@ -281,7 +282,7 @@ class Scanner:
             found.append(
                 _batch(
                     entry,
-                    [first + i for i in indices],
+                    list(map(add, repeat(first), indices)),
                     texts := list(map(lines.__getitem__, indices)),
                     texts,  # a time is never in an id: read it from the text as it is
                     times,
@@ -342,7 +343,9 @@ class Scanner:
                 put(
                     shape,
                     entry,
-                    indices if len(where) == len(indices) else [indices[j] for j in where],
+                    indices
+                    if len(where) == len(indices)
+                    else list(map(indices.__getitem__, where)),
                 )
         groups = [(e, i) for e, i in out.values() if i]
         if merged:

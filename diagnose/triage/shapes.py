@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from operator import add, getitem
 from typing import Any, NamedTuple
 
@@ -163,9 +163,11 @@ class Shapes:
         key, more, more_keys = self.keys(shape, plan, raw, odd)
         if not more:
             return [(key, list(range(len(raw))))]
-        skip = set(more)
+        shared = bytearray(b"\x01") * len(raw)
+        for j in more:
+            shared[j] = 0
         out: list[tuple[Hashable | None, list[int]]] = [
-            (key, [j for j in range(len(raw)) if j not in skip])
+            (key, list(compress(range(len(raw)), shared)))
         ]
         out += [(own, [j]) for j, own in zip(more, more_keys, strict=True)]
         return out
