@@ -36,7 +36,7 @@ import importlib
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import accumulate, compress, repeat
-from operator import add, getitem
+from operator import add, getitem, not_
 from typing import Any, NamedTuple
 
 from diagnose.triage import masking
@@ -188,14 +188,15 @@ class Shapes:
             if self.holds(value):
                 odd |= _differing(group, value, lo)
             elif danger is not None:  # (a line with other than digits there is odd already)
-                if any(map(bytes.startswith, group, repeat(danger), repeat(lo))):
-                    odd |= {i for i, line in enumerate(group) if line.startswith(danger, lo)}
+                hit = list(map(bytes.startswith, group, repeat(danger), repeat(lo)))
+                if any(hit):
+                    odd.update(compress(range(len(group)), hit))
             elif not all(map(bytes.startswith, group, repeat(value), repeat(lo))):
                 cut: Callable[..., bytes] = getitem
                 runs: Iterable[bytes] = map(cut, group, repeat(slice(lo, hi)))
                 held = list(map(self.holds, runs))
                 if any(held):
-                    odd |= {i for i, h in enumerate(held) if h}
+                    odd.update(compress(range(len(group)), held))
         ones = sorted(odd)
         own = [self._own(group[i]) if i in other else self.key(shape, plan, group[i]) for i in ones]
         return self.key(shape, plan, first), ones, own
@@ -235,7 +236,8 @@ def _differing(group: Sequence[bytes], value: bytes, at: int) -> set[int]:
     """The indices of the lines of `group` without `value` at offset `at`."""
     if all(map(bytes.startswith, group, repeat(value), repeat(at))):
         return set()
-    return {i for i, line in enumerate(group) if not line.startswith(value, at)}
+    same = map(bytes.startswith, group, repeat(value), repeat(at))
+    return set(compress(range(len(group)), map(not_, same)))
 
 
 def _literal(nodes: list[tuple[Any, Any]]) -> bytes:
