@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import add, eq, is_
+from operator import add, is_
 from typing import NamedTuple
 
 from diagnose.redact import redact_text
@@ -414,7 +414,9 @@ def _by_value(values: list[bytes]) -> list[tuple[bytes, list[int]]]:
         return [(values[0], list(range(len(values))))]
     if len(distinct) <= _FEW:
         every = range(len(values))
-        return [(v, list(compress(every, map(eq, values, repeat(v))))) for v in distinct]
+        number = {v: k for k, v in enumerate(distinct)}  # small ints: one object each
+        numbers = list(map(number.__getitem__, values))  # (hashes cached by fromkeys)
+        return [(v, list(compress(every, map(is_, numbers, repeat(k))))) for v, k in number.items()]
     groups: dict[bytes, list[int]] = {}
     for i, value in enumerate(values):
         group = groups.get(value)
