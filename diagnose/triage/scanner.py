@@ -8,10 +8,10 @@ is carried into the next one (bounded by the record caps), and the last 64 KiB o
 each block are kept so that a record's first lines are seen.
 
 A *dense* block (an incident log: hits on most lines) whose every line starts a
-record is read whole instead: its ids are replaced and its digits masked for the
-whole block at once, and each line's verdict comes from the verdict cache
-(`verdicts.py`), so such a block costs a dictionary look-up per line plus the
-reading of each hit's time and request ids. `fast=False` is the plain path (no
+record is read whole instead: its lines are grouped by shape in whole-block passes
+(`shapes.py`), and each shape's verdict comes from the verdict cache (`verdicts.py`),
+so such a block costs a few C-level passes per line plus the reading of each hit's
+time and request ids. `fast=False` is the plain path (no
 cache, no dense reading): the same answers, which `tests/triage/test_fastpath.py`
 holds the fast path to.
 """

@@ -1,23 +1,26 @@
 """Verdicts for a dense block's lines in whole-block passes: one look per *shape* of line.
 
-An incident log repeats a few lines with new ids, times and numbers. The scanner
-replaces the ids of a whole block and masks all its digits (one `bytes.translate`,
-the ids found by the compiled engine), so that each line becomes its *shape*; lines
-of one shape are then told apart only where a digit could change a verdict:
+An incident log repeats a few lines with new ids, times and numbers. A line's *shape*
+is its text with its UUIDs replaced (as the signatures see it) and every digit masked.
+The scanner groups a block's lines by their *hex-alike form* (every hex digit one
+letter: one `bytes.translate` of the block, after which every UUID is one literal and
+lines that differ only in ids and numbers are equal), then checks, a stretch at a
+time over all the lines of a form (`bytes.startswith` in C-level loops), that they
+equal the first line's shape between the UUIDs; within a shape, lines are told
+apart only where a digit could change a verdict:
 
 - a digit run some *context* pattern could cover (`msg-000500-500`, `AADSTS7000112`:
   a protected pattern holding a letter or a sign, `masking.py`) is *fixed*: lines
   share the shape's verdict only with the same digits there;
 - a longer run (at least as long as the shortest *digit-only* protected pattern:
   `403`, `4000`, `40[2-9][0-9]`) is *watched*: its digits matter only where such a
-  pattern occurs in it, which is asked once per distinct run (`holds`);
+  pattern occurs in it, which is asked once per distinct run (`holds`), or, for runs
+  of the shortest length, by one pass against the few values that hold one;
 - a shorter run (a timestamp's minutes, a `:05`) cannot hold a protected digit and
   is free.
 
-Whether every line of a shape agrees with the first is checked a run at a time over
-all of them (`bytes.startswith` at the run, in a C-level loop); a line that does not
-is keyed on its own. So a line costs a few C-level passes, not a pass of the
-signatures nor a Python call per number it holds.
+A line that does not agree is keyed on its own. So a line costs a few C-level
+passes, not a pass of the signatures nor a Python call per id or number it holds.
 
 Why this is exact: lines with one key have the same text but for ids (which the
 signatures never see: `masking.py`) and the digits of free runs and of watched runs
@@ -25,9 +28,10 @@ that hold no protected pattern in either line; those digits lie in no occurrence
 any protected pattern (a digit-only pattern lies within one run; a context pattern's
 reach is fixed), which is the condition under which `masking.py` shows that every
 signature answers alike. `tests/triage/test_fastpath.py` checks it on random logs.
-Where a catalogue has what this cannot follow (an opaque anchor or a context pattern
-without a literal of its own, an id written in the catalogue), `supported` is False
-and the scanner keys each line by its masked text (`Verdicts.masked`).
+Where a catalogue has what this cannot follow (an opaque anchor holding a digit, a
+context pattern without a literal of its own, an id written in the catalogue),
+`supported` is False and the scanner keys each line by its masked text
+(`Verdicts.masked`), as it does for a block whose forms do not repeat.
 """
 
 from __future__ import annotations

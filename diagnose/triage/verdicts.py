@@ -3,8 +3,8 @@
 `Verdicts.evaluate` is the plain path: canonical ids, then every candidate signature
 on the normalised text. `Verdicts.entry` is the same answer through a bounded cache
 keyed on the masked record (`masking.py` says why records with one key share their
-verdict); the scanner computes keys for whole blocks at once (`keys`), so that an
-incident log whose every line is a hit costs a dictionary look-up per line.
+verdict); for an incident log's blocks the scanner keys lines by shape in whole-block
+passes (`shapes.py`), so that a line costs a few C-level passes, not a verdict.
 
 An `Entry` also says where the record's time and request ids sit
 (`timestamps.locate`, `requestids.locate`): both depend only on the record's shape,
