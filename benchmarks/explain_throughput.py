@@ -1,16 +1,26 @@
-"""Throughput and memory of `diagnose explain` on a large log, beside GNU grep.
+"""Throughput and memory of `diagnose explain` on large logs, beside GNU grep.
 
-Generates a log of SIZE MB (default 512) under a temporary directory (never in the
-repository) with a few signatures buried in it, then times:
+Two logs, generated under a temporary directory (never in the repository):
 
-- `grep -c -F -f anchors` and `grep -c -F -i -f anchors`, given the literal anchors of
-  the catalogue's signatures (the same ones the prefilter uses; diagnose matches them
-  case-insensitively, so the -i figure is the like-for-like one);
-- `diagnose explain --output json` on the same file, with its peak memory (max RSS),
-  at SIZE/4 and at SIZE, to show that memory stays flat as the file grows.
+- **sparse** (SIZE MB, default 512): ordinary lines with a few signatures buried in
+  them, at SIZE/4 and at SIZE, to show that memory stays flat as the file grows;
+- **dense** (DENSE MB, default 256): an incident, every record a hit: JSON lines
+  alternating a Cosmos DB 403/4000 error and the campaign's 500, each with its own
+  request id, ActivityId, timestamp and latency.
 
-Usage: .venv/bin/python benchmarks/explain_throughput.py [--size-mb 512] [--dir /tmp] [--keep]
-Each command runs once on a warm page cache (the file is read once before timing).
+On each, in the same run and on a warm page cache (the file is read once before
+timing): `grep -c -F -f anchors` and `grep -c -F -i -f anchors`, given the literal
+anchors of the catalogue's signatures (the prefilter's; diagnose matches them
+case-insensitively, so -i is the like-for-like one), then `diagnose explain --output
+json` with its peak memory (max RSS). With `--baseline DIR` (a checkout of an older
+version), that version's `python -m diagnose explain` runs on the same files too.
+
+Throughput is given per CPU second (user + system of the one process: the figure that
+does not depend on what else the machine runs) and per wall second; the load average
+is printed before and after, since a shared machine makes every figure noisy.
+
+Usage: .venv/bin/python benchmarks/explain_throughput.py [--size-mb 512] [--dense-mb 256]
+       [--repeat 3] [--dir /tmp] [--keep] [--baseline DIR] [--only sparse|dense]
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from diagnose.catalogue import load
@@ -62,6 +73,49 @@ NEAR_MISS = (
     "{ts} INFO  [ajo-runtime] POST https://platform.adobe.io/ajo/im/executions/unitary "
     "status=202 latency_ms={ms} executionId=UMA-{n}"
 )
+
+
+DENSE_COSMOS = (
+    '{{"timestamp":"{ts}","level":"ERROR","logger":"com.azure.cosmos","requestId":"{rid}",'
+    '"msg":"Microsoft.Azure.Cosmos.CosmosException : Response status code does not indicate '
+    "success: Forbidden (403); Substatus: 4000; ActivityId: {aid}; Reason: (Access to your "
+    "account is currently revoked because the Azure Cosmos DB service is unable to obtain the "
+    "AAD authentication token for the account's default identity);\"}}"
+)
+DENSE_CALL = (
+    '{{"timestamp":"{ts}","level":"ERROR","logger":"ajo-runtime","x-request-id":"{rid}",'
+    '"msg":"POST https://platform.adobe.io/ajo/im/executions/unitary returned 500","body":'
+    '{{"type":"https://ns.adobe.com/aep/errors/MSG-000500-500","title":"Internal Server Error",'
+    '"status":500}},"latency_ms":{ms}}}'
+)
+
+
+BASELINE_DENSE_MB = 32
+
+
+def generate_dense(path: Path, size: int, seed: int = 11) -> int:
+    """Write about `size` bytes of an incident log, every line a hit; the number of lines."""
+    rng = random.Random(seed)
+    start = 1_795_662_000_000  # 2026-11-26T03:00:00Z, in milliseconds
+    written = lines = 0
+    with path.open("w", encoding="ascii") as out:
+        while written < size:
+            batch = []
+            for _ in range(4096):
+                millis = start + lines * 37
+                ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+                ts += f".{millis % 1000:03d}Z"
+                rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                if lines % 2 == 0:
+                    aid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                    batch.append(DENSE_COSMOS.format(ts=ts, rid=rid, aid=aid))
+                else:
+                    batch.append(DENSE_CALL.format(ts=ts, rid=rid, ms=rng.randrange(2000)))
+                lines += 1
+            chunk = "\n".join(batch) + "\n"
+            out.write(chunk)
+            written += len(chunk)
+    return lines
 
 
 def generate(path: Path, size: int, seed: int = 7, near_miss: float = 0.0) -> int:
@@ -103,10 +157,13 @@ def generate(path: Path, size: int, seed: int = 7, near_miss: float = 0.0) -> in
     return buried
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds (user + system), peak RSS in MiB of that one child, stdout."""
+def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in MiB of that one child, stdout.
+
+    The child's figures include its own children (`env` runs python), via wait4.
+    """
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
     out = proc.stdout.read() if proc.stdout else b""
     _, _, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0
@@ -115,23 +172,72 @@ def timed(cmd: list[str]) -> tuple[float, float, int, str]:
     return elapsed, cpu, usage.ru_maxrss // 1024, out.decode(errors="replace")
 
 
-def best_of(cmd: list[str], repeat: int) -> tuple[float, float, int, str]:
+def best_of(cmd: list[str], repeat: int, cwd: str | None = None) -> tuple[float, float, int, str]:
     """The run with the least CPU time (the machine may be shared), its wall time and peak RSS."""
-    runs = [timed(cmd) for _ in range(repeat)]
+    runs = [timed(cmd, cwd) for _ in range(repeat)]
     return min(runs, key=lambda r: r[1])
+
+
+def explain_note(out: str, expected: str) -> str:
+    doc = json.loads(out)
+    codes = ", ".join(f"{c} {n}" for c, n in doc["counts"].items())
+    corr = doc.get("correlation")
+    linked = f"; 500s: {corr['co_occurring']} co-occurring, {corr['linked']} linked" if corr else ""
+    return f"{sum(doc['counts'].values())} matches ({expected}): {codes}{linked}"
+
+
+def measure(
+    log: Path, anchor_file: Path, repeat: int, baseline: str | None, expected: str
+) -> list[tuple[str, float, float, float, int, str]]:
+    """(command, MB/s per CPU second, MB/s wall, CPU s, max RSS MiB, result) on one file."""
+    size = log.stat().st_size
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm cache
+    commands = [
+        ("grep -c -F", ["grep", "-c", "-F", "-f", str(anchor_file), str(log)]),
+        ("grep -c -F -i", ["grep", "-c", "-F", "-i", "-f", str(anchor_file), str(log)]),
+        ("diagnose explain", [str(DIAGNOSE), "explain", "--output", "json", str(log)]),
+    ]
+    if baseline:
+        commands.append(
+            (
+                "baseline explain",
+                [
+                    "env",
+                    f"PYTHONPATH={baseline}",
+                    sys.executable,
+                    "-m",
+                    "diagnose",
+                    "explain",
+                    "--output",
+                    "json",
+                    str(log),
+                ],
+            )
+        )
+    rows = []
+    for label, cmd in commands:
+        seconds, cpu, rss, out = best_of(
+            cmd, repeat, cwd=baseline if label.startswith("base") else None
+        )
+        note = out.strip() if label.startswith("grep") else explain_note(out, expected)
+        rows.append((label, size / cpu / 1e6, size / seconds / 1e6, cpu, rss, note))
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=512)
-    parser.add_argument("--dir", default=None, help="where to write the log (default: a temp dir)")
+    parser.add_argument("--size-mb", type=int, default=512, help="the sparse log (default 512)")
+    parser.add_argument("--dense-mb", type=int, default=256, help="the dense log (default 256)")
+    parser.add_argument("--only", choices=["sparse", "dense"], help="one of the two logs")
+    parser.add_argument("--dir", default=None, help="where to write the logs (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (best CPU kept)")
+    parser.add_argument("--baseline", help="a checkout of an older version, timed alongside")
     parser.add_argument(
         "--near-miss",
         type=float,
         default=0.0,
-        help="share of lines holding an anchor but no signature, e.g. 0.01 (default 0)",
+        help="share of sparse lines holding an anchor but no signature, e.g. 0.01 (default 0)",
     )
     args = parser.parse_args()
     if not shutil.which("grep"):
@@ -142,49 +248,61 @@ def main() -> int:
         anchor_file = work / "anchors.txt"
         anchor_file.write_text("\n".join(anchors()) + "\n")
         print(f"catalogue anchors: {len(anchors())} literals; {work}")
+        print(f"load average before: {_load()} on {os.cpu_count()} CPUs")
         rows = []
-        for size_mb in (max(1, args.size_mb // 4), args.size_mb):
-            log = work / f"app-{size_mb}mb.log"
-            buried = generate(log, size_mb << 20, near_miss=args.near_miss)
-            size = log.stat().st_size
-            subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm cache
-            for label, cmd in (
-                ("grep -c -F", ["grep", "-c", "-F", "-f", str(anchor_file), str(log)]),
-                ("grep -c -F -i", ["grep", "-c", "-F", "-i", "-f", str(anchor_file), str(log)]),
-                ("diagnose explain", [str(DIAGNOSE), "explain", "--output", "json", str(log)]),
-            ):
-                seconds, cpu, rss, out = best_of(cmd, args.repeat)
-                note = out.strip()
-                if label == "diagnose explain":
-                    doc = json.loads(out)
-                    note = f"{sum(doc['counts'].values())} matches ({buried} buried), " + ", ".join(
-                        d["code"] for d in doc["diagnosis"]
-                    )
-                rows.append(
-                    (size_mb, label, size / cpu / 1e6, size / seconds / 1e6, cpu, rss, note)
+        if args.only != "dense":
+            for size_mb in (max(1, args.size_mb // 4), args.size_mb):
+                log = work / f"sparse-{size_mb}mb.log"
+                buried = generate(log, size_mb << 20, near_miss=args.near_miss)
+                for row in measure(
+                    log, anchor_file, args.repeat, args.baseline, f"{buried} buried"
+                ):
+                    rows.append((f"sparse {size_mb}MB", *row))
+                if not args.keep:
+                    log.unlink()
+        if args.only != "sparse":
+            log = work / f"dense-{args.dense_mb}mb.log"
+            lines = generate_dense(log, args.dense_mb << 20)
+            baseline = args.baseline if args.dense_mb <= BASELINE_DENSE_MB else None
+            if args.baseline and not baseline:
+                print(
+                    f"(the baseline is not run on the dense log above {BASELINE_DENSE_MB} MB: "
+                    f"at about 1 MB/s it would take minutes; run --only dense --dense-mb 16)"
                 )
-            log.unlink()
-        print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+            for row in measure(log, anchor_file, args.repeat, baseline, f"{lines} lines"):
+                rows.append((f"dense {args.dense_mb}MB", *row))
+            if not args.keep:
+                log.unlink()
+        print(f"load average after: {_load()}")
         print(
-            f"{'file':>8}  {'command':<18} {'MB/s CPU':>9} {'MB/s wall':>10} {'CPU s':>7} "
+            f"{'file':>16}  {'command':<18} {'MB/s CPU':>9} {'MB/s wall':>10} {'CPU s':>7} "
             f"{'max RSS MiB':>12}  result"
         )
-        for size_mb, label, rate, wall_rate, cpu, rss, note in rows:
+        for name, label, rate, wall_rate, cpu, rss, note in rows:
             print(
-                f"{size_mb:>6}MB  {label:<18} {rate:>9.0f} {wall_rate:>10.0f} {cpu:>7.2f} "
+                f"{name:>16}  {label:<18} {rate:>9.0f} {wall_rate:>10.0f} {cpu:>7.2f} "
                 f"{rss:>12}  {note}"
             )
-        by = {(r[0], r[1]): r[2] for r in rows}
-        full = args.size_mb
-        print(
-            f"throughput (MB per CPU second) at {full} MB, explain / grep -F: "
-            f"{by[(full, 'diagnose explain')] / by[(full, 'grep -c -F')]:.2f}; "
-            f"explain / grep -F -i: {by[(full, 'diagnose explain')] / by[(full, 'grep -c -F -i')]:.2f}"
-        )
+        for name in dict.fromkeys(r[0] for r in rows):
+            by = {r[1]: r for r in rows if r[0] == name}
+            ex, grep, grep_i = by["diagnose explain"], by["grep -c -F"], by["grep -c -F -i"]
+            print(
+                f"{name}: explain / grep -F: {ex[2] / grep[2]:.2f} per CPU second, "
+                f"{ex[3] / grep[3]:.2f} wall; explain / grep -F -i: {ex[2] / grep_i[2]:.2f} CPU"
+                + (
+                    f"; explain / baseline: {ex[2] / by['baseline explain'][2]:.2f} CPU"
+                    if "baseline explain" in by
+                    else ""
+                )
+            )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

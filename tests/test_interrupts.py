@@ -8,6 +8,7 @@ Ctrl-C ends the process at once, whatever the first one is still unwinding.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,11 +19,10 @@ from tests.harness import clean_environ, spawn_cli
 from tests.payload.test_lab import executions, write_curl
 from tests.schemas import validate_document
 
-CMK_LINE = (
-    '{"code":"Forbidden","message":"Request is blocked due to Customer Managed Key '
-    'not being accessible. (4000)"} substatus 4000\n'
+CMK_NODE = (
+    '{{"code":"Forbidden","message":"Request is blocked due to Customer Managed Key '
+    'not being accessible. (4000)","node":"{node}"}} substatus 4000\n'
 )
-FILLER = "2026-11-20T08:00:00Z INFO POST /ajo/im/executions/unitary 202 12ms requestId=abc\n"
 
 
 def ended(child: pexpect.spawn, within_s: float = 20) -> str:
@@ -59,18 +59,35 @@ def test_run_json_partial_report_is_valid(lab) -> None:
     assert "principal.enabled" in {c["id"] for c in report["checks"]}
 
 
+def _letters(n: int) -> str:
+    """A word of letters no id, number or anchor holds, different for each n."""
+    word = ""
+    while True:
+        n, r = divmod(n, 20)
+        word += "ghiklmnopqrstuvwxyz_"[r]
+        if n == 0:
+            return word
+
+
 def test_explain_stops_reading_and_prints_what_it_found(tmp_path: Path) -> None:
+    """An incident log (every line a hit; read in parts on a machine with two cores) whose
+    lines share no verdict: many seconds of reading, stopped midway."""
     big = tmp_path / "big.log"
+    total = 0
     with big.open("w") as fh:
-        fh.write(CMK_LINE)
-        fh.write(FILLER * 1_500_000)  # ~120 MB: many seconds of scanning
+        while fh.tell() < 60 << 20:  # above parts.PART_MIN: read in parts where it can
+            fh.write("".join(CMK_NODE.format(node=_letters(total + k)) for k in range(10_000)))
+            total += 10_000
     child = spawn_cli("explain", str(big), env={}, no_color=True)
-    time.sleep(2.0)  # started, and reading
+    child.expect_exact("reading", timeout=60)  # the progress line: it is reading
+    time.sleep(0.5)
     child.sendintr()
     text = ended(child)
     assert_interrupted(child, text)
-    assert "cosmos.revoked.4000" in text  # the match on line 1 is reported
+    assert "cosmos.revoked.4000" in text  # the matches read before Ctrl-C are reported
     assert "covers what was read before Ctrl-C" in text
+    seen = re.search(r"seen ([0-9]+) times", text)
+    assert seen and 0 < int(seen.group(1)) < total, text[-2000:]
 
 
 def test_payload_send_during_the_call(lab, tmp_path: Path) -> None:

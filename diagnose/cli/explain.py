@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 from diagnose.model import Severity
 from diagnose.render.choose import EXPLAIN, emit, output_option, styler
+
+if TYPE_CHECKING:
+    from diagnose.usecases.explain import Progress
 
 EXAMPLES = """\b
 Examples:
@@ -63,7 +67,7 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     reading = ReadProgress()
     with progress.Live(reading.render, enabled=None if not pasting else False) as live:
         reading.live = live
-        result = run_explain(paths, cat, on_read=reading.read)
+        result = run_explain(paths, cat, on_progress=reading.read)
     for problem in result.problems:
         click.echo(f"warning: {problem}", err=True)
     emit(EXPLAIN(output)(result, styler(output)))
@@ -82,8 +86,8 @@ class ReadProgress:
         self.done = 0
         self.total: int | None = None
 
-    def read(self, name: str, done: int, total: int | None) -> None:
-        self.name, self.done, self.total = name, done, total
+    def read(self, progress: Progress) -> None:
+        self.name, self.done, self.total = progress.source, progress.read, progress.size or None
 
     def render(self) -> list[str]:
         from diagnose.render.safe import escaped

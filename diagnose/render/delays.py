@@ -14,11 +14,11 @@ from diagnose.delays.result import DOWNSTREAM_MEASURE, Execution, Group, short_c
 from diagnose.delays.verdict import NOT_MEASURED, human
 from diagnose.diagnosis import to_json as diagnosis_json
 from diagnose.render import cause
+from diagnose.render.sparkline import sparkline
 from diagnose.render.style import Styler
 from diagnose.usecases.delays import DelaysReport
 
 SCHEMA = "diagnose/delays@1"
-_BARS = " ▁▂▃▄▅▆▇█"
 
 
 def _iso(epoch: float) -> str:
@@ -102,14 +102,6 @@ def _measures(g: Group) -> list[str]:
         "departure_to_bounce",
     ]
     return [m for m in order if m in g.percentiles]
-
-
-def sparkline(bins: list[int]) -> str:
-    """One character per histogram bin, scaled to the fullest bin; '·' for an empty bin."""
-    top = max(bins) if bins else 0
-    if not top:
-        return "·" * len(bins)
-    return "".join("·" if n == 0 else _BARS[max(1, round(n / top * 8))] for n in bins)
 
 
 def _label(measure: str) -> str:

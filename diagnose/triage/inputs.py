@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import os
 import sys
 import zlib
 from collections.abc import Iterator
@@ -152,3 +153,24 @@ def blocks(stream: BinaryIO, name: str, size: int = BLOCK_SIZE) -> Iterator[byte
     tail = decoder.decode(b"", final=True)
     if tail:
         yield tail.encode("utf-8", errors="replace")
+
+
+def plain(path: str) -> int | None:
+    """The size of `path` when it is a regular file of plain text (no compression, no
+    transcoding: what `blocks` passes through as it is), else None."""
+    if path == "-":
+        return None
+    try:
+        with open(path, "rb") as handle:
+            if not os.path.isfile(path):
+                return None
+            sample = handle.read(4096)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError:
+        return None
+    if sample.startswith(b"\x1f\x8b"):
+        return None
+    try:
+        return size if _sniff(sample, path) is None else None
+    except InputProblem:
+        return None

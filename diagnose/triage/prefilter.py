@@ -7,8 +7,37 @@ slower. Either way the answer is the offsets of anchor hits in a block.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
+from itertools import islice
+from typing import Any
+
+
+def hyperscan_for(engine: str) -> Any:
+    """The hyperscan module when `engine` allows it ("auto", "hyperscan") and it is
+    installed; None for "re" or when it is not (ImportError when "hyperscan" was asked)."""
+    if engine == "re":
+        return None
+    try:
+        import hyperscan
+    except ImportError:
+        if engine == "hyperscan":
+            raise
+        return None
+    return hyperscan
+
+
+def database(hs: Any, expressions: list[bytes], flags: list[int]) -> Any:
+    """A hyperscan block-mode database of `expressions`, pattern i reported as id i."""
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=flags,
+    )
+    return db
 
 
 class Prefilter:
@@ -19,40 +48,38 @@ class Prefilter:
         self.anchors = [a.encode("ascii") for a in anchors]
         self.engine = "none"
         self._hs = None
+        self._stopped: type[Exception] = Exception  # hyperscan's "the callback stopped the scan"
         self._re: re.Pattern[bytes] | None = None
         if not self.anchors:
             return
-        if engine != "re":
-            try:
-                import hyperscan
-            except ImportError:
-                if engine == "hyperscan":
-                    raise
-            else:
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                db.compile(
-                    expressions=[re.escape(a.decode()).encode() for a in self.anchors],
-                    ids=list(range(len(self.anchors))),
-                    elements=len(self.anchors),
-                    flags=[hyperscan.HS_FLAG_CASELESS] * len(self.anchors),
-                )
-                self._hs = db
-                self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
-                return
+        hyperscan = hyperscan_for(engine)
+        if hyperscan is not None:
+            expressions = [re.escape(a.decode()).encode() for a in self.anchors]
+            flags = [hyperscan.HS_FLAG_CASELESS] * len(expressions)
+            self._hs = database(hyperscan, expressions, flags)
+            self._stopped = hyperscan.ScanTerminated
+            self.engine = f"hyperscan {getattr(hyperscan, '__version__', '')}".strip()
+            return
         self._re = re.compile(b"|".join(re.escape(a) for a in self.anchors), re.I)
         self.engine = "re"
 
-    def hits(self, block: bytes) -> list[int]:
-        """Offsets (end of the anchor) of every anchor hit in `block`, ascending."""
+    def hits(self, block: bytes, limit: int | None = None) -> list[int]:
+        """Offsets (end of the anchor) of every anchor hit in `block`, ascending.
+
+        With `limit`, the search stops after that many hits (the scanner asks whether a
+        block is dense without paying for every hit of an incident log).
+        """
         if self._hs is not None:
             found: list[int] = []
 
-            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> bool:
                 found.append(end)
+                return limit is not None and len(found) >= limit
 
-            self._hs.scan(block, match_event_handler=on_match)
+            with contextlib.suppress(self._stopped):
+                self._hs.scan(block, match_event_handler=on_match)
             found.sort()
             return found
         if self._re is not None:
-            return [m.end() for m in self._re.finditer(block)]
+            return [m.end() for m in islice(self._re.finditer(block), limit)]
         return []

@@ -23,6 +23,9 @@ _START = re.compile(
     rb"(?:\[?\d{4}[-/]\d\d[-/]\d\d[T ]\d"  # 2026-11-26T01:02:03 / 2026/11/26 01:02
     rb"|\[?\d\d:\d\d:\d\d"  # 01:02:03
     rb"|\[?[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d"  # syslog: Nov 26 01:02
+    rb"|\[?[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d"  # java.util.logging: Nov 26, 2026 1:02:03 AM
+    rb"|\[?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d"  # log4j DATE: 26 Nov 2026 01:02:03,456
+    rb"|\[?\d{1,2}/\d{1,2}/\d{4},? \d{1,2}:\d\d"  # US: .NET en-US, Azure portal exports
     rb"|\s*\{\s*\""  # a JSON-lines entry
     rb"|\s*\[\s*\{"
     rb"|<\d{1,3}>)"  # syslog priority
@@ -66,7 +69,8 @@ def split(lines: Sequence[bytes]) -> list[tuple[int, int]]:
     return records
 
 
-def _starts(line: bytes) -> bool:
+def starts(line: bytes) -> bool:
+    """True when `line` starts a record (a timestamp, a JSON object, an HTTP message...)."""
     return _HTTP.match(line) is not None or _START.match(line) is not None
 
 
@@ -112,7 +116,7 @@ def window(buf: bytes, at: int) -> tuple[int, int]:
             head = _http_head_above(buf, above)
             lo = head if head is not None else lo
             break
-        if _starts(buf[lo : _line_end(buf, lo)]):
+        if starts(buf[lo : _line_end(buf, lo)]):
             break
         lo = above
     http = _HTTP.match(buf, lo) is not None
@@ -129,7 +133,7 @@ def window(buf: bytes, at: int) -> tuple[int, int]:
             http, after_blank = False, True  # the headers end; the body follows
             hi = end
             continue
-        if _starts(line) and not after_blank:
+        if starts(line) and not after_blank:
             break
         after_blank = False
         hi = end

@@ -28,6 +28,14 @@ message, one paragraph; see `records.py`). Conditions:
 `inner_code` is accepted as another name for `code`. A newcomer adds a
 signature by editing a runbook's front matter; `tests/test_catalogue.py` then
 asks for a sample text that exercises it.
+
+Ids are not evidence: before any condition sees a record, each UUID in it is
+replaced by a run of one placeholder letter of the same length (a UUID written in
+the catalogue itself stays). The scanner caches verdicts per *shape* of record
+(`verdicts.py`, `masking.py`): digits a condition cannot tell apart are masked in
+the cache key. A condition that compares a number it captures (`min_seconds`), a
+needle holding a digit, or a regex the analysis cannot read makes its signature
+*opaque*: a record holding one of its anchors is then matched on its own.
 """
 
 from __future__ import annotations
@@ -77,7 +85,61 @@ class Record:
         return cls(f, f.replace(" ", ""))
 
 
-Condition = Callable[[Record], bool]
+class Condition:
+    """One condition of a signature: true or false of a record.
+
+    Conditions are small objects rather than closures so that the scanner's masking
+    (`masking.py`) can read what each one looks at: its regular expressions
+    (`patterns`), its literal needles (`needles`), and whether it compares a
+    captured number (`reads_numbers`).
+    """
+
+    patterns: tuple[re.Pattern[str], ...] = ()
+    needles: tuple[str, ...] = ()
+    reads_numbers = False
+
+    def __call__(self, record: Record) -> bool:
+        raise NotImplementedError
+
+
+class Search(Condition):
+    """A regex search in the flat text, skipped when the literal `guard` is absent."""
+
+    def __init__(self, pattern: str, guard: str = "") -> None:
+        self.pattern = re.compile(pattern)
+        self.patterns = (self.pattern,)
+        self.guard = guard
+
+    def __call__(self, record: Record) -> bool:
+        if self.guard and self.guard not in record.flat:
+            return False
+        return self.pattern.search(record.flat) is not None
+
+
+class AtLeast(Condition):
+    """A regex whose group `n` (unit in group `unit`) must reach `floor` seconds."""
+
+    reads_numbers = True
+
+    def __init__(self, pattern: str, floor: float) -> None:
+        self.pattern = re.compile(pattern)
+        self.patterns = (self.pattern,)
+        self.floor = floor
+
+    def __call__(self, record: Record) -> bool:
+        return any(_seconds(m) >= self.floor for m in self.pattern.finditer(record.flat))
+
+
+class Contains(Condition):
+    """Needles in the squeezed text: all of them, or (`any_`) at least one."""
+
+    def __init__(self, needles: list[str], any_: bool = False) -> None:
+        self.needles = tuple(needles)
+        self.any_ = any_
+
+    def __call__(self, record: Record) -> bool:
+        test = any if self.any_ else all
+        return test(n in record.squeezed for n in self.needles)
 
 
 @dataclass(frozen=True)
@@ -99,64 +161,54 @@ class Signature:
         return all(condition(record) for condition in self.conditions)
 
 
-def _search(pattern: str, needs: str = "") -> Condition:
-    """A regex search, skipped when the literal `needs` is absent (a cheap guard)."""
-    compiled = re.compile(pattern)
-    if needs:
-        return lambda r: needs in r.flat and compiled.search(r.flat) is not None
-    return lambda r: compiled.search(r.flat) is not None
-
-
 def _status(value: Any) -> Condition:
     n = int(value)
     reason = r"(?:forbidden|unauthorized|internal server error|bad request|not found|request timeout|service unavailable)"
-    return _search(
+    return Search(
         rf"(?:http/\d(?:\.\d)?\s*{n}\b"
         rf"|(?<!sub)(?<!sub-)(?<!sub_)status(?:[ _-]?code)?[^\w\n]{{0,4}}{n}\b"
         rf"|(?:returned|answered|response|responded|http|error|failed with)[ :]{{1,3}}{n}\b(?!\s*(?:ms|milliseconds?|s\b|seconds?))"
         rf"|\({n}\)|\b{n} {reason})",
-        needs=str(n),
+        guard=str(n),
     )
 
 
 def _substatus(value: Any) -> Condition:
     values = value if isinstance(value, list) else [value]
     alternatives = "|".join(str(int(v)) for v in values)
-    return _search(
-        rf"sub[ _-]?status(?:[ _-]?code)?[^\w\n]{{0,4}}(?:{alternatives})\b", needs="status"
+    return Search(
+        rf"sub[ _-]?status(?:[ _-]?code)?[^\w\n]{{0,4}}(?:{alternatives})\b", guard="status"
     )
 
 
 def _aadsts(value: Any) -> Condition:
     n = int(value)
-    return _search(rf"aadsts{n}\b|error_codes[^\w\n]{{0,4}}\[[^\]]*\b{n}\b", needs=str(n))
+    return Search(rf"aadsts{n}\b|error_codes[^\w\n]{{0,4}}\[[^\]]*\b{n}\b", guard=str(n))
 
 
 def _code(value: Any) -> Condition:
     word = re.escape(flat(str(value)))
-    return _search(rf"(?<![a-z0-9_]){word}(?![a-z0-9_])")
+    return Search(rf"(?<![a-z0-9_]){word}(?![a-z0-9_])")
 
 
 def _error_code(value: Any) -> Condition:
     v = re.escape(flat(str(value)))
-    return _search(rf"(?:error[_ ]?code|\bcode|\berror)[^\w\n]{{0,4}}{v}(?![a-z0-9_])")
+    return Search(rf"(?:error[_ ]?code|\bcode|\berror)[^\w\n]{{0,4}}{v}(?![a-z0-9_])")
 
 
 def _cmk_status(value: Any) -> Condition:
     n = int(value)
-    return _search(
+    return Search(
         rf"(?:revoked|revoque|customer ?managed ?key|customermanagedkeystatus)[^()]{{0,1500}}\({n}\)"
     )
 
 
 def _text(value: Any) -> Condition:
-    needles = [squeeze(str(v)) for v in (value if isinstance(value, list) else [value])]
-    return lambda r: all(n in r.squeezed for n in needles)
+    return Contains([squeeze(str(v)) for v in (value if isinstance(value, list) else [value])])
 
 
 def _any_text(value: Any) -> Condition:
-    needles = [squeeze(str(v)) for v in value]
-    return lambda r: any(n in r.squeezed for n in needles)
+    return Contains([squeeze(str(v)) for v in value], any_=True)
 
 
 def _seconds(match: re.Match[str]) -> float:
@@ -166,11 +218,9 @@ def _seconds(match: re.Match[str]) -> float:
 
 
 def _regex(value: Any, min_seconds: Any = None) -> Condition:
-    compiled = re.compile(str(value))
     if min_seconds is None:
-        return lambda r: compiled.search(r.flat) is not None
-    floor = float(min_seconds)
-    return lambda r: any(_seconds(m) >= floor for m in compiled.finditer(r.flat))
+        return Search(str(value))
+    return AtLeast(str(value), float(min_seconds))
 
 
 def _phrase_anchors(text: str) -> list[str]:

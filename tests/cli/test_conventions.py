@@ -147,10 +147,14 @@ def test_completion_is_documented() -> None:
 # --- progress: on a terminal only -------------------------------------------------------------
 @pytest.fixture
 def big_log(tmp_path: Path) -> Path:
+    """Seconds of reading in a few MB (a plain log is read at hundreds of MB a second): an
+    incident log whose lines share no verdict, each holding a word of its own."""
     path = tmp_path / "big.log"
     with path.open("w") as fh:
         fh.write(CMK_LINE)
-        fh.write(FILLER * 500_000)  # ~40 MB: seconds of reading
+        for n in range(40_000):
+            word = "".join("ghiklmnopqrstuvwxyz_"[int(d)] for d in str(n))
+            fh.write(CMK_LINE.replace('"} substatus', f'","node":"{word}"}} substatus'))
     return path
 
 
