@@ -40,7 +40,7 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
 
 
 def to_json(report: RunReport) -> dict[str, Any]:
-    return {
+    document = {
         "schema": report.schema,
         "version": report.version,
         "catalogue": report.catalogue_version,
@@ -52,6 +52,11 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "checks": [check_to_json(c) for c in report.checks],
         "diagnosis": diagnosis.to_json(report.diagnosis),
     }
+    if report.what_changed is not None:
+        from diagnose.render.timeline import section_json
+
+        document["what_changed"] = section_json(report.what_changed)
+    return document
 
 
 def render(report: RunReport, style: Styler | None = None) -> str:

@@ -1,0 +1,1 @@
+"""What changed, who, and when: the services' own records lined up into one timeline."""

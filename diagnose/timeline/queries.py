@@ -1,0 +1,90 @@
+"""The KQL the timeline runs: built once here, run by the sources, printed by `--kql`.
+
+Columns are those Microsoft documents for each table (docs/research/audit-and-inventory-shapes.md
+§3, §5, §6): Resource Graph's `resourcechanges`, `AZKVAuditLogs`, `CDBDataPlaneRequests`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from diagnose.timeline.window import iso
+
+# Key Vault operations that change something (the rest are reads and cryptography).
+KEY_VAULT_CHANGES = (
+    "KeyCreate",
+    "KeyUpdate",
+    "KeyDelete",
+    "KeyRotate",
+    "KeyImport",
+    "KeyRecover",
+    "KeyRestore",
+    "KeyPurge",
+    "VaultPut",
+    "VaultPatch",
+    "VaultDelete",
+)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _between(column: str, since: datetime, until: datetime) -> str:
+    return f"| where {column} between (datetime({iso(since)}) .. datetime({iso(until)}))"
+
+
+def _any_of(column: str, values: list[str]) -> str:
+    return " or ".join(f"{column} =~ {_quote(v)}" for v in values)
+
+
+def resource_changes(targets: list[str], since: datetime, until: datetime) -> str:
+    return "\n".join(
+        [
+            "resourcechanges",
+            "| extend changeTime = todatetime(properties.changeAttributes.timestamp), "
+            "targetResourceId = tostring(properties.targetResourceId)",
+            _between("changeTime", since, until),
+            f"| where {_any_of('targetResourceId', targets)}",
+            "| project changeTime, targetResourceId, changeType = tostring(properties.changeType), "
+            "changedBy = tostring(properties.changeAttributes.changedBy), "
+            "operation = tostring(properties.changeAttributes.operation), changes = properties.changes",
+            "| order by changeTime asc",
+        ]
+    )
+
+
+def visible_resources(targets: list[str]) -> str:
+    return "\n".join(["resources", f"| where {_any_of('id', targets)}", "| project id"])
+
+
+def key_vault_events(vault_id: str, since: datetime, until: datetime) -> str:
+    changes = ", ".join(f'"{op}"' for op in KEY_VAULT_CHANGES)
+    return "\n".join(
+        [
+            "AZKVAuditLogs",
+            _between("TimeGenerated", since, until),
+            f"| where _ResourceId =~ {_quote(vault_id)}",
+            # 401 is the authentication challenge every client meets first: not a failure
+            f"| where OperationName in ({changes}) or (HttpStatusCode >= 400 and HttpStatusCode != 401)",
+            "| project TimeGenerated, OperationName, HttpStatusCode, ResultSignature, "
+            "ResultDescription, Identity, Id",
+            "| order by TimeGenerated asc",
+            "| take 1000",
+        ]
+    )
+
+
+def cosmos_refusals(cosmos_id: str, since: datetime, until: datetime) -> str:
+    return "\n".join(
+        [
+            "CDBDataPlaneRequests",
+            _between("TimeGenerated", since, until),
+            f"| where _ResourceId =~ {_quote(cosmos_id)}",
+            "| where StatusCode == 401 or StatusCode == 403",
+            "| project TimeGenerated, OperationName, StatusCode, AadPrincipalId, DatabaseName, "
+            "RequestResourceType",
+            "| order by TimeGenerated asc",
+            "| take 1000",
+        ]
+    )
