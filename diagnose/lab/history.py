@@ -255,7 +255,6 @@ class History:
             record: JsonObject = {
                 "authorization": {"action": operation, "scope": resource_id},
                 "caller": actor.caller,
-                "channels": "Operation",
                 "claims": {
                     "aud": "https://management.core.windows.net/",
                     "iss": f"https://sts.windows.net/{w.tenant_id}/",
