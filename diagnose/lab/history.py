@@ -108,6 +108,123 @@ COSMOS_COLUMNS = {
     "TenantId": "string",
     "Type": "string",
 }
+# AzureDiagnostics (the legacy table of a diagnostic setting in "Azure diagnostics" mode): one
+# table for every resource, its columns the fixed ones plus each record's properties flattened
+# with a type suffix (_s string, _d number, _g GUID). Names as Microsoft documents them: Key Vault's
+# AuditEvent (azure-key-vault.md's column table; the identity_claim_oid_g / _upn_s and clientInfo_s
+# names from Microsoft's own queries), Cosmos DB's DataPlaneRequests (monitor-logs-basic-queries.md
+# and the "Collections with throttles" sample; aadPrincipalId_g from how-to-setup-rbac.md, "Audit
+# data requests"): docs/research/audit-and-inventory-shapes.md §5, §6.
+AZURE_DIAGNOSTICS = "AzureDiagnostics"
+AD_COLUMNS = {
+    "TimeGenerated": "datetime",
+    "Category": "string",
+    "OperationName": "string",
+    "OperationVersion": "string",
+    "ResultType": "string",
+    "ResultSignature": "string",
+    "ResultDescription": "string",
+    "CallerIPAddress": "string",
+    "CorrelationId": "string",
+    "DurationMs": "long",
+    "Resource": "string",
+    "ResourceGroup": "string",
+    "ResourceId": "string",
+    "ResourceProvider": "string",
+    "ResourceType": "string",
+    "SubscriptionId": "string",
+    "SourceSystem": "string",
+    # Key Vault, AuditEvent
+    "httpStatusCode_d": "real",
+    "id_s": "string",
+    "requestUri_s": "string",
+    "clientInfo_s": "string",
+    "identity_claim_appid_g": "guid",
+    "identity_claim_oid_g": "guid",
+    "identity_claim_upn_s": "string",
+    # Cosmos DB, DataPlaneRequests
+    "statusCode_s": "string",
+    "activityId_g": "guid",
+    "databaseName_s": "string",
+    "collectionName_s": "string",
+    "requestResourceType_s": "string",
+    "clientIpAddress_s": "string",
+    "userAgent_s": "string",
+    "requestCharge_s": "string",
+    "duration_s": "string",
+    "aadPrincipalId_g": "guid",
+    "_ResourceId": "string",
+    "TenantId": "string",
+    "Type": "string",
+}
+RESOURCE_SPECIFIC, LEGACY = "resource-specific", "azure-diagnostics"
+NO_SETTING = "none"  # no diagnostic setting sends the vault's or the account's logs: no table
+
+
+def _common(row: JsonObject, category: str, provider: str, rtype: str) -> JsonObject:
+    """The fixed AzureDiagnostics columns of a resource-specific row."""
+    rid = str(row["_ResourceId"])
+    parts = rid.split("/")
+    return {
+        "TimeGenerated": row["TimeGenerated"],
+        "Category": category,
+        "OperationName": row["OperationName"],
+        "Resource": parts[-1].upper(),
+        "ResourceGroup": parts[4].upper() if len(parts) > 4 else "",
+        "ResourceId": rid.upper(),
+        "ResourceProvider": provider,
+        "ResourceType": rtype,
+        "SubscriptionId": parts[2] if len(parts) > 2 else "",
+        "SourceSystem": "Azure",
+        "_ResourceId": rid.lower(),
+        "TenantId": row["TenantId"],
+        "Type": AZURE_DIAGNOSTICS,
+    }
+
+
+def legacy_key_vault(row: JsonObject) -> JsonObject:
+    """An AZKVAuditLogs row as Key Vault's AuditEvent lands in AzureDiagnostics."""
+    claim = (row.get("Identity") or {}).get("claim") or {}
+    out = _common(row, "AuditEvent", "MICROSOFT.KEYVAULT", "VAULTS")
+    out |= {
+        "OperationVersion": row["OperationVersion"],
+        "ResultType": row["ResultType"],
+        "ResultSignature": row["ResultSignature"],
+        "ResultDescription": row["ResultDescription"],
+        "CallerIPAddress": row["CallerIpAddress"],
+        "CorrelationId": row["CorrelationId"],
+        "DurationMs": row["DurationMs"],
+        "httpStatusCode_d": float(row["HttpStatusCode"]),
+        "id_s": row["Id"],
+        "requestUri_s": row["RequestUri"],
+        "clientInfo_s": row["ClientInfo"],
+        "identity_claim_oid_g": claim.get("oid"),
+    }
+    if claim.get("appid"):
+        out["identity_claim_appid_g"] = claim["appid"]
+    upn = claim.get("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn")
+    if upn:
+        out["identity_claim_upn_s"] = upn
+    return out
+
+
+def legacy_cosmos(row: JsonObject) -> JsonObject:
+    """A CDBDataPlaneRequests row as Cosmos DB's DataPlaneRequests lands in AzureDiagnostics."""
+    out = _common(row, "DataPlaneRequests", "MICROSOFT.DOCUMENTDB", "DATABASEACCOUNTS")
+    return out | {
+        "statusCode_s": str(row["StatusCode"]),
+        "activityId_g": row["ActivityId"],
+        "databaseName_s": row["DatabaseName"],
+        "collectionName_s": row["CollectionName"],
+        "requestResourceType_s": row["RequestResourceType"],
+        "clientIpAddress_s": row["ClientIpAddress"],
+        "userAgent_s": row["UserAgent"],
+        "requestCharge_s": f"{row['RequestCharge']:.6f}",
+        "duration_s": f"{row['DurationMs'] / 1000:.6f}",
+        "aadPrincipalId_g": row["AadPrincipalId"],
+    }
+
+
 # Resource Graph's generic table columns (docs/research/audit-and-inventory-shapes.md §3).
 ARG_COLUMNS = {
     name: "dynamic"
@@ -152,6 +269,10 @@ class History:
     kv_logs: list[JsonObject] = field(default_factory=list)
     cosmos_logs: list[JsonObject] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # How the vault's and the account's diagnostic settings send their logs to the workspace:
+    # resource-specific tables (AZKVAuditLogs, CDBDataPlaneRequests), the legacy AzureDiagnostics,
+    # or NO_SETTING (none does).
+    mode: str = RESOURCE_SPECIFIC
 
     @property
     def workspace_id(self) -> str:
@@ -430,7 +551,15 @@ class History:
 
     # -- reading ------------------------------------------------------------------------------------
     def log_tables(self) -> dict[str, Table]:
+        """The workspace's tables: those of its diagnostic settings' mode only (a workspace no
+        setting sends resource-specific logs to has no such table, and a query naming it fails)."""
         with self.lock:
+            if self.mode == NO_SETTING:
+                return {}
+            if self.mode == LEGACY:
+                rows = [legacy_key_vault(r) for r in self.kv_logs]
+                rows += [legacy_cosmos(r) for r in self.cosmos_logs]
+                return {AZURE_DIAGNOSTICS: Table(AD_COLUMNS, rows)}
             return {
                 "AZKVAuditLogs": Table(KV_COLUMNS, list(self.kv_logs)),
                 "CDBDataPlaneRequests": Table(COSMOS_COLUMNS, list(self.cosmos_logs)),

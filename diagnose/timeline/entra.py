@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +58,48 @@ def _detail(event: dict[str, Any]) -> str:
                     f"{name} {_value(prop.get('oldValue'))} → {_value(prop.get('newValue'))}"
                 )
     return "; ".join(parts)
+
+
+class Names:
+    """Principals' display names by object id, read from Microsoft Graph where the right allows.
+
+    `refused` holds the right Graph asked for once it refused (no further asking); an id Graph
+    does not know as a service principal stays unnamed. At most MAX_LOOKUPS ids are asked.
+    """
+
+    MAX_LOOKUPS = 20
+    RIGHT = "Microsoft Graph Application.Read.All"
+
+    def __init__(self, graph: RestClient) -> None:
+        self.graph = graph
+        self.refused: str | None = None
+        self.unknown: set[str] = set()
+        self._names: dict[str, str | None] = {}
+
+    def __call__(self, object_id: str) -> str | None:
+        key = object_id.lower()
+        if key in self._names:
+            return self._names[key]
+        if self.refused or len(self._names) >= self.MAX_LOOKUPS or not _is_guid(key):
+            return None
+        reply = self.graph.get(f"/v1.0/servicePrincipals/{key}", {"$select": "id,displayName"})
+        name = None
+        if reply.status in (401, 403):
+            self.refused = self.RIGHT
+        elif reply.status == 200 and isinstance(reply.body, dict):
+            name = str(reply.body.get("displayName") or "") or None
+        elif reply.status == 404:
+            self.unknown.add(key)
+        self._names[key] = name
+        return name
+
+
+def _is_guid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from diagnose.azure import pipeline
 from diagnose.model import Limitation
 from diagnose.profile import Profile
 from diagnose.timeline import queries
+from diagnose.timeline.entra import Names
 from diagnose.timeline.model import CHANGE, FAILURE, Event, Query, SourceReport, Targets
 from diagnose.timeline.window import parse_time
 
@@ -39,11 +40,16 @@ def reports() -> tuple[SourceReport, SourceReport]:
     return (
         SourceReport(
             KEY_VAULT,
-            "Key Vault logs (AZKVAuditLogs)",
+            "Key Vault logs (AZKVAuditLogs, or AzureDiagnostics AuditEvent)",
             reach=reach,
             lag=f"{INGESTION}; Key Vault logs at most 10 min after the operation",
         ),
-        SourceReport(COSMOS, "Cosmos DB logs (CDBDataPlaneRequests)", reach=reach, lag=INGESTION),
+        SourceReport(
+            COSMOS,
+            "Cosmos DB logs (CDBDataPlaneRequests, or AzureDiagnostics DataPlaneRequests)",
+            reach=reach,
+            lag=INGESTION,
+        ),
     )
 
 
@@ -51,26 +57,52 @@ def endpoint(profile: Profile) -> str | None:
     return profile.loganalytics_url or ENDPOINTS.get(profile.cloud_name)
 
 
-def plan(profile: Profile, targets: Targets, since: datetime, until: datetime) -> dict[str, Query]:
+# Per source: the resource-specific table, then the legacy AzureDiagnostics one (a diagnostic
+# setting sends a resource's logs to one or the other, by its mode).
+TABLES = {
+    KEY_VAULT: ("AZKVAuditLogs", "AzureDiagnostics (Category AuditEvent)"),
+    COSMOS: ("CDBDataPlaneRequests", "AzureDiagnostics (Category DataPlaneRequests)"),
+}
+
+
+def plan(
+    profile: Profile, targets: Targets, since: datetime, until: datetime
+) -> dict[str, list[Query]]:
     """The queries per source; scope is the workspace id, else the resource id."""
     ws = profile.workspace_id
-    out: dict[str, Query] = {}
+    out: dict[str, list[Query]] = {}
     if targets.vault_id:
         scope = f"workspace {ws}" if ws else f"resource {targets.vault_id}"
-        out[KEY_VAULT] = Query(
-            "Log Analytics",
-            scope,
-            "Key Vault changes and refusals",
-            queries.key_vault_events(targets.vault_id, since, until),
-        )
+        out[KEY_VAULT] = [
+            Query(
+                "Log Analytics",
+                scope,
+                "Key Vault changes and refusals",
+                queries.key_vault_events(targets.vault_id, since, until),
+            ),
+            Query(
+                "Log Analytics",
+                scope,
+                "Key Vault changes and refusals (AzureDiagnostics)",
+                queries.key_vault_legacy(targets.vault_id, since, until),
+            ),
+        ]
     if targets.cosmos_id:
         scope = f"workspace {ws}" if ws else f"resource {targets.cosmos_id}"
-        out[COSMOS] = Query(
-            "Log Analytics",
-            scope,
-            "Cosmos DB data-plane refusals",
-            queries.cosmos_refusals(targets.cosmos_id, since, until),
-        )
+        out[COSMOS] = [
+            Query(
+                "Log Analytics",
+                scope,
+                "Cosmos DB data-plane refusals",
+                queries.cosmos_refusals(targets.cosmos_id, since, until),
+            ),
+            Query(
+                "Log Analytics",
+                scope,
+                "Cosmos DB data-plane refusals (AzureDiagnostics)",
+                queries.cosmos_legacy(targets.cosmos_id, since, until),
+            ),
+        ]
     return out
 
 
@@ -84,6 +116,49 @@ def _rows(client: Any, query: Query, since: datetime, until: datetime) -> Iterat
     for table in tables or []:
         for row in table.rows:
             yield dict(zip(table.columns, row, strict=False))
+
+
+def _absent(exc: Any) -> bool:
+    """Log Analytics' semantic error for a table (or an AzureDiagnostics column) the workspace
+    does not hold: "Failed to resolve table or column expression named 'AZKVAuditLogs'"."""
+    if (exc.status_code or 0) != 400 or exc.response is None:
+        return False
+    try:
+        body = exc.response.text()
+    except Exception:  # noqa: BLE001 - an unreadable body is not this error
+        return False
+    return "Failed to resolve" in body and "SemanticError" in body
+
+
+def legacy_key_vault_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An AzureDiagnostics AuditEvent row as the AZKVAuditLogs columns the events are read from."""
+    claim = {
+        "appid": row.get("identity_claim_appid_g"),
+        "oid": row.get("identity_claim_oid_g"),
+        "upn": row.get("identity_claim_upn_s"),
+    }
+    status = row.get("httpStatusCode_d")
+    return {
+        "TimeGenerated": row.get("TimeGenerated"),
+        "OperationName": row.get("OperationName"),
+        "HttpStatusCode": int(float(status)) if status not in (None, "") else 0,
+        "ResultSignature": row.get("ResultSignature"),
+        "ResultDescription": row.get("ResultDescription"),
+        "Identity": {"claim": {k: v for k, v in claim.items() if v}},
+        "Id": row.get("id_s"),
+    }
+
+
+def legacy_cosmos_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An AzureDiagnostics DataPlaneRequests row as the CDBDataPlaneRequests columns."""
+    return {
+        "TimeGenerated": row.get("TimeGenerated"),
+        "OperationName": row.get("OperationName"),
+        "StatusCode": row.get("statusCode_s"),
+        "AadPrincipalId": row.get("aadPrincipalId_g"),
+        "DatabaseName": row.get("databaseName_s"),
+        "RequestResourceType": row.get("requestResourceType_s"),
+    }
 
 
 def _identity(raw: Any) -> dict[str, Any]:
@@ -131,20 +206,39 @@ def _kv_event(row: dict[str, Any], principal_app_id: str | None) -> Event | None
     )
 
 
-def _cosmos_event(row: dict[str, Any], cosmos_id: str) -> Event | None:
+def _cosmos_event(row: dict[str, Any], cosmos_id: str, names: Names | None) -> Event | None:
     when = parse_time(row.get("TimeGenerated"))
     if when is None:
         return None
+    oid = str(row.get("AadPrincipalId") or "")
+    name = names(oid) if names is not None and oid else None
+    actor = f"{name} (principal {oid})" if name else f"object id {oid}" if oid else "unknown"
     operation = f"{row.get('OperationName')} refused: {row.get('StatusCode')}"
     return Event(
         when,
         COSMOS,
-        f"principal {row.get('AadPrincipalId') or 'unknown'}",
+        actor,
         operation,
         cosmos_id,
         FAILURE,
         f"{row.get('RequestResourceType') or ''} {row.get('DatabaseName') or ''}".strip(),
     )
+
+
+def _name_notes(names: Names | None, report: SourceReport) -> None:
+    """Say why a Cosmos DB caller is shown by its object id."""
+    if names is None:
+        return
+    if names.refused:
+        report.notes.append(
+            f"callers are shown by object id: Microsoft Graph refused their names "
+            f"(needs {names.refused})"
+        )
+    if names.unknown:
+        report.notes.append(
+            "shown by object id, not a service principal Microsoft Graph knows: "
+            + ", ".join(sorted(names.unknown))
+        )
 
 
 def collect(
@@ -154,10 +248,11 @@ def collect(
     since: datetime,
     until: datetime,
     out: dict[str, SourceReport],
+    names: Names | None = None,
 ) -> list[Event]:
     planned = plan(profile, targets, since, until)
-    for name, query in planned.items():
-        out[name].queries = [query]
+    for name, found in planned.items():
+        out[name].queries = list(found)
     url = endpoint(profile)
     if not url:
         for name in planned:
@@ -165,11 +260,6 @@ def collect(
                 "the profile names no Log Analytics endpoint (loganalytics_url)"
             )
         return []
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ServiceRequestError,
-    )
     from azure.monitor.query import LogsQueryClient
 
     client = LogsQueryClient(
@@ -179,31 +269,72 @@ def collect(
         retry_policy=pipeline.retry_policy(),
     )
     events: list[Event] = []
-    for name, query in planned.items():
-        try:
-            rows = list(_rows(client, query, since, until))
-        except HttpResponseError as exc:
-            status = exc.status_code or 0
-            code = exc.error.code if exc.error else ""
-            out[name].limitation = Limitation(
-                f"Log Analytics refused the query ({status} {code})".strip(),
-                RIGHT if status in (401, 403) else None,
-            )
-            continue
-        except ClientAuthenticationError as exc:
-            out[name].limitation = Limitation(
-                f"no token for Log Analytics: {str(exc).splitlines()[0][:200]}"
-            )
-            continue
-        except ServiceRequestError as exc:
-            out[name].limitation = Limitation(f"cannot reach {url}: {type(exc).__name__}")
-            continue
-        for row in rows:
+    for name, found in planned.items():
+        for row in _source_rows(client, name, found, since, until, url, out[name]):
             event = (
                 _kv_event(row, targets.principal_app_id)
                 if name == KEY_VAULT
-                else _cosmos_event(row, targets.cosmos_id or "")
+                else _cosmos_event(row, targets.cosmos_id or "", names)
             )
             if event is not None:
                 events.append(event)
+    if COSMOS in planned:
+        _name_notes(names, out[COSMOS])
     return events
+
+
+def _source_rows(
+    client: Any,
+    name: str,
+    found: list[Query],
+    since: datetime,
+    until: datetime,
+    url: str,
+    report: SourceReport,
+) -> list[dict[str, Any]]:
+    """One source's rows from its resource-specific table and from AzureDiagnostics; a table the
+    workspace does not hold is skipped, neither held is the source's limitation."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+    )
+
+    rows: list[dict[str, Any]] = []
+    held: list[str] = []
+    for table, query in zip(TABLES[name], found, strict=True):
+        legacy = table.startswith("AzureDiagnostics")
+        try:
+            got = list(_rows(client, query, since, until))
+        except HttpResponseError as exc:
+            if _absent(exc):
+                continue
+            status = exc.status_code or 0
+            code = exc.error.code if exc.error else ""
+            report.limitation = Limitation(
+                f"Log Analytics refused the query ({status} {code})".strip(),
+                RIGHT if status in (401, 403) else None,
+            )
+            return []
+        except ClientAuthenticationError as exc:
+            report.limitation = Limitation(
+                f"no token for Log Analytics: {str(exc).splitlines()[0][:200]}"
+            )
+            return []
+        except ServiceRequestError as exc:
+            report.limitation = Limitation(f"cannot reach {url}: {type(exc).__name__}")
+            return []
+        held.append(table)
+        convert = (
+            (legacy_key_vault_row if name == KEY_VAULT else legacy_cosmos_row) if legacy else None
+        )
+        rows += [convert(r) for r in got] if convert else got
+    if not held:
+        first, second = TABLES[name]
+        report.limitation = Limitation(
+            f"the workspace holds no {first} table and no {second} records of this resource: "
+            "does the resource's diagnostic setting send its logs to this workspace?"
+        )
+    elif held == [TABLES[name][1]]:
+        report.notes.append(f"read from {held[0]}: the diagnostic setting's Azure diagnostics mode")
+    return rows

@@ -1,7 +1,11 @@
 """The KQL the timeline runs: built once here, run by the sources, printed by `--kql`.
 
 Columns are those Microsoft documents for each table (docs/research/audit-and-inventory-shapes.md
-§3, §5, §6): Resource Graph's `resourcechanges`, `AZKVAuditLogs`, `CDBDataPlaneRequests`.
+§3, §5, §6): Resource Graph's `resourcechanges`, `AZKVAuditLogs`, `CDBDataPlaneRequests`, and
+the legacy `AzureDiagnostics` of a diagnostic setting in "Azure diagnostics" mode. That table's
+columns come and go with the records ingested (a `_s`/`_d`/`_g` column exists only once a record
+carried it), so its queries name in `where` only columns every record of their category has, and
+project nothing: the rows come back with whatever columns the workspace holds.
 """
 
 from __future__ import annotations
@@ -69,6 +73,36 @@ def key_vault_events(vault_id: str, since: datetime, until: datetime) -> str:
             f"| where OperationName in ({changes}) or (HttpStatusCode >= 400 and HttpStatusCode != 401)",
             "| project TimeGenerated, OperationName, HttpStatusCode, ResultSignature, "
             "ResultDescription, Identity, Id",
+            "| order by TimeGenerated asc",
+            "| take 1000",
+        ]
+    )
+
+
+def key_vault_legacy(vault_id: str, since: datetime, until: datetime) -> str:
+    changes = ", ".join(f'"{op}"' for op in KEY_VAULT_CHANGES)
+    return "\n".join(
+        [
+            "AzureDiagnostics",
+            _between("TimeGenerated", since, until),
+            '| where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent"',
+            f"| where _ResourceId =~ {_quote(vault_id)}",
+            f"| where OperationName in ({changes}) "
+            "or (httpStatusCode_d >= 400 and httpStatusCode_d != 401)",
+            "| order by TimeGenerated asc",
+            "| take 1000",
+        ]
+    )
+
+
+def cosmos_legacy(cosmos_id: str, since: datetime, until: datetime) -> str:
+    return "\n".join(
+        [
+            "AzureDiagnostics",
+            _between("TimeGenerated", since, until),
+            '| where ResourceProvider == "MICROSOFT.DOCUMENTDB" and Category == "DataPlaneRequests"',
+            f"| where _ResourceId =~ {_quote(cosmos_id)}",
+            '| where statusCode_s == "401" or statusCode_s == "403"',
             "| order by TimeGenerated asc",
             "| take 1000",
         ]

@@ -6,7 +6,6 @@ limitation of that source, and the others still answer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -17,15 +16,13 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import Limitation, Severity
 from diagnose.profile import Profile
 from diagnose.timeline import activity, changes, entra, logs
+from diagnose.timeline import evidence as sightings
 from diagnose.timeline.merge import merge
-from diagnose.timeline.model import FAILURE, Event, Query, SourceReport, Targets, Timeline
-from diagnose.timeline.window import DEFAULT_SINCE, parse_since, parse_time
+from diagnose.timeline.model import Event, Query, SourceReport, Targets, Timeline
+from diagnose.timeline.window import DEFAULT_SINCE, parse_since
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
-
-EVIDENCE = "evidence"
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 
 
 def targets_of(profile: Profile) -> Targets:
@@ -52,7 +49,7 @@ def queries(profile: Profile, since: datetime, until: datetime) -> list[Query]:
     targets = targets_of(profile)
     return [
         *changes.plan(targets, since, until),
-        *logs.plan(profile, targets, since, until).values(),
+        *(q for found in logs.plan(profile, targets, since, until).values() for q in found),
     ]
 
 
@@ -114,7 +111,9 @@ def build(
             jobs[logs.KEY_VAULT] = pool.submit(
                 _guarded,
                 reports[logs.KEY_VAULT],
-                lambda: logs.collect(profile, cred, targets, since, until, reports),
+                lambda: logs.collect(
+                    profile, cred, targets, since, until, reports, entra.Names(graph)
+                ),
             )
         events = [e for job in jobs.values() for e in job.result()]
     for name, report in reports.items():
@@ -128,7 +127,9 @@ def build(
         report.events = sum(1 for e in events if e.source == report.name)
         _note_reach(report, since, until)
     if evidence:
-        events += _evidence(evidence, timeline)
+        found, report = sightings.collect(evidence)
+        timeline.sources.append(report)
+        events += found
     return merge(timeline, events)
 
 
@@ -139,47 +140,6 @@ def _note_reach(report: SourceReport, since: datetime, until: datetime) -> None:
     days = _REACH_DAYS.get(report.name)
     if days is not None and (until - since).days >= days:
         report.notes.append(f"the window starts more than {days} days back: older records are gone")
-
-
-def _evidence(paths: Sequence[str], timeline: Timeline) -> list[Event]:
-    """Explain's first sighting of each cause in the logs, as failures on the timeline.
-
-    Explain has no per-cause first-seen time yet: the time is the first ISO 8601 timestamp of the
-    earliest matched line (its excerpt), which is what log lines carry.
-    """
-    from diagnose import catalogue
-    from diagnose.usecases.explain import explain
-
-    cat = catalogue.default()
-    result = explain(paths, cat)
-    first: dict[str, Event] = {}
-    undated = set()
-    for match in result.matches:
-        stamp = _STAMP.search(match.excerpt)
-        when = parse_time(stamp.group(0)) if stamp else None
-        if when is None:
-            undated.add(match.code)
-            continue
-        event = Event(
-            when,
-            EVIDENCE,
-            "(log)",
-            f"{match.code}: {cat.cause(match.code).title}",
-            f"{match.source}:{match.line}",
-            FAILURE,
-            match.excerpt[:200],
-        )
-        if match.code not in first or when < first[match.code].time:
-            first[match.code] = event
-    note = SourceReport(
-        EVIDENCE, "Evidence (diagnose explain)", reach="the files given", lag="none"
-    )
-    note.events = len(first)
-    note.notes += result.problems
-    if undated:
-        note.notes.append("no timestamp on the lines of: " + ", ".join(sorted(undated)))
-    timeline.sources.append(note)
-    return list(first.values())
 
 
 def exit_status(timeline: Timeline) -> ExitStatus:

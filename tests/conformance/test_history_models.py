@@ -19,7 +19,7 @@ from azure.mgmt.resourcegraph import models as resourcegraph
 from azure.monitor.query.models import _models as logs  # the generated wire models
 
 from diagnose.lab import Lab
-from diagnose.lab.history import HISTORY
+from diagnose.lab.history import HISTORY, LEGACY
 from diagnose.lab.scenarios import SCENARIOS
 from tests.conformance.answers import arm_token
 from tests.conformance.models import check_msrest, check_typespec, is_iso
@@ -200,6 +200,11 @@ def test_log_analytics_answers_follow_the_models(lab, scenario: str) -> None:
         status, body = _workspace(instance, f"{table} | take 50")
         assert status == 200, body
         found += [f"{table}: {p}" for p in check_typespec(body, logs.QueryResults)]
+    assert instance.history is not None
+    instance.history.mode = LEGACY  # the diagnostic settings' "Azure diagnostics" mode
+    status, body = _workspace(instance, "AzureDiagnostics | take 50")
+    assert status == 200, body
+    found += [f"AzureDiagnostics: {p}" for p in check_typespec(body, logs.QueryResults)]
     assert not found, "\n".join(found)
 
 

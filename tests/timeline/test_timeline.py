@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
-from diagnose.lab.history import ADMIN, HISTORY
+from diagnose.lab.history import ADMIN, HISTORY, LEGACY, NO_SETTING, RESOURCE_SPECIFIC
 from diagnose.lab.roles import READER
 from tests.harness import Cli
 
@@ -144,22 +145,33 @@ def test_log_analytics_reader_alone_is_missing(lab, cli: Cli) -> None:
     assert code == 3 and doc["blamed"] is None
 
 
+@pytest.mark.parametrize("mode", [RESOURCE_SPECIFIC, LEGACY])
 def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_events(
-    lab, cli: Cli
+    lab, cli: Cli, mode: str
 ) -> None:
+    """In either mode of the diagnostic settings, the queries of the tables the workspace holds
+    return the timeline's events; those of the other mode's tables get Log Analytics' error."""
     running = lab("key-disabled")
+    running.history.mode = mode
     kql = cli("timeline", "--kql", env=running.env)
     assert kql.exit_code == 0, str(kql)
     blocks = [b for b in kql.stdout.strip().split("\n\n") if b.strip()]
-    assert (
-        len(blocks) == 4
-    )  # Resource Graph: visibility, changes; Log Analytics: Key Vault, Cosmos DB
-    _, doc = timeline(cli, env=running.env)
+    # Resource Graph: visibility, changes; Log Analytics: Key Vault, Cosmos DB, each in both tables
+    assert len(blocks) == 6
+    code, doc = timeline(cli, env=running.env)
+    assert code == 1 and not [s for s in doc["sources"] if s["limitation"]], doc["sources"]
     results = {}
     for block in blocks:
         header, text = block.split("\n", 1)
         service, scope, purpose = re.fullmatch(r"// (.+?), (.+?): (.+)", header).groups()  # type: ignore[union-attr]
-        results[purpose] = run_query(running, service, scope, text)
+        legacy = text.startswith("AzureDiagnostics")
+        if service == "Log Analytics" and legacy != (mode == LEGACY):
+            with pytest.raises(HttpResponseError, match="Failed to resolve table"):
+                run_query(running, service, scope, text)
+            continue
+        results[purpose.removesuffix(" (AzureDiagnostics)")] = run_query(
+            running, service, scope, text
+        )
     times = {e["time"] for e in doc["events"]}
     changes = results["property changes"]
     assert changes and all(_second(r["changeTime"]) in times for r in changes)
@@ -167,6 +179,8 @@ def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_event
     assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | _folded(doc)
     cosmos = results["Cosmos DB data-plane refusals"]
     assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | _folded(doc)
+    kv_source = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
+    assert ("Azure diagnostics mode" in " ".join(kv_source["notes"])) == (mode == LEGACY)
 
 
 def _second(value: Any) -> str:
@@ -224,3 +238,52 @@ def test_run_what_changed_adds_the_section(cli: Cli) -> None:
     assert plain.exit_code == 0 and "what_changed" not in plain.json()
     text = cli("run", "--lab", "sp-disabled", "--what-changed")
     assert "Change before the first failure: Update service principal" in text.stdout
+
+
+def _cosmos_failures(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in doc["events"] if e["source"] == "cosmos-logs"]
+
+
+@pytest.mark.parametrize("mode", [RESOURCE_SPECIFIC, LEGACY])
+def test_cosmos_callers_are_named_from_graph(lab, cli: Cli, mode: str) -> None:
+    """In either table, a Cosmos DB refusal names its caller: Graph's display name and object id."""
+    running = lab("sp-disabled")
+    running.history.mode = mode
+    world = running.world
+    assert world is not None
+    caller = world.principals[world.caller_id]
+    code, doc = timeline(cli, env=running.env)
+    assert code == 1
+    failures = _cosmos_failures(doc)
+    assert failures and doc["first_failure"]["source"] == "cosmos-logs"
+    assert {e["actor"] for e in failures} == {
+        f"{caller.display_name} (principal {caller.object_id})"
+    }
+    assert doc["blamed"]["source"] == "entra-audit" and doc["blamed"]["actor"] == ADMIN.upn
+
+
+def test_without_graph_read_a_cosmos_caller_is_its_object_id_said_as_such(lab, cli: Cli) -> None:
+    running = lab("sp-disabled")
+    world = running.world
+    assert world is not None
+    for role in ("Application.Read.All", "Application.ReadWrite.All"):
+        world.diagnoser.app_roles.remove(role)
+    caller = world.principals[world.caller_id]
+    code, doc = timeline(cli, env=running.env)
+    failures = _cosmos_failures(doc)
+    assert failures and {e["actor"] for e in failures} == {f"object id {caller.object_id}"}
+    cosmos = next(s for s in doc["sources"] if s["name"] == "cosmos-logs")
+    assert any("Application.Read.All" in n for n in cosmos["notes"]), cosmos
+    assert cosmos["limitation"] is None  # the refusals are still read and shown
+
+
+def test_a_workspace_holding_neither_table_is_a_limitation(lab, cli: Cli) -> None:
+    """No diagnostic setting sends the vault's or the account's logs: never 'nothing changed'."""
+    running = lab("key-disabled")
+    running.history.mode = NO_SETTING
+    code, doc = timeline(cli, env=running.env)
+    found = {s["name"]: s["limitation"] for s in doc["sources"] if s["limitation"]}
+    assert set(found) == {"key-vault-logs", "cosmos-logs"}
+    assert "AZKVAuditLogs" in found["key-vault-logs"]["reason"]
+    assert "diagnostic setting" in found["key-vault-logs"]["reason"]
+    assert code == 3 and doc["blamed"] is None
