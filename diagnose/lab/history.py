@@ -766,7 +766,8 @@ def _key_delete(h: History, when: datetime) -> None:
     )
 
 
-def _vault_firewall(h: History, when: datetime) -> None:
+def _vault_write(h: History, when: datetime, changes: dict[str, tuple[Any, Any]]) -> None:
+    """An administrator's `vaults/write`: its Activity Log operation and its resource change."""
     w = h.world
     h.operation(when, "Microsoft.KeyVault/vaults/write", w.vault.id, ADMIN)
     h.change(
@@ -776,6 +777,14 @@ def _vault_firewall(h: History, when: datetime) -> None:
         "Update",
         ADMIN,
         "Microsoft.KeyVault/vaults/write",
+        changes,
+    )
+
+
+def _vault_firewall(h: History, when: datetime) -> None:
+    _vault_write(
+        h,
+        when,
         {
             "properties.networkAcls.defaultAction": ("Allow", "Deny"),
             "properties.networkAcls.bypass": ("AzureServices", "None"),
@@ -784,17 +793,7 @@ def _vault_firewall(h: History, when: datetime) -> None:
 
 
 def _vault_tag(h: History, when: datetime) -> None:
-    w = h.world
-    h.operation(when, "Microsoft.KeyVault/vaults/write", w.vault.id, ADMIN)
-    h.change(
-        when,
-        w.vault.id,
-        "Microsoft.KeyVault/vaults",
-        "Update",
-        ADMIN,
-        "Microsoft.KeyVault/vaults/write",
-        {"tags.owner": (None, "platform-team")},
-    )
+    _vault_write(h, when, {"tags.owner": (None, "platform-team")})
 
 
 def _cosmos_identity(h: History, when: datetime) -> None:

@@ -65,43 +65,30 @@ TABLES = {
 }
 
 
+# Per source: what it looks for, and its two queries (resource-specific, then AzureDiagnostics).
+_PURPOSES = {
+    KEY_VAULT: (
+        "Key Vault changes and refusals",
+        (queries.key_vault_events, queries.key_vault_legacy),
+    ),
+    COSMOS: ("Cosmos DB data-plane refusals", (queries.cosmos_refusals, queries.cosmos_legacy)),
+}
+
+
 def plan(
     profile: Profile, targets: Targets, since: datetime, until: datetime
 ) -> dict[str, list[Query]]:
     """The queries per source; scope is the workspace id, else the resource id."""
     ws = profile.workspace_id
     out: dict[str, list[Query]] = {}
-    if targets.vault_id:
-        scope = f"workspace {ws}" if ws else f"resource {targets.vault_id}"
-        out[KEY_VAULT] = [
-            Query(
-                "Log Analytics",
-                scope,
-                "Key Vault changes and refusals",
-                queries.key_vault_events(targets.vault_id, since, until),
-            ),
-            Query(
-                "Log Analytics",
-                scope,
-                "Key Vault changes and refusals (AzureDiagnostics)",
-                queries.key_vault_legacy(targets.vault_id, since, until),
-            ),
-        ]
-    if targets.cosmos_id:
-        scope = f"workspace {ws}" if ws else f"resource {targets.cosmos_id}"
-        out[COSMOS] = [
-            Query(
-                "Log Analytics",
-                scope,
-                "Cosmos DB data-plane refusals",
-                queries.cosmos_refusals(targets.cosmos_id, since, until),
-            ),
-            Query(
-                "Log Analytics",
-                scope,
-                "Cosmos DB data-plane refusals (AzureDiagnostics)",
-                queries.cosmos_legacy(targets.cosmos_id, since, until),
-            ),
+    for name, resource_id in ((KEY_VAULT, targets.vault_id), (COSMOS, targets.cosmos_id)):
+        if not resource_id:
+            continue
+        scope = f"workspace {ws}" if ws else f"resource {resource_id}"
+        purpose, builders = _PURPOSES[name]
+        out[name] = [
+            Query("Log Analytics", scope, purpose + suffix, build(resource_id, since, until))
+            for build, suffix in zip(builders, ("", " (AzureDiagnostics)"), strict=True)
         ]
     return out
 

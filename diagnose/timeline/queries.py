@@ -62,63 +62,71 @@ def visible_resources(targets: list[str]) -> str:
     return "\n".join(["resources", f"| where {_any_of('id', targets)}", "| project id"])
 
 
-def key_vault_events(vault_id: str, since: datetime, until: datetime) -> str:
-    changes = ", ".join(f'"{op}"' for op in KEY_VAULT_CHANGES)
+def _log_query(table: str, resource_id: str, since: datetime, until: datetime, *lines: str) -> str:
+    """A Log Analytics query of one resource's records in the window, oldest first, at most 1000."""
     return "\n".join(
         [
-            "AZKVAuditLogs",
+            table,
             _between("TimeGenerated", since, until),
-            f"| where _ResourceId =~ {_quote(vault_id)}",
-            # 401 is the authentication challenge every client meets first: not a failure
-            f"| where OperationName in ({changes}) or (HttpStatusCode >= 400 and HttpStatusCode != 401)",
-            "| project TimeGenerated, OperationName, HttpStatusCode, ResultSignature, "
-            "ResultDescription, Identity, Id",
+            f"| where _ResourceId =~ {_quote(resource_id)}",
+            *lines,
             "| order by TimeGenerated asc",
             "| take 1000",
         ]
+    )
+
+
+def _changes_or(status_column: str) -> str:
+    """Key Vault's changes, or its refusals (401 is the authentication challenge every client
+    meets first: not a failure)."""
+    changes = ", ".join(f'"{op}"' for op in KEY_VAULT_CHANGES)
+    return (
+        f"| where OperationName in ({changes}) "
+        f"or ({status_column} >= 400 and {status_column} != 401)"
+    )
+
+
+def key_vault_events(vault_id: str, since: datetime, until: datetime) -> str:
+    return _log_query(
+        "AZKVAuditLogs",
+        vault_id,
+        since,
+        until,
+        _changes_or("HttpStatusCode"),
+        "| project TimeGenerated, OperationName, HttpStatusCode, ResultSignature, "
+        "ResultDescription, Identity, Id",
     )
 
 
 def key_vault_legacy(vault_id: str, since: datetime, until: datetime) -> str:
-    changes = ", ".join(f'"{op}"' for op in KEY_VAULT_CHANGES)
-    return "\n".join(
-        [
-            "AzureDiagnostics",
-            _between("TimeGenerated", since, until),
-            '| where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent"',
-            f"| where _ResourceId =~ {_quote(vault_id)}",
-            f"| where OperationName in ({changes}) "
-            "or (httpStatusCode_d >= 400 and httpStatusCode_d != 401)",
-            "| order by TimeGenerated asc",
-            "| take 1000",
-        ]
-    )
-
-
-def cosmos_legacy(cosmos_id: str, since: datetime, until: datetime) -> str:
-    return "\n".join(
-        [
-            "AzureDiagnostics",
-            _between("TimeGenerated", since, until),
-            '| where ResourceProvider == "MICROSOFT.DOCUMENTDB" and Category == "DataPlaneRequests"',
-            f"| where _ResourceId =~ {_quote(cosmos_id)}",
-            '| where statusCode_s == "401" or statusCode_s == "403"',
-            "| order by TimeGenerated asc",
-            "| take 1000",
-        ]
+    return _log_query(
+        "AzureDiagnostics",
+        vault_id,
+        since,
+        until,
+        '| where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent"',
+        _changes_or("httpStatusCode_d"),
     )
 
 
 def cosmos_refusals(cosmos_id: str, since: datetime, until: datetime) -> str:
-    return "\n".join(
-        [
-            "CDBDataPlaneRequests",
-            _between("TimeGenerated", since, until),
-            f"| where _ResourceId =~ {_quote(cosmos_id)}",
-            "| where StatusCode == 401 or StatusCode == 403",
-            "| project TimeGenerated, OperationName, StatusCode, AadPrincipalId, DatabaseName, "
-            "RequestResourceType",
-            "| order by TimeGenerated asc",
-            "| take 1000",
-        ]
+    return _log_query(
+        "CDBDataPlaneRequests",
+        cosmos_id,
+        since,
+        until,
+        "| where StatusCode == 401 or StatusCode == 403",
+        "| project TimeGenerated, OperationName, StatusCode, AadPrincipalId, DatabaseName, "
+        "RequestResourceType",
+    )
+
+
+def cosmos_legacy(cosmos_id: str, since: datetime, until: datetime) -> str:
+    return _log_query(
+        "AzureDiagnostics",
+        cosmos_id,
+        since,
+        until,
+        '| where ResourceProvider == "MICROSOFT.DOCUMENTDB" and Category == "DataPlaneRequests"',
+        '| where statusCode_s == "401" or statusCode_s == "403"',
     )
