@@ -11,8 +11,16 @@ from diagnose.cli.options import open_profile, profile_options
 from diagnose.render.choose import TIMELINE, emit, output_option, styler
 from diagnose.timeline.window import DEFAULT_SINCE, parse_since
 
+EXAMPLES = """\b
+Examples:
+  diagnose timeline --lab sp-disabled         try it on the built-in lab
+  diagnose timeline --since 2d -o markdown    the last two days, for a postmortem
+  diagnose timeline --kql                     the queries, to paste in the portal
+  diagnose timeline --evidence app.log        line the events up with a log's first errors
+"""
 
-@click.command()
+
+@click.command(epilog=EXAMPLES)
 @profile_options
 @click.option(
     "--since",
