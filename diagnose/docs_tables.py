@@ -55,6 +55,10 @@ def _rights(check: Check, _catalogue: Catalogue) -> str:
     return "; ".join(check.permissions) or "–"
 
 
+def _prove_rights(check: Check, _catalogue: Catalogue) -> str:
+    return "; ".join(check.prove_permissions) or "–"
+
+
 def _deadline(check: Check, _catalogue: Catalogue) -> str:
     from diagnose.runner import DEFAULT_CHECK_DEADLINE_S
 
@@ -78,7 +82,8 @@ ID = Column("check", lambda c, _: _code(c.id))
 TITLE = Column("what it decides", lambda c, _: c.title)
 PROVES = Column("proves (runbook step)", _proves)
 TOPOLOGIES = Column("topologies", _topologies)
-RIGHTS = Column("what the diagnosing identity needs", _rights)
+RIGHTS = Column("to read (what the check decides from)", _rights)
+PROVE_RIGHTS = Column("to prove (the live operation, beyond reading)", _prove_rights)
 DEADLINE = Column("deadline", _deadline)
 CAUSES = Column("may find", lambda c, _: ", ".join(_code(x) for x in c.causes))
 
@@ -88,7 +93,7 @@ def columns(table: str, chain: Sequence[Check]) -> list[Column]:
     return {
         "readme-checks": [ID, TITLE, PROVES, TOPOLOGIES],
         "design-checks": [ID, TITLE, _needs_column(chain), PROVES, CAUSES, TOPOLOGIES, DEADLINE],
-        "design-rights": [ID, RIGHTS],
+        "design-rights": [ID, RIGHTS, PROVE_RIGHTS],
     }[table]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from diagnose.answers import Fields, refused_in_own_words
+from diagnose.answers import Fields, MalformedAnswer, refused_in_own_words
 from diagnose.azure import pipeline, quiet_sdk_logs
 from diagnose.azure.rest import Reply, send
 from diagnose.profile import Profile
@@ -69,10 +69,15 @@ def versionless_key_uri(uri: str | None) -> str:
 
 @dataclass(frozen=True)
 class DataPlaneKey:
-    """The key as the data plane names it: its `kid` and the version in it."""
+    """The key as the data plane answers it: its `kid`, the version in it, and its public JWK
+    (`kty`, `key_ops`, base64url `n` and `e`; None where the answer has none)."""
 
     kid: str
     version: str | None
+    kty: str | None = None
+    key_ops: tuple[str, ...] = ()
+    n: str | None = None
+    e: str | None = None
 
 
 KEY_VAULT = "Key Vault"
@@ -90,16 +95,57 @@ def _refusal_or_problem(reply: Reply, what: str) -> Exception:
     return KeyVaultRefusal(reply.status, code, reply.inner_error(), reply.error_message or code)
 
 
+def _b64u_bytes(value: str) -> bytes:
+    """base64url, with or without its padding (Key Vault's and JWK's encoding)."""
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
 def _b64(value: str, fields: Fields, name: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        return _b64u_bytes(value)
     except (ValueError, TypeError):
         raise fields.malformed(name, "is not base64url") from None
 
 
+WRAP_ALGORITHM = "RSA-OAEP-256"
+
+
+def local_wrap(key: DataPlaneKey, plaintext: bytes) -> bytes:
+    """Wrap `plaintext` here with the key's public JWK, through azure-keyvault-keys' local provider
+    (`CryptographyClient.from_jwk`, the path the SDK's CryptographyClient takes for wrapKey).
+
+    Key Vault refuses a remote wrap outside the key's nbf/exp window but keeps unwrapping
+    ("Operations outside the nbf / exp window are automatically disallowed, except for decrypt,
+    release, unwrap, and verify", https://learn.microsoft.com/azure/key-vault/keys/about-keys-details#key-attributes),
+    so a remote unwrap of a local wrap proves what Cosmos DB needs of an existing key.
+    """
+    from azure.core.exceptions import AzureError
+    from azure.keyvault.keys import JsonWebKey
+    from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+
+    where = f"Key Vault's answer for the key {key.kid}"
+    if not (key.kty and key.n and key.e):
+        missing = [name for name in ("kty", "n", "e") if not getattr(key, name)]
+        raise MalformedAnswer(f"{where} has no public key to wrap with (no {', '.join(missing)})")
+    try:
+        jwk = JsonWebKey(
+            kid=key.kid,
+            kty=key.kty,
+            key_ops=list(key.key_ops),
+            n=_b64u_bytes(key.n),
+            e=_b64u_bytes(key.e),
+        )
+        client = CryptographyClient.from_jwk(jwk)
+        return bytes(client.wrap_key(KeyWrapAlgorithm(WRAP_ALGORITHM), plaintext).encrypted_key)
+    except (ValueError, TypeError, NotImplementedError, AzureError) as exc:
+        raise MalformedAnswer(
+            f"{where}: its public key cannot wrap with {WRAP_ALGORITHM} ({str(exc)[:160]})"
+        ) from None
+
+
 class KeyVaultProbe:
     """The data-plane calls of the round trip, sent through the SDK client's pipeline (its
-    challenge authentication) and read in one place: `get_key`, `remote_wrap`, `unwrap`."""
+    challenge authentication) and read in one place: `get_key` and the remote `unwrap`."""
 
     def __init__(self, profile: Profile, credential: TokenCredential, key: KeyRef) -> None:
         from azure.keyvault.keys import KeyClient
@@ -131,9 +177,17 @@ class KeyVaultProbe:
     def get_key(self) -> DataPlaneKey:
         path = self._path(self.key.version) if self.key.version else self._path(None) + "/"
         answer = self._send("GET", path, f"the key {self.key.name}")
-        kid = answer.obj("key").text("kid")
+        jwk = answer.obj("key")
+        kid = jwk.text("kid")
         parts = kid.rstrip("/").split("/")
-        return DataPlaneKey(kid, parts[-1] if len(parts) >= 6 and parts[-3] == "keys" else None)
+        return DataPlaneKey(
+            kid,
+            parts[-1] if len(parts) >= 6 and parts[-3] == "keys" else None,
+            jwk.opt_text("kty"),
+            tuple(jwk.opt_texts("key_ops")),
+            jwk.opt_text("n"),
+            jwk.opt_text("e"),
+        )
 
     def _crypto(self, version: str | None, operation: str, data: bytes) -> bytes:
         value = base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -141,13 +195,9 @@ class KeyVaultProbe:
             "POST",
             self._path(version, operation),
             f"{operation} with the key {self.key.name}",
-            {"alg": "RSA-OAEP-256", "value": value},
+            {"alg": WRAP_ALGORITHM, "value": value},
         )
         return _b64(answer.text("value"), answer, "value")
-
-    def remote_wrap(self, version: str | None, plaintext: bytes) -> bytes:
-        """POST wrapkey to the service (the SDK would wrap locally with the public key, proving nothing)."""
-        return self._crypto(version, "wrapkey", plaintext)
 
     def unwrap(self, version: str | None, wrapped: bytes) -> bytes:
         """POST unwrapkey: the private key never leaves the vault, so this proves the vault's part."""

@@ -82,11 +82,21 @@ class Check:
     provides: tuple[Fact[Any], ...] = ()
     consumes: tuple[Fact[Any], ...] = ()  # each provided by a check this one needs
     prewarm: tuple[Callable[[Context], object], ...] = ()  # reads started when the run starts
-    permissions: tuple[str, ...] = ()  # what the diagnosing identity needs for this check
+    # The diagnosing identity's rights: `permissions` to read what the check decides from;
+    # `prove_permissions` for the live proof it makes beyond reading (the unwrap round trip, the
+    # execution call). Without the latter the run still decides the rest and says what it did not
+    # prove (usecases/run.py, `not_proven`).
+    permissions: tuple[str, ...] = ()
+    prove_permissions: tuple[str, ...] = ()
     topologies: tuple[str, ...] = ("own", "adobe")
     only_with_trigger: bool = False
     uses_azure: bool = True
     deadline_s: float | None = None  # None: the runner's default
+
+    @property
+    def all_permissions(self) -> tuple[str, ...]:
+        """Every right the check needs: to read, then to prove."""
+        return (*self.permissions, *self.prove_permissions)
 
 
 @dataclass

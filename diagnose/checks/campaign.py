@@ -339,7 +339,11 @@ CAMPAIGN_TRIGGER = Check(
         *WINDOW_CAUSES,
         *ENDPOINT_CAUSES,
     ),
-    permissions=("Adobe Journey Optimizer campaign execution",),
+    # Reads the campaign (its kind) as campaign.window does; proves with one execution call, which
+    # the Journey Optimizer API's product profile must allow (Adobe's "Authentication" page of the
+    # Journey Optimizer APIs, Permissions: developer.adobe.com/journey-optimizer-apis/references/authentication).
+    permissions=("Adobe Journey Optimizer campaign read",),
+    prove_permissions=("Adobe Journey Optimizer campaign execution",),
     only_with_trigger=True,
     uses_azure=False,
 )

@@ -13,6 +13,9 @@ from diagnose.checks.principal import parse_default_identity, user_assigned_clie
 from diagnose.errors import CredentialRefused, NotPermitted
 from diagnose.model import Finding, Severity
 
+# customerManagedKeyStatus is free text (`string` from api-version 2023-11-15 on); the values published
+# for 2023-09-15 are the healthy text and "Access to your account is currently revoked because
+# <reason>; ... (NNNN)." (Azure/bicep-types-az generated/cosmos-db/microsoft.documentdb/2023-09-15/types.md)
 HEALTHY_STATUS = "access to the configured customer managed key confirmed"
 REVOKED_TEXT = "access to your account is currently revoked"
 REVOKED_CODE = re.compile(r"\((4\d{3})\)")
@@ -26,15 +29,22 @@ def revoked_code(status_text: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-KNOWN_REVOKED = range(4000, 4018)
+# The CMK sub-status codes the Cosmos DB SDK publishes, 4000 AadClientCredentialsGrantFailure to
+# 4019 MasterServiceUnavailable (Azure/azure-cosmos-dotnet-v3, branch msdata/direct,
+# Microsoft.Azure.Cosmos/src/direct/StatusCodes.cs, enum SubStatusCodes; the table with names and
+# steps is in runbooks/cosmosdb-auth-errors.md). A later code is cosmos.revoked.other.
+KNOWN_REVOKED = range(4000, 4020)
 REVOKED_CAUSES = (*(f"cosmos.revoked.{n}" for n in KNOWN_REVOKED), "cosmos.revoked.other")
+# 4019: Cosmos DB's own master service was unavailable, nothing in the customer's setup (a warning)
+SERVICE_SIDE_REVOKED = (4019,)
 COSMOS_SCOPE: Fact[str] = Fact("cosmos.scope", "the scope a data-plane token was issued for")
 
 
 def revoked_finding(code: int, message: str, /, **evidence: object) -> Finding:
     """One cause per documented sub-status; codes Microsoft adds later fall back to a generic one."""
     suffix = str(code) if code in KNOWN_REVOKED else "other"
-    return finding(f"cosmos.revoked.{suffix}", message, Severity.FAIL, **{"code": code, **evidence})
+    severity = Severity.WARN if code in SERVICE_SIDE_REVOKED else Severity.FAIL
+    return finding(f"cosmos.revoked.{suffix}", message, severity, **{"code": code, **evidence})
 
 
 def _own_topology(ctx: Context) -> None:
@@ -199,6 +209,10 @@ def check_dataplane(ctx: Context) -> Outcome:
             raise unexplained from None
         evidence = refusal.evidence()
         sub = refusal.sub_status or 0
+        # A revoked account's 403: the body says only "Request is blocked due to Customer Managed
+        # Key not being accessible." and the reason is the x-ms-substatus header (Microsoft's
+        # "Cross Tenant CMK Troubleshooting Guide" 2.1, https://learn.microsoft.com/azure/cosmos-db/troubleshoot-cmk;
+        # the codes: StatusCodes.cs above).
         if refusal.status == 403 and sub in REVOKED_SUBSTATUS:
             return Outcome(
                 f"403/{sub}: the account is revoked",

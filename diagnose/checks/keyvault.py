@@ -20,6 +20,10 @@ KEY_USABLE: Fact[bool] = Fact("key.usable", "keyvault.key found no failing probl
 
 
 def check_vault(ctx: Context) -> Outcome:
+    # The vault's properties as the specification gives them (Azure/azure-rest-api-specs
+    # specification/keyvault/resource-manager/Microsoft.KeyVault/KeyVault/stable/2023-07-01/keyvault.json);
+    # trusted services pass the firewall only with bypass AzureServices
+    # (https://learn.microsoft.com/azure/cosmos-db/troubleshoot-cmk, 1.1: "bypass is set to None").
     vault = reads.vault(ctx)
     props = vault.obj("properties")
     acls = props.opt_obj("networkAcls") or Fields({}, props.where, "properties.networkAcls")
@@ -104,7 +108,8 @@ def check_key(ctx: Context) -> Outcome:
     )
     if reply.status == 400 and reply.error_code == "ForbiddenByRbac":
         # ARM reads a key with the caller's Key Vault data-plane right and answers a denial with
-        # HTTP 400, top-level error.code ForbiddenByRbac (real tenants' reports quoted in
+        # HTTP 400, top-level error.code ForbiddenByRbac, as real tenants got it
+        # (https://github.com/Azure/bicep/issues/6539, https://github.com/pulumi/pulumi-azure-native/issues/890;
         # docs/research/published-behaviour.md, section 2): the diagnosing identity's limit.
         raise NotPermitted(
             f"Azure Resource Manager refused to let the diagnosing identity read the key {name} "
@@ -210,7 +215,10 @@ def prewarm_data_plane_key(ctx: Context) -> None:
         data_plane_key(ctx)
 
 
-# Key states the data plane reports (the ARM attributes keyvault.key read may lag behind).
+# Key states the data plane reports (the ARM attributes keyvault.key read may lag behind). Only
+# KeyDisabled and KeyOperationForbidden are Key Vault's published words ("Operation ... is not
+# allowed on a disabled key", "... is not permitted on this key": docs/research/published-behaviour.md
+# section 4); the codes for a key outside its window are the lab's (an unwrap is not refused there).
 KEY_STATE_CODES = {
     "KeyDisabled": "key.disabled",
     "KeyExpired": "key.expired",
@@ -263,21 +271,29 @@ def _refused_round_trip(name: str, refusal: KeyVaultRefusal) -> Outcome:
 
 
 def check_unwrap(ctx: Context) -> Outcome:
-    from diagnose.azure.keyvault import KeyVaultRefusal
+    """Wrap here with the key's public key, unwrap in the vault: what Cosmos DB does with its key.
+
+    Key Vault keeps unwrapping outside a key's nbf/exp window and refuses a remote wrap there
+    (https://learn.microsoft.com/azure/key-vault/keys/about-keys-details#key-attributes), so a
+    remote wrap would test something Cosmos DB does not need of an existing key; the expiry
+    itself is keyvault.key's finding, read from the key's attributes.
+    """
+    from diagnose.azure.keyvault import WRAP_ALGORITHM, KeyVaultRefusal, local_wrap
 
     ctx.fact(KEY_USABLE, "the key is not usable (see keyvault.key)")
     probe = keyvault_probe(ctx)
     key_ref = probe.key
     try:
-        version = data_plane_key(ctx).version
+        key = data_plane_key(ctx)
         secret = os.urandom(32)
-        wrapped = probe.remote_wrap(version, secret)
-        unwrapped = probe.unwrap(version, wrapped)
+        wrapped = local_wrap(key, secret)
+        unwrapped = probe.unwrap(key.version, wrapped)
     except KeyVaultRefusal as refusal:
         return _refused_round_trip(key_ref.name, refusal)
+    version = key.version
     evidence = {
         "key_version": version,
-        "wrap": "remote (wrapkey)",
+        "wrap": f"local (the key's public key, {WRAP_ALGORITHM})",
         "unwrap": "remote (unwrapkey)",
         "bytes": len(secret),
     }
@@ -294,7 +310,9 @@ def check_unwrap(ctx: Context) -> Outcome:
             evidence,
         )
     return Outcome(
-        f"wrap and unwrap round trip succeeded (version {(version or 'latest')[:8]}…)", [], evidence
+        f"local wrap and remote unwrap round trip succeeded (version {(version or 'latest')[:8]}…)",
+        [],
+        evidence,
     )
 
 
@@ -333,7 +351,15 @@ KEYVAULT_UNWRAP = Check(
     needs=("keyvault.key",),
     consumes=(KEY_USABLE,),
     prewarm=(prewarm_data_plane_key,),
-    permissions=(
-        "Key Vault Crypto User on the key or vault (or an access policy get/wrapKey/unwrapKey)",
+    # Reads the key (its version and public key: keys/read, which Key Vault Reader holds through
+    # its data action Microsoft.KeyVault/vaults/*/read); proves with unwrapKey, which no reader
+    # role holds. The narrowest built-in role with it is Key Vault Crypto Service Encryption User
+    # (data actions keys/read, keys/wrap/action, keys/unwrap/action): Microsoft's built-in roles,
+    # https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security
+    permissions=(KEY_READ_RIGHT,),
+    prove_permissions=(
+        "Key Vault Crypto Service Encryption User (or Key Vault Crypto User) on the key or vault: "
+        "the data action Microsoft.KeyVault/vaults/keys/unwrap/action; on an access-policy "
+        "vault, the key permission unwrapKey",
     ),
 )

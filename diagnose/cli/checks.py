@@ -38,7 +38,11 @@ def rows(checks: list[Check], cat: Catalogue) -> list[dict[str, Any]]:
                 "proves": proves,
                 "topologies": list(check.topologies),
                 "only_with_trigger": check.only_with_trigger,
-                "permissions": list(check.permissions),
+                "rights": {
+                    "read": list(check.permissions),
+                    "prove": list(check.prove_permissions),
+                },
+                "permissions": list(check.all_permissions),  # read + prove (diagnose/checks@1)
                 "causes": list(check.causes),
                 "provides": [fact.name for fact in check.provides],
             }
@@ -53,6 +57,11 @@ Examples:
 """
 
 
+def rights(listed: list[dict[str, Any]], kind: str) -> list[str]:
+    """The rights of the whole chain of one kind (`read` or `prove`), each once, sorted."""
+    return sorted({p for r in listed for p in r["rights"][kind] if not p.startswith("none")})
+
+
 @click.command(epilog=EXAMPLES)
 @click.option(
     "-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -63,14 +72,15 @@ def checks(output: str) -> None:
     from diagnose.checks import all_checks
 
     listed = rows(all_checks(), catalogue.default())
-    least = sorted({p for r in listed for p in r["permissions"] if not p.startswith("none")})
+    read, prove = rights(listed, "read"), rights(listed, "prove")
     if output == "json":
-        click.echo(
-            json.dumps(
-                {"schema": "diagnose/checks@1", "checks": listed, "least_privilege": least},
-                indent=2,
-            )
-        )
+        document = {
+            "schema": "diagnose/checks@1",
+            "checks": listed,
+            "least_privilege": read,
+            "rights": {"read": read, "prove": prove},
+        }
+        click.echo(json.dumps(document, indent=2))
         return
     for r in listed:
         proves = ", ".join(f"{p['runbook']} {p['step']}" for p in r["proves"]) or "-"
@@ -80,8 +90,16 @@ def checks(output: str) -> None:
             f"{'':<18} needs: {needs}; proves: {proves}; topologies: {', '.join(r['topologies'])}"
         )
         click.echo(f"{'':<18} may find: {', '.join(r['causes']) or '-'}")
-        click.echo(f"{'':<18} diagnosing identity needs: {'; '.join(r['permissions'])}")
-    click.echo("\nLeast-privilege rights for the diagnosing identity (read-only):")
-    for p in least:
+        click.echo(f"{'':<18} rights to read: {'; '.join(r['rights']['read']) or '-'}")
+        if r["rights"]["prove"]:
+            click.echo(f"{'':<18} rights to prove: {'; '.join(r['rights']['prove'])}")
+    click.echo("\nRights to read (least privilege, read-only):")
+    for p in read:
         click.echo(f"  - {p}")
-    click.echo("Writes (--trigger, runbook walk --fix) need more; each says which when asked.")
+    click.echo(
+        "Rights that prove (the live unwrap round trip; the --trigger call). Without them a run "
+        "still decides everything else and says what it did not prove:"
+    )
+    for p in prove:
+        click.echo(f"  - {p}")
+    click.echo("Fixes (runbook walk --fix) need more; each says which when asked.")

@@ -17,6 +17,23 @@ from diagnose.errors import InputError
 
 if TYPE_CHECKING:
     from diagnose.lab import Lab
+    from diagnose.lab.world import World
+
+# The admin identity (docs/lab.md "The world": the on-call engineer who runs the printed fixes),
+# written to `--env-out` under its own names, beside the diagnosing identity's AZURE_CLIENT_*.
+# diagnose never reads them; the secret's name ends in _SECRET, so diagnose.redact masks its
+# value wherever it would appear.
+ADMIN_CLIENT_ID = "DIAGNOSE_LAB_ADMIN_CLIENT_ID"
+ADMIN_CLIENT_SECRET = "DIAGNOSE_LAB_ADMIN_CLIENT_SECRET"
+ADMIN_LOGIN = (
+    f'az login --service-principal -u "${ADMIN_CLIENT_ID}" '
+    f'--password="${ADMIN_CLIENT_SECRET}" --tenant "$AZURE_TENANT_ID"'
+)
+
+
+def admin_env(world: World) -> dict[str, str]:
+    """The admin identity's client id and secret, by the names the env file gives them."""
+    return {ADMIN_CLIENT_ID: world.admin.app_id, ADMIN_CLIENT_SECRET: world.admin.secrets[0].value}
 
 
 @click.group(
@@ -69,7 +86,8 @@ Examples:
 @click.option(
     "--env-out",
     metavar="FILE",
-    help="Write the profile as `export NAME='value'` lines, once every service listens.",
+    help="Write the profile as `export NAME='value'` lines, once every service listens; "
+    "the admin identity that runs fixes as DIAGNOSE_LAB_ADMIN_CLIENT_ID/SECRET.",
 )
 @click.option(
     "--profile-out", metavar="FILE", help="Write the same values as a profile file (no secrets)."
@@ -116,7 +134,7 @@ def serve(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with Lab(scenario, latency_ms=latency_ms, faults=specs) as running:
-            written += _write(running.write_env, env_path, "--env-out")
+            written += _write(_env_writer(running), env_path, "--env-out")
             written += _write(running.write_profile, profile_path, "--profile-out")
             _banner(running, scenario, env_path, profile_path)
             while not stop.wait(0.5):
@@ -130,6 +148,15 @@ def serve(
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
     click.echo("lab stopped (its env and profile files removed)", err=True)
+
+
+def _env_writer(running: Lab) -> Callable[[Path], None]:
+    """The env file: the lab's profile and the diagnosing identity, then the admin identity."""
+    from diagnose.lab.envfile import write_env
+
+    world = running.world
+    assert world is not None  # a started lab has its world
+    return lambda path: write_env(path, {**running.env, **admin_env(world)})
 
 
 def _write(writer: Callable[[Path], None], path: Path | None, option: str) -> list[Path]:
@@ -156,6 +183,12 @@ def _banner(running: Lab, scenario: str, env_path: Path | None, profile_path: Pa
     click.echo(f"  CA bundle {running.ca_bundle}", err=True)
     if env_path:
         click.echo(f"In another shell: source {env_path}   (then: diagnose run)", err=True)
+        click.echo(
+            f"To run the printed az fixes, sign in as the admin identity ({ADMIN_CLIENT_ID}, "
+            f"{ADMIN_CLIENT_SECRET} in {env_path}; docs/lab.md, Rehearsing with the Azure CLI):"
+            f"\n  {ADMIN_LOGIN}",
+            err=True,
+        )
     if profile_path:
         click.echo(
             f"Profile file: {profile_path} (identifiers only; credentials come from the env file)",

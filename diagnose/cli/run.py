@@ -6,11 +6,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from diagnose.cli.complete import complete_check_ids
+from diagnose.cli.fleet import fleet_options
 from diagnose.cli.options import open_profile, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
@@ -103,6 +104,7 @@ Examples:
     show_default=True,
     help="Lowest severity that makes the exit status 1.",
 )
+@fleet_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -118,6 +120,7 @@ def run(
     out: Path | None,
     timeout: float | None,
     fail_on: str,
+    **fleet: Any,
 ) -> None:
     """Walk the CMK chain live and say, root cause first, which runbook step fixes it.
 
@@ -128,9 +131,14 @@ def run(
     3: the tool could not decide (its own credential, permissions or reach).
     """
     from diagnose.checks.base import RunOptions
+    from diagnose.cli import fleet as fleet_cli  # --all: every account Resource Graph finds
     from diagnose.render import run_text
     from diagnose.usecases.run import make_report, run_checks
 
+    if fleet_cli.wanted(fleet, only=only, skip=skip, trigger=trigger):
+        fleet_cli.run_all(
+            ctx, config, profile_name, lab_scenario, output, out, timeout, fail_on, fleet
+        )
     started_at = datetime.now(UTC)
     progress = RunProgress(trigger, trigger_deadline)
     with open_profile(config, profile_name, lab_scenario) as profile:

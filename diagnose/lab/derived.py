@@ -6,35 +6,52 @@ Nothing here is stored; docs/lab.md "Derived state" is the specification.
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
-from diagnose.lab.world import RoleAssignment, World
+from diagnose.lab.world import Key, RoleAssignment, World
 
 HEALTHY_STATUS = "Access to the configured customer managed key confirmed."
-_GUIDE = "https://learn.microsoft.com/azure/cosmos-db/cmk-troubleshooting-guide"
+_GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide"
+# customerManagedKeyStatus: the reasons and guide anchors of the values published for api-version
+# 2023-09-15 (Azure/bicep-types-az generated/cosmos-db/microsoft.documentdb/2023-09-15/types.md,
+# docs/research/published-behaviour.md section 1), verbatim. 4018 has no published text: its
+# reason and anchor (the guide's heading "Azure key Disabled or expired") are *lab's choice*.
 _REVOKED = {
     4000: (
         "the Azure Cosmos DB service is unable to obtain the AAD authentication token for the account's default identity",
-        "#unable-to-obtain-the-aad-token",
+        "#azure-active-directory-token-acquisition-error",
     ),
     4002: (
-        "the Azure Cosmos DB service is unable to access the customer managed key in the Key Vault with the account's default identity (permission denied, key disabled or vault firewall)",
-        "#key-vault-authentication-failure",
+        "the current default identity no longer has permission to the associated Key Vault key",
+        "#default-identity-is-unauthorized-to-access-the-azure-key-vault-key",
     ),
-    4003: ("the customer managed key was not found in the Key Vault", "#key-vault-key-not-found"),
+    4003: (
+        "the correspondent key is not found on the specified Key Vault",
+        "#azure-key-vault-resource-not-found",
+    ),
     4005: (
-        "the wrap/unwrap operation with the customer managed key failed (key expired, not yet valid, or wrapKey/unwrapKey not permitted)",
-        "#key-vault-wrap-unwrap-failure",
+        "the Azure Cosmos DB service is unable to wrap or unwrap the key",
+        "#internal-unwrapping-procedure-error",
     ),
     4015: (
-        "the account's default identity is undefined or not valid",
-        "#undefined-default-identity",
+        "the Azure Cosmos DB account has an undefined default identity",
+        "#invalid-azure-cosmos-db-default-identity",
     ),
-    4017: ("the Key Vault holding the customer managed key was not found", "#key-vault-not-found"),
+    4017: (
+        "the correspondent Azure Key Vault was not found",
+        "#azure-key-vault-resource-not-found",
+    ),
+    4018: (
+        "the Azure Key Vault key is disabled or expired",
+        "#azure-key-disabled-or-expired",
+    ),
 }
+# Names of the sub-status codes (Azure/azure-cosmos-dotnet-v3, branch msdata/direct,
+# Microsoft.Azure.Cosmos/src/direct/StatusCodes.cs, enum SubStatusCodes).
 CMK_NAMES = {
     4000: "AadClientCredentialsGrantFailure",
     4002: "KeyVaultAuthenticationFailure",
@@ -42,6 +59,7 @@ CMK_NAMES = {
     4005: "KeyVaultWrapUnwrapFailure",
     4015: "UndefinedDefaultIdentity",
     4017: "KeyVaultNotFound",
+    4018: "KeyDisabledOrExpired",
 }
 
 # Key Vault key operations -> RBAC data action and access-policy permission.
@@ -55,11 +73,11 @@ KEY_OPERATIONS = {
 
 
 def revoked_status(code: int) -> str:
-    """The account's `customerManagedKeyStatus` text for a CMK code."""
+    """The account's `customerManagedKeyStatus` text for a CMK code, in the published form."""
     reason, anchor = _REVOKED[code]
     return (
         f"Access to your account is currently revoked because {reason}; for more details about "
-        f"this error and how to restore access to your account please visit {_GUIDE}{anchor} ({code})"
+        f"this error and how to restore access to your account please visit {_GUIDE}{anchor} ({code})."
     )
 
 
@@ -139,14 +157,9 @@ def firewall_allows(world: World, trusted_service: bool, client_ip: str | None =
     return client_ip is not None and client_ip in vault.ip_rules
 
 
-def key_time_valid(world: World, now: float) -> bool:
-    key = world.key
-    return bool(
-        key
-        and (key.nbf is None or key.nbf <= now)
-        and (key.exp is None or key.exp > now)
-        and {"wrapKey", "unwrapKey"} <= set(key.ops)
-    )
+def key_time_valid(key: Key, now: float) -> bool:
+    """Inside the key's nbf/exp window (Key Vault's key attributes)."""
+    return (key.nbf is None or key.nbf <= now) and (key.exp is None or key.exp > now)
 
 
 _VALID_IDENTITY_PREFIXES = ("FirstPartyIdentity", "SystemAssignedIdentity")
@@ -203,9 +216,16 @@ def cmk_code(world: World, now: float | None = None) -> int | None:
     if key is None:
         return 4003
     if not key.enabled:
+        # the SDK's comment on 4002: "the KeyVault doesn't grant permission to the AAD, or the key
+        # is disabled"; 4018 (KeyDisabledOrExpired) is published too: which one a disabled key
+        # gets is *lab's choice*
         return 4002
-    if not key_time_valid(world, now):
-        return 4005
+    if not key_time_valid(key, now):
+        # 4018 KeyDisabledOrExpired (StatusCodes.cs, msdata/direct); the guide's section
+        # "Azure key Disabled or expired". A not-yet-valid key the same way (*lab's choice*).
+        return 4018
+    if not {"wrapKey", "unwrapKey"} <= set(key.ops):
+        return 4005  # KeyVaultWrapUnwrapFailure (*lab's choice* for a key without those operations)
     return None
 
 
@@ -242,7 +262,16 @@ def observe(world: World, now: float | None = None) -> Observed:
         a.principal_id: tuple(cosmos_data_actions(world, a.principal_id))
         for a in world.cosmos.sql_role_assignments
     }
-    text = (world.cosmos.status_text or "").lower()
+    text = world.cosmos.status_text
+    if text is None:
+        return Observed(cmk_code=cmk_code(world, now), cosmos_roles=roles)
+    # a status text set by a scenario or a test: its (NNNN) code is the data plane's sub-status
+    coded = _STATUS_CODE.search(text)
     return Observed(
-        cmk_code=cmk_code(world, now), cosmos_roles=roles, revoked_without_code="revoked" in text
+        cmk_code=int(coded.group(1)) if coded else None,
+        cosmos_roles=roles,
+        revoked_without_code=coded is None and "revoked" in text.lower(),
     )
+
+
+_STATUS_CODE = re.compile(r"\((\d{4})\)\.?\s*$")

@@ -1,7 +1,8 @@
 """Faults between the tool and the services: `SERVICE:KIND[:COUNT][@PATH_REGEX]` (docs/lab.md "Faults").
 
 A spec names a lab service, what goes wrong, how many matching requests get it
-(default: every one) and, optionally, a regular expression the request's path
+(default: every one), or for how long (`Ns`: every matching request for N seconds
+from the first one), and, optionally, a regular expression the request's path
 must match (`re.search`, case-insensitive). `Faults` is the lab's thread-safe
 ledger of specs: the transport asks it, per request, which fault (if any) the
 request gets, and the request log records the answer.
@@ -10,9 +11,11 @@ request gets, and the request log records the answer.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +45,7 @@ KINDS = BEFORE_HANDLER + ON_THE_WAY_OUT + CONNECTION
 RETRYABLE = ("429", "500", "502", "503")
 
 RETRY_AFTER_S = 1  # the 429's Retry-After (seconds): short, so a retry fits any check's deadline
+MAX_WINDOW_S = 600  # the longest `Ns` a spec may give
 TRICKLE_INTERVAL_S = 2.0  # trickle: one byte of the answer every this many seconds
 INVALID_DOMAIN = "lab.invalid"  # dns: `<service>.lab.invalid`, RFC 2606/6761 never resolves
 
@@ -60,7 +64,11 @@ class BadFault(InputError):
 
 @dataclass
 class Fault:
-    """One spec and how many more requests it may still fault (None: every one)."""
+    """One spec and how many more requests it may still fault (None: every one), or for how long.
+
+    `window_s`: the fault lasts that many seconds from the first request it matches (a
+    throttle "for a while"); its 429 then says, in `Retry-After`, how long is left.
+    """
 
     service: str
     kind: str
@@ -68,11 +76,21 @@ class Fault:
     path: re.Pattern[str] | None = None
     spec: str = ""
     hits: int = 0
+    window_s: float | None = None
+    started: float | None = None  # time.monotonic() of the first request in the window
 
-    def matches(self, service: str, path: str) -> bool:
+    def matches(self, service: str, path: str, now: float) -> bool:
         if service != self.service or (self.count is not None and self.hits >= self.count):
             return False
+        if self.left(now) == 0:
+            return False
         return self.path is None or self.path.search(path) is not None
+
+    def left(self, now: float) -> float | None:
+        """Seconds left in the window (None: not a timed fault, or its window has not started)."""
+        if self.window_s is None or self.started is None:
+            return None
+        return max(0.0, self.started + self.window_s - now)
 
 
 def parse_fault(spec: str) -> Fault:
@@ -90,12 +108,27 @@ def parse_fault(spec: str) -> Fault:
     if kind not in KINDS:
         raise BadFault(f"{where}: unknown kind {kind!r}; choose one of: {', '.join(KINDS)}")
     count: int | None = None
+    window_s: float | None = None
     if m["count"] is not None:
-        if not m["count"].isdigit() or int(m["count"]) < 1 or len(m["count"]) > 9:
-            raise BadFault(f"{where}: COUNT must be a whole number from 1, not {m['count']!r}")
-        count = int(m["count"])
+        raw = m["count"]
+        seconds = raw.endswith("s")
+        number = raw[:-1] if seconds else raw
+        if not number.isdigit() or int(number) < 1 or len(number) > 9:
+            raise BadFault(
+                f"{where}: COUNT must be a whole number from 1, or seconds (e.g. 5s), not {raw!r}"
+            )
+        if seconds and int(number) > MAX_WINDOW_S:
+            raise BadFault(f"{where}: a window lasts at most {MAX_WINDOW_S}s, not {raw!r}")
         if kind in ("refused", "dns"):
             raise BadFault(f"{where}: {kind} lasts the lab's life; COUNT does not apply")
+        if seconds and kind in CONNECTION:
+            raise BadFault(
+                f"{where}: {kind} counts connections; a window in seconds does not apply"
+            )
+        if seconds:
+            window_s = float(number)
+        else:
+            count = int(number)
     path: re.Pattern[str] | None = None
     if m["path"] is not None:
         if kind in CONNECTION:
@@ -108,7 +141,7 @@ def parse_fault(spec: str) -> Fault:
             raise BadFault(
                 f"{where}: PATH_REGEX {m['path']!r} is not a regular expression: {exc}"
             ) from None
-    return Fault(service, kind, count, path, text)
+    return Fault(service, kind, count, path, text, window_s=window_s)
 
 
 def parse_faults(text: str) -> list[Fault]:
@@ -141,12 +174,28 @@ class Faults:
     def take(self, service: str, path: str, kinds: Iterable[str] = KINDS) -> str | None:
         """The kind of fault this request (or connection, path "") gets, counted; None: no fault."""
         wanted = set(kinds)
+        now = time.monotonic()
         with self._lock:
             for fault in self.specs:
-                if fault.kind in wanted and fault.matches(service, path):
+                if fault.kind in wanted and fault.matches(service, path, now):
                     fault.hits += 1
+                    if fault.window_s is not None and fault.started is None:
+                        fault.started = now
                     return fault.kind
         return None
+
+    def retry_after(self, service: str) -> int:
+        """The `Retry-After` of a 429 for `service`: the seconds left in its throttle window,
+        rounded up (ARM: "the number of seconds your application should wait"), else RETRY_AFTER_S."""
+        now = time.monotonic()
+        with self._lock:
+            left = [
+                fault.left(now)
+                for fault in self.specs
+                if fault.service == service and fault.kind == "429"
+            ]
+        windows = [value for value in left if value]
+        return max(1, math.ceil(max(windows))) if windows else RETRY_AFTER_S
 
     def lasting(self, service: str, kind: str) -> bool:
         """True when `kind` (refused, dns) is set for `service` for the lab's life."""

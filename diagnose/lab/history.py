@@ -225,31 +225,6 @@ def legacy_cosmos(row: JsonObject) -> JsonObject:
     }
 
 
-# Resource Graph's generic table columns (docs/research/audit-and-inventory-shapes.md §3).
-ARG_COLUMNS = {
-    name: "dynamic"
-    if name in ("properties", "tags", "identity", "sku", "plan", "zones")
-    else "string"
-    for name in (
-        "id",
-        "name",
-        "type",
-        "tenantId",
-        "kind",
-        "location",
-        "resourceGroup",
-        "subscriptionId",
-        "managedBy",
-        "sku",
-        "plan",
-        "properties",
-        "tags",
-        "identity",
-        "zones",
-        "extendedLocation",
-    )
-}
-
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized"}
 _REASONS |= {403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests"}
 

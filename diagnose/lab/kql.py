@@ -1,7 +1,7 @@
 """The lab's one small KQL evaluator: Log Analytics and Resource Graph queries over in-memory tables.
 
 The subset is pinned (docs/lab.md "KQL"): `where` with `==`, `!=`, `=~`, `<`, `<=`, `>`,
-`>=`, `in`, `between`, `has`, `contains`, `isnotempty()`, `and`/`or`/`not()`; `ago()`,
+`>=`, `in`, `in~`, `between`, `has`, `contains`, `isnotempty()`, `and`/`or`/`not()`; `ago()`,
 `now()`, `datetime()`, `bin()`, `tostring()`, `todatetime()`, `toint()`; `project`,
 `extend`, `order by`/`sort by`, `take`/`limit`, `summarize count() by` with `bin()`.
 Anything else is a `KqlError`, which each service answers in its own error shape.
@@ -82,7 +82,7 @@ _TOKEN = re.compile(
   | (?P<timespan>\d+(?:\.\d+)?(?:hrs|hr|min|sec|ms|d|h|m|s)\b)
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>==|!=|=~|!~|<=|>=|\.\.|[<>=|(),.\[\]+\-*/])
+  | (?P<op>==|!=|=~|!~|<=|>=|\.\.|[<>=|(),.\[\]+\-*/~])
     """,
     re.X,
 )
@@ -284,8 +284,11 @@ class _Parser:
             return _compare(op, left, right)
         if self.at("in"):
             self.take()
+            fold = self.at("~")  # in~: case-insensitive membership
+            if fold:
+                self.take()
             values = self.arguments()
-            return lambda r: any(_equal(left(r), v(r)) for v in values)
+            return lambda r: any(_equal(left(r), v(r), fold=fold) for v in values)
         if self.at("between"):
             self.take()
             self.expect("(")

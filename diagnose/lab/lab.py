@@ -82,25 +82,38 @@ def default_propagation() -> float:
     return max(0.0, value)
 
 
-def _bind_all(loopback: str) -> tuple[list[str], list[socket.socket]]:
+def _bind_all(loopback: str, count: int) -> tuple[list[str], list[socket.socket]]:
     """One loopback address per service (127.0.0.2...), or `::1` with one port each where absent."""
     socks: list[socket.socket] = []
     if loopback != "ipv6":
         try:
-            for i in range(len(LAB_SERVICES)):
+            for i in range(count):
                 socks.append(Server.bind(f"127.0.0.{i + 2}"))
-            return [f"127.0.0.{i + 2}" for i in range(len(LAB_SERVICES))], socks
+            return [f"127.0.0.{i + 2}" for i in range(count)], socks
         except OSError:
             for s in socks:
                 s.close()
             if loopback == "ipv4":
                 raise
-    socks = [Server.bind("::1") for _ in LAB_SERVICES]
-    return ["::1"] * len(LAB_SERVICES), socks
+    socks = [Server.bind("::1") for _ in range(count)]
+    return ["::1"] * count, socks
 
 
 class Lab:
     """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
+
+    # the services `start()` binds an address for, in order (a subclass may serve fewer)
+    service_names: tuple[str, ...] = LAB_SERVICES
+
+    def __new__(cls, scenario: str = "healthy", **options: object) -> Lab:
+        """A fleet scenario (`fleet`, `fleet:N`) starts a `FleetLab` (diagnose/lab/fleet_lab.py)."""
+        from diagnose.lab import fleet
+
+        if cls is Lab and fleet.is_fleet(scenario):
+            from diagnose.lab.fleet_lab import FleetLab
+
+            return object.__new__(FleetLab)
+        return object.__new__(cls)
 
     def __init__(
         self,
@@ -125,7 +138,7 @@ class Lab:
         if loopback not in ("auto", "ipv4", "ipv6"):
             raise InputError(f"loopback must be auto, ipv4 or ipv6, not {loopback!r}")
         self.loopback = loopback
-        self.faults = Faults.of(faults)
+        self.faults = Faults.of([*faults, *SCENARIO_OBJECTS[scenario].faults])
         self.scenario = scenario
         self.latency_ms = latency_ms
         self.propagation_s = default_propagation() if propagation_s is None else propagation_s
@@ -143,7 +156,7 @@ class Lab:
     def start(self) -> Lab:
         if self._server is not None:
             return self
-        hosts, socks = _bind_all(self.loopback)
+        hosts, socks = _bind_all(self.loopback, len(self.service_names))
         try:
             self._start(hosts, socks)
         except BaseException:

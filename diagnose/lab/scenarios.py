@@ -12,8 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, KV_CRYPTO_USER
-from diagnose.lab.world import DAY, World
+from diagnose.lab.roles import (
+    GRAPH_WRITE,
+    KV_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KV_CRYPTO_USER,
+    KV_READER,
+)
+from diagnose.lab.world import DAY, RoleAssignment, World, stable_id
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class Scenario:
     """The exit status of that run (0 healthy, 1 a cause found, 3 the tool could not decide)."""
     run_args: tuple[str, ...] = ()
     """What the run needs besides `--lab NAME` to reach the cause (the trigger, a deadline)."""
+    faults: tuple[str, ...] = ()
+    """Fault specs (diagnose/lab/faults.py) the lab applies in this scenario, after any it is given."""
 
 
 def _nothing(world: World) -> None:
@@ -131,6 +138,29 @@ def _diagnoser_secret_expired(world: World) -> None:
         secret.expires = time.time() - DAY
 
 
+def _diagnoser_read_only(world: World) -> None:
+    """The diagnosing identity holds read rights only: Reader, Key Vault Reader (keys/read, no
+    unwrap), Cosmos DB Data Reader, Graph Application.Read.All; the setup itself is healthy."""
+    diagnoser = world.diagnoser
+    for a in world.role_assignments:
+        if a.principal_id == diagnoser.object_id and a.role == KV_CRYPTO_USER:
+            world.role_assignments.remove(a)
+            world.role_assignments.append(
+                RoleAssignment(
+                    stable_id("ra:diagnoser-keyvault-reader"), a.scope, KV_READER, a.principal_id
+                )
+            )
+            break
+    for p in world.vault.access_policies:
+        if p.object_id == diagnoser.object_id:
+            p.keys = ["get", "list"]
+    diagnoser.app_roles = [r for r in diagnoser.app_roles if r != GRAPH_WRITE]
+
+
+# How long ARM and Graph throttle in `throttled`: each 429's Retry-After is the time left, as ARM's
+# (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling)
+THROTTLE_S = 4
+
 UNCODED_REVOKED = (
     "Access to your account is currently revoked; for more details about this error and how to "
     "restore access to your account please visit "
@@ -213,7 +243,7 @@ _ALL = [
     ),
     Scenario(
         "key-expired",
-        "The customer-managed key's expiry date has passed: revoked (4005).",
+        "The customer-managed key's expiry date has passed: unwrap still works, wrap is refused; revoked (4018).",
         "own",
         _key_expired,
         root_cause="key.expired",
@@ -300,6 +330,24 @@ _ALL = [
         root_cause=None,
         exit_status=3,
     ),
+    # -- throttling (issue 12): through the fault layer --------------------------------------------
+    Scenario(
+        "throttled",
+        "ARM and Graph answer 429 with Retry-After for their first 4 seconds; the setup is healthy.",
+        "own",
+        _nothing,
+        root_cause=None,
+        exit_status=0,  # the tool waits out Retry-After (it fits every check's deadline), then decides
+        faults=(f"arm:429:{THROTTLE_S}s", f"graph:429:{THROTTLE_S}s"),
+    ),
+    Scenario(
+        "diagnoser-read-only",
+        "The diagnosing identity has read rights only (Key Vault Reader, no unwrapKey): the unwrap round trip is not proven; the setup is healthy.",
+        "own",
+        _diagnoser_read_only,
+        root_cause=None,
+        exit_status=3,
+    ),
     Scenario(
         "adobe-healthy",
         "Topology adobe: Experience Platform's CMK app reaches the key, BYOK status COMPLETED.",
@@ -318,5 +366,8 @@ _ALL = [
     ),
 ]
 
+from diagnose.lab import fleet  # noqa: E402 - the fleet worlds (run --all, issue 16) register here
+
+_ALL.append(Scenario(fleet.NAME, fleet.DESCRIPTION, "own", _nothing, None, 0))
 SCENARIO_OBJECTS: dict[str, Scenario] = {s.name: s for s in _ALL}
 SCENARIOS: dict[str, str] = {s.name: s.description for s in _ALL}

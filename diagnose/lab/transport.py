@@ -265,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
             code, message = fault_kinds.STATUS_ERRORS[kind]
             resp = service.error(int(kind), code, message)
             if kind == "429":
-                resp.headers["Retry-After"] = str(fault_kinds.RETRY_AFTER_S)
+                resp.headers["Retry-After"] = str(self.endpoint.faults.retry_after(service.name))
             return resp
         if kind == "gateway-404":
             return Response(404, fault_kinds.GATEWAY_404, {"Content-Type": _HTML})

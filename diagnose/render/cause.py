@@ -141,3 +141,19 @@ def needs(limitation: Limitation | str | None, quote: Callable[[str], str] = str
     (Markdown's `cell`)."""
     right = limitation.permission if isinstance(limitation, Limitation) else limitation
     return f" Needs: {quote(right)}." if right else ""
+
+
+def not_proven(
+    check: str,
+    needs: Sequence[str],
+    code: Callable[[str], str] = str,
+    escape: Callable[[str], str] = str,
+    *,
+    first: bool = False,
+) -> str:
+    """`not proven: CHECK (needs RIGHT)`: a live proof the diagnosing identity may not make.
+
+    `code` shows the check id (Markdown: in backticks), `escape` the rights (Markdown's `cell`);
+    `first` starts a line ("Not proven: …")."""
+    label = "Not proven" if first else "not proven"
+    return f"{label}: {code(check)} (needs {escape('; '.join(needs))})"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from diagnose.timeline.model import Timeline
     from diagnose.usecases.delays import DelaysReport
     from diagnose.usecases.explain import Explanation
+    from diagnose.usecases.fleet import FleetReport
     from diagnose.usecases.run import RunReport
 
 D = TypeVar("D")
@@ -53,6 +54,17 @@ RUN: Renderers[RunReport] = Renderers(
         "json": "diagnose.render.run_json:render",
         "junit": "diagnose.render.run_junit:render",
         "markdown": "diagnose.render.run_markdown:render",
+        "sarif": "diagnose.render.sarif:render_run",
+    }
+)
+# `run --all` (issue 16): the same formats as `run`, for a fleet
+FLEET: Renderers[FleetReport] = Renderers(
+    {
+        "text": "diagnose.render.fleet_text:render",
+        "json": "diagnose.render.fleet_json:render",
+        "junit": "diagnose.render.fleet_junit:render",
+        "markdown": "diagnose.render.fleet_markdown:render",
+        "sarif": "diagnose.render.sarif:render_fleet",
     }
 )
 EXPLAIN: Renderers[Explanation] = Renderers(

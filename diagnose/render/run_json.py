@@ -51,6 +51,10 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "duration_ms": report.duration_ms,
         "checks": [check_to_json(c) for c in report.checks],
         "diagnosis": diagnosis.to_json(report.diagnosis),
+        "not_proven": [
+            {"check": n.check, "reason": n.reason, "needs": list(n.needs)}
+            for n in report.not_proven
+        ],
     }
     if report.what_changed is not None:
         from diagnose.render.timeline import section_json

@@ -24,6 +24,7 @@ def render(report: RunReport, style: Styler | None = None) -> str:
         time=f"{report.duration_ms / 1000:.3f}",
         timestamp=report.started_at.isoformat(timespec="seconds"),
     )
+    unproven = {n.check: n for n in report.not_proven}
     for result in report.checks:
         case = ET.SubElement(
             suite,
@@ -50,6 +51,11 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             ET.SubElement(
                 case, "failure", message=result.summary, type=result.status.value
             ).text = "\n".join(lines)
+        elif result.id in unproven:
+            n = unproven[result.id]
+            ET.SubElement(
+                case, "error", message=cause.not_proven(n.check, n.needs), type="not-proven"
+            ).text = result.summary
         elif result.status is Status.ERROR:
             permission = result.limitation.permission if result.limitation else None
             text = result.summary + (f"\nmissing permission: {permission}" if permission else "")

@@ -33,6 +33,11 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             if u.step is not None:
                 line += f" {cell(cause.runbook_line(u.step))}"
             out.append(line)
+    if report.not_proven:
+        out += ["", "### Not proven", ""]
+        for proof in report.not_proven:
+            line = cause.not_proven(proof.check, proof.needs, lambda c: f"`{c}`", cell, first=True)
+            out.append(f"- {line}: {cell(proof.reason.rstrip('.'))}.")
     if report.not_tested:
         out += ["", "### Not tested", ""]
         for n in report.not_tested:

@@ -20,7 +20,7 @@ from diagnose.progress import width_of
 from diagnose.render import cause
 from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
-from diagnose.usecases.run import NotTested, RunReport, Undecided
+from diagnose.usecases.run import NotProven, NotTested, RunReport, Undecided
 
 ID_WIDTH = 18
 
@@ -54,11 +54,15 @@ def summary_line(result: CheckResult, style: Styler) -> str:
     )
 
 
-def _check_line(result: CheckResult, style: Styler, undecided_below: bool = False) -> str:
+def _check_line(
+    result: CheckResult, style: Styler, undecided_below: bool = False, proof: bool = False
+) -> str:
     """A check and its findings; with `undecided_below`, a limitation's reason is left to the
-    "Could not decide" section, which says each reason once."""
+    "Could not decide" (or, for a live proof not made, `proof`, "Not proven") section, which
+    says each reason once."""
     if undecided_below and result.status is Status.ERROR:
-        shown = CheckResult(result.id, result.title, result.status, "could not decide (below)")
+        below = "not proven (below)" if proof else "could not decide (below)"
+        shown = CheckResult(result.id, result.title, result.status, below)
         shown.duration_ms = result.duration_ms
         return summary_line(shown, style)
     lines = [summary_line(result, style)]
@@ -84,6 +88,9 @@ def _diagnosis_block(report: RunReport, style: Styler, columns: int, lines: int)
     if report.undecided:
         out.append(style("Could not decide:", bold=True))
         out += [_undecided(u, style) for u in report.undecided]
+    if report.not_proven:
+        out.append(style(NOT_PROVEN_HEADING, bold=True))
+        out += [_not_proven(n, style) for n in report.not_proven]
     if out:
         out.append("")
     out.append(closing(report, style, columns, lines))
@@ -98,13 +105,26 @@ def _undecided(u: Undecided, style: Styler) -> str:
     return text
 
 
+NOT_PROVEN_HEADING = "Not proven (read and decided; the live proof needs a right the tool lacks):"
+
+
+def _not_proven(n: NotProven, style: Styler) -> str:
+    return (
+        f" {style.mark(Status.ERROR)} {n.check}: {n.reason.rstrip('.')}."
+        f"{cause.needs('; '.join(n.needs))}"
+    )
+
+
 def render(
     report: RunReport, style: Styler | None = None, columns: int = 80, lines: int = 24
 ) -> str:
     """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing."""
     style = style or Styler(False)
     out = [_header(report.profile.name, report.profile.topology)]
-    out += [_check_line(c, style, undecided_below=True) for c in report.checks]
+    proofs = {n.check for n in report.not_proven}
+    out += [
+        _check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks
+    ]
     return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
 
 
@@ -174,6 +194,7 @@ def _closing(report: RunReport, style: Styler, detail: int) -> str:
         if others and detail:
             out.append(f"Then: {others} more issue{'s' if others != 1 else ''} listed above.")
     out += _undecided_lines(report.undecided, style)
+    out += [cause.not_proven(n.check, n.needs, first=True) for n in report.not_proven]
     out += _not_tested_lines(report.not_tested, style, detail)
     out.append(_verdict(report, fails, warns, style))
     return "\n".join(out)
@@ -232,6 +253,9 @@ def _verdict(
         text = f"{' and '.join(counted)} found"
     elif report.undecided:
         text = "No issue found in what could be decided; some checks could not decide"
+    elif report.not_proven:
+        ids = ", ".join(n.check for n in report.not_proven)
+        text = f"No issue found in what was decided; not proven: {ids}"
     elif report.not_tested:
         text = "No issue found in what was tested (what was not: above)"
     else:

@@ -36,6 +36,16 @@ class NotTested:
 
 
 @dataclass(frozen=True)
+class NotProven:
+    """A check that decided what it reads but could not make its live proof: the diagnosing
+    identity lacks the right that proves (the unwrap round trip, the execution call)."""
+
+    check: str
+    reason: str
+    needs: tuple[str, ...]  # the check's declared rights to prove (`Check.prove_permissions`)
+
+
+@dataclass(frozen=True)
 class Undecided:
     """One reason the tool could not decide, said once for every check it stopped."""
 
@@ -58,7 +68,8 @@ class RunReport:
     fail_on: Severity = Severity.FAIL
     schema: str = field(default=SCHEMA)
     not_tested: list[NotTested] = field(default_factory=list)
-    undecided: list[Undecided] = field(default_factory=list)
+    undecided: list[Undecided] = field(default_factory=list)  # the limitations, not_proven apart
+    not_proven: list[NotProven] = field(default_factory=list)
     what_changed: Timeline | None = None  # run --what-changed (diagnose/usecases/timeline.py)
 
     @property
@@ -222,6 +233,9 @@ def make_report(
     results = sorted(results, key=lambda r: rank.get(r.id, len(rank)))
     for result in results:
         cap_severities(result, cat)
+    declared = {c.id: c for c in (checks if checks is not None else all_checks())}
+    unproven = not_proven(results, declared)
+    proofs = {n.check for n in unproven}  # they read what they decide from: nothing hides there
     entries = diagnosis.build(
         ((r.id, f) for r in results for f in r.findings),
         cat,
@@ -232,12 +246,11 @@ def make_report(
         (
             (r.id, r.limitation.reason if r.limitation else r.summary)
             for r in results
-            if r.status is Status.ERROR
+            if r.status is Status.ERROR and r.id not in proofs
         ),
         rank=lambda cid: rank.get(cid, len(rank)),
     )
     remediation.fill(entries, results, profile)  # the fixes with the values this run read
-    declared = {c.id: c for c in (checks if checks is not None else all_checks())}
     return RunReport(
         profile=profile,
         started_at=started_at,
@@ -247,8 +260,34 @@ def make_report(
         catalogue_version=cat.version,
         fail_on=fail_on,
         not_tested=not_tested(results, declared, profile.topology),
-        undecided=undecided(results, cat),
+        undecided=undecided([r for r in results if r.id not in proofs], cat),
+        not_proven=unproven,
     )
+
+
+def not_proven(results: Sequence[CheckResult], declared: dict[str, Check]) -> list[NotProven]:
+    """The checks that could not make their live proof for want of a right to prove.
+
+    A check that declares `prove_permissions` and ends on a right the diagnosing identity lacks
+    (a `NotPermitted`: its limitation names a right) other than one of its read rights: what it
+    reads was decided by the checks before it; the proof alone is missing. It stays `error`
+    (exit 3: not proven is not healthy), but blames nothing and hides no cause after it.
+    """
+    out: list[NotProven] = []
+    for r in results:
+        check = declared.get(r.id)
+        limitation = r.limitation
+        if (
+            check is None
+            or not check.prove_permissions
+            or r.status is not Status.ERROR
+            or limitation is None
+            or limitation.permission is None
+            or limitation.permission in check.permissions
+        ):
+            continue
+        out.append(NotProven(r.id, limitation.reason, check.prove_permissions))
+    return out
 
 
 def not_tested(

@@ -56,12 +56,13 @@ def test_healthy_execution_is_202_with_an_execution_id(lab):
 @pytest.mark.parametrize(
     ("scenario", "substatus", "needle"),
     [
+        # the Cosmos DB 403 as the data plane answers it: the published sentence, the code aside
         (
             "sp-disabled",
             4000,
-            "unable to obtain the AAD authentication token for the account's default identity",
+            "(x-ms-substatus: 4000): Request is blocked due to Customer Managed Key",
         ),
-        ("key-disabled", 4002, "(4002)"),
+        ("key-disabled", 4002, "(x-ms-substatus: 4002)"),
         ("cosmos-dataplane-role-missing", 5301, "does not have required RBAC permissions"),
     ],
 )

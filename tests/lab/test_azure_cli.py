@@ -43,7 +43,7 @@ def test_az_sees_the_sp_disabled_world(az):
     sp = _json(run("ad", "sp", "show", "--id", e["DIAGNOSE_PRINCIPAL_APP_ID"], "-o", "json"))
     assert sp["accountEnabled"] is False
     account = _json(run("cosmosdb", "show", "--ids", e["DIAGNOSE_COSMOS_ID"], "-o", "json"))
-    assert account["customerManagedKeyStatus"].endswith("(4000)")
+    assert account["customerManagedKeyStatus"].endswith("(4000).")
     assert account["keyVaultKeyUri"] == e["DIAGNOSE_KEY_ID"]
     roles = _json(
         run("role", "assignment", "list", "--scope", e["DIAGNOSE_KEYVAULT_ID"], "-o", "json")
@@ -80,7 +80,7 @@ def test_az_sees_a_missing_role(az):
         r["roleDefinitionName"] for r in roles
     }
     account = _json(run("cosmosdb", "show", "--ids", lab.env["DIAGNOSE_COSMOS_ID"], "-o", "json"))
-    assert account["customerManagedKeyStatus"].endswith("(4002)")
+    assert account["customerManagedKeyStatus"].endswith("(4002).")
 
 
 def test_az_heals_the_principal(az):

@@ -179,7 +179,7 @@ def test_disabled_by_microsoft_counts_as_disabled(lab):
     status = arm(
         lab, lab.env["DIAGNOSE_COSMOS_ID"], token(cred, "https://management.azure.com")
     ).json()["properties"]["customerManagedKeyStatus"]
-    assert status.endswith("(4000)")
+    assert status.endswith("(4000).")
 
 
 def test_concurrent_requests_are_all_answered(lab):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
@@ -25,7 +27,7 @@ def test_healthy_account_lists_databases(lab, ca_env):
         ("kv-role-missing", 4002),
         ("kv-access-policy-missing", 4002),
         ("key-disabled", 4002),
-        ("key-expired", 4005),
+        ("key-expired", 4018),
         ("key-not-found", 4003),
         ("kv-firewall", 4002),
         ("cosmos-identity-undefined", 4015),
@@ -37,18 +39,44 @@ def test_revoked_account_answers_403_with_the_cmk_substatus(lab, ca_env, scenari
         list(cosmos_client(lab, credential(lab)).list_databases())
     assert info.value.status_code == 403
     assert info.value.sub_status == substatus
-    assert "Customer Managed Key not being accessible" in info.value.http_error_message
-    assert f"({substatus})" in info.value.http_error_message
+    assert info.value.response.headers["x-ms-substatus"] == str(substatus)
+    # the published body: the one sentence, the reason only in x-ms-substatus
+    assert _errors(info.value) == [
+        "Request is blocked due to Customer Managed Key not being accessible."
+    ]
 
 
-def test_sp_disabled_message_is_the_documented_one(lab, ca_env):
-    lab = ca_env(lab("sp-disabled"))
+def _errors(exc: CosmosHttpResponseError) -> object:
+    """The `Errors` of Cosmos DB's `{"code", "message": "Message: {...}\\r\\nActivityId: ..."}`."""
+    message = json.loads(exc.http_error_message)["message"]
+    assert message.startswith("Message: ")
+    return json.loads(message.removeprefix("Message: ").split("\r\nActivityId")[0])["Errors"]
+
+
+def test_uncoded_revocation_answers_the_same_body_with_substatus_0(lab, ca_env):
+    lab = ca_env(lab("cmk-status-uncoded"))
     with pytest.raises(CosmosHttpResponseError) as info:
         cosmos_client(lab, credential(lab))
-    assert (
-        "unable to obtain the AAD authentication token for the account's default identity"
-        in info.value.http_error_message
-    )
+    assert (info.value.status_code, info.value.response.headers["x-ms-substatus"]) == (403, "0")
+    assert _errors(info.value) == [
+        "Request is blocked due to Customer Managed Key not being accessible."
+    ]
+
+
+def test_account_status_texts_are_the_published_ones() -> None:
+    """customerManagedKeyStatus for each derived code: the 2023-09-15 published value, verbatim."""
+    from diagnose.lab.derived import revoked_status
+
+    published = {  # Azure/bicep-types-az generated/cosmos-db/microsoft.documentdb/2023-09-15/types.md
+        4000: "Access to your account is currently revoked because the Azure Cosmos DB service is unable to obtain the AAD authentication token for the account's default identity; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#azure-active-directory-token-acquisition-error (4000).",
+        4002: "Access to your account is currently revoked because the current default identity no longer has permission to the associated Key Vault key; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#default-identity-is-unauthorized-to-access-the-azure-key-vault-key (4002).",
+        4003: "Access to your account is currently revoked because the correspondent key is not found on the specified Key Vault; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#azure-key-vault-resource-not-found (4003).",
+        4005: "Access to your account is currently revoked because the Azure Cosmos DB service is unable to wrap or unwrap the key; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#internal-unwrapping-procedure-error (4005).",
+        4015: "Access to your account is currently revoked because the Azure Cosmos DB account has an undefined default identity; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#invalid-azure-cosmos-db-default-identity (4015).",
+        4017: "Access to your account is currently revoked because the correspondent Azure Key Vault was not found; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#azure-key-vault-resource-not-found (4017).",
+    }
+    for code, text in published.items():
+        assert revoked_status(code) == text
 
 
 def test_dataplane_role_missing_hits_the_production_caller_only(lab, ca_env):

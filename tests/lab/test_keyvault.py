@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -101,7 +102,24 @@ def test_firewall_denial(lab):
     with pytest.raises(HttpResponseError) as info:
         key_client(lab, credential(lab)).get_key("cmk")
     assert _error(info.value) == (403, "Forbidden", "ForbiddenByFirewall")
-    assert "Client address is not authorized and caller is not a trusted service" in str(info.value)
+    # kv-firewall's bypass is None: Key Vault's words for it (troubleshoot-cmk 1.1)
+    assert (
+        "Client address is not authorized and caller was ignored because bypass is set to None"
+        in str(info.value)
+    )
+
+
+def test_firewall_letting_trusted_services_through_still_refuses_this_caller(lab):
+    """bypass AzureServices: Cosmos DB passes, the tool (not a trusted service) is refused in
+    Key Vault's other words (https://github.com/microsoft/azure-container-apps/issues/888)."""
+    lab = lab()
+    lab.world.vault.default_action, lab.world.vault.bypass = "Deny", "AzureServices"
+    with pytest.raises(HttpResponseError) as info:
+        key_client(lab, credential(lab)).get_key("cmk")
+    assert _error(info.value) == (403, "Forbidden", "ForbiddenByFirewall")
+    assert "Client address is not authorized and caller is not a trusted service." in str(
+        info.value
+    )
 
 
 def test_disabled_key(lab):
@@ -118,21 +136,60 @@ def test_missing_key(lab):
     assert _error(info.value)[:2] == (404, "KeyNotFound")
 
 
-def test_expired_key_reads_but_refuses_unwrap(lab):
-    lab = lab("key-expired")
+@pytest.mark.parametrize(
+    ("scenario_edit", "inner"),
+    [("exp", "KeyExpired"), ("nbf", "KeyNotYetValid")],
+)
+def test_key_outside_its_window_unwraps_but_refuses_a_remote_wrap(lab, scenario_edit, inner):
+    """Key Vault's key attributes: outside nbf/exp, unwrap still works and wrapKey is refused (403)."""
+    from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
+
+    lab = lab()
+    now = time.time()
+    setattr(
+        lab.world.key, scenario_edit, now - 2 * 86400 if scenario_edit == "exp" else now + 86400
+    )
     cred = credential(lab)
-    key = key_client(lab, cred).get_key("cmk")
-    assert key.properties.expires_on is not None
+    key = key_client(lab, cred).get_key("cmk")  # the key still reads
+    secret = os.urandom(32)
+    local = CryptographyClient.from_jwk(key.key)  # the public key only: no time check, no network
+    wrapped = local.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, secret).encrypted_key
     bearer = token(cred, "https://vault.azure.net")
-    resp = send(
+    unwrapped = send(
         lab,
         "POST",
         f"{key.id}/unwrapkey?api-version=7.6",
         bearer,
-        json={"alg": "RSA-OAEP", "value": _b64u(b"x" * 384)},
+        json={"alg": "RSA-OAEP-256", "value": _b64u(wrapped)},
     )
-    assert resp.status_code == 403
-    assert resp.json()["error"]["innererror"]["code"] == "KeyExpired"
+    assert unwrapped.status_code == 200, unwrapped.text
+    assert base64.urlsafe_b64decode(unwrapped.json()["value"] + "==") == secret
+    refused = send(
+        lab,
+        "POST",
+        f"{key.id}/wrapkey?api-version=7.6",
+        bearer,
+        json={"alg": "RSA-OAEP-256", "value": _b64u(secret)},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "Forbidden"
+    assert refused.json()["error"]["innererror"]["code"] == inner
+
+
+def test_unwrap_is_refused_on_a_disabled_key_and_a_key_without_the_operation(lab):
+    lab = lab()
+    bearer = token(credential(lab), "https://vault.azure.net")
+    url = f"{lab.env['DIAGNOSE_KEY_ID']}/unwrapkey?api-version=7.6"
+    body = {"alg": "RSA-OAEP-256", "value": _b64u(b"x" * 384)}
+    lab.world.key.ops = ["wrapKey"]
+    resp = send(lab, "POST", url, bearer, json=body)
+    assert (resp.status_code, resp.json()["error"]["innererror"]["code"]) == (
+        403,
+        "KeyOperationForbidden",
+    )
+    lab.world.key.enabled = False
+    resp = send(lab, "POST", url, bearer, json=body)
+    assert (resp.status_code, resp.json()["error"]["innererror"]["code"]) == (403, "KeyDisabled")
 
 
 def test_bad_bodies_get_key_vault_errors(lab):

@@ -24,7 +24,7 @@ def test_re_enabling_the_principal_heals_cosmos_and_ajo_after_the_delay(lab, ca_
     cred = credential(lab)
     arm_token = token(cred, "https://management.azure.com")
     graph_token = token(cred, "https://graph.microsoft.com")
-    assert _cmk_status(lab, arm_token).endswith("(4000)")
+    assert _cmk_status(lab, arm_token).endswith("(4000).")
     assert execute(lab).status_code == 500
 
     resp = send(
@@ -36,7 +36,7 @@ def test_re_enabling_the_principal_heals_cosmos_and_ajo_after_the_delay(lab, ca_
     )
     assert resp.status_code == 204
     # within the propagation delay the account still reads revoked
-    assert _cmk_status(lab, arm_token).endswith("(4000)")
+    assert _cmk_status(lab, arm_token).endswith("(4000).")
     with pytest.raises(CosmosHttpResponseError):
         list(cosmos_client(lab, cred).list_databases())
 

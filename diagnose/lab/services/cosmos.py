@@ -7,11 +7,14 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from diagnose.lab.derived import covers, revoked_status
+from diagnose.lab.derived import covers
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
 
 READ_METADATA = "Microsoft.DocumentDB/databaseAccounts/readMetadata"
+# The data plane's refusal of a revoked account: this sentence alone in `Errors`, the reason only in
+# the `x-ms-substatus` header ("Cross Tenant CMK Troubleshooting Guide" 2.1,
+# https://learn.microsoft.com/azure/cosmos-db/troubleshoot-cmk; docs/research/published-behaviour.md 6).
 CMK_BLOCKED = "Request is blocked due to Customer Managed Key not being accessible."
 
 
@@ -21,10 +24,6 @@ def rbac_denied_message(object_id: str, action: str = READ_METADATA, resource: s
         f"permissions to perform action [{action}] on resource [{resource}]. "
         "Learn more: https://aka.ms/cosmos-native-rbac."
     )
-
-
-def revoked_message(code: int) -> str:
-    return f"{CMK_BLOCKED} {revoked_status(code)}"
 
 
 def _allowed(actions: tuple[str, ...], action: str) -> bool:
@@ -97,17 +96,11 @@ class Cosmos(AzureService):
         """Token, then the account's CMK state, then the caller's data-plane role."""
         claims = self.authenticate(req)
         observed = self.state.observed()
-        if observed.cmk_code is not None:
+        if observed.cmk_code is not None or observed.revoked_without_code:
+            # without a code (cmk-status-uncoded), x-ms-substatus 0 (*lab's choice*)
             raise Denied(
-                self.error(
-                    403,
-                    "Forbidden",
-                    revoked_message(observed.cmk_code),
-                    substatus=observed.cmk_code,
-                )
+                self.error(403, "Forbidden", CMK_BLOCKED, substatus=observed.cmk_code or 0)
             )
-        if observed.revoked_without_code:
-            raise Denied(self.error(403, "Forbidden", CMK_BLOCKED))
         oid = str(claims.get("oid"))
         if not _allowed(observed.cosmos_roles.get(oid, ()), action):
             raise Denied(

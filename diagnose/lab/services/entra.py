@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from diagnose.lab import oidc
 from diagnose.lab.jwts import normalize_audience
 from diagnose.lab.services.common import Context
 from diagnose.lab.transport import Request, Response, Service
@@ -32,6 +33,11 @@ class Entra(Service):
         self.route("GET", r"/common/discovery/instance", self.instance)
         self.route("POST", t + r"/oauth2/v2\.0/token", self.token)
         self.route("POST", t + r"/oauth2/token", self.token)
+        # workload identity federation: the lab's CI issuer and the credentials that trust it
+        self.federation = oidc.lab_federation(ctx.urls["entra"], ctx.state.world.diagnoser.app_id)
+        issuer = oidc.ISSUER_PATH.replace("/", r"\/")
+        self.route("GET", issuer + r"/\.well-known/openid-configuration", self.issuer_discovery)
+        self.route("GET", issuer + r"/\.well-known/jwks", self.issuer_keys)
 
     # -- answers ---------------------------------------------------------------------------
     def error(self, status: int, code: str, message: str, **extra: object) -> Response:
@@ -96,6 +102,12 @@ class Entra(Service):
                 "cloud_instance_name": "diagnose.lab",
             },
         )
+
+    def issuer_discovery(self, req: Request) -> Response:
+        return Response(200, next(iter(self.federation.issuers.values())).discovery())
+
+    def issuer_keys(self, req: Request) -> Response:
+        return Response(200, next(iter(self.federation.issuers.values())).jwks())
 
     def keys(self, req: Request, tenant: str) -> Response:
         return Response(200, self.ctx.signer.jwks())
@@ -216,6 +228,9 @@ class Entra(Service):
             return self._invalid_secret(principal)
         assertion = form.get("client_assertion")
         if assertion is not None and form.get("client_assertion_type") == _ASSERTION_TYPE:
+            if oidc.Federation.is_external(assertion, principal.app_id):
+                refused = self.federation.refusal(assertion, principal.app_id)
+                return None if refused is None else self.error(*refused)
             if self._assertion_valid(assertion, principal, req):
                 return None
             return self.error(

@@ -14,7 +14,7 @@ from typing import Any
 from diagnose.lab.derived import covers
 from diagnose.lab.jwts import IMS_ISSUER
 from diagnose.lab.services.common import Context
-from diagnose.lab.services.cosmos import CMK_BLOCKED, rbac_denied_message, revoked_message
+from diagnose.lab.services.cosmos import CMK_BLOCKED, rbac_denied_message
 from diagnose.lab.transport import Denied, Request, Response, Service
 
 MSG = "https://ns.adobe.com/aep/errors/"
@@ -273,10 +273,8 @@ class Platform(Service):
     def _storage_refusal(self) -> tuple[int | None, str] | None:
         """Why the storage behind AJO refuses it now: (Cosmos sub-status, message), or None."""
         observed = self.state.observed()
-        if observed.cmk_code is not None:
-            return observed.cmk_code, revoked_message(observed.cmk_code)
-        if observed.revoked_without_code:
-            return None, CMK_BLOCKED
+        if observed.cmk_code is not None or observed.revoked_without_code:
+            return observed.cmk_code, CMK_BLOCKED  # the data plane's 403 (services/cosmos.py)
         caller = self.world.caller_id
         if not covers(list(observed.cosmos_roles.get(caller, ())), [], ITEM_WRITE):
             return 5301, rbac_denied_message(caller, ITEM_WRITE, "/dbs/ajo/colls/messages")

@@ -67,7 +67,7 @@ def main() -> dict:
         timeout=10,
     ).json()
     status = account["properties"]["customerManagedKeyStatus"]
-    code = re.search(r"\((\d{4})\)\s*$", status)
+    code = re.search(r"\((\d{4})\)\.?\s*$", status)  # the published texts end "(NNNN)."
     out["cmk_code"] = int(code.group(1)) if code else None
 
     key = KeyClient(

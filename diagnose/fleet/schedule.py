@@ -1,0 +1,137 @@
+"""Run the account-level chain on every account of the inventory, `concurrency` at a time.
+
+Each account gets its own profile (the fleet's cloud, tenant and credential, plus what Resource
+Graph said of the account: its id, key, vault and endpoint) and its own check context over the
+fleet's shared reads (shared.py). One account's failure never stops the others: whatever a run
+raises becomes that account's limitation. `--timeout` bounds the whole fleet: each account's
+run gets what is left of it, and an account not started when it is spent is named undecided.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from diagnose.checks.base import Check, Context, Outcome
+from diagnose.fleet.inventory import Account, Inventory, host_of
+from diagnose.fleet.shared import FleetContext
+from diagnose.model import Severity
+from diagnose.profile import Profile
+from diagnose.usecases.run import RunReport
+
+# The account-level chain (issue 16): the principal, its rights on the key, the vault, the key,
+# the unwrap proof and the CMK status. The data plane, the production caller's role and the
+# campaign belong to one profile.
+ACCOUNT_CHECKS = (
+    "principal.enabled",
+    "roles.keyvault",
+    "keyvault.vault",
+    "keyvault.key",
+    "keyvault.unwrap",
+    "cosmos.cmk",
+)
+# What the fleet keeps of the profile: where and as whom to sign in, never one account's names.
+FLEET_KEYS = ("cloud", "authority", "arm_url", "graph_url", "ca_bundle", "tenant_id")
+FROM_GRAPH = "Azure Resource Graph"
+
+
+# Checks whose outcome depends on the key alone (and the diagnosing identity): run once per key.
+PER_KEY_CHECKS = ("keyvault.unwrap",)
+
+
+def _once_per_key(check: Check) -> Check:
+    """`check`, run once per key URI for the whole fleet (the live wrap/unwrap proof)."""
+
+    def run(ctx: Context) -> Outcome:
+        key = f"outcome:{check.id}@{(ctx.profile.key_id or '').lower()}"
+        return ctx.memo(key, lambda: check.run(ctx))
+
+    return dataclasses.replace(check, run=run)
+
+
+@dataclass
+class AccountRun:
+    account: Account
+    report: RunReport | None
+    not_run: str | None = None  # why no check ran (the --timeout spent before it started)
+
+
+def account_profile(base: Profile, account: Account, vaults: dict[str, str]) -> Profile:
+    values = {k: v for k, v in base.values.items() if k in FLEET_KEYS}
+    sources = {k: v for k, v in base.sources.items() if k in FLEET_KEYS}
+    found = {
+        "subscription_id": account.subscription_id,
+        "cosmos_id": account.id,
+        "key_id": account.key_uri,
+        "keyvault_url": f"https://{host_of(account.key_uri)}/",
+    }
+    vault_id = vaults.get(host_of(account.key_uri))
+    if vault_id:
+        found["keyvault_id"] = vault_id
+    if account.endpoint:
+        found["cosmos_endpoint"] = account.endpoint
+    values.update(found)
+    sources.update(dict.fromkeys(found, FROM_GRAPH))
+    return Profile(base.name, values, sources, dict(base.credentials))
+
+
+def run_fleet(
+    base: Profile,
+    inventory: Inventory,
+    shared: Context,
+    *,
+    concurrency: int,
+    budget_s: float | None,
+    fail_on: Severity,
+    started: float,
+    on_account: Callable[[AccountRun], None] | None = None,
+) -> list[AccountRun]:
+    """Every account's run, in the inventory's order."""
+    from diagnose import catalogue
+    from diagnose.checks import registry
+    from diagnose.runner import run
+    from diagnose.usecases.run import make_report, require_causes, select
+
+    checks = [_once_per_key(c) if c.id in PER_KEY_CHECKS else c for c in registry()]
+    require_causes(checks, catalogue.default())
+    chosen = select(checks, list(ACCOUNT_CHECKS), [])
+    order = [c.id for c in checks]
+    options = shared.options
+    ends_at = started + budget_s if budget_s else None
+
+    def one(account: Account) -> AccountRun:
+        left = None if ends_at is None else ends_at - time.monotonic()
+        if left is not None and left <= 0:
+            outcome = AccountRun(
+                account, None, f"not started: the --timeout budget ({budget_s:g} s) was spent"
+            )
+        else:
+            outcome = _run_account(account, checks, chosen, order, left)
+        if on_account:
+            on_account(outcome)
+        return outcome
+
+    def _run_account(
+        account: Account,
+        checks: Sequence[Check],
+        chosen: list[Check],
+        order: list[str],
+        left: float | None,
+    ) -> AccountRun:
+        profile = account_profile(base, account, inventory.vaults)
+        ctx = FleetContext(profile, options, shared)
+        at, t0 = datetime.now(UTC), time.monotonic()
+        try:
+            results = run(list(checks), ctx, budget_s=left, selected=chosen)
+        except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
+            return AccountRun(account, None, f"the account's run failed: {exc}")
+        duration = int((time.monotonic() - t0) * 1000)
+        report = make_report(profile, results, at, duration, fail_on, order=order, checks=checks)
+        return AccountRun(account, report)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fleet") as pool:
+        return list(pool.map(one, inventory.accounts))

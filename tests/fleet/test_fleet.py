@@ -1,0 +1,318 @@
+"""`diagnose run --all` against the fleet lab: found through Resource Graph, diagnosed right, the
+shared root cause said once, each shared resource read once, reports in every format, baselines."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+
+from diagnose.lab import fleet
+from diagnose.lab.fleet_lab import FleetLab
+from tests.harness import Cli, CliResult
+
+ROOT = Path(__file__).resolve().parents[2]
+SARIF_SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0.json").read_text())
+SHARED = "one disabled principal (id-cmk-legacy) revokes 2 accounts"
+
+
+@pytest.fixture
+def fleet_lab(lab_environ: object, cli: Cli) -> FleetLab:
+    cli.env["DIAGNOSE_LAB_PROPAGATION_S"] = "0.05"
+    started = lab_environ("fleet")  # type: ignore[operator]
+    assert isinstance(started, FleetLab)
+    return started
+
+
+def run_all(cli: Cli, *args: str, **kw: object) -> CliResult:
+    return cli("run", "--all", *args, **kw)  # type: ignore[arg-type]
+
+
+def expected_broken() -> dict[str, str]:
+    return {p.name: p.broken for p in fleet.layout(fleet.FleetSpec(50)) if p.broken}
+
+
+def test_every_account_is_found_and_diagnosed_with_the_shared_cause_said_once(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    result = run_all(cli, "-o", "json")
+    assert result.exit_code == 1, result
+    doc = result.json("diagnose/fleet@1")
+    assert doc["summary"]["accounts"] == 50
+    assert doc["summary"]["healthy"] == 47 and doc["summary"]["undecided"] == 0
+    failing = {a["name"]: a["root_cause"] for a in doc["accounts"] if a["status"] == "failing"}
+    assert failing == expected_broken()
+    assert [s["message"] for s in doc["summary"]["shared"]] == [SHARED]
+    shared = doc["summary"]["shared"][0]
+    assert shared["kind"] == "principal" and len(shared["accounts"]) == 2
+    ranked = [(c["code"], c["accounts"]) for c in doc["summary"]["causes"]]
+    assert ranked[0] == ("principal.disabled", 2)
+    # Resource Graph is a snapshot: customerManagedKeyStatus comes from ARM, read live
+    cmk = {
+        a["name"]: next(c for c in a["checks"] if c["id"] == "cosmos.cmk")["status"]
+        for a in doc["accounts"]
+    }
+    assert {n for n, s in cmk.items() if s == "fail"} == set(expected_broken())
+
+    text = run_all(cli)
+    assert text.exit_code == 1, text
+    assert text.stdout.count(SHARED) == 1
+    assert "healthy 47 · failing 3 · undecided 0" in text.stdout
+
+
+def test_each_vault_key_and_principal_is_read_once(fleet_lab: FleetLab, cli: Cli) -> None:
+    before = len(fleet_lab.requests)
+    assert run_all(cli, "-o", "json").exit_code == 1
+    records = fleet_lab.requests[before:]
+    gets = Counter(r.path.lower() for r in records if r.method == "GET" and r.service == "arm")
+    assert fleet_lab.fleet is not None
+    worlds = fleet_lab.fleet.worlds
+    for vault in {w.vault.id.lower() for w in worlds}:
+        assert gets[vault] == 1, vault
+    for key in {f"{w.vault.id}/keys/{w.key_name}".lower() for w in worlds}:
+        assert gets[key] == 1, key
+    for account in (w.cosmos.id.lower() for w in worlds):
+        assert gets[account] == 1, account  # customerManagedKeyStatus, live, once per account
+    graph = Counter(r.path for r in records if r.service == "graph" and r.method == "GET")
+    principals = {w.principals[w.cmk_principal_id].app_id for w in worlds}
+    assert len(graph) == len(principals)
+    for app_id in principals:
+        assert graph[f"/v1.0/servicePrincipals(appId='{app_id}')"] == 1
+    # Key Vault's data plane: one read of each key past the bearer challenge (401), each vault
+    # on its own host; the disabled key's read is refused (KeyDisabled), once too
+    keys = {(w.vault.name, w.key_name) for w in worlds}
+    reads = [r for r in records if r.service == "vault" and r.method == "GET" and r.status != 401]
+    assert len(reads) == len(keys)
+    # the tokens are shared: one per audience, whatever the number of accounts
+    tokens = [r for r in records if r.service == "entra" and r.method == "POST"]
+    assert len(tokens) <= 3
+    assert sum(1 for r in records if r.method == "POST" and r.service == "arm") == 2  # 2 queries
+
+
+def test_narrowing_by_subscription_group_tag_and_management_group(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    assert fleet_lab.fleet is not None
+    placements = fleet_lab.fleet.placements
+    subs = fleet_lab.fleet.subscription_ids
+    solo = next(p for p in placements if p.broken == "key.disabled")
+
+    def names(*args: str) -> set[str]:
+        result = run_all(cli, "-o", "json", *args)
+        assert result.exit_code in (0, 1), result
+        return {a["name"] for a in result.json()["accounts"]}
+
+    assert names("--subscription", subs[1]) == {p.name for p in placements if p.subscription == 1}
+    assert names("--resource-group", solo.group.upper()) == {solo.name}  # names fold case
+    dev = {p.name for p in placements if ("env", "dev") in p.tags}
+    assert names("--tag", "env=dev") == dev
+    assert names("--management-group", fleet.DEV_GROUP) == dev
+    assert dev and solo.name in dev
+    both = names("--subscription", subs[0], "--subscription", subs[1])
+    assert both == {p.name for p in placements if p.subscription in (0, 1)}
+    nothing = run_all(cli, "--resource-group", "rg-none")
+    assert nothing.exit_code == 2 and "found no Cosmos DB account" in nothing.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--subscription", "not-a-guid"), "is not a subscription id"),
+        (("--tag", "novalue"), "is not KEY=VALUE"),
+        (("--resource-group", "a'b"), "is not a resource or management group name"),
+    ],
+)
+def test_bad_narrowing_is_exit_2(cli: Cli, args: tuple[str, ...], message: str) -> None:
+    result = run_all(cli, "--lab", "fleet", *args)
+    assert result.exit_code == 2, result
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_narrowing_flags_need_all_and_one_profiles_flags_refuse_it(cli: Cli) -> None:
+    result = cli("run", "--lab", "fleet", "--tag", "env=dev")
+    assert result.exit_code == 2 and "need(s) --all" in result.stderr, result
+    for flag in (("--trigger",), ("--only", "keyvault.key")):
+        refused = cli("run", "--all", "--lab", "fleet", *flag)
+        assert refused.exit_code == 2 and "belong(s) to one profile's run" in refused.stderr
+
+
+def sarif_of(result: CliResult) -> dict[str, object]:
+    doc = json.loads(result.stdout)
+    errors = sorted(Draft4Validator(SARIF_SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message[:200]}" for e in errors[:10]]
+    return doc
+
+
+def test_sarif_validates_and_fingerprints_are_stable(fleet_lab: FleetLab, cli: Cli) -> None:
+    first, second = run_all(cli, "-o", "sarif"), run_all(cli, "-o", "sarif")
+    assert first.exit_code == second.exit_code == 1, first
+    docs = [sarif_of(first), sarif_of(second)]
+    runs = [d["runs"][0] for d in docs]  # type: ignore[index]
+    results = runs[0]["results"]
+    assert {r["ruleId"] for r in results} == {
+        "principal.disabled",
+        "cosmos.revoked.4000",
+        "key.disabled",
+        "cosmos.revoked.4002",
+    }
+    rules = runs[0]["tool"]["driver"]["rules"]
+    for r in results:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+        assert rules[r["ruleIndex"]]["help"]["text"].startswith("Runbook ")
+        location = r["locations"][0]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "diagnose.toml"
+        resource = location["logicalLocations"][0]["fullyQualifiedName"]
+        assert resource.startswith("/subscriptions/") and "databaseAccounts/cosmos-ajo-" in resource
+    prints = [
+        sorted(r["partialFingerprints"]["primaryLocationLineHash"] for r in run["results"])
+        for run in runs
+    ]
+    assert prints[0] == prints[1] and len(set(prints[0])) == len(results)
+
+
+def test_sarif_for_one_account_uses_the_profile_file(
+    lab_environ: object, cli: Cli, tmp_path: Path
+) -> None:
+    started = lab_environ("sp-disabled")  # type: ignore[operator]
+    profile = tmp_path / "infra" / "diagnose.toml"
+    profile.parent.mkdir()
+    started.write_profile(profile)
+    env = {
+        k: v
+        for k, v in started.env.items()
+        if k.startswith(("AZURE_CLIENT", "DIAGNOSE_ADOBE_CLIENT"))
+    }
+    result = run_cli_in(cli, tmp_path, env, "run", "--config", "infra/diagnose.toml", "-o", "sarif")
+    assert result.exit_code == 1, result
+    doc = sarif_of(result)
+    results = doc["runs"][0]["results"]  # type: ignore[index]
+    assert results[0]["ruleId"] == "principal.disabled"
+    uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "infra/diagnose.toml"
+
+
+def run_cli_in(cli: Cli, cwd: Path, env: dict[str, str], *args: str) -> CliResult:
+    from tests.harness import run_cli
+
+    return run_cli(*args, env=env, cwd=cwd)
+
+
+def test_a_baseline_written_then_read_passes_and_an_expired_entry_fails(
+    fleet_lab: FleetLab, cli: Cli, tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    written = run_all(cli, "--write-baseline", str(baseline), "-o", "json")
+    assert written.exit_code == 0, written
+    entries = json.loads(baseline.read_text())
+    assert {e["code"] for e in entries} >= {"principal.disabled", "key.disabled"}
+    assert all(set(e) == {"code", "resource", "reason", "expires"} for e in entries)
+
+    read = run_all(cli, "--baseline", str(baseline), "-o", "json")
+    assert read.exit_code == 0, read
+    doc = read.json("diagnose/fleet@1")
+    assert doc["baseline"]["accepted"] == len(entries) and doc["summary"]["failing"] == 0
+
+    key_entry = next(e for e in entries if e["code"] == "key.disabled")
+    key_entry["expires"] = "2020-01-01"
+    baseline.write_text(json.dumps(entries))
+    expired = run_all(cli, "--baseline", str(baseline))
+    assert expired.exit_code == 1, expired
+    assert "its baseline acceptance expired on 2020-01-01" in expired.stdout
+    assert re.search(r"1 of 50 accounts failing", expired.stdout)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{}", "must be a JSON list"),
+        ("[1]", "entry 0 is not an object"),
+        (
+            '[{"code": "x.y", "resource": "r", "reason": "", "expires": null}]',
+            "entry 0 needs a non-empty string 'reason'",
+        ),
+        ('[{"code": "x.y", "resource": "r", "reason": "z", "expires": "soon"}]', "is not a date"),
+        (
+            '[{"code": "x.y", "resource": "r", "reason": "z", "until": null}]',
+            "unknown key(s): until",
+        ),
+        ("not json", "is not JSON"),
+    ],
+)
+def test_a_bad_baseline_is_exit_2_naming_the_entry(
+    cli: Cli, tmp_path: Path, content: str, message: str
+) -> None:
+    baseline = tmp_path / "b.json"
+    baseline.write_text(content)
+    result = run_all(cli, "--lab", "fleet", "--baseline", str(baseline))
+    assert result.exit_code == 2, result
+    assert message in result.stderr and str(baseline) in result.stderr
+
+
+def test_junit_has_a_suite_per_account_and_markdown_the_summary(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    junit = run_all(cli, "-o", "junit")
+    assert junit.exit_code == 1, junit
+    root = ET.fromstring(junit.stdout)
+    assert root.tag == "testsuites" and root.get("failures") == "3"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert len(suites) == 50
+    for name, cause in expected_broken().items():
+        failures = suites[name].findall("testcase/failure")
+        assert failures and any(cause in (f.text or "") for f in failures), name
+    healthy = next(n for n in suites if n not in expected_broken())
+    assert not suites[healthy].findall("testcase/failure")
+    assert {c.get("name") for c in suites[healthy].findall("testcase")} == {
+        "principal.enabled",
+        "roles.keyvault",
+        "keyvault.vault",
+        "keyvault.key",
+        "keyvault.unwrap",
+        "cosmos.cmk",
+    }
+
+    markdown = run_all(cli, "-o", "markdown")
+    assert markdown.exit_code == 1, markdown
+    assert markdown.stdout.count(SHARED) == 1
+    assert "| 47 | 3 | 0 |" in markdown.stdout
+    for name in expected_broken():
+        assert f"### ❌ {name}" in markdown.stdout
+
+
+def test_horizon_warns_once_per_key_that_expires_without_rotation(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    import time as clock
+
+    from diagnose.fleet.horizon import rotates
+
+    assert fleet_lab.fleet is not None
+    soon = fleet_lab.fleet.worlds[0]  # cmk-a of kv-ajo-cmk-000: 7 accounts use it
+    with fleet_lab.state.lock:
+        soon.vault.keys[soon.key_name].exp = clock.time() + 10 * 86400
+    users = [
+        w.cosmos.id
+        for w in fleet_lab.fleet.worlds
+        if w.vault is soon.vault and w.key_name == soon.key_name
+    ]
+    doc = run_all(cli, "--horizon", "30d", "-o", "json").json("diagnose/fleet@1")
+    notices = doc["horizon"]["notices"]
+    assert [n["name"] for n in notices] == [soon.key_name]
+    assert sorted(notices[0]["accounts"]) == sorted(users) and len(users) == 7
+    assert "no rotation policy rotates it" in notices[0]["message"]
+    assert doc["status"] == "fail"  # the failing accounts still decide; the notice is a warning
+
+    wide = run_all(cli, "--horizon", "400d", "-o", "json").json()
+    keys = {(w.vault.name, w.key_name) for w in fleet_lab.fleet.worlds}
+    assert len(wide["horizon"]["notices"]) == len(keys)
+    assert sum(len(n["accounts"]) for n in wide["horizon"]["notices"]) == 50
+
+    assert rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Rotate"}}]}})
+    assert not rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Notify"}}]}})
+    assert run_all(cli, "--horizon", "3w").exit_code == 2
