@@ -148,15 +148,34 @@ def _key_ops(run: RunValues) -> list[str]:
 
 
 def _default_identity(run: RunValues) -> str:
-    """`UserAssignedIdentity=<ARM id>` of the identity that reaches the key (Graph's
-    `alternativeNames` of a managed identity hold its ARM id)."""
+    """The `defaultIdentity` value that names the identity that reaches the key, as
+    principal.enabled recorded it from its kind (`UserAssignedIdentity=<ARM id>` for a
+    user-assigned identity: Graph's `alternativeNames` of a managed identity hold its ARM id)."""
     try:
-        resource_id = run.evidence("principal.enabled", "resource_id")
+        return str(run.evidence("principal.enabled", "as_default_identity"))
     except NotRead as exc:
         if str(exc).endswith("did not record it"):
-            raise NotRead("principal.enabled does not record the identity's ARM id") from None
+            raise NotRead(
+                "principal.enabled could not tell the identity's defaultIdentity form"
+            ) from None
         raise
-    return f"UserAssignedIdentity={resource_id}"
+
+
+def _identity_part(part: str) -> Callable[[RunValues], str]:
+    """A part (subscription, group, name) of the ARM id of the managed identity that reaches the
+    key, as principal.enabled recorded it."""
+
+    def read(run: RunValues) -> str:
+        resource_id = str(run.evidence("principal.enabled", "resource_id")).rstrip("/")
+        match = _ARM_ID.match(resource_id)
+        if match is None or match.group("type").lower() != _IDENTITY_TYPE.lower():
+            raise NotRead("principal.enabled did not record a user-assigned identity's ARM id")
+        return resource_id if part == "id" else match.group(part)
+
+    return read
+
+
+_IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 
 
 def _utc(moment: datetime) -> str:
@@ -207,8 +226,16 @@ FIELDS: dict[str, Field] = {
         lambda run: run.evidence("principal.enabled", "deleted_object_id"),
     ),
     "default_identity": Field(
-        "the identity that holds the key rights, as UserAssignedIdentity=its ARM id",
+        "the identity that holds the key rights, as the account's defaultIdentity names it",
         _default_identity,
+    ),
+    "identity_id": Field("ARM id of the user-assigned identity", _identity_part("id")),
+    "identity_name": Field("name of the user-assigned identity", _identity_part("name")),
+    "identity_group": Field(
+        "resource group of the user-assigned identity", _identity_part("group")
+    ),
+    "identity_subscription": Field(
+        "subscription of the user-assigned identity", _identity_part("subscription")
     ),
     "graph_url": Field(
         "Microsoft Graph URL",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from diagnose.answers import Fields
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
+from diagnose.errors import ToolLimitation
 
 PRINCIPAL_OBJECT_ID: Fact[str] = Fact(
     "principal.object_id", "the object id of the service principal that reaches the key"
@@ -91,16 +92,133 @@ def resolve_app_id(ctx: Context) -> tuple[str, str]:
     )
 
 
+# -- the kind of identity: what can happen to its principal differs -----------------------------
+# Cosmos DB's `defaultIdentity` is `FirstPartyIdentity`, `SystemAssignedIdentity`,
+# `UserAssignedIdentity=<ARM id>`, or the cross-tenant `UserAssignedIdentity=<ARM id>&FederatedClientId=<app id>`
+# (Microsoft's cmk-troubleshooting-guide, "Invalid Azure Cosmos DB default identity", and troubleshoot-cmk).
+# An application's service principal (first-party or multi-tenant) can be disabled, deleted to the
+# directory's deleted items and restored (Graph "Restore deleted item": servicePrincipal is a
+# supported type). A managed identity's principal belongs to its Azure resource: Graph does not
+# manage it, and a deleted user-assigned identity "isn't recoverable once deleted" (troubleshoot-cmk):
+# it is recreated, granted the key and made the default identity again.
+
+USER_ASSIGNED = "user-assigned managed identity"
+SYSTEM_ASSIGNED = "system-assigned managed identity"
+MANAGED = "managed identity"
+FEDERATED_APP = "multi-tenant application (cross-tenant, FederatedClientId)"
+FIRST_PARTY = "Azure Cosmos DB's first-party application"
+APPLICATION = "application"
+_KIND_OF_DEFAULT = {
+    "FirstPartyIdentity": FIRST_PARTY,
+    "SystemAssignedIdentity": SYSTEM_ASSIGNED,
+    "DelegatedSystemAssignedIdentity": SYSTEM_ASSIGNED,
+    "UserAssignedIdentity": USER_ASSIGNED,
+    "DelegatedUserAssignedIdentity": USER_ASSIGNED,
+}
+MANAGED_KINDS = (USER_ASSIGNED, SYSTEM_ASSIGNED, MANAGED)
+
+
+def kind_of(identity: DefaultIdentity) -> str | None:
+    """The kind of principal a parsed `defaultIdentity` names (None: not a valid identity)."""
+    if identity.kind is None:
+        return None
+    if identity.federated_client_id:
+        return FEDERATED_APP
+    return _KIND_OF_DEFAULT[identity.kind]
+
+
+def as_default_identity(kind: str | None, resource_id: str | None, app_id: str) -> str | None:
+    """The `defaultIdentity` value that names this principal (None when it cannot be told)."""
+    if kind == FIRST_PARTY:
+        return "FirstPartyIdentity"
+    if kind == SYSTEM_ASSIGNED:
+        return "SystemAssignedIdentity"
+    if kind == USER_ASSIGNED and resource_id:
+        return f"UserAssignedIdentity={resource_id}"
+    if kind == FEDERATED_APP and resource_id:
+        return f"UserAssignedIdentity={resource_id}&FederatedClientId={app_id}"
+    return None
+
+
+def _graph_kind(principal: Fields) -> tuple[str, str | None]:
+    """(kind, ARM id) from Graph: a managed identity's `alternativeNames` hold `isExplicit=True`
+    (user-assigned) or `isExplicit=False` (system-assigned) and its resource's ARM id (Graph's
+    servicePrincipal reference: "full resource ids for managed identities")."""
+    if (principal.opt_text("servicePrincipalType") or "").lower() != "managedidentity":
+        return APPLICATION, None
+    names = principal.opt_texts("alternativeNames")
+    resource_id = next((n for n in names if n.lower().startswith("/subscriptions/")), None)
+    explicit = {n.lower() for n in names}
+    if "isexplicit=true" in explicit:
+        return USER_ASSIGNED, resource_id
+    if "isexplicit=false" in explicit:
+        return SYSTEM_ASSIGNED, resource_id
+    return MANAGED, resource_id
+
+
+def _default_identity(ctx: Context) -> DefaultIdentity | str:
+    """The account's parsed `defaultIdentity`, or why it was not read (a reason, never a verdict)."""
+    if ctx.profile.topology != "own" or not ctx.profile.cosmos_id:
+        return "no Cosmos DB account to read (topology adobe, or no cosmos_id)"
+    try:
+        account = reads.cosmos_account(ctx)
+    except (ToolLimitation, Skip) as exc:
+        return f"the account could not be read: {exc}"
+    return parse_default_identity(account.obj("properties").opt_text("defaultIdentity"))
+
+
+def _describe(evidence: dict[str, Any], identity: DefaultIdentity | str) -> None:
+    """Record in `evidence` what the account's default identity says (or why it was not read)."""
+    if isinstance(identity, str):
+        evidence["default_identity"] = f"not read ({identity})"
+        return
+    evidence["default_identity"] = identity.raw or "(empty)"
+    if kind := kind_of(identity):
+        evidence.update(identity_kind=kind, identity_kind_from="the account's defaultIdentity")
+    if identity.resource_id:
+        evidence["resource_id"] = identity.resource_id
+
+
 def check_principal(ctx: Context) -> Outcome:
-    app_id, source = resolve_app_id(ctx)
-    evidence: dict[str, Any] = {"app_id": app_id, "app_id_from": source}
+    evidence: dict[str, Any] = {}
+    named: DefaultIdentity | str | None = None
+    if not ctx.profile.principal_app_id and ctx.profile.topology == "own":
+        named = _default_identity(ctx)  # read anyway by resolve_app_id
+        _describe(evidence, named)
+    try:
+        app_id, source = resolve_app_id(ctx)
+    except Skip:
+        if _held(named, ctx):
+            # the account holds its user-assigned identity without a client id: is it still there?
+            return _gone(ctx, named, evidence)
+        raise  # a default identity the account does not hold is cosmos.cmk's to report
+    evidence.update(app_id=app_id, app_id_from=source)
     principal = reads.service_principal(ctx, app_id)
     if principal is None:
-        return _deleted(ctx, app_id, evidence)
+        if named is None:
+            named = _default_identity(ctx)  # Graph says it is gone: which kind was it?
+            _describe(evidence, named)
+        return _deleted(ctx, app_id, evidence, named)
+    return _present(ctx, app_id, principal, evidence, named)
+
+
+def _present(
+    ctx: Context,
+    app_id: str,
+    principal: Fields,
+    evidence: dict[str, Any],
+    named: DefaultIdentity | str | None,
+) -> Outcome:
     # accountEnabled absent is not "enabled": Fields.flag raises, and the check is undecided
     enabled = principal.flag("accountEnabled")
     object_id = principal.text("id")
     by_microsoft = principal.opt_text("disabledByMicrosoftStatus")
+    graph_kind, graph_resource = _graph_kind(principal)
+    if "identity_kind" not in evidence or named is None:
+        evidence.update(identity_kind=graph_kind, identity_kind_from="Graph's servicePrincipalType")
+    if graph_resource and not evidence.get("resource_id"):
+        evidence["resource_id"] = graph_resource
+    kind = evidence["identity_kind"]
     evidence.update(
         object_id=object_id,
         display_name=principal.opt_text("displayName"),
@@ -108,6 +226,9 @@ def check_principal(ctx: Context) -> Outcome:
         accountEnabled=enabled,
         disabledByMicrosoftStatus=by_microsoft,
     )
+    as_default = as_default_identity(kind, evidence.get("resource_id"), app_id)
+    if as_default:
+        evidence["as_default_identity"] = as_default
     ctx.set_fact(PRINCIPAL_OBJECT_ID, object_id)
     name = principal.opt_text("displayName") or app_id
     findings = []
@@ -115,9 +236,10 @@ def check_principal(ctx: Context) -> Outcome:
         findings.append(
             finding(
                 "principal.disabled",
-                f"the service principal {name} (app {app_id}) is disabled (accountEnabled: false)",
+                f"the service principal {name} (app {app_id}, a {kind}) is disabled (accountEnabled: false)",
                 app_id=app_id,
                 object_id=object_id,
+                identity_kind=kind,
             )
         )
     if by_microsoft not in (None, "", "NotDisabled"):
@@ -128,15 +250,22 @@ def check_principal(ctx: Context) -> Outcome:
                 app_id=app_id,
             )
         )
-    summary = "disabled" if findings else f"{name} exists and is enabled"
+    summary = "disabled" if findings else f"{name} ({kind}) exists and is enabled"
     return Outcome(summary, findings, evidence)
 
 
-def _deleted(ctx: Context, app_id: str, evidence: dict[str, Any]) -> Outcome:
+def _deleted(
+    ctx: Context, app_id: str, evidence: dict[str, Any], named: DefaultIdentity | str
+) -> Outcome:
     """Graph said (Request_ResourceNotFound) there is no such principal: deleted, restorable or not."""
     deleted = reads.deleted_service_principals(ctx, app_id)
-    if deleted:
-        item = deleted[0]
+    restorable = [
+        d
+        for d in deleted
+        if (d.opt_text("servicePrincipalType") or "").lower() != "managedidentity"
+    ]
+    if restorable:
+        item = restorable[0]
         when = item.opt_text("deletedDateTime")
         display_name = item.opt_text("displayName")
         evidence.update(
@@ -145,20 +274,81 @@ def _deleted(ctx: Context, app_id: str, evidence: dict[str, Any]) -> Outcome:
             display_name=display_name,
             restorable=True,
         )
+        if "identity_kind" not in evidence:
+            evidence.update(identity_kind=APPLICATION, identity_kind_from="Graph's deleted items")
         message = (
             f"the service principal of app {app_id} ({display_name}) was deleted"
             f"{' on ' + when if when else ''}; "
             "it is still in the directory's deleted items and can be restored"
         )
-    else:
-        evidence["restorable"] = False
-        message = (
-            f"no service principal with app id {app_id} exists, and none is in the directory's "
-            "deleted items: it cannot be restored, recreate it"
+        return Outcome(
+            "the principal was deleted",
+            [finding("principal.deleted", message, **evidence)],
+            evidence,
         )
+    if _held(named, ctx):
+        return _gone(ctx, named, evidence)
+    evidence["restorable"] = False
+    message = (
+        f"no service principal with app id {app_id} exists, and none is in the directory's "
+        "deleted items: it cannot be restored, recreate it"
+    )
     return Outcome(
         "the principal was deleted",
         [finding("principal.deleted", message, **evidence)],
+        evidence,
+    )
+
+
+def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[DefaultIdentity]:
+    """Whether the default identity is a user-assigned identity among the account's own (an
+    identity the account does not hold is an invalid default identity: cosmos.cmk says so)."""
+    if not isinstance(named, DefaultIdentity) or kind_of(named) != USER_ASSIGNED:
+        return False
+    identity = reads.cosmos_account(ctx).opt_obj("identity")  # read already (memoized)
+    held = identity.opt_mapping("userAssignedIdentities") if identity else {}
+    return any(rid.lower() == (named.resource_id or "").lower() for rid in held)
+
+
+def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Outcome:
+    """The default identity is a user-assigned managed identity with no principal: ARM says
+    whether the identity itself still exists. A deleted one cannot be restored (troubleshoot-cmk)."""
+    resource_id = named.resource_id or ""
+    name = resource_id.rsplit("/", 1)[-1]
+    evidence.update(
+        resource_id=resource_id,
+        identity_name=name,
+        restorable=False,
+        as_default_identity=as_default_identity(USER_ASSIGNED, resource_id, ""),
+    )
+    try:
+        found = reads.arm_resource(ctx, resource_id, "identity", f"the managed identity {name}")
+    except ToolLimitation as exc:
+        found, evidence["identity_resource"] = None, f"not read ({exc})"
+    else:
+        evidence["identity_resource"] = "exists" if found else "ARM: ResourceNotFound"
+    if found is not None:
+        evidence["restorable"] = False
+        message = (
+            f"the account's default identity is the user-assigned identity {name}, which exists, "
+            "but the directory has no service principal for it (nor any in its deleted items)"
+        )
+        return Outcome(
+            "the principal was deleted",
+            [finding("principal.deleted", message, **evidence)],
+            evidence,
+        )
+    arm_says = str(evidence["identity_resource"]).startswith("ARM")
+    message = (
+        f"the account's default identity is the user-assigned managed identity {name}, which was "
+        "deleted: no service principal, none in the directory's deleted items"
+        + (", and ARM answers ResourceNotFound for it" if arm_says else "")
+        + "; a deleted managed identity cannot be restored: recreate it, grant it the key and "
+        "make it the account's default identity"
+    )
+    return Outcome(
+        "the managed identity was deleted",
+        [finding("principal.managed-identity-deleted", message, **evidence)],
         evidence,
     )
 
@@ -167,7 +357,15 @@ PRINCIPAL_ENABLED = Check(
     id="principal.enabled",
     title="The identity that reaches the key is enabled",
     run=check_principal,
-    causes=("principal.deleted", "principal.disabled", "principal.disabled-by-microsoft"),
+    causes=(
+        "principal.deleted",
+        "principal.managed-identity-deleted",
+        "principal.disabled",
+        "principal.disabled-by-microsoft",
+    ),
     provides=(PRINCIPAL_OBJECT_ID,),
-    permissions=("Microsoft Graph Application.Read.All",),
+    permissions=(
+        "Microsoft Graph Application.Read.All",
+        "Reader on the Cosmos DB account and its user-assigned identity (Microsoft.DocumentDB/databaseAccounts/read, Microsoft.ManagedIdentity/userAssignedIdentities/read)",
+    ),
 )

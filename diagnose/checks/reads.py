@@ -88,7 +88,7 @@ def graph_get(ctx: Context, path: str, what: str, params: dict[str, str] | None 
     return reply
 
 
-SP_FIELDS = "id,appId,displayName,accountEnabled,disabledByMicrosoftStatus,servicePrincipalType"
+SP_FIELDS = "id,appId,displayName,accountEnabled,disabledByMicrosoftStatus,servicePrincipalType,alternativeNames"
 
 
 def _principal(ctx: Context, path: str, what: str) -> Fields | None:

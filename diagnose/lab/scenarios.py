@@ -18,7 +18,14 @@ from diagnose.lab.roles import (
     KV_CRYPTO_USER,
     KV_READER,
 )
-from diagnose.lab.world import DAY, RoleAssignment, World, stable_id
+from diagnose.lab.world import (
+    DAY,
+    RoleAssignment,
+    World,
+    cmk_identity_as_application,
+    delete_user_assigned_identity,
+    stable_id,
+)
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,24 @@ def _nothing(world: World) -> None:
     return None
 
 
+# -- the identity that reaches the key: what can happen to it depends on its kind (issue 12) ------
+# sp-disabled and sp-deleted need a principal that can really be disabled, deleted and restored:
+# an application's (the cross-tenant form FederatedClientId=<app id>, world.cmk_identity_as_application).
+# A managed identity's principal is its resource's to manage: Graph refuses a PATCH of it, and a
+# deleted user-assigned identity is gone for good (uami-deleted).
+
+
 def _sp_disabled(world: World) -> None:
-    world.principals[world.cmk_principal_id].enabled = False
+    cmk_identity_as_application(world).enabled = False
 
 
 def _sp_deleted(world: World) -> None:
-    world.principals[world.cmk_principal_id].deleted_at = time.time() - 2 * 3600
+    cmk_identity_as_application(world).deleted_at = time.time() - 2 * 3600
+
+
+def _uami_deleted(world: World) -> None:
+    uai = world.cosmos.user_assigned[0]
+    delete_user_assigned_identity(world, uai, at=time.time() - 2 * 3600)
 
 
 def _kv_role_missing(world: World) -> None:
@@ -187,7 +206,8 @@ _ALL = [
     ),
     Scenario(
         "sp-disabled",
-        "Cosmos DB's default identity (the CMK identity) is disabled: account revoked (4000), AJO answers 500.",
+        "Cosmos DB's default identity is a multi-tenant application (FederatedClientId=<app id>) "
+        "whose service principal is disabled: revoked (4000), AJO answers 500.",
         "own",
         _sp_disabled,
         root_cause="principal.disabled",
@@ -195,10 +215,20 @@ _ALL = [
     ),
     Scenario(
         "sp-deleted",
-        "Cosmos DB's default identity was deleted (still restorable from deleted items): revoked (4000).",
+        "Cosmos DB's default identity is a multi-tenant application (FederatedClientId=<app id>) "
+        "whose service principal was deleted (restorable from deleted items): revoked (4000).",
         "own",
         _sp_deleted,
         root_cause="principal.deleted",
+        exit_status=1,
+    ),
+    Scenario(
+        "uami-deleted",
+        "Cosmos DB's default identity names a user-assigned managed identity that was deleted "
+        "(it cannot be restored: recreate, grant, set as default identity): revoked (4000).",
+        "own",
+        _uami_deleted,
+        root_cause="principal.managed-identity-deleted",
         exit_status=1,
     ),
     Scenario(

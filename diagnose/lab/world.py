@@ -66,6 +66,18 @@ class Principal:
     def deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def managed(self) -> bool:
+        """A managed identity's principal: its resource manages it, Graph does not (docs/lab.md)."""
+        return self.type == "ManagedIdentity"
+
+    @property
+    def restorable(self) -> bool:
+        """In the directory's deleted items. A managed identity's principal never is: deleting the
+        identity deletes it for good ("UserAssigned identity isn't recoverable once deleted",
+        Microsoft's cross-tenant CMK troubleshooting guide, troubleshoot-cmk)."""
+        return self.deleted and not self.managed
+
 
 @dataclass
 class RoleAssignment:
@@ -221,6 +233,9 @@ class World:
     trigger_hold_s: float = 0.0  # >0: the execution POST answers only after this long
     management_groups: list[str] = field(default_factory=list)
     """Ids of the management groups above the subscription (an assignment there applies below)."""
+    deleted_identities: list[UserAssignedIdentity] = field(default_factory=list)
+    """User-assigned identities deleted from the resource group (ARM answers 404 for them); the
+    account still names them (its `userAssignedIdentities` keeps their ids, lab's choice)."""
 
     @property
     def subscription_scope(self) -> str:
@@ -257,6 +272,77 @@ class World:
             if ident.id.lower() == resource_id.lower():
                 return ident
         return None
+
+    def deleted_identity(self, resource_id: str) -> UserAssignedIdentity | None:
+        for ident in reversed(self.deleted_identities):
+            if ident.id.lower() == resource_id.lower():
+                return ident
+        return None
+
+
+# -- edits of the world that keep it whole (scenarios and write paths use them) ------------------
+
+
+def cmk_identity_as_application(world: World, name: str = "ajo-cmk-app") -> Principal:
+    """Make the CMK identity an application: the account's default identity becomes the
+    cross-tenant form `UserAssignedIdentity=<its identity>&FederatedClientId=<app id>` (a
+    multi-tenant application federated with the user-assigned identity; Microsoft's "Configure
+    cross-tenant customer-managed keys" and troubleshoot-cmk pages), and the key rights move to
+    the application's service principal, the principal Key Vault sees. Unlike a managed identity's,
+    an application's principal can be disabled (`accountEnabled`), deleted to the directory's
+    deleted items and restored (Graph "Restore deleted item": servicePrincipal is a supported type).
+    The application is registered in the lab's own tenant (lab's choice: one tenant)."""
+    old = world.cmk_principal_id
+    app = Principal(
+        object_id=stable_id(f"sp:{name}"),
+        app_id=stable_id(f"app:{name}"),
+        display_name=name,
+        owner_tenant=world.tenant_id,  # multi-tenant: signInAudience AzureADMultipleOrgs
+    )
+    world.principals[app.object_id] = app
+    for a in world.role_assignments:
+        if a.principal_id == old:
+            a.principal_id = app.object_id
+    for policy in world.vault.access_policies:
+        if policy.object_id == old:
+            policy.object_id = app.object_id
+    uai = world.cosmos.user_assigned[0]
+    world.cosmos.default_identity = f"UserAssignedIdentity={uai}&FederatedClientId={app.app_id}"
+    world.cmk_principal_id = app.object_id
+    return app
+
+
+def delete_user_assigned_identity(world: World, resource_id: str, at: float) -> None:
+    """Delete a user-assigned identity: ARM forgets it, and its principal leaves the directory for
+    good (never in deleted items). Its role assignments stay, orphaned ("When a managed identity is
+    deleted, any role assignments for that managed identity are not automatically deleted",
+    Microsoft's key-vault-managed-identity-role-assignment quickstart sample)."""
+    ident = world.identity(resource_id)
+    if ident is None:
+        return
+    world.identities.remove(ident)
+    world.deleted_identities.append(ident)
+    principal = world.principal(ident.principal_id)
+    if principal is not None:
+        principal.deleted_at = at
+
+
+def create_user_assigned_identity(world: World, resource_id: str) -> UserAssignedIdentity:
+    """A new user-assigned identity at `resource_id`, with a principal of its own: one created
+    again under a deleted one's name is another principal (new object and client ids), so the
+    deleted one's role assignments do not apply to it."""
+    name = resource_id.rstrip("/").rsplit("/", 1)[-1]
+    ident = UserAssignedIdentity(
+        id=resource_id, name=name, client_id=str(uuid.uuid4()), principal_id=str(uuid.uuid4())
+    )
+    world.identities.append(ident)
+    world.principals[ident.principal_id] = Principal(
+        object_id=ident.principal_id,
+        app_id=ident.client_id,
+        display_name=name,
+        type="ManagedIdentity",
+    )
+    return ident
 
 
 ADOBE_TENANT = "fa7b1b5a-7b34-4387-94ae-d2c178decee1"

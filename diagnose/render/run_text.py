@@ -143,26 +143,41 @@ class Fix:
     """The first thing to do: what, in words, and the command that does it (when there is one)."""
 
     words: str
-    command: str | None
+    commands: tuple[str, ...] = ()
+
+
+_COMMAND_LINE = re.compile(r"(?:az|Connect-|Set-|Update-|New-|curl|diagnose) ")
 
 
 def first_fix(entry: DiagnosisEntry) -> Fix | None:
-    """The root cause's first remediation, its command apart (never cut: it must paste)."""
+    """The root cause's first remediation, its commands apart (never cut: they must paste).
+
+    A remediation is prose lines and command lines: a prose line ending in ":" introduces the
+    command lines right after it, which together are the fix to do first.
+    """
     if not entry.remediation:
         return None
     line = entry.remediation[0].strip()
-    if line.startswith("az "):
-        return Fix("", line)
+    if _COMMAND_LINE.match(line):
+        return Fix("", (line,))
+    if line.endswith(":"):
+        following = []
+        for next_line in entry.remediation[1:]:
+            if not _COMMAND_LINE.match(next_line.strip()):
+                break
+            following.append(next_line.strip())
+        if following:
+            return Fix(line[:-1].rstrip() + ":", tuple(following))
     match = _COMMAND.search(line)
     if match is None:
-        return Fix(line, None)
+        return Fix(line)
     words = line[: match.start()] + line[match.end() :]
     words = re.sub(r"\(\s*\)", "", words)  # "(`command`)" leaves "()"
     words = re.sub(r"\(\s*[;,]\s*", "(", words)  # "(`command`; a note)"
     words = re.sub(r",?\s+(?:or|with|using)\s*(?=[).;]|$)", "", words)  # "…, or `command`)"
     words = re.sub(r"\s+([.,;:)])", r"\1", words)
     words = re.sub(r"\s{2,}", " ", words).strip()
-    return Fix(words, match.group(1))
+    return Fix(words, (match.group(1),))
 
 
 def closing(report: RunReport, style: Styler, columns: int = 80, lines: int = 24) -> str:
@@ -208,12 +223,11 @@ def _fix_lines(entry: DiagnosisEntry, style: Styler, detail: int) -> list[str]:
         return [f"{style('Fix first:', bold=True)} see {where} (diagnose runbook show {runbook})."]
     out: list[str] = []
     label = style(f"Fix first ({where}):", bold=True)
-    if fix.words and (detail or fix.command is None):
+    if fix.words and (detail or not fix.commands):
         out.append(f"{label} {fix.words}")
     else:
         out.append(label)
-    if fix.command:
-        out.append(f"  {fix.command}")
+    out += [f"  {command}" for command in fix.commands]
     return out
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
-from diagnose.model import CheckResult
+from diagnose.model import CheckResult, DiagnosisEntry
 from diagnose.render import cause
 from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
@@ -24,9 +25,17 @@ class Console:
     def say(self, text: str = "") -> None:
         click.echo(escaped(text))
 
-    def causes(self, results: list[CheckResult]) -> None:
-        """Each cause the results show, in the one layout of a cause, then what could not be decided."""
+    def causes(
+        self,
+        results: list[CheckResult],
+        fill: Callable[[list[DiagnosisEntry]], None] | None = None,
+    ) -> None:
+        """Each cause the results show, in the one layout of a cause, then what could not be decided.
+
+        `fill` gives the entries their remediation with the values the walk read (as `run` does)."""
         entries = cause.entries_of((r.id, f) for r in results for f in r.findings)
+        if fill is not None:
+            fill(entries)
         for n, entry in enumerate(entries, 1):
             self.say(cause.text(entry, n, self.style))
         for result in results:

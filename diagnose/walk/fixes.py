@@ -14,6 +14,7 @@ from typing import Any
 
 from diagnose.catalogue import Fix
 from diagnose.checks.base import Context
+from diagnose.checks.principal import MANAGED_KINDS
 from diagnose.errors import NotPermitted
 from diagnose.model import Finding
 
@@ -73,8 +74,9 @@ def plan_restore(ctx: Context, fix: Fix) -> FixPlan | None:
         found is None
         or not found.evidence.get("restorable")
         or not found.evidence.get("deleted_object_id")
+        or found.evidence.get("identity_kind") in MANAGED_KINDS
     ):
-        return None
+        return None  # a managed identity is never restored: it is recreated (troubleshoot-cmk)
     return FixPlan(
         fix,
         target=f"deleted service principal {found.evidence.get('display_name')} (app {found.evidence.get('app_id')}, "

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from diagnose import __version__
+from diagnose import __version__, remediation
 from diagnose.catalogue import Catalogue, Runbook, Step
 from diagnose.checks import all_checks
 from diagnose.checks.base import Context, RunOptions
@@ -53,6 +53,8 @@ class Walk:
         self.transcript = Transcript(runbook.id, profile.public(), catalogue.version)
         self.checks = all_checks(options.trigger_deadline_s)
         self.blocked_by_limitation = False
+        self.read: dict[str, CheckResult] = {}
+        """The latest result of every check the walk ran, whatever the step (fills the commands)."""
 
     # --- helpers ------------------------------------------------------------------------
     def new_context(self, trigger: bool = False) -> Context:
@@ -89,6 +91,7 @@ class Walk:
     def _prove(self, ctx: Context, step: Step) -> list[CheckResult]:
         selected = [c for c in self.checks if c.id in step.checks]
         results = run(self.checks, ctx, selected=selected)
+        self.read.update((r.id, r) for r in results)
         shown = [r for r in results if r.id in step.checks]
         for result in shown:
             self.console.say(run_text.check_line(result, self.console.style))
@@ -103,7 +106,11 @@ class Walk:
         return answer == "y"
 
     def _remediation(self, results: list[CheckResult]) -> None:
-        self.console.causes(results)
+        """The causes with the commands filled from what the walk read so far (the latest result
+        of every check it ran, earlier steps' included), as `diagnose run` prints them; a value
+        not read is a placeholder that says why (diagnose/remediation.py)."""
+        read = list(self.read.values())
+        self.console.causes(results, lambda entries: remediation.fill(entries, read, self.profile))
 
     # --- fixes --------------------------------------------------------------------------
     def _offer_fixes(self, ctx: Context, step: Step, record: StepRecord) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from diagnose.model import DiagnosisEntry, Severity, StepRef
 from diagnose.progress import clip, width_of
-from diagnose.render.run_text import first_fix, rows
+from diagnose.render.run_text import Fix, first_fix, rows
 
 
 def test_width_counts_columns_not_characters() -> None:
@@ -40,9 +40,27 @@ def test_the_first_fix_keeps_its_command_whole_and_its_words_readable() -> None:
         )
     )
     assert fix is not None
-    assert fix.command == "az ad sp update --id 1f0c --set accountEnabled=true"
+    assert fix.commands == ("az ad sp update --id 1f0c --set accountEnabled=true",)
     assert fix.words == 'Re-enable it (Entra ID > Properties > "Enabled").'
     bare = first_fix(entry("az keyvault update --id /subscriptions/s/x --bypass AzureServices"))
-    assert bare is not None and bare.command and bare.command.startswith("az keyvault update")
+    assert bare is not None and bare.commands[0].startswith("az keyvault update")
     prose = first_fix(entry("Wait and retest."))
-    assert prose is not None and prose.command is None and prose.words == "Wait and retest."
+    assert prose is not None and prose.commands == () and prose.words == "Wait and retest."
+    introduced = first_fix(
+        DiagnosisEntry(
+            "c",
+            "t",
+            Severity.FAIL,
+            StepRef("x"),
+            [
+                "Create it again:",
+                "az identity create --name i",
+                "az cosmosdb update --ids a",
+                "Portal: …",
+            ],
+            [],
+        )
+    )
+    assert introduced == Fix(
+        "Create it again:", ("az identity create --name i", "az cosmosdb update --ids a")
+    )

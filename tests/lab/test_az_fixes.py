@@ -11,7 +11,10 @@ Runs when `az` is on PATH (or DIAGNOSE_TEST_AZ names the executable); skips othe
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +23,7 @@ from diagnose import remediation
 from diagnose.lab import Lab
 from diagnose.lab.scenarios import SCENARIO_OBJECTS
 from tests.harness import run_cli
-from tests.lab.azcli import AzureCli, needs_az
+from tests.lab.azcli import AZ, AzureCli, needs_az
 
 pytestmark = [needs_az, pytest.mark.timeout(600)]
 
@@ -37,11 +40,6 @@ FIXES: dict[str, tuple[str, str]] = {
     "cosmos-identity-undefined": ("arm", "PATCH"),
     "purge-protection-off": ("arm", "PUT"),
 }
-AWAITS_EVIDENCE = pytest.mark.xfail(
-    strict=True,
-    reason="the identity's ARM id is not in the run's evidence yet: principal.enabled should "
-    "record `resource_id` (Graph's alternativeNames of a managed identity)",
-)
 
 
 def _diagnose(lab: Lab, *args: str) -> tuple[int, dict[str, Any]]:
@@ -73,14 +71,7 @@ def _paste(az: AzureCli, commands: list[str]) -> None:
         az(*words[1:])
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(s, marks=AWAITS_EVIDENCE) if s == "cosmos-identity-undefined" else s
-        for s in FIXES
-        if s != "kv-firewall"
-    ],
-)
+@pytest.mark.parametrize("scenario", [s for s in FIXES if s != "kv-firewall"])
 def test_the_printed_fix_heals_the_world(lab, tmp_path, scenario: str) -> None:
     instance = lab(scenario, propagation_s=0)
     commands = _root_fix(instance, scenario)
@@ -138,3 +129,40 @@ def test_the_diagnosing_identity_cannot_run_the_fixes(lab, tmp_path) -> None:
     refused = az(*shlex.split(commands[0])[1:], check=False)
     assert refused.returncode != 0 and "AuthorizationFailed" in refused.stderr
     assert _diagnose(instance)[0] == 1
+
+
+def test_the_printed_fix_for_a_deleted_managed_identity_heals_the_world(lab, tmp_path) -> None:
+    """uami-deleted: the identity is gone for good, so the fix is never "restore": it creates the
+    identity again, gives it to the account, grants it the key (its new principal id read by a
+    command substitution, as pasted into bash) and makes it the default identity. The second run
+    reads the principal from the account's default identity (the profile's principal_app_id named
+    the deleted identity: the remediation says to update it or leave it out)."""
+    instance = lab("uami-deleted", propagation_s=0)
+    commands = _root_fix(instance, "uami-deleted")
+    assert not any("restore" in c for c in commands), commands
+    assert [shlex.split(c.split("$(")[0])[1:3] for c in commands] == [
+        ["identity", "create"],
+        ["cosmosdb", "identity"],
+        ["role", "assignment"],
+        ["cosmosdb", "update"],
+    ]
+    az = _admin(instance, tmp_path / "azure")
+    before = len(instance.writes())
+    env = {**az.env, "PATH": f"{Path(str(AZ)).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for command in commands:
+        assert "<" not in command, f"a value the run did not read: {command}"
+        done = subprocess.run(
+            ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (command, done.stderr[-2000:])
+    writes = [(w.service, w.method, w.status) for w in instance.writes()[before:]]
+    assert [(s, m) for s, m, st in writes if st and st < 300] == [
+        ("arm", "PUT"),  # the identity
+        ("arm", "PATCH"),  # the account's identities
+        ("arm", "PUT"),  # the role assignment
+        ("arm", "PATCH"),  # the default identity
+    ], writes
+    env = {k: v for k, v in instance.env.items() if k != "DIAGNOSE_PRINCIPAL_APP_ID"}
+    result = run_cli("run", "--output", "json", env=env)
+    report = result.json("diagnose/report@1")
+    assert (result.exit_code, report["diagnosis"]) == (0, []), report["checks"]

@@ -82,7 +82,7 @@ def test_patch_account_enabled(lab):
 def test_patch_rejects_bad_bodies_in_graph_shape(lab):
     lab = lab()
     base, bearer = _graph(lab)
-    sp_id = lab.world.cmk_principal_id
+    sp_id = lab.world.caller_id  # an application's principal (a managed identity's is refused)
     resp = send(
         lab,
         "PATCH",

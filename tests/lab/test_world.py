@@ -64,16 +64,15 @@ def test_restoring_a_deleted_principal_heals(lab, ca_env):
 
 
 def test_disabling_through_graph_breaks_everything(lab, ca_env):
-    lab = ca_env(lab())
+    """An application's principal (sp-disabled's CMK identity; a managed identity's is refused)."""
+    lab = ca_env(lab("sp-disabled"))
     cred = credential(lab)
     graph_token = token(cred, "https://graph.microsoft.com")
-    send(
-        lab,
-        "PATCH",
-        f"{lab.urls['graph']}/v1.0/servicePrincipals(appId='{lab.env['DIAGNOSE_PRINCIPAL_APP_ID']}')",
-        graph_token,
-        json={"accountEnabled": False},
-    ).raise_for_status()
+    url = f"{lab.urls['graph']}/v1.0/servicePrincipals(appId='{lab.env['DIAGNOSE_PRINCIPAL_APP_ID']}')"
+    send(lab, "PATCH", url, graph_token, json={"accountEnabled": True}).raise_for_status()
+    time.sleep(0.1)
+    assert execute(lab).status_code == 202
+    send(lab, "PATCH", url, graph_token, json={"accountEnabled": False}).raise_for_status()
     time.sleep(0.1)
     with pytest.raises(CosmosHttpResponseError) as info:
         list(cosmos_client(lab, cred).list_databases())

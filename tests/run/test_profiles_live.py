@@ -18,7 +18,10 @@ def test_principal_found_through_the_accounts_default_identity(lab) -> None:
     env = {k: v for k, v in running.env.items() if k != "DIAGNOSE_PRINCIPAL_APP_ID"}
     code, report = run(env, "--only", "principal.enabled")
     (check,) = report["checks"]
-    assert check["evidence"]["app_id_from"] == "the account's default identity (user-assigned)"
+    # sp-disabled's identity is a multi-tenant application (FederatedClientId), issue 12 defect 5
+    assert (
+        check["evidence"]["app_id_from"] == "the account's default identity (federated client id)"
+    )
     assert check["findings"][0]["code"] == "principal.disabled"
     assert code == 1
 

@@ -18,7 +18,7 @@ import pytest
 
 from diagnose import catalogue
 from diagnose.lab.scenarios import SCENARIO_OBJECTS
-from tests.harness import spawn_cli
+from tests.harness import run_cli, spawn_cli
 
 ROWS, COLUMNS = 24, 80
 LAB_ENV = {"DIAGNOSE_LAB_PROPAGATION_S": "0.05"}
@@ -94,6 +94,25 @@ def test_the_last_screen_holds_the_root_cause_and_its_fix(scenario: str) -> None
     assert "Traceback" not in screen.raw
     if "--trigger" not in CASES[scenario]:
         assert "Not tested: campaign.trigger (add --trigger" in shown, screen.text
+
+
+@pytest.mark.parametrize("scenario", ["kv-role-missing", "uami-deleted"])
+def test_the_fix_first_is_the_commands_the_report_gives_whole(scenario: str) -> None:
+    """A remediation whose first line introduces its commands ("…:") shows those commands, filled
+    with the run's values, on the last screen: the one fix to do first is something to paste."""
+    report = run_cli("run", "--lab", scenario, "--output", "json", env=LAB_ENV).json()
+    remediation = report["diagnosis"][0]["remediation"]
+    assert remediation[0].endswith(":"), remediation[0]
+    commands = []
+    for line in remediation[1:]:
+        if not line.startswith("az "):
+            break
+        commands.append(line)
+    assert commands, remediation
+    shown = last_screen("run", "--lab", scenario, env={"NO_COLOR": "1"}).joined()
+    assert "Fix first (runbook " in shown
+    for command in commands:
+        assert command in shown, (command, shown)
 
 
 def test_without_trigger_the_campaign_call_is_named_as_not_tested() -> None:

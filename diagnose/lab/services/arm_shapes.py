@@ -198,7 +198,8 @@ def cosmos(world: World, code: int | None) -> dict[str, Any]:
     key = w.key
     uais = {}
     for i in c.user_assigned:
-        ident = w.identity(i)
+        # a deleted identity keeps the ids it had in the account's record (lab's choice)
+        ident = w.identity(i) or w.deleted_identity(i)
         uais[i] = (
             {"clientId": ident.client_id, "principalId": ident.principal_id}
             if ident

@@ -243,6 +243,8 @@ class Graph(AzureService):
         self._require(req, write=True)
         if p is None:
             return self._resource_missing(ident)
+        if p.managed:
+            return self._managed_refusal()
         body = req.json()
         if not isinstance(body, dict):
             return self.error(400, "BadRequest", "Empty Payload. JSON content expected.")
@@ -266,9 +268,23 @@ class Graph(AzureService):
                 p.display_name = str(body["displayName"])
         return Response(204)
 
+    def _managed_refusal(self) -> Response:
+        """A write to a managed identity's service principal. Its Azure resource manages it, not
+        Graph ("Managed identities service principals can't be deleted in the Enterprise apps
+        blade. You need to go to the Azure resource to manage it", quoted in MicrosoftDocs/azure-docs
+        issue 68632); Graph's answer to a PATCH is not published. Lab's choice: the 403
+        `Authorization_RequestDenied` real tenants got for another write to such a principal
+        (adding an owner, even as Global Administrator: MicrosoftDocs/azure-docs issue 77020)."""
+        return self.error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )
+
     # -- deleted items -----------------------------------------------------------------------------
     def _deleted(self) -> list[Principal]:
-        return [p for p in self.world.principals.values() if p.deleted]
+        """The deleted principals that Graph keeps in deleted items (never a managed identity's)."""
+        return [p for p in self.world.principals.values() if p.restorable]
 
     def list_deleted(self, req: Request) -> Response:
         self._require(req)
