@@ -184,6 +184,13 @@ class Profile:
     execution_kind = Key(("DIAGNOSE_EXECUTION_KIND",), "unitary, highthroughput or audience")
     payload = Key(("DIAGNOSE_PAYLOAD",), "a file holding the campaign's payload or cURL request")
     byok_config = Key(("DIAGNOSE_BYOK_CONFIG",), "the BYOK configuration name (topology adobe)")
+    workspace_id = Key(
+        ("DIAGNOSE_WORKSPACE_ID",),
+        "Log Analytics workspace (GUID) with the Key Vault and Cosmos DB logs",
+    )
+    loganalytics_url = Key(
+        ("DIAGNOSE_LOGANALYTICS_URL",), "Log Analytics query API (default: the cloud's own)"
+    )
 
     def get(self, key: str) -> str | None:
         return self.values.get(key)

@@ -27,6 +27,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "Check a campaign's cURL request; send one test call.",
     ),
     "delays": ("diagnose.cli.delays:delays", "Find where message delivery time goes."),
+    "timeline": (
+        "diagnose.cli.timeline:timeline",
+        "What changed, who, and when, from the services' records.",
+    ),
     "profile": ("diagnose.cli.profile:profile", "Show or create the profile the checks use."),
     "lab": ("diagnose.cli.lab:lab", "The local stand-in for Azure and Adobe."),
 }

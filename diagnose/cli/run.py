@@ -78,6 +78,11 @@ Examples:
     metavar="S",
     help="Deadline of the test call (the service's own time-out is 60 s).",
 )
+@click.option(
+    "--what-changed",
+    is_flag=True,
+    help="Add what changed, who and when in the last 7 days (as `diagnose timeline`).",
+)
 @output_option(RUN)
 @click.option(
     "--out",
@@ -110,6 +115,7 @@ def run(
     skip: str | None,
     trigger: bool,
     trigger_deadline: float,
+    what_changed: bool,
     output: str,
     out: Path | None,
     timeout: float | None,
@@ -164,6 +170,10 @@ def run(
                 "Interrupted: the report above holds the checks that had finished.", err=True
             )
             ctx.exit(int(ExitStatus.INTERRUPTED))
+        if what_changed:
+            from diagnose.usecases import timeline as changes
+
+            report.what_changed = changes.build(profile, changes.default_since())
     if all(c.status is Status.SKIP for c in report.checks):
         reasons = "; ".join(sorted({c.summary for c in report.checks}))[:600]
         raise InputError(
@@ -232,7 +242,12 @@ def _emit(report: RunReport, output: str, out: Path | None) -> None:
 
     if output == "text":
         size = terminal_size(sys.stdout)
-        text = run_text.render(report, styler("text"), size.columns, size.lines)
+        style = styler("text")
+        text = run_text.render(report, style, size.columns, size.lines)
+        if report.what_changed is not None:
+            from diagnose.render.timeline import render_text
+
+            text += "\n" + render_text(report.what_changed, style)
         emit(text)
     if out or output != "text":
         emit(RUN(output)(report, Styler(False)), out)  # a report, not a terminal: no colour

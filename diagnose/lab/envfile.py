@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from diagnose.files import write_atomic
+from diagnose.lab.history import workspace_id
 from diagnose.lab.world import World
 from diagnose.profile import KEYS
 
@@ -39,6 +40,15 @@ def lab_env(world: World, urls: dict[str, str], ca_bundle: str) -> dict[str, str
         "DIAGNOSE_ADOBE_CLIENT_ID": world.adobe.client_id,
         "DIAGNOSE_ADOBE_CLIENT_SECRET": world.adobe.client_secret,
         "DIAGNOSE_ADOBE_SCOPES": world.adobe.scopes,
+        # the timeline's workspace, where the lab serves Log Analytics (a fleet lab does not)
+        **(
+            {
+                "DIAGNOSE_WORKSPACE_ID": workspace_id(),
+                "DIAGNOSE_LOGANALYTICS_URL": urls["loganalytics"],
+            }
+            if "loganalytics" in urls
+            else {}
+        ),
     }
     if own:
         env["DIAGNOSE_PRINCIPAL_APP_ID"] = world.principals[world.cmk_principal_id].app_id

@@ -326,6 +326,8 @@ def build(
 class FleetLab(Lab):
     """A `Lab` whose world is a fleet (`fleet`, `fleet:N`, `fleet-throttled[:N]`)."""
 
+    service_names = SERVICES  # no Log Analytics (the timeline's) in a fleet
+
     def __init__(self, scenario: str = layout.NAME, **options: Any) -> None:
         try:
             spec = layout.parse(scenario)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -24,6 +25,8 @@ from diagnose.lab.faults import (
     Faults,
     invalid_names_fail_locally,
 )
+from diagnose.lab.history import History
+from diagnose.lab.history import start as start_history
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     Certificates,
@@ -33,17 +36,20 @@ from diagnose.lab.keys import (
     pem_cert,
     pem_private,
 )
+from diagnose.lab.recorder import Recorder
 from diagnose.lab.scenarios import SCENARIO_OBJECTS, SCENARIOS
+from diagnose.lab.services import activitylog, audit, resourcegraph
 from diagnose.lab.services.arm import Arm
-from diagnose.lab.services.common import Context
+from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.services.cosmos import Cosmos
 from diagnose.lab.services.entra import Entra
 from diagnose.lab.services.graph import Graph
 from diagnose.lab.services.ims import Ims
 from diagnose.lab.services.keyvault import KeyVault
+from diagnose.lab.services.loganalytics import LogAnalytics
 from diagnose.lab.services.platform import Platform
 from diagnose.lab.state import RequestRecord, State
-from diagnose.lab.transport import Endpoint, Server
+from diagnose.lab.transport import Endpoint, Server, Service
 from diagnose.lab.world import World, healthy_world
 
 _SERVICE_CLASSES = {
@@ -55,6 +61,8 @@ _SERVICE_CLASSES = {
     "ims": Ims,
     "platform": Platform,
 }
+# Log Analytics has its own host (api.loganalytics.io); faults name the services of faults.py only.
+LAB_SERVICES = (*SERVICES, "loganalytics")
 DEFAULT_PROPAGATION_S = 3.0
 
 
@@ -74,25 +82,28 @@ def default_propagation() -> float:
     return max(0.0, value)
 
 
-def _bind_all(loopback: str) -> tuple[list[str], list[socket.socket]]:
+def _bind_all(loopback: str, count: int) -> tuple[list[str], list[socket.socket]]:
     """One loopback address per service (127.0.0.2...), or `::1` with one port each where absent."""
     socks: list[socket.socket] = []
     if loopback != "ipv6":
         try:
-            for i in range(len(SERVICES)):
+            for i in range(count):
                 socks.append(Server.bind(f"127.0.0.{i + 2}"))
-            return [f"127.0.0.{i + 2}" for i in range(len(SERVICES))], socks
+            return [f"127.0.0.{i + 2}" for i in range(count)], socks
         except OSError:
             for s in socks:
                 s.close()
             if loopback == "ipv4":
                 raise
-    socks = [Server.bind("::1") for _ in SERVICES]
-    return ["::1"] * len(SERVICES), socks
+    socks = [Server.bind("::1") for _ in range(count)]
+    return ["::1"] * count, socks
 
 
 class Lab:
     """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
+
+    # the services `start()` binds an address for, in order (a subclass may serve fewer)
+    service_names: tuple[str, ...] = LAB_SERVICES
 
     def __new__(cls, scenario: str = "healthy", **options: object) -> Lab:
         """A fleet scenario (`fleet`, `fleet:N`) starts a `FleetLab` (diagnose/lab/fleet_lab.py)."""
@@ -134,6 +145,7 @@ class Lab:
         self.urls: dict[str, str] = {}
         self.env: dict[str, str] = {}
         self.world: World | None = None  # set by start()
+        self.history: History | None = None  # set by start(): the lab's record of events
         self._state: State | None = None
         self._server: Server | None = None
         self._dir: Path | None = None
@@ -144,7 +156,7 @@ class Lab:
     def start(self) -> Lab:
         if self._server is not None:
             return self
-        hosts, socks = _bind_all(self.loopback)
+        hosts, socks = _bind_all(self.loopback, len(self.service_names))
         try:
             self._start(hosts, socks)
         except BaseException:
@@ -157,7 +169,7 @@ class Lab:
     def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
         self._stop = threading.Event()  # a stopped Lab can be started again, with a fresh world
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
-        for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
+        for name, host, sock in zip(LAB_SERVICES, hosts, socks, strict=True):
             shown = f"[{host}]" if ":" in host else host
             if self.faults.lasting(name, "dns"):
                 shown = f"{name}.{INVALID_DOMAIN}"
@@ -182,19 +194,27 @@ class Lab:
         world = healthy_world(self.urls, cached_rsa_key("keyvault-cmk", 3072), der, topology)
         SCENARIO_OBJECTS[self.scenario].edit(world)
         self.world = world
+        self.history = start_history(world, self.scenario)
         self._state = State(world, self.propagation_s)
+        recorder = Recorder(self.history, self._state.lock)
         ctx = Context(self._state, Signer(cached_rsa_key("token-signing", 2048)), self.urls)
         self._server = Server(context, self._stop)
         wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
-        for name, sock in zip(SERVICES, socks, strict=True):
+        for name, sock in zip(LAB_SERVICES, socks, strict=True):
             if self.faults.lasting(name, "refused") or self.faults.lasting(name, "dns"):
                 sock.close()  # the port refuses connections (dns: nothing would reach it)
                 continue
-            service = _SERVICE_CLASSES[name](ctx)
+            service: Service = (
+                LogAnalytics(ctx, self.history)
+                if name == "loganalytics"
+                else _SERVICE_CLASSES[name](ctx)
+            )
+            _history_routes(service, self.history)
             endpoint = Endpoint(
                 service, self._state, self.urls[name], self._stop, self.latency_ms / 1000
             )
             endpoint.faults, endpoint.wrong_tls = self.faults, wrong_tls
+            endpoint.observe = recorder
             self._server.add(sock, endpoint)
         self.env = lab_env(world, self.urls, self.ca_bundle)
         self._server.start()
@@ -256,6 +276,30 @@ def _server_context(certs: Certificates, folder: Path) -> ssl.SSLContext:
     context.load_cert_chain(str(chain), str(key))
     context.set_alpn_protocols(["http/1.1"])
     return context
+
+
+def _history_routes(service: Service, history: History) -> None:
+    """The record-reading APIs that live on Graph's and ARM's hosts (docs/lab.md "History")."""
+    if isinstance(service, Graph):
+        graph: AzureService = service
+        service.route(
+            "GET",
+            r"/v1\.0/auditLogs/directoryAudits",
+            lambda req: audit.directory_audits(graph, history, req),
+            re.I,
+        )
+    elif isinstance(service, Arm):
+        arm: AzureService = service
+        service.route(
+            "GET",
+            activitylog.PATH,
+            lambda req, sub: activitylog.list_events(arm, history, req, sub),
+            re.I,
+            first=True,  # before ARM's catch-all resource read
+        )
+        service.route(
+            "POST", resourcegraph.PATH, lambda req: resourcegraph.query(arm, history, req), re.I
+        )
 
 
 def _wrong_context(hosts: list[str]) -> ssl.SSLContext:

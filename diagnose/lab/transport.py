@@ -86,6 +86,8 @@ class Response:
 
 
 Handler = Callable[..., Response]
+# (service name, request, the service's handler) -> the answer: the lab's record of events.
+Observer = Callable[[str, "Request", Callable[["Request"], "Response"]], "Response"]
 
 
 class Service:
@@ -97,8 +99,12 @@ class Service:
         self.state = state
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
-    def route(self, method: str, pattern: str, handler: Handler, flags: int = 0) -> None:
-        self._routes.append((method, re.compile(pattern + r"/?$", flags), handler))
+    def route(
+        self, method: str, pattern: str, handler: Handler, flags: int = 0, first: bool = False
+    ) -> None:
+        """Add a route; `first` puts it before the others (a path a catch-all would take)."""
+        entry = (method, re.compile(pattern + r"/?$", flags), handler)
+        self._routes.insert(0, entry) if first else self._routes.append(entry)
 
     @property
     def world(self) -> World:
@@ -229,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             resp = self._fault_answer(rec.fault)
             if resp is None:  # reset or stall: no answer at all
                 return
+        elif ep.observe is not None:  # the lab's history records what the handler did
+            resp = ep.observe(ep.service.name, req, ep.service.handle)
         else:
             resp = ep.service.handle(req)
         rec.caller_app_id = req.caller_app_id
@@ -323,6 +331,7 @@ class Endpoint:
     latency_s: float
     faults: Faults = field(default_factory=Faults)
     wrong_tls: ssl.SSLContext | None = None  # the wrong-cert fault's certificate (untrusted CA)
+    observe: Observer | None = None  # runs the handler and records it (diagnose/lab/recorder.py)
 
 
 class Server:

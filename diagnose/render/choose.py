@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from diagnose.catalogue import Catalogue, Runbook
     from diagnose.payload.document import PayloadReport
     from diagnose.render.style import Styler
+    from diagnose.timeline.model import Timeline
     from diagnose.usecases.delays import DelaysReport
     from diagnose.usecases.explain import Explanation
     from diagnose.usecases.fleet import FleetReport
@@ -85,6 +86,13 @@ DELAYS: Renderers[DelaysReport] = Renderers(
         "text": "diagnose.render.delays:render_text",
         "json": "diagnose.render.delays:render_json",
         "markdown": "diagnose.render.delays:render_markdown",
+    }
+)
+TIMELINE: Renderers[Timeline] = Renderers(
+    {
+        "text": "diagnose.render.timeline:render_text",
+        "json": "diagnose.render.timeline:render_json",
+        "markdown": "diagnose.render.timeline:render_markdown",
     }
 )
 

@@ -40,7 +40,7 @@ def check_to_json(result: CheckResult) -> dict[str, Any]:
 
 
 def to_json(report: RunReport) -> dict[str, Any]:
-    return {
+    document = {
         "schema": report.schema,
         "version": report.version,
         "catalogue": report.catalogue_version,
@@ -56,6 +56,11 @@ def to_json(report: RunReport) -> dict[str, Any]:
             for n in report.not_proven
         ],
     }
+    if report.what_changed is not None:
+        from diagnose.render.timeline import section_json
+
+        document["what_changed"] = section_json(report.what_changed)
+    return document
 
 
 def render(report: RunReport, style: Styler | None = None) -> str:

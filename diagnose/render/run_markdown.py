@@ -42,4 +42,8 @@ def render(report: RunReport, style: Styler | None = None) -> str:
         out += ["", "### Not tested", ""]
         for n in report.not_tested:
             out.append(f"- `{n.check}`: {cell(n.how or n.reason)}")
+    if report.what_changed is not None:
+        from diagnose.render.timeline import render_markdown
+
+        out += ["", render_markdown(report.what_changed).rstrip("\n")]
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from diagnose import __version__, catalogue, diagnosis, remediation
 from diagnose.checks import check_ids, registry
@@ -18,6 +19,9 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status, StepRef
 from diagnose.profile import Profile, readiness
 from diagnose.runner import plan, run
+
+if TYPE_CHECKING:
+    from diagnose.timeline.model import Timeline
 
 SCHEMA = "diagnose/report@1"
 
@@ -66,6 +70,7 @@ class RunReport:
     not_tested: list[NotTested] = field(default_factory=list)
     undecided: list[Undecided] = field(default_factory=list)  # the limitations, not_proven apart
     not_proven: list[NotProven] = field(default_factory=list)
+    what_changed: Timeline | None = None  # run --what-changed (diagnose/usecases/timeline.py)
 
     @property
     def limitations(self) -> list[CheckResult]:

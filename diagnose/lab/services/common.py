@@ -19,6 +19,7 @@ PUBLIC_AUDIENCES = {
     },
     "vault": {"https://vault.azure.net"},
     "cosmos": {"https://cosmos.azure.com"},
+    "loganalytics": {"https://api.loganalytics.io"},
 }
 
 

@@ -1,0 +1,149 @@
+"""The core of `diagnose timeline` (and `run --what-changed`): every source asked at once, merged.
+
+Each source answers on its own: one refused (a right the diagnosing identity lacks) is a
+limitation of that source, and the others still answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from diagnose.errors import ToolLimitation
+from diagnose.exitstatus import ExitStatus, decide
+from diagnose.model import Limitation, Severity
+from diagnose.profile import Profile
+from diagnose.timeline import activity, changes, entra, logs
+from diagnose.timeline import evidence as sightings
+from diagnose.timeline.merge import merge
+from diagnose.timeline.model import Event, Query, SourceReport, Targets, Timeline
+from diagnose.timeline.window import DEFAULT_SINCE, parse_since
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+
+def targets_of(profile: Profile) -> Targets:
+    key_arm_id = None
+    if profile.keyvault_id and profile.key_id:
+        name = profile.key_id.rstrip("/").split("/keys/", 1)[1].split("/")[0]
+        key_arm_id = f"{profile.keyvault_id.rstrip('/')}/keys/{name}"
+    return Targets(
+        principal_app_id=profile.principal_app_id,
+        vault_id=profile.keyvault_id.rstrip("/") if profile.keyvault_id else None,
+        key_arm_id=key_arm_id,
+        cosmos_id=profile.cosmos_id.rstrip("/") if profile.cosmos_id else None,
+        subscription_id=profile.subscription_id,
+    )
+
+
+def default_since() -> datetime:
+    """The start of the default window (`--since 7d`)."""
+    return parse_since(DEFAULT_SINCE, datetime.now(UTC))
+
+
+def queries(profile: Profile, since: datetime, until: datetime) -> list[Query]:
+    """Every Log Analytics and Resource Graph query the timeline runs (`--kql`)."""
+    targets = targets_of(profile)
+    return [
+        *changes.plan(targets, since, until),
+        *(q for found in logs.plan(profile, targets, since, until).values() for q in found),
+    ]
+
+
+def _sources() -> dict[str, SourceReport]:
+    found = [entra.report(), activity.report(), changes.report(), *logs.reports()]
+    return {s.name: s for s in found}
+
+
+def _guarded(report: SourceReport, work: Callable[[], list[Event]]) -> list[Event]:
+    """A source's events; a ToolLimitation (or a crash) becomes its limitation, not the run's."""
+    try:
+        return work()
+    except ToolLimitation as exc:
+        report.limitation = Limitation(exc.reason, exc.permission)
+    except Exception as exc:  # noqa: BLE001 - one source's failure never hides the others
+        report.limitation = Limitation(
+            f"{report.title} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+        )
+    return []
+
+
+def build(
+    profile: Profile,
+    since: datetime,
+    until: datetime | None = None,
+    evidence: Sequence[str] = (),
+    credential: TokenCredential | None = None,
+) -> Timeline:
+    from diagnose.azure import credential as credentials
+    from diagnose.azure import rest
+
+    until = until or datetime.now(UTC)
+    targets = targets_of(profile)
+    reports = _sources()
+    timeline = Timeline(since, until, [], list(reports.values()))
+    cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
+    graph, arm = rest.graph(profile, cred), rest.arm(profile, cred)
+    jobs = {}
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="timeline") as pool:
+        if targets.principal_app_id:
+            jobs[entra.NAME] = pool.submit(
+                _guarded,
+                reports[entra.NAME],
+                lambda: entra.collect(
+                    graph, targets.principal_app_id or "", since, reports[entra.NAME]
+                ),
+            )
+        if targets.arm_ids():
+            jobs[activity.NAME] = pool.submit(
+                _guarded,
+                reports[activity.NAME],
+                lambda: activity.collect(arm, targets, since, until, reports[activity.NAME]),
+            )
+            jobs[changes.NAME] = pool.submit(
+                _guarded,
+                reports[changes.NAME],
+                lambda: changes.collect(arm, targets, since, until, reports[changes.NAME]),
+            )
+            jobs[logs.KEY_VAULT] = pool.submit(
+                _guarded,
+                reports[logs.KEY_VAULT],
+                lambda: logs.collect(
+                    profile, cred, targets, since, until, reports, entra.Names(graph)
+                ),
+            )
+        events = [e for job in jobs.values() for e in job.result()]
+    for name, report in reports.items():
+        if name not in jobs and not (name == logs.COSMOS and logs.KEY_VAULT in jobs):
+            report.notes.append("not asked: the profile names none of the objects it records")
+    if logs.COSMOS in reports and not targets.cosmos_id:
+        reports[logs.COSMOS].notes.append(
+            "not asked: the profile names no Cosmos DB account (cosmos_id)"
+        )
+    for report in reports.values():
+        report.events = sum(1 for e in events if e.source == report.name)
+        _note_reach(report, since, until)
+    if evidence:
+        found, report = sightings.collect(evidence)
+        timeline.sources.append(report)
+        events += found
+    return merge(timeline, events)
+
+
+_REACH_DAYS = {entra.NAME: 30, activity.NAME: 90, changes.NAME: 14}
+
+
+def _note_reach(report: SourceReport, since: datetime, until: datetime) -> None:
+    days = _REACH_DAYS.get(report.name)
+    if days is not None and (until - since).days >= days:
+        report.notes.append(f"the window starts more than {days} days back: older records are gone")
+
+
+def exit_status(timeline: Timeline) -> ExitStatus:
+    """1 when a service recorded failures in the window, else 3 when a source could not answer, else 0."""
+    return decide(
+        [Severity.FAIL] if timeline.failures else [], undecided=bool(timeline.limitations)
+    )

@@ -1,0 +1,289 @@
+"""`diagnose timeline` against the lab: the change, its actor and time, and the first failure after it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from diagnose.lab.history import ADMIN, HISTORY, LEGACY, NO_SETTING, RESOURCE_SPECIFIC
+from diagnose.lab.roles import READER
+from tests.harness import Cli
+
+SCENARIOS = {
+    # scenario: (source of the blamed change, what its operation or detail names)
+    "sp-disabled": ("entra-audit", "AccountEnabled true → false"),
+    "kv-role-missing": ("activity-log", "Microsoft.Authorization/roleAssignments/delete"),
+    "key-disabled": ("resource-changes", "properties.attributes.enabled true → false"),
+    "kv-firewall": ("resource-changes", "properties.networkAcls.defaultAction Allow → Deny"),
+}
+
+
+def timeline(cli: Cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    proc = cli("timeline", "--output", "json", *args, env=env)
+    assert proc.exit_code in (0, 1, 3), str(proc)
+    return proc.exit_code, proc.json()
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_the_change_before_the_first_failure(cli: Cli, scenario: str) -> None:
+    code, doc = timeline(cli, "--lab", scenario)
+    source, names = SCENARIOS[scenario]
+    blamed, first = doc["blamed"], doc["first_failure"]
+    assert code == 1 and blamed and first, doc["verdict"]
+    assert blamed["source"] == source
+    assert names in blamed["operation"] + " " + blamed["detail"]
+    assert blamed["actor"] == ADMIN.upn
+    assert blamed["time"] < first["time"]
+    # the story's time: the change happened `minutes_ago` before the lab started (within a minute)
+    until = doc["until"]
+    from datetime import datetime
+
+    ago = datetime.fromisoformat(until) - datetime.fromisoformat(blamed["time"])
+    assert abs(ago - timedelta(minutes=HISTORY[scenario].minutes_ago)) < timedelta(minutes=1)
+    assert first["kind"] == "failure" and first["source"] in ("key-vault-logs", "cosmos-logs")
+    assert not [s for s in doc["sources"] if s["limitation"]]
+    assert "Change before the first failure" in doc["verdict"]
+
+
+def test_healthy_blames_nothing_and_exits_0(cli: Cli) -> None:
+    code, doc = timeline(cli, "--lab", "healthy")
+    assert code == 0
+    assert doc["blamed"] is None and doc["first_failure"] is None
+    assert [e["kind"] for e in doc["events"]] and {e["kind"] for e in doc["events"]} == {"change"}
+    assert doc["verdict"].startswith("No failure was recorded")
+    assert all(s["reach"] and s["lag"] for s in doc["sources"])
+
+
+def test_text_and_markdown(cli: Cli) -> None:
+    text = cli("timeline", "--lab", "sp-disabled")
+    assert text.exit_code == 1
+    assert "Update service principal" in text.stdout and "admin@contoso.com" in text.stdout
+    assert "reaches 90 days" in text.stdout and "reaches 14 days" in text.stdout
+    md = cli("timeline", "--lab", "sp-disabled", "--output", "markdown")
+    assert md.stdout.startswith("## What changed")
+    assert "| time (UTC) | kind | source | actor | operation | object | detail |" in md.stdout
+
+
+def test_a_walk_that_re_enables_shows_up_as_the_diagnosing_identitys_audit_event(
+    lab, cli: Cli
+) -> None:
+    running = lab("sp-disabled")
+    walk = cli(
+        "runbook",
+        "walk",
+        "cosmosdb-auth-errors",
+        "--fix",
+        "--yes",
+        "--no-input",
+        "--wait",
+        "20",
+        env=running.env,
+        timeout=240,
+    )
+    assert walk.exit_code in (0, 1), str(walk)
+    code, doc = timeline(cli, env=running.env)
+    audits = [e for e in doc["events"] if e["source"] == "entra-audit"]
+    assert [a["detail"] for a in audits] == [
+        "AccountEnabled true → false",
+        "AccountEnabled false → true",
+    ]
+    assert audits[1]["actor"].startswith("diagnose-reader (app ")
+    assert running.world is not None
+    assert running.world.diagnoser.app_id in audits[1]["actor"]
+
+
+def _limitations(doc: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["limitation"]["permission"] for s in doc["sources"] if s["limitation"]}
+
+
+def test_without_audit_log_read_entra_is_a_limitation_and_the_others_answer(lab, cli: Cli) -> None:
+    running = lab("sp-disabled")
+    assert running.world is not None
+    running.world.diagnoser.app_roles.remove("AuditLog.Read.All")
+    code, doc = timeline(cli, env=running.env)
+    assert _limitations(doc) == {"entra-audit": "Microsoft Graph AuditLog.Read.All"}
+    assert code == 1  # the Cosmos DB refusals still came from Log Analytics
+    assert doc["blamed"] is None and doc["first_failure"]["source"] == "cosmos-logs"
+
+
+def test_without_reader_the_arm_sources_and_log_analytics_name_their_rights(lab, cli: Cli) -> None:
+    running = lab("kv-firewall")
+    world = running.world
+    assert world is not None
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (a.principal_id == world.diagnoser_id and a.role == READER)
+    ]
+    code, doc = timeline(cli, env=running.env)
+    found = _limitations(doc)
+    assert "Reader" in found["activity-log"] and "eventtypes/values/read" in found["activity-log"]
+    assert "Reader on" in found["resource-changes"]
+    assert "Log Analytics Reader" in found["key-vault-logs"]
+    assert "entra-audit" not in found  # Graph still answers
+    assert code == 3 and doc["events"] == []
+
+
+def test_log_analytics_reader_alone_is_missing(lab, cli: Cli) -> None:
+    """Reader on the CMK resource group only: ARM answers, the workspace (elsewhere) refuses."""
+    running = lab("kv-firewall")
+    world = running.world
+    assert world is not None
+    for a in world.role_assignments:
+        if a.principal_id == world.diagnoser_id and a.role == READER:
+            a.scope = world.group_scope
+    code, doc = timeline(cli, env=running.env)
+    assert set(_limitations(doc)) == {"key-vault-logs", "cosmos-logs"}
+    assert all("Log Analytics Reader" in p for p in _limitations(doc).values())
+    # the others still answer: the change is there; with no failure readable, nothing is blamed
+    assert {e["source"] for e in doc["events"]} == {"resource-changes", "activity-log"}
+    assert code == 3 and doc["blamed"] is None
+
+
+@pytest.mark.parametrize("mode", [RESOURCE_SPECIFIC, LEGACY])
+def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_events(
+    lab, cli: Cli, mode: str
+) -> None:
+    """In either mode of the diagnostic settings, the queries of the tables the workspace holds
+    return the timeline's events; those of the other mode's tables get Log Analytics' error."""
+    running = lab("key-disabled")
+    running.history.mode = mode
+    kql = cli("timeline", "--kql", env=running.env)
+    assert kql.exit_code == 0, str(kql)
+    blocks = [b for b in kql.stdout.strip().split("\n\n") if b.strip()]
+    # Resource Graph: visibility, changes; Log Analytics: Key Vault, Cosmos DB, each in both tables
+    assert len(blocks) == 6
+    code, doc = timeline(cli, env=running.env)
+    assert code == 1 and not [s for s in doc["sources"] if s["limitation"]], doc["sources"]
+    results = {}
+    for block in blocks:
+        header, text = block.split("\n", 1)
+        service, scope, purpose = re.fullmatch(r"// (.+?), (.+?): (.+)", header).groups()  # type: ignore[union-attr]
+        legacy = text.startswith("AzureDiagnostics")
+        if service == "Log Analytics" and legacy != (mode == LEGACY):
+            with pytest.raises(HttpResponseError, match="Failed to resolve table"):
+                run_query(running, service, scope, text)
+            continue
+        results[purpose.removesuffix(" (AzureDiagnostics)")] = run_query(
+            running, service, scope, text
+        )
+    times = {e["time"] for e in doc["events"]}
+    changes = results["property changes"]
+    assert changes and all(_second(r["changeTime"]) in times for r in changes)
+    refusals = results["Key Vault changes and refusals"]
+    assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | _folded(doc)
+    cosmos = results["Cosmos DB data-plane refusals"]
+    assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | _folded(doc)
+    kv_source = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
+    assert ("Azure diagnostics mode" in " ".join(kv_source["notes"])) == (mode == LEGACY)
+
+
+def _second(value: Any) -> str:
+    text = value if isinstance(value, str) else value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return text[:19] + "Z"
+
+
+def _folded(doc: dict[str, Any]) -> set[str]:
+    """Every time inside a folded run of failures (they are shown as one event with a count)."""
+    from tests.timeline.lab_queries import folded_times
+
+    return folded_times(doc)
+
+
+def run_query(running: Any, service: str, scope: str, text: str) -> list[dict[str, Any]]:
+    from tests.timeline.lab_queries import run_query as run
+
+    return run(running, service, scope, text)
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2099-01-01T00:00:00Z", "7x"])
+def test_a_bad_since_is_exit_2(cli: Cli, since: str) -> None:
+    proc = cli("timeline", "--lab", "healthy", "--since", since)
+    assert proc.exit_code == 2 and "--since" in proc.stderr
+
+
+def test_evidence_lines_up_explains_first_sighting(lab, cli: Cli, tmp_path: Path) -> None:
+    running = lab("sp-disabled")
+    trigger = cli(
+        "run",
+        "--trigger",
+        "--trigger-deadline",
+        "10",
+        "--only",
+        "campaign.trigger",
+        env=running.env,
+    )
+    assert trigger.exit_code == 1, str(trigger)
+    log = tmp_path / "ajo.log"
+    log.write_text(running.ajo_log())
+    code, doc = timeline(cli, "--evidence", str(log), env=running.env)
+    evidence = [e for e in doc["events"] if e["source"] == "evidence"]
+    codes = {e["operation"].split(":")[0] for e in evidence}
+    assert codes & {"cosmos.revoked.4000", "campaign.server-error"}, codes
+    assert doc["blamed"]["source"] == "entra-audit"  # the change still precedes every failure
+    assert evidence[0]["time"] > doc["blamed"]["time"]
+
+
+def test_run_what_changed_adds_the_section(cli: Cli) -> None:
+    proc = cli("run", "--lab", "sp-disabled", "--what-changed", "--output", "json")
+    assert proc.exit_code == 1, str(proc)
+    section = proc.json()["what_changed"]
+    assert section["blamed"]["source"] == "entra-audit"
+    plain = cli("run", "--lab", "healthy", "--output", "json")
+    assert plain.exit_code == 0 and "what_changed" not in plain.json()
+    text = cli("run", "--lab", "sp-disabled", "--what-changed")
+    assert "Change before the first failure: Update service principal" in text.stdout
+
+
+def _cosmos_failures(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in doc["events"] if e["source"] == "cosmos-logs"]
+
+
+@pytest.mark.parametrize("mode", [RESOURCE_SPECIFIC, LEGACY])
+def test_cosmos_callers_are_named_from_graph(lab, cli: Cli, mode: str) -> None:
+    """In either table, a Cosmos DB refusal names its caller: Graph's display name and object id."""
+    running = lab("sp-disabled")
+    running.history.mode = mode
+    world = running.world
+    assert world is not None
+    caller = world.principals[world.caller_id]
+    code, doc = timeline(cli, env=running.env)
+    assert code == 1
+    failures = _cosmos_failures(doc)
+    assert failures and doc["first_failure"]["source"] == "cosmos-logs"
+    assert {e["actor"] for e in failures} == {
+        f"{caller.display_name} (principal {caller.object_id})"
+    }
+    assert doc["blamed"]["source"] == "entra-audit" and doc["blamed"]["actor"] == ADMIN.upn
+
+
+def test_without_graph_read_a_cosmos_caller_is_its_object_id_said_as_such(lab, cli: Cli) -> None:
+    running = lab("sp-disabled")
+    world = running.world
+    assert world is not None
+    for role in ("Application.Read.All", "Application.ReadWrite.All"):
+        world.diagnoser.app_roles.remove(role)
+    caller = world.principals[world.caller_id]
+    code, doc = timeline(cli, env=running.env)
+    failures = _cosmos_failures(doc)
+    assert failures and {e["actor"] for e in failures} == {f"object id {caller.object_id}"}
+    cosmos = next(s for s in doc["sources"] if s["name"] == "cosmos-logs")
+    assert any("Application.Read.All" in n for n in cosmos["notes"]), cosmos
+    assert cosmos["limitation"] is None  # the refusals are still read and shown
+
+
+def test_a_workspace_holding_neither_table_is_a_limitation(lab, cli: Cli) -> None:
+    """No diagnostic setting sends the vault's or the account's logs: never 'nothing changed'."""
+    running = lab("key-disabled")
+    running.history.mode = NO_SETTING
+    code, doc = timeline(cli, env=running.env)
+    found = {s["name"]: s["limitation"] for s in doc["sources"] if s["limitation"]}
+    assert set(found) == {"key-vault-logs", "cosmos-logs"}
+    assert "AZKVAuditLogs" in found["key-vault-logs"]["reason"]
+    assert "diagnostic setting" in found["key-vault-logs"]["reason"]
+    assert code == 3 and doc["blamed"] is None
