@@ -227,6 +227,9 @@ def test_evidence_lines_up_explains_first_sighting(lab, cli: Cli, tmp_path: Path
     assert codes & {"cosmos.revoked.4000", "campaign.server-error"}, codes
     assert doc["blamed"]["source"] == "entra-audit"  # the change still precedes every failure
     assert evidence[0]["time"] > doc["blamed"]["time"]
+    # the times are explain's own first sightings (explain@1 `timeline.first_seen`), not re-read lines
+    notes = next(s["notes"] for s in doc["sources"] if s["name"] == "evidence")
+    assert "times: explain's first sighting of each cause (timeline.first_seen)" in notes, notes
 
 
 def test_run_what_changed_adds_the_section(cli: Cli) -> None:
