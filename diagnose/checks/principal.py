@@ -236,7 +236,7 @@ def _present(
         findings.append(
             finding(
                 "principal.disabled",
-                f"the service principal {name} (app {app_id}, a {kind}) is disabled (accountEnabled: false)",
+                f"the service principal {name} (app {app_id}, {kind}) is disabled (accountEnabled: false)",
                 app_id=app_id,
                 object_id=object_id,
                 identity_kind=kind,
