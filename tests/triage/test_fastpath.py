@@ -405,3 +405,63 @@ def test_a_shape_is_the_canonical_text_with_its_digits_masked(text: str) -> None
     verdicts = FAST.verdicts
     expected = verdicts.canonical(data).translate(masking.DIGITS_MASKED)
     assert shapes.mask(data, verdicts.shapes.fill) == expected
+
+
+def _traced(rng: random.Random, size: int) -> bytes:
+    """An incident as Application Insights / OpenTelemetry write it: a bare 32-hex trace id,
+    a 16-hex span id and `traceparent` on every line, no UUID."""
+    out = []
+    for k in range(size):
+        trace, span = f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(64):016x}"
+        ts = f"2026-11-26T03:{k % 60:02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+        if k % 2:
+            line = CAMPAIGN.format(ts=ts, id1=trace, status=500, n=rng.randrange(3000))
+            out.append(line.replace('"level"', f'"traceparent":"00-{trace}-{span}-01","level"'))
+        else:
+            out.append(COSMOS.format(ts=ts, id1=span, id2=trace, status=403, sub=4000))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_records_that_differ_only_in_trace_ids_share_a_verdict() -> None:
+    """Bare hex trace and span ids are ids (`masking.ID_PATTERNS`): an incident log holding
+    one on every line is read at one verdict per shape, with the plain path's answers."""
+    data = _traced(random.Random(5), 400)
+    scanner = Scanner(SIGNATURES, dense_hits=1)
+    found = seen(scanner, [data])
+    assert found == seen(PLAIN, [data])
+    assert len(found) == 400
+    entries = {id(b.entry) for batches in scanner.batches([data]) for b in batches}
+    assert len(entries) <= 2 * 4  # two kinds of line; a latency of one to four digits
+    canon = scanner.verdicts.canonical(data.split(b"\n")[1])
+    assert b"j" * 32 in canon and b"00-" + b"j" * 32 + b"-" + b"j" * 16 + b"-01" in canon
+
+
+@pytest.mark.parametrize("digits", [16, 32])
+def test_no_code_the_signatures_tell_apart_lies_inside_a_hex_id(digits: int) -> None:
+    """Replacing a bare hex id never hides a code: each protected code, written inside an
+    id (at its start, middle or end) right after each context the catalogue reads codes
+    in, gives the same causes with the id as read and with it replaced."""
+    verdicts = FAST.verdicts
+    codes = [p for p in verdicts.plan.protected if p.isdigit()]
+    contexts = [
+        "status ",
+        "status: ",
+        "Substatus: ",
+        "returned ",
+        "HTTP/1.1 ",
+        '"error_codes":[',
+        "AADSTS",
+        "(",
+        "msg-000500-",
+        "error code ",
+        "timed out after ",
+    ]
+    assert len(codes) > 20
+    for code in codes:
+        for at in (0, (digits - len(code)) // 2, digits - len(code)):
+            token = ("ab" * digits)[:at] + code + ("cd" * digits)[: digits - at - len(code)]
+            for context in contexts:
+                text = f"ERROR {context}{token} ) revoked forbidden (403) 500".encode()
+                canon = verdicts.canonical(text)
+                assert (canon != text) is (not context[-1].isalnum()), text  # AADSTS<id>: no id
+                assert verdicts.hits([text]) == verdicts.hits([canon]), text
