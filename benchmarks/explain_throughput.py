@@ -6,7 +6,9 @@ Two logs, generated under a temporary directory (never in the repository):
   them, at SIZE/4 and at SIZE, to show that memory stays flat as the file grows;
 - **dense** (DENSE MB, default 256): an incident, every record a hit: JSON lines
   alternating a Cosmos DB 403/4000 error and the campaign's 500, each with its own
-  request id, ActivityId, timestamp and latency.
+  request id, ActivityId, timestamp and latency;
+- **dense-hex** (DENSE MB): the same incident as Application Insights / OpenTelemetry
+  write it: bare hex trace and span ids (`operation_Id`, `traceparent`), no UUID.
 
 On each, in the same run and on a warm page cache (the file is read once before
 timing): `grep -c -F -f anchors` and `grep -c -F -i -f anchors`, given the literal
@@ -20,7 +22,7 @@ does not depend on what else the machine runs) and per wall second; the load ave
 is printed before and after, since a shared machine makes every figure noisy.
 
 Usage: .venv/bin/python benchmarks/explain_throughput.py [--size-mb 512] [--dense-mb 256]
-       [--repeat 3] [--dir /tmp] [--keep] [--baseline DIR] [--only sparse|dense]
+       [--repeat 3] [--dir /tmp] [--keep] [--baseline DIR] [--only sparse|dense|dense-hex]
 """
 
 from __future__ import annotations
@@ -89,12 +91,33 @@ DENSE_CALL = (
     '"status":500}},"latency_ms":{ms}}}'
 )
 
+# The same incident as Application Insights / OpenTelemetry write it: a bare 32-hex trace
+# id (`operation_Id`, the W3C trace-id), a 16-hex span id (`operation_ParentId`), the
+# `traceparent` header (`00-<32 hex>-<16 hex>-01`) and an ActivityId without hyphens on
+# every line, no UUID. https://www.w3.org/TR/trace-context/#traceparent-header ;
+# https://learn.microsoft.com/azure/azure-monitor/app/distributed-trace-data ;
+# https://github.com/microsoft/ApplicationInsights-dotnet/issues/1338 (operation id = trace id)
+DENSE_HEX_COSMOS = (
+    '{{"timestamp":"{ts}","level":"ERROR","logger":"com.azure.cosmos","operation_Id":"{trace}",'
+    '"operation_ParentId":"{span}","msg":"Microsoft.Azure.Cosmos.CosmosException : Response status '
+    "code does not indicate success: Forbidden (403); Substatus: 4000; ActivityId: {aid}; Reason: "
+    "(Access to your account is currently revoked because the Azure Cosmos DB service is unable "
+    "to obtain the AAD authentication token for the account's default identity);\"}}"
+)
+DENSE_HEX_CALL = (
+    '{{"timestamp":"{ts}","level":"ERROR","logger":"ajo-runtime","operation_Id":"{trace}",'
+    '"traceparent":"00-{trace}-{span}-01","msg":"POST https://platform.adobe.io/ajo/im/executions/'
+    'unitary returned 500","body":{{"type":"https://ns.adobe.com/aep/errors/MSG-000500-500",'
+    '"title":"Internal Server Error","status":500}},"latency_ms":{ms}}}'
+)
+
 
 BASELINE_DENSE_MB = 32
 
 
-def generate_dense(path: Path, size: int, seed: int = 11) -> int:
-    """Write about `size` bytes of an incident log, every line a hit; the number of lines."""
+def generate_dense(path: Path, size: int, seed: int = 11, hex_ids: bool = False) -> int:
+    """Write about `size` bytes of an incident log, every line a hit; the number of lines.
+    `hex_ids`: trace and span ids written as bare hex (`DENSE_HEX_*`), not UUIDs."""
     rng = random.Random(seed)
     start = 1_795_662_000_000  # 2026-11-26T03:00:00Z, in milliseconds
     written = lines = 0
@@ -105,6 +128,18 @@ def generate_dense(path: Path, size: int, seed: int = 11) -> int:
                 millis = start + lines * 37
                 ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
                 ts += f".{millis % 1000:03d}Z"
+                if hex_ids:
+                    trace, span = f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(64):016x}"
+                    if lines % 2 == 0:
+                        aid = f"{rng.getrandbits(128):032x}"
+                        batch.append(
+                            DENSE_HEX_COSMOS.format(ts=ts, trace=trace, span=span, aid=aid)
+                        )
+                    else:
+                        ms = rng.randrange(2000)
+                        batch.append(DENSE_HEX_CALL.format(ts=ts, trace=trace, span=span, ms=ms))
+                    lines += 1
+                    continue
                 rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 if lines % 2 == 0:
                     aid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -228,7 +263,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=512, help="the sparse log (default 512)")
     parser.add_argument("--dense-mb", type=int, default=256, help="the dense log (default 256)")
-    parser.add_argument("--only", choices=["sparse", "dense"], help="one of the two logs")
+    parser.add_argument(
+        "--only",
+        choices=["sparse", "dense", "dense-hex"],
+        help="one of the logs (dense-hex: the dense one with bare hex trace and span ids)",
+    )
     parser.add_argument("--dir", default=None, help="where to write the logs (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (best CPU kept)")
@@ -250,7 +289,7 @@ def main() -> int:
         print(f"catalogue anchors: {len(anchors())} literals; {work}")
         print(f"load average before: {_load()} on {os.cpu_count()} CPUs")
         rows = []
-        if args.only != "dense":
+        if args.only in (None, "sparse"):
             for size_mb in (max(1, args.size_mb // 4), args.size_mb):
                 log = work / f"sparse-{size_mb}mb.log"
                 buried = generate(log, size_mb << 20, near_miss=args.near_miss)
@@ -260,9 +299,10 @@ def main() -> int:
                     rows.append((f"sparse {size_mb}MB", *row))
                 if not args.keep:
                     log.unlink()
-        if args.only != "sparse":
-            log = work / f"dense-{args.dense_mb}mb.log"
-            lines = generate_dense(log, args.dense_mb << 20)
+        dense_cases = [c for c in ("dense", "dense-hex") if args.only in (None, c)]
+        for case in dense_cases:
+            log = work / f"{case}-{args.dense_mb}mb.log"
+            lines = generate_dense(log, args.dense_mb << 20, hex_ids=case == "dense-hex")
             baseline = args.baseline if args.dense_mb <= BASELINE_DENSE_MB else None
             if args.baseline and not baseline:
                 print(
@@ -270,7 +310,7 @@ def main() -> int:
                     f"at about 1 MB/s it would take minutes; run --only dense --dense-mb 16)"
                 )
             for row in measure(log, anchor_file, args.repeat, baseline, f"{lines} lines"):
-                rows.append((f"dense {args.dense_mb}MB", *row))
+                rows.append((f"{case} {args.dense_mb}MB", *row))
             if not args.keep:
                 log.unlink()
         print(f"load average after: {_load()}")

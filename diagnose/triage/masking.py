@@ -5,7 +5,8 @@ its verdict cache (`verdicts.py`) on the record with those parts masked, so the
 signatures run once per *shape* of record, not once per record. A key may only
 merge records whose verdicts are equal; this module says what that allows:
 
-- **Ids.** UUIDs are replaced, in every path, by a run of
+- **Ids.** UUIDs and bare 32- or 16-hex runs (trace and span ids, `ID_PATTERNS`) are
+  replaced, in every path, by a run of
   one placeholder letter of the same length before the signatures see the record
   (`canonical`): an id is never evidence, and the signatures are documented to see
   it so. The placeholder is a letter no anchor, need or regular expression holds
@@ -43,12 +44,21 @@ from diagnose.triage.signatures import Condition, Contains, Signature
 _parser: Any = importlib.import_module("re._parser")  # the standard library's regex parser
 _c: Any = importlib.import_module("re._constants")
 
-# A bare 32-digit hex id (a trace id) is not replaced: a pattern made of character classes
-# alone costs the prefilter engine as much as all the anchors together.
+# Ids: a UUID, and a bare run of 32 or 16 hex digits between word boundaries (W3C trace
+# context's trace-id and parent-id, `traceparent: 00-<32>-<16>-01`; Application Insights'
+# `operation_Id`; an ActivityId written without its hyphens). A run of those lengths that
+# is all digits is one too (a 16-hex span id is all digits once in about 1,850): every
+# code a signature tells apart is a whole word of at most seven digits, never inside one.
 UUID = rb"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-ID_PATTERNS = (UUID,)
-ID_LENGTHS = (36,)  # of what each id pattern matches
-_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX32 = rb"\b[0-9a-fA-F]{32}\b"
+HEX16 = rb"\b[0-9a-fA-F]{16}\b"
+ID_PATTERNS = (UUID, HEX32, HEX16)
+ID_LENGTHS = (36, 32, 16)  # of what each id pattern matches
+# ids in the catalogue's texts (lower case; a needle's words are run together)
+_ID_TEXT = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?<![0-9a-f])(?:[0-9a-f]{32}|[0-9a-f]{16})(?![0-9a-f])"
+)
 _PLACEHOLDERS = "jqxzkwvy"
 
 DIGITS_MASKED = bytes.maketrans(b"0123456789", b"\xff" * 10)
@@ -324,7 +334,7 @@ def placeholder_and_ids(signatures: Sequence[Signature]) -> tuple[bytes, frozens
     regexes = " ".join(p.pattern for s in signatures for c in s.conditions for p in c.patterns)
     taken = (" ".join(a for s in signatures for a in (*s.anchors, *s.needs)) + regexes).lower()
     letter = next((c for c in _PLACEHOLDERS if c not in taken), "")
-    ids = frozenset(m.group().encode() for m in _UUID_TEXT.finditer(written))
+    ids = frozenset(m.group().encode() for m in _ID_TEXT.finditer(written))
     return letter.encode(), ids
 
 

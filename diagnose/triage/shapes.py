@@ -1,12 +1,12 @@
 """Verdicts for a dense block's lines in whole-block passes: one look per *shape* of line.
 
 An incident log repeats a few lines with new ids, times and numbers. A line's *shape*
-is its text with its UUIDs replaced (as the signatures see it) and every digit masked.
+is its text with its ids replaced (as the signatures see it) and every digit masked.
 The scanner groups a block's lines by their *hex-alike form* (every hex digit one
-letter: one `bytes.translate` of the block, after which every UUID is one literal and
+letter: one `bytes.translate` of the block, after which ids of one kind look alike and
 lines that differ only in ids and numbers are equal), then checks, a stretch at a
 time over all the lines of a form (`bytes.startswith` in C-level loops), that they
-equal the first line's shape between the UUIDs; within a shape, lines are told
+equal the first line's shape between the ids; within a shape, lines are told
 apart only where a digit could change a verdict:
 
 - a digit run some *context* pattern could cover (`msg-000500-500`, `AADSTS7000112`:
@@ -39,8 +39,8 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from itertools import accumulate, compress, repeat
-from operator import add, getitem, not_
+from itertools import compress, repeat
+from operator import getitem, not_
 from typing import Any, NamedTuple
 
 from diagnose.triage import masking
@@ -76,7 +76,7 @@ class Shapes:
 
     def __init__(self, plan: masking.Plan) -> None:
         self.supported = bool(plan.placeholder) and not plan.catalogue_ids
-        self.fill = plan.placeholder * len(_UUID_SHAPE)
+        self.fill = plan.placeholder  # one letter: each id becomes a run of it
         self.opaque = tuple(a.lower().encode() for a in plan.opaque_anchors)
         if any(any(c.isdigit() for c in a.decode()) for a in self.opaque):
             self.supported = False  # digits are masked in a shape: such an anchor is not seen
@@ -98,7 +98,7 @@ class Shapes:
             re.compile("|".join(f"(?:{p})" for p in digit_only).encode()) if digit_only else None
         )
         self._plans: dict[bytes, Plan] = {}
-        self._ids: dict[bytes, list[int]] = {}
+        self._ids: dict[bytes, list[tuple[int, int]]] = {}
         # the runs of the shortest length that hold a digit-only pattern, when they are few:
         # one `startswith` pass over a group asks whether any line holds one
         self._danger: dict[int, tuple[bytes, ...]] = {}
@@ -146,21 +146,21 @@ class Shapes:
         `raw`), the first line's key first; key None: a line keyed by its own text (an
         opaque anchor).
 
-        `masked` are the same lines with their digits masked: between the UUIDs, they
+        `masked` are the same lines with their digits masked: between the ids, they
         must equal the first line's for a line to share its shape.
         """
-        ends = self._ids.get(form)
-        if ends is None:
+        spans = self._ids.get(form)
+        if spans is None:
             if len(self._ids) >= PLANS_KEPT:
                 self._ids.clear()
-            ends = self._ids[form] = id_ends(form)
-        width = len(self.fill)
+            spans = self._ids[form] = id_spans(form)
         first = masked[0]
         odd: set[int] = set()
-        for lo, hi in zip([0, *ends], [e - width for e in ends] + [len(first)], strict=True):
+        starts = [lo for lo, _ in spans] + [len(first)]
+        for lo, hi in zip([0, *(hi for _, hi in spans)], starts, strict=True):
             if hi > lo:
                 odd |= _differing(masked, first[lo:hi], lo)
-        shape = _filled(first, ends, self.fill)
+        shape = _filled(first, spans, self.fill)
         plan = self.plan(shape)
         if plan.exact:
             return [(None, list(range(len(raw))))]
@@ -257,58 +257,40 @@ def _literal(nodes: list[tuple[Any, Any]]) -> bytes:
     return best.encode()
 
 
-_HEX_ALIKE = bytes.maketrans(b"0123456789abcdefABCDEF", b"h" * 22)  # word characters still
-_UUID_SHAPE = b"hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"
-_NOT_WORD = bytes(c for c in range(256) if not (chr(c).isascii() and (chr(c).isalnum() or c == 95)))
-_FIRST, _LAST = slice(0, 1), slice(-1, None)
+# Every hex digit becomes `h`, and `h` itself another word character: an `h` of the form
+# is a hex digit of the text, so an id of the form is one of the text.
+_HEX_ALIKE = bytes.maketrans(b"0123456789abcdefABCDEFhH", b"h" * 22 + b"gg")
+_ID_ALIKE = re.compile(
+    rb"(?<![A-Za-z0-9_])(?:hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh|h{32}|h{16})(?![A-Za-z0-9_])"
+)  # masking.ID_PATTERNS, in a hex-alike text
+ID_PATTERNS = (masking.UUID, masking.HEX32, masking.HEX16)  # what `_ID_ALIKE` finds
 
 
 def alike(data: bytes) -> bytes:
-    """`data` with every hex digit one letter (h): its UUIDs look alike, and word
+    """`data` with every hex digit one letter (h): its ids look alike, and word
     characters stay word characters."""
     return data.translate(_HEX_ALIKE)
 
 
-def id_ends(text: bytes) -> list[int]:
-    """Where the UUIDs (`masking.UUID`) of a hex-alike text end.
-
-    With every hex digit one letter, a UUID is `_UUID_SHAPE` between word boundaries:
-    a split at that literal finds every one (its hyphens forbid two occurrences that
-    overlap a UUID), and an occurrence with a word character next to it is none.
-    """
-    pieces = text.split(_UUID_SHAPE)
-    if len(pieces) == 1:
+def id_spans(text: bytes) -> list[tuple[int, int]]:
+    """Where the ids (`masking.ID_PATTERNS`) of a hex-alike text are: a run of `h` of an
+    id's form between word boundaries (ids never overlap: each is a whole word, or
+    hyphenated words of other lengths)."""
+    if b"hhhhhhhh" not in text:  # (memchr-fast: most texts hold no id)
         return []
-    width = len(_UUID_SHAPE)
-    bounds = list(accumulate(map(add, map(len, pieces), repeat(width))))
-    del bounds[-1]
-    cut: Callable[..., bytes] = getitem  # (C-level loops below; typed loosely)
-    if (
-        all(pieces[1:-1])  # no two occurrences side by side
-        and not b"".join(map(cut, pieces[:-1], repeat(_LAST))).translate(None, _NOT_WORD)
-        and not b"".join(map(cut, pieces[1:], repeat(_FIRST))).translate(None, _NOT_WORD)
-    ):  # every occurrence between word boundaries
-        return bounds
-    last = len(pieces) - 1
-    ends = []
-    for k in range(last):
-        left = pieces[k][-1:] if pieces[k] or k == 0 else b"h"
-        right = pieces[k + 1][:1] if pieces[k + 1] or k + 1 == last else b"h"
-        if not left.translate(None, _NOT_WORD) and not right.translate(None, _NOT_WORD):
-            ends.append(bounds[k])
-    return ends
+    return [m.span() for m in _ID_ALIKE.finditer(text)]
 
 
-def _filled(masked: bytes, ends: list[int], fill: bytes) -> bytes:
-    """`masked` with the UUIDs ending at `ends` replaced by `fill`."""
-    if not ends:
+def _filled(masked: bytes, spans: list[tuple[int, int]], fill: bytes) -> bytes:
+    """`masked` with each id at `spans` replaced by a run of `fill` (one letter)."""
+    if not spans:
         return masked
-    width = len(fill)
-    stops = [e - width for e in ends]
-    stops.append(len(masked))
-    return fill.join([masked[a:b] for a, b in zip([0, *ends], stops, strict=True)])
+    out = bytearray(masked)
+    for lo, hi in spans:
+        out[lo:hi] = fill * (hi - lo)
+    return bytes(out)
 
 
 def mask(data: bytes, fill: bytes) -> bytes:
-    """`data` with its UUIDs replaced by `fill` and every digit masked: its shape."""
-    return _filled(data.translate(masking.DIGITS_MASKED), id_ends(alike(data)), fill)
+    """`data` with its ids replaced by runs of `fill` and every digit masked: its shape."""
+    return _filled(data.translate(masking.DIGITS_MASKED), id_spans(alike(data)), fill)

@@ -154,8 +154,8 @@ class Verdicts:
     def shapes(self) -> shaping.Shapes:
         """Where digits can matter in each shape of line (the dense reading's keys)."""
         found = shaping.Shapes(self.plan)
-        if masking.ID_PATTERNS != (masking.UUID,):
-            found.supported = False  # `shaping.mask` finds UUIDs, and those only
+        if masking.ID_PATTERNS != shaping.ID_PATTERNS:
+            found.supported = False  # `shaping.mask` finds these ids, and those only
         return found
 
     @cached_property

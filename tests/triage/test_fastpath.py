@@ -3,7 +3,7 @@
 - The whole existing corpus gives the verdicts the scanner gave before the cache existed
   (`verdict_snapshot.py`), through both paths.
 - On random logs built from real lines and mutations of them (digits changed, status and
-  sub-status codes swapped, UUIDs and request ids inserted, timestamps in every form,
+  sub-status codes swapped, UUIDs, trace and span ids inserted, timestamps in every form,
   accents and a Kelvin sign, `\\u` escapes, time-outs whose number decides, line wraps,
   blank lines, CRLF), cut into random blocks, every record gets the same causes,
   signatures, time and request ids both ways, and the use case the same document.
@@ -81,6 +81,37 @@ def _uuid(rng: random.Random) -> str:
     return text.upper() if rng.random() < 0.2 else text
 
 
+def _hex(rng: random.Random, digits: int) -> str:
+    """A bare hex id (a trace or span id), now and then holding a code the signatures
+    tell apart, or all digits."""
+    text = f"{rng.getrandbits(4 * digits):0{digits}x}"
+    kind = rng.random()
+    if kind < 0.15:
+        code = rng.choice(["403", "4000", "500", "7000112", "4019"])
+        at = rng.choice([0, digits - len(code), rng.randrange(digits - len(code) + 1)])
+        text = text[:at] + code + text[at + len(code) :]
+    elif kind < 0.25:
+        text = "".join(rng.choice("0123456789") for _ in range(digits))
+    return text.upper() if rng.random() < 0.2 else text
+
+
+def _id(rng: random.Random, kind: int | None = None) -> str:
+    """A request or trace id as incident logs write them (`kind`, one per log; else at
+    random): a UUID, a W3C trace id or `traceparent`, a span id, an id without hyphens;
+    now and then one that only nearly is one (one hex digit too few or too many)."""
+    if kind is None or rng.random() < 0.08:
+        kind = rng.randrange(12)
+    if kind < 5:
+        return _uuid(rng)
+    if kind < 7:
+        return _hex(rng, 32)
+    if kind < 9:
+        return f"00-{_hex(rng, 32)}-{_hex(rng, 16)}-01"
+    if kind < 11:
+        return _hex(rng, 16)
+    return _hex(rng, rng.choice([15, 17, 31, 33]))
+
+
 def _mutate(text: str, rng: random.Random) -> str:
     """One of the changes an incident log's lines differ by (or a hostile one)."""
     kind = rng.randrange(12)
@@ -97,7 +128,7 @@ def _mutate(text: str, rng: random.Random) -> str:
         return text.replace("500", rng.choice(["502", "500", "5000"]))
     if kind == 4:
         at = rng.randrange(len(text) + 1)
-        return text[:at] + f" id={_uuid(rng)} " + text[at:]
+        return text[:at] + f" id={_id(rng)} " + text[at:]
     if kind == 5:
         return text.replace("a", "\u00e9", 1) if rng.random() < 0.5 else "\u212a" + text
     if kind == 6:
@@ -114,11 +145,12 @@ def _mutate(text: str, rng: random.Random) -> str:
     return text
 
 
-def _line(rng: random.Random, shared: list[str], tidy: bool) -> str:
-    """One line; `tidy`: one that starts a record and stays one line (a dense block's kind)."""
+def _line(rng: random.Random, shared: list[str], tidy: bool, kind: int | None = None) -> str:
+    """One line; `tidy`: one that starts a record and stays one line (a dense block's kind);
+    `kind`: the log's kind of id (`_id`)."""
     m, s, ms = rng.randrange(60), rng.randrange(60), rng.randrange(1000)
     ts = rng.choice(STAMPS[:3] if tidy else STAMPS).format(m=m, s=s, ms=ms)
-    ids = [_uuid(rng), _uuid(rng)]
+    ids = [_id(rng, kind), _id(rng, kind)]
     if shared and rng.random() < 0.4:
         ids[0] = rng.choice(shared)
     shared.append(ids[0])
@@ -146,7 +178,8 @@ def _log(seed: int, size: int) -> bytes:
     rng = random.Random(seed)
     tidy = rng.random() < 0.7
     shared: list[str] = []
-    lines = [_line(rng, shared, tidy) for _ in range(size)]
+    kind = rng.randrange(11)
+    lines = [_line(rng, shared, tidy, kind) for _ in range(size)]
     if not tidy and rng.random() < 0.3:
         lines.insert(rng.randrange(len(lines) + 1), "")
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -206,7 +239,7 @@ def test_the_random_logs_reach_the_dense_reading_and_its_cache() -> None:
 
     scanner._dense = spy  # type: ignore[method-assign]
     tidy = [seed for seed in range(40) if random.Random(seed).random() < 0.7]
-    data = b"".join(_log(seed, 40) for seed in tidy[:5])
+    data = b"".join(_log(seed, 80) for seed in tidy[:5])  # (each with its kind of id)
     found = seen(scanner, [data])
     assert any(calls), "no block was read whole"
     entries = {id(b.entry) for batches in scanner.batches([data]) for b in batches}
@@ -296,10 +329,11 @@ def test_without_hyperscan_the_fast_path_agrees_too() -> None:
 def _incident(rng: random.Random, size: int) -> bytes:
     """An incident log whose numbers sometimes hold a code the signatures tell apart (a
     latency of 403 ms, a millisecond field reading 500, a status that is 404 on one line
-    and 403 on the next), whose ids are sometimes no UUID
+    and 403 on the next), whose ids are UUIDs, trace and span ids (`_id`), sometimes no id
     (a word character next to one, one hex digit too many), and whose fields sometimes
     hold a hex letter where the other lines hold a digit."""
     out = []
+    kind = rng.randrange(11)
     for k in range(size):
         ms = rng.choice(["037", "401", "403", "500", "999", "4b1"])
         m, sec = k % 60, rng.randrange(60)
@@ -311,7 +345,7 @@ def _incident(rng: random.Random, size: int) -> bytes:
                 f"11/26/2026, 3:{m:02d}:{sec:02d}.{ms} PM",
             ]
         )
-        id1 = _uuid(rng)
+        id1 = _id(rng, kind)
         odd = rng.random()
         if odd < 0.1:
             id1 = "x" + id1  # a word character before: no UUID
@@ -324,7 +358,7 @@ def _incident(rng: random.Random, size: int) -> bytes:
         else:
             sub = rng.choice(["4000", "4000", "4002", "4019", "4a00"])
             status = rng.choice(["403", "403", "404", "401", "409"])
-            out.append(COSMOS.format(ts=ts, id1=id1, id2=_uuid(rng), status=status, sub=sub))
+            out.append(COSMOS.format(ts=ts, id1=id1, id2=_id(rng, kind), status=status, sub=sub))
     return ("\n".join(out) + "\n").encode()
 
 
@@ -344,14 +378,90 @@ def test_numbers_that_matter_in_fields_that_usually_do_not(seed: int, size: int)
 @given(
     text=st.lists(
         st.sampled_from(
-            ["a1b2c3d4-e5f6-4789-90ab-cdef01234567", "-", "_", "x", " ", "0", "f", "\n", "ab"]
+            [
+                "a1b2c3d4-e5f6-4789-90ab-cdef01234567",
+                "4bf92f3577b34da6",  # a span id
+                "4bf92f3577b34da6a3ce929d0e0e4736",  # a trace id
+                "1234567890123456",  # all digits: an id as well
+                "-",
+                "_",
+                "x",
+                "h",
+                "H",
+                " ",
+                "0",
+                "f",
+                "\n",
+                "ab",
+            ]
         ),
-        max_size=12,
+        max_size=14,
     ).map("".join)
 )
 def test_a_shape_is_the_canonical_text_with_its_digits_masked(text: str) -> None:
-    """UUIDs found by a split at their hex-alike literal are the ones the engine finds."""
+    """Ids found in the hex-alike text are the ones the engine finds (UUIDs, 32- and
+    16-hex runs; an `h` of the text is no hex digit)."""
     data = text.encode()
     verdicts = FAST.verdicts
     expected = verdicts.canonical(data).translate(masking.DIGITS_MASKED)
     assert shapes.mask(data, verdicts.shapes.fill) == expected
+
+
+def _traced(rng: random.Random, size: int) -> bytes:
+    """An incident as Application Insights / OpenTelemetry write it: a bare 32-hex trace id,
+    a 16-hex span id and `traceparent` on every line, no UUID."""
+    out = []
+    for k in range(size):
+        trace, span = f"{rng.getrandbits(128):032x}", f"{rng.getrandbits(64):016x}"
+        ts = f"2026-11-26T03:{k % 60:02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+        if k % 2:
+            line = CAMPAIGN.format(ts=ts, id1=trace, status=500, n=rng.randrange(3000))
+            out.append(line.replace('"level"', f'"traceparent":"00-{trace}-{span}-01","level"'))
+        else:
+            out.append(COSMOS.format(ts=ts, id1=span, id2=trace, status=403, sub=4000))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_records_that_differ_only_in_trace_ids_share_a_verdict() -> None:
+    """Bare hex trace and span ids are ids (`masking.ID_PATTERNS`): an incident log holding
+    one on every line is read at one verdict per shape, with the plain path's answers."""
+    data = _traced(random.Random(5), 400)
+    scanner = Scanner(SIGNATURES, dense_hits=1)
+    found = seen(scanner, [data])
+    assert found == seen(PLAIN, [data])
+    assert len(found) == 400
+    entries = {id(b.entry) for batches in scanner.batches([data]) for b in batches}
+    assert len(entries) <= 2 * 4  # two kinds of line; a latency of one to four digits
+    canon = scanner.verdicts.canonical(data.split(b"\n")[1])
+    assert b"j" * 32 in canon and b"00-" + b"j" * 32 + b"-" + b"j" * 16 + b"-01" in canon
+
+
+@pytest.mark.parametrize("digits", [16, 32])
+def test_no_code_the_signatures_tell_apart_lies_inside_a_hex_id(digits: int) -> None:
+    """Replacing a bare hex id never hides a code: each protected code, written inside an
+    id (at its start, middle or end) right after each context the catalogue reads codes
+    in, gives the same causes with the id as read and with it replaced."""
+    verdicts = FAST.verdicts
+    codes = [p for p in verdicts.plan.protected if p.isdigit()]
+    contexts = [
+        "status ",
+        "status: ",
+        "Substatus: ",
+        "returned ",
+        "HTTP/1.1 ",
+        '"error_codes":[',
+        "AADSTS",
+        "(",
+        "msg-000500-",
+        "error code ",
+        "timed out after ",
+    ]
+    assert len(codes) > 20
+    for code in codes:
+        for at in (0, (digits - len(code)) // 2, digits - len(code)):
+            token = ("ab" * digits)[:at] + code + ("cd" * digits)[: digits - at - len(code)]
+            for context in contexts:
+                text = f"ERROR {context}{token} ) revoked forbidden (403) 500".encode()
+                canon = verdicts.canonical(text)
+                assert (canon != text) is (not context[-1].isalnum()), text  # AADSTS<id>: no id
+                assert verdicts.hits([text]) == verdicts.hits([canon]), text
