@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import socket
 import tempfile
 import threading
@@ -65,6 +66,7 @@ from diagnose.lab.world import (
     Key,
     Principal,
     RoleAssignment,
+    Secret,
     SqlRoleAssignment,
     UserAssignedIdentity,
     Vault,
@@ -203,6 +205,31 @@ def _arm_throttled(arm: Arm, subscription: str, caller: str, wait_s: float) -> R
     return response
 
 
+LEGACY = layout.LEGACY_PRINCIPAL
+LEGACY_APP = "ajo-cmk-legacy-app"
+LEGACY_SECRET_DAYS = 20  # its secret ends inside a 30-day horizon (lab's choice)
+
+
+def legacy_application(principals: dict[str, Principal], tenant: str, now: float) -> Principal:
+    """The multi-tenant application the two broken accounts name (`UserAssignedIdentity=<id-cmk-
+    legacy>&FederatedClientId=<its app id>`, as sp-disabled's world does: diagnose/lab/world.py
+    `cmk_identity_as_application`), its service principal disabled. An application's principal is
+    Graph's to enable (`az ad sp update --set accountEnabled=true`), so the printed fix heals it,
+    where a managed identity's principal refuses the PATCH (docs/lab.md "Identity kinds"). It keeps
+    a client secret that ends in LEGACY_SECRET_DAYS days, for `--horizon`."""
+    object_id = stable_id(f"sp:{LEGACY_APP}")
+    if object_id not in principals:
+        principals[object_id] = Principal(
+            object_id=object_id,
+            app_id=stable_id(f"app:{LEGACY_APP}"),
+            display_name=LEGACY_APP,
+            enabled=False,
+            owner_tenant=tenant,  # multi-tenant: signInAudience AzureADMultipleOrgs
+            secrets=[Secret(secrets.token_urlsafe(30), now + LEGACY_SECRET_DAYS * DAY)],
+        )
+    return principals[object_id]
+
+
 def build(
     spec: layout.FleetSpec,
     urls: dict[str, str],
@@ -277,25 +304,30 @@ def build(
                 app_id=ident.client_id,
                 display_name=p.principal,
                 type="ManagedIdentity",
-                enabled=p.principal != layout.LEGACY_PRINCIPAL,
             )
-        if (ident.principal_id, vault.id) not in granted:
-            granted.add((ident.principal_id, vault.id))
+        app = legacy_application(principals, tenant, now) if p.principal == LEGACY else None
+        # the principal Key Vault sees: the application's when the account names one
+        cmk_principal = app.object_id if app else ident.principal_id
+        if (cmk_principal, vault.id) not in granted:
+            granted.add((cmk_principal, vault.id))
             assignments.append(
                 RoleAssignment(
                     stable_id(f"ra:cmk:{p.principal}:{p.vault}"),
                     vault.id,
                     KV_CRYPTO_SERVICE_ENCRYPTION_USER,
-                    ident.principal_id,
+                    cmk_principal,
                 )
             )
+        default_identity = f"UserAssignedIdentity={ident.id}"
+        if app:
+            default_identity += f"&FederatedClientId={app.app_id}"
         account = CosmosAccount(
             id=f"{group}/providers/Microsoft.DocumentDB/databaseAccounts/{p.name}",
             name=p.name,
             endpoint=urls["cosmos"].rstrip("/") + "/",
             location=base.location,
             key_uri=vault.key_uri(p.key),
-            default_identity=f"UserAssignedIdentity={ident.id}",
+            default_identity=default_identity,
             user_assigned=[ident.id],
             sql_role_assignments=[
                 SqlRoleAssignment(
@@ -315,7 +347,7 @@ def build(
                 vault=vault,
                 identities=[ident],
                 cosmos=account,
-                cmk_principal_id=ident.principal_id,
+                cmk_principal_id=cmk_principal,
                 key_name=p.key,
                 management_groups=[layout.management_group(p.subscription), tenant],
             )

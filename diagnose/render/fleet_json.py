@@ -96,6 +96,7 @@ def to_json(report: FleetReport) -> dict[str, Any]:
                 }
                 for n in report.notices
             ],
+            "limitations": list(report.horizon_limits),
         }
     if report.baseline is not None:
         out["baseline"] = {

@@ -22,7 +22,7 @@ from diagnose.model import DiagnosisEntry, Severity
 
 if TYPE_CHECKING:
     from diagnose.fleet.baseline import Acceptance, Baseline
-    from diagnose.fleet.horizon import Notice
+    from diagnose.fleet.horizon import Horizon, Notice
     from diagnose.fleet.inventory import Inventory, Scope
     from diagnose.fleet.schedule import AccountRun
     from diagnose.profile import Profile
@@ -133,6 +133,7 @@ class FleetReport:
     baseline_written: Path | None = None
     horizon: timedelta | None = None
     notices: list[Notice] = field(default_factory=list)  # inside the horizon
+    horizon_limits: list[str] = field(default_factory=list)  # what the horizon could not read
     version: str = __version__
     schema: str = SCHEMA
 
@@ -143,9 +144,11 @@ class FleetReport:
     def exit_status(self) -> ExitStatus:
         severities = [e.severity for v in self.verdicts for e in v.entries if e.decided]
         severities += [Severity.WARN for _ in self.notices]  # inside the horizon: a warning
+        # a horizon it could not read leaves undecided only a gate that fails on its warnings
+        unread = bool(self.horizon_limits) and self.fail_on is Severity.WARN
         return decide(
             severities,
-            undecided=any(v.status == "undecided" for v in self.verdicts),
+            undecided=unread or any(v.status == "undecided" for v in self.verdicts),
             fail_on=self.fail_on,
         )
 
@@ -260,11 +263,13 @@ def run_fleet(
         )
         written = write_baseline
     verdicts = [judge(r, baseline, fail_on, today) for r in runs]
-    notices: list[Notice] = []
+    seen: Horizon | None = None
     if horizon is not None:
-        from diagnose.fleet.horizon import key_expiries
+        from diagnose.fleet.horizon import key_expiries, look_ahead
 
-        notices = key_expiries(shared, runs, datetime.now(UTC), horizon)
+        now = datetime.now(UTC)
+        reports = [(r.account.id, r.report) for r in runs if r.report]
+        seen = look_ahead(shared, reports, now, horizon, key_expiries(shared, runs, now, horizon))
     causes, shared_causes = summarise(verdicts)
     return FleetReport(
         scope=scope,
@@ -281,5 +286,6 @@ def run_fleet(
         baseline=baseline,
         baseline_written=written,
         horizon=horizon,
-        notices=notices,
+        notices=seen.notices if seen else [],
+        horizon_limits=seen.limitations if seen else [],
     )
