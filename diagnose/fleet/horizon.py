@@ -30,7 +30,6 @@ from diagnose.errors import InputError
 if TYPE_CHECKING:
     from diagnose.answers import Fields
     from diagnose.checks.base import Context
-    from diagnose.fleet.schedule import AccountRun
     from diagnose.usecases.run import RunReport
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dh])\s*$", re.I)
@@ -85,16 +84,16 @@ def rotates(properties: dict[str, Any]) -> bool:
 
 
 def key_expiries(
-    shared: Context, runs: list[AccountRun], now: datetime, horizon: timedelta
+    shared: Context, reports: list[tuple[str, RunReport]], now: datetime, horizon: timedelta
 ) -> list[Notice]:
-    """Each key whose current version expires inside the horizon with no rotation policy."""
+    """Each key whose current version expires inside the horizon with no rotation policy
+    (`reports`: (account id, its report))."""
     from diagnose.checks import reads
 
     notices: dict[str, Notice] = {}
-    for run in runs:
-        report = run.report
-        check = next((c for c in report.checks if c.id == "keyvault.key"), None) if report else None
-        if report is None or check is None or not check.evidence.get("exp"):
+    for account, report in reports:
+        check = next((c for c in report.checks if c.id == "keyvault.key"), None)
+        if check is None or not check.evidence.get("exp"):
             continue
         due = datetime.fromisoformat(str(check.evidence["exp"]))
         if not now <= due <= now + horizon:
@@ -120,7 +119,7 @@ def key_expiries(
                 f"the key {name} of {arm_id.split('/keys/')[0].rsplit('/', 1)[-1]} expires on "
                 f"{due:%Y-%m-%d %H:%M} UTC and no rotation policy rotates it",
             )
-        notices[key_id].accounts.append(run.account.id)
+        notices[key_id].accounts.append(account)
     return sorted(notices.values(), key=lambda n: n.due)
 
 

@@ -269,7 +269,9 @@ def run_fleet(
 
         now = datetime.now(UTC)
         reports = [(r.account.id, r.report) for r in runs if r.report]
-        seen = look_ahead(shared, reports, now, horizon, key_expiries(shared, runs, now, horizon))
+        seen = look_ahead(
+            shared, reports, now, horizon, key_expiries(shared, reports, now, horizon)
+        )
     causes, shared_causes = summarise(verdicts)
     return FleetReport(
         scope=scope,

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from diagnose import __version__, catalogue, diagnosis, remediation
 from diagnose.checks import check_ids, registry
@@ -18,6 +19,9 @@ from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status, StepRef
 from diagnose.profile import Profile, readiness
 from diagnose.runner import plan, run
+
+if TYPE_CHECKING:
+    from diagnose.fleet.gate import Gate
 
 SCHEMA = "diagnose/report@1"
 
@@ -66,6 +70,7 @@ class RunReport:
     not_tested: list[NotTested] = field(default_factory=list)
     undecided: list[Undecided] = field(default_factory=list)  # the limitations, not_proven apart
     not_proven: list[NotProven] = field(default_factory=list)
+    gate: Gate | None = None  # --baseline/--write-baseline/--horizon (diagnose/fleet/gate.py)
 
     @property
     def limitations(self) -> list[CheckResult]:
@@ -74,6 +79,8 @@ class RunReport:
     @property
     def status(self) -> str:
         severities = [f.severity for c in self.checks for f in c.findings]
+        if self.gate:  # what a baseline accepts is left out; the horizon's notices are warnings
+            severities = [e.severity for e in self.diagnosis] + self.gate.severities()
         if Severity.FAIL in severities:
             return "fail"
         if Severity.WARN in severities:
@@ -84,9 +91,10 @@ class RunReport:
 
     @property
     def exit_status(self) -> ExitStatus:
+        gate = self.gate
         return decide(  # a cause counts once nothing undecided stands before it in the chain
-            (e.severity for e in self.diagnosis if e.decided),
-            undecided=bool(self.limitations),
+            [e.severity for e in self.diagnosis if e.decided] + (gate.severities() if gate else []),
+            undecided=bool(self.limitations) or bool(gate and gate.unread(self.fail_on)),
             fail_on=self.fail_on,
         )
 
