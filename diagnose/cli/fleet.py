@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,6 +14,7 @@ from diagnose.errors import InputError
 from diagnose.model import Severity
 
 if TYPE_CHECKING:
+    from diagnose.fleet.schedule import AccountRun
     from diagnose.usecases.run import RunReport
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,7 +141,8 @@ def run_all(
     )
     baseline = baselines.load(flags["baseline"]) if flags.get("baseline") else None
     horizon = parse_horizon(flags["horizon"]) if flags.get("horizon") else None
-    with open_profile(config, profile_name, lab_scenario) as profile:
+    progress = FleetProgress(Severity(fail_on))
+    with open_profile(config, profile_name, lab_scenario) as profile, progress.live:
         report = run_fleet(
             profile,
             scope,
@@ -149,6 +152,8 @@ def run_all(
             baseline=baseline,
             write_baseline=flags.get("write_baseline"),
             horizon=horizon,
+            on_inventory=progress.found,
+            on_account=progress.decided,
         )
     if output == "text":
         emit(FLEET("text")(report, styler("text")))
@@ -171,3 +176,46 @@ def gate(flags: dict[str, Any]) -> Callable[[RunReport], RunReport]:
     return lambda report: gates.apply(
         report, baseline=baseline, write_baseline=flags.get("write_baseline"), horizon=horizon
     )
+
+
+class FleetProgress:
+    """What a terminal shows while the fleet runs: accounts decided of those found, on stderr,
+    only on a terminal (diagnose/progress.py), erased before the report is printed."""
+
+    def __init__(self, fail_on: Severity) -> None:
+        from diagnose import progress
+
+        self.fail_on = fail_on
+        self.total: int | None = None
+        self.done = self.failing = self.undecided = 0
+        self._lock = threading.Lock()
+        self.live = progress.Live(self.render, delay_s=0.0)
+
+    def found(self, total: int) -> None:
+        self.total = total
+        self.live.refresh()
+
+    def decided(self, run: AccountRun) -> None:
+        report = run.report
+        with self._lock:
+            self.done += 1
+            if report is None:
+                self.undecided += 1
+            elif any(e.decided and e.severity.rank >= self.fail_on.rank for e in report.diagnosis):
+                self.failing += 1
+            elif report.limitations:
+                self.undecided += 1
+        self.live.refresh()
+
+    def render(self) -> list[str]:
+        from diagnose import progress
+
+        spin, elapsed = self.live.spinner(), progress.seconds(self.live.elapsed_s)
+        if self.total is None:
+            return [f"{spin} finding the accounts through Azure Resource Graph, {elapsed}"]
+        with self._lock:
+            done, failing, undecided = self.done, self.failing, self.undecided
+        return [
+            f"{spin} {done} of {self.total} accounts decided ({failing} with findings, "
+            f"{undecided} undecided), {elapsed}"
+        ]

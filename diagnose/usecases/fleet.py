@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -229,6 +230,8 @@ def run_fleet(
     baseline: Baseline | None = None,
     write_baseline: Path | None = None,
     horizon: timedelta | None = None,
+    on_inventory: Callable[[int], None] | None = None,
+    on_account: Callable[[AccountRun], None] | None = None,
 ) -> FleetReport:
     from diagnose.checks.base import Context, RunOptions
     from diagnose.fleet import baseline as baselines
@@ -245,6 +248,8 @@ def run_fleet(
             "Resource Graph found no Cosmos DB account with a customer-managed key "
             f"(keyVaultKeyUri) in the scope {scope.to_json()} that the identity can read"
         )
+    if on_inventory:
+        on_inventory(len(inventory.accounts))
     runs = schedule(
         profile,
         inventory,
@@ -253,6 +258,7 @@ def run_fleet(
         budget_s=budget_s,
         fail_on=fail_on,
         started=started,
+        on_account=on_account,
     )
     today = datetime.now(UTC).date()
     written: Path | None = None
