@@ -82,6 +82,11 @@ def to_json(report: FleetReport) -> dict[str, Any]:
         },
         "accounts": [_account(v) for v in report.verdicts],
     }
+    if report.pacer is not None:
+        out["pacing"] = {
+            "arm_wait_ms": int(report.pacer.waited_s * 1000),
+            "arm_pauses": report.pacer.pauses,
+        }
     if report.horizon is not None:
         out["horizon"] = {
             "days": report.horizon.total_seconds() / 86400,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from diagnose.fleet.baseline import Acceptance, Baseline
     from diagnose.fleet.horizon import Horizon, Notice
     from diagnose.fleet.inventory import Inventory, Scope
+    from diagnose.fleet.pacing import Pacer
     from diagnose.fleet.schedule import AccountRun
     from diagnose.profile import Profile
 
@@ -135,6 +136,7 @@ class FleetReport:
     horizon: timedelta | None = None
     notices: list[Notice] = field(default_factory=list)  # inside the horizon
     horizon_limits: list[str] = field(default_factory=list)  # what the horizon could not read
+    pacer: Pacer | None = None  # how ARM's reads were paced (fleet/pacing.py)
     version: str = __version__
     schema: str = SCHEMA
 
@@ -233,14 +235,19 @@ def run_fleet(
     on_inventory: Callable[[int], None] | None = None,
     on_account: Callable[[AccountRun], None] | None = None,
 ) -> FleetReport:
+    from diagnose.azure import rest
     from diagnose.checks.base import Context, RunOptions
     from diagnose.fleet import baseline as baselines
+    from diagnose.fleet import pacing
     from diagnose.fleet.inventory import discover
+    from diagnose.fleet.pacing import Pacer
     from diagnose.fleet.schedule import run_fleet as schedule
 
     started_at = datetime.now(UTC)
     started = time.monotonic()
     shared = Context(profile, RunOptions())
+    pacer = Pacer()  # ARM's per-subscription reads, paced for every account (fleet/pacing.py)
+    shared.memo("client:arm", lambda: rest.arm(profile, shared.credential, [pacing.policy(pacer)]))
     with deadline.until(started + budget_s if budget_s else None):
         inventory = discover(shared.arm, scope)
     if not inventory.accounts:
@@ -259,6 +266,7 @@ def run_fleet(
         fail_on=fail_on,
         started=started,
         on_account=on_account,
+        pacer=pacer,
     )
     today = datetime.now(UTC).date()
     written: Path | None = None
@@ -296,4 +304,5 @@ def run_fleet(
         horizon=horizon,
         notices=seen.notices if seen else [],
         horizon_limits=seen.limitations if seen else [],
+        pacer=pacer,
     )
