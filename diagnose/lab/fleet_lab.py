@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from diagnose.errors import InputError
 from diagnose.lab import fleet as layout
 from diagnose.lab.envfile import lab_env
-from diagnose.lab.faults import SERVICES
+from diagnose.lab.faults import INVALID_DOMAIN, SERVICES, invalid_names_fail_locally
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     cached_rsa_key,
@@ -39,7 +39,13 @@ from diagnose.lab.keys import (
     pem_cert,
     pem_private,
 )
-from diagnose.lab.lab import Lab, _public_roots, _server_context, _write_private
+from diagnose.lab.lab import (
+    Lab,
+    _public_roots,
+    _server_context,
+    _write_private,
+    _wrong_context,
+)
 from diagnose.lab.roles import (
     COSMOS_DATA_CONTRIBUTOR,
     COSMOS_DATA_READER,
@@ -376,9 +382,15 @@ class FleetLab(Lab):
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-fleet-"))
         for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
             shown = f"[{host}]" if ":" in host else host
+            if self.faults.lasting(name, "dns"):
+                shown = f"{name}.{INVALID_DOMAIN}"
             self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
+        if self._has_kind("dns"):
+            self._resolver.enter_context(invalid_names_fail_locally())
         vault_host = hosts[SERVICES.index("vault")]
         shown_vault = f"[{vault_host}]" if ":" in vault_host else vault_host
+        if self.faults.lasting("vault", "dns"):  # every vault's host: nothing resolves it
+            shown_vault = f"vault.{INVALID_DOMAIN}"
         vault_names = list(dict.fromkeys(p.vault for p in layout.layout(self.spec)))
         vault_socks = {vault_names[0]: socks[SERVICES.index("vault")]}
         for name in vault_names[1:]:
@@ -425,14 +437,26 @@ class FleetLab(Lab):
         }
         latency = self.latency_ms / 1000
         faults = self.faults
+        wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
+
+        def unreachable(name: str) -> bool:
+            """The port refuses connections (dns: nothing would reach it), as in Lab._start."""
+            return bool(faults.lasting(name, "refused") or faults.lasting(name, "dns"))
+
         for name, sock in zip(SERVICES, socks, strict=False):
+            if unreachable(name):
+                sock.close()
+                continue
             endpoint = Endpoint(services[name], base_state, self.urls[name], self._stop, latency)
-            endpoint.faults = faults
+            endpoint.faults, endpoint.wrong_tls = faults, wrong_tls
             self._server.add(sock, endpoint)
         first_of_vault: dict[str, Context] = {}
         for ctx, world in zip(contexts, fleet.worlds, strict=True):
             first_of_vault.setdefault(world.vault.name, ctx)
         for name, sock in list(vault_socks.items())[1:]:
+            if unreachable("vault"):
+                sock.close()
+                continue
             endpoint = Endpoint(
                 KeyVault(first_of_vault[name]),
                 base_state,
@@ -440,7 +464,7 @@ class FleetLab(Lab):
                 self._stop,
                 latency,
             )
-            endpoint.faults = faults
+            endpoint.faults, endpoint.wrong_tls = faults, wrong_tls
             self._server.add(sock, endpoint)
         self.env = lab_env(fleet.worlds[0], self.urls, self.ca_bundle)
         self._server.start()
