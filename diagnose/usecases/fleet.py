@@ -170,19 +170,11 @@ def judge(
     run: AccountRun, baseline: Baseline | None, fail_on: Severity, today: date
 ) -> AccountVerdict:
     """One account's verdict: its diagnosis less what the baseline accepts (and has not expired)."""
+    from diagnose.fleet import gate
+
     if run.report is None:
         return AccountVerdict(run, "undecided", [], reason=run.not_run)
-    kept: list[DiagnosisEntry] = []
-    accepted: list[tuple[DiagnosisEntry, Acceptance]] = []
-    expired: list[tuple[DiagnosisEntry, Acceptance]] = []
-    for entry in run.report.diagnosis:
-        found = baseline.find(entry.code, run.account.id) if baseline else None
-        if found is not None and not found.expired(today):
-            accepted.append((entry, found))
-            continue
-        if found is not None:
-            expired.append((entry, found))
-        kept.append(entry)
+    kept, accepted, expired = gate.judge(run.report.diagnosis, run.account.id, baseline, today)
     verdict = AccountVerdict(run, "healthy", kept, accepted, expired)
     if any(e.decided and e.severity.rank >= fail_on.rank for e in kept):
         verdict.status = "failing"
