@@ -10,7 +10,7 @@ happened ("ARM answered 404 without an error code (a gateway or proxy page?)").
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +172,7 @@ class RestClient:
         scope: str,
         profile: Profile,
         service: str,
+        extra_policies: Sequence[Any] = (),  # after the token's (the fleet's ARM pacing)
     ) -> None:
         from azure.core import PipelineClient
         from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy
@@ -184,6 +185,7 @@ class RestClient:
                 HeadersPolicy({"User-Agent": "diagnose", "Accept": "application/json"}),
                 pipeline.retry_policy(),
                 BearerTokenCredentialPolicy(credential, scope),
+                *extra_policies,
             ],
             transport=pipeline.transport(profile, service),
         )
@@ -230,9 +232,13 @@ class RestClient:
         raise UnexpectedAnswer(f"{self.service} listed more than {max_pages} pages at {path}")
 
 
-def arm(profile: Profile, credential: TokenCredential) -> RestClient:
+def arm(
+    profile: Profile, credential: TokenCredential, extra_policies: Sequence[Any] = ()
+) -> RestClient:
     base = profile.cloud.arm_url
-    return RestClient(base, credential, f"{base.rstrip('/')}/.default", profile, "ARM")
+    return RestClient(
+        base, credential, f"{base.rstrip('/')}/.default", profile, "ARM", extra_policies
+    )
 
 
 def graph(profile: Profile, credential: TokenCredential) -> RestClient:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from diagnose.cli.options import open_profile
 from diagnose.errors import InputError
 from diagnose.model import Severity
+
+if TYPE_CHECKING:
+    from diagnose.fleet.schedule import AccountRun
+    from diagnose.usecases.run import RunReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 NARROWING = ("subscription", "management_group", "resource_group", "tag")
@@ -61,19 +66,20 @@ def fleet_options(func: F) -> F:
             "--baseline",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
-            help="With --all: accept the findings this JSON file lists until they expire; fail only on new ones.",
+            help="Accept the findings this JSON file lists until they expire; fail only on new ones.",
         ),
         click.option(
             "--write-baseline",
             type=click.Path(dir_okay=False, path_type=Path),
             metavar="FILE",
-            help="With --all: write the current findings to FILE as a starting baseline.",
+            help="Write the current findings to FILE as a starting baseline.",
         ),
         click.option(
             "--horizon",
             metavar="SPAN",
-            help="With --all: also warn of what will need action within SPAN (30d, 12h): "
-            "a key version that expires with no rotation policy.",
+            help="Also warn of what will need action within SPAN (30d, 12h): a key version that "
+            "expires with no rotation policy, a secret or certificate of the diagnosing identity "
+            "or of an application-backed CMK principal that ends.",
         ),
     ]
     for option in reversed(options):
@@ -82,11 +88,10 @@ def fleet_options(func: F) -> F:
 
 
 def wanted(flags: dict[str, Any], *, only: str | None, skip: str | None, trigger: bool) -> bool:
-    """Whether the run is a fleet run; a fleet flag without --all, or --all with a flag of one
-    profile's run (the check selection, the campaign call), is a usage error."""
-    used = [
-        name for name in (*NARROWING, "baseline", "write_baseline", "horizon") if flags.get(name)
-    ]
+    """Whether the run is a fleet run; a flag that narrows the fleet without --all, or --all with a
+    flag of one profile's run (the check selection, the campaign call), is a usage error.
+    --baseline, --write-baseline and --horizon are the gate's: with or without --all."""
+    used = [name for name in NARROWING if flags.get(name)]
     if used and not flags.get("all_accounts"):
         names = ", ".join("--" + n.replace("_", "-") for n in used)
         raise click.UsageError(f"{names} need(s) --all")
@@ -136,7 +141,8 @@ def run_all(
     )
     baseline = baselines.load(flags["baseline"]) if flags.get("baseline") else None
     horizon = parse_horizon(flags["horizon"]) if flags.get("horizon") else None
-    with open_profile(config, profile_name, lab_scenario) as profile:
+    progress = FleetProgress(Severity(fail_on))
+    with open_profile(config, profile_name, lab_scenario) as profile, progress.live:
         report = run_fleet(
             profile,
             scope,
@@ -146,9 +152,70 @@ def run_all(
             baseline=baseline,
             write_baseline=flags.get("write_baseline"),
             horizon=horizon,
+            on_inventory=progress.found,
+            on_account=progress.decided,
         )
     if output == "text":
         emit(FLEET("text")(report, styler("text")))
     if out or output != "text":
         emit(FLEET(output)(report, Styler(False)), out)
     ctx.exit(int(report.exit_status))
+
+
+def gate(flags: dict[str, Any]) -> Callable[[RunReport], RunReport]:
+    """What one account's run does to its report for --baseline, --write-baseline and --horizon
+    (the file and the span read first: a bad one is exit 2 before anything runs)."""
+    from diagnose.fleet import baseline as baselines
+    from diagnose.fleet import gate as gates
+    from diagnose.fleet.horizon import parse as parse_horizon
+
+    if not any(flags.get(k) for k in ("baseline", "write_baseline", "horizon")):
+        return lambda report: report
+    baseline = baselines.load(flags["baseline"]) if flags.get("baseline") else None
+    horizon = parse_horizon(flags["horizon"]) if flags.get("horizon") else None
+    return lambda report: gates.apply(
+        report, baseline=baseline, write_baseline=flags.get("write_baseline"), horizon=horizon
+    )
+
+
+class FleetProgress:
+    """What a terminal shows while the fleet runs: accounts decided of those found, on stderr,
+    only on a terminal (diagnose/progress.py), erased before the report is printed."""
+
+    def __init__(self, fail_on: Severity) -> None:
+        from diagnose import progress
+
+        self.fail_on = fail_on
+        self.total: int | None = None
+        self.done = self.failing = self.undecided = 0
+        self._lock = threading.Lock()
+        self.live = progress.Live(self.render, delay_s=0.0)
+
+    def found(self, total: int) -> None:
+        self.total = total
+        self.live.refresh()
+
+    def decided(self, run: AccountRun) -> None:
+        report = run.report
+        with self._lock:
+            self.done += 1
+            if report is None:
+                self.undecided += 1
+            elif any(e.decided and e.severity.rank >= self.fail_on.rank for e in report.diagnosis):
+                self.failing += 1
+            elif report.limitations:
+                self.undecided += 1
+        self.live.refresh()
+
+    def render(self) -> list[str]:
+        from diagnose import progress
+
+        spin, elapsed = self.live.spinner(), progress.seconds(self.live.elapsed_s)
+        if self.total is None:
+            return [f"{spin} finding the accounts through Azure Resource Graph, {elapsed}"]
+        with self._lock:
+            done, failing, undecided = self.done, self.failing, self.undecided
+        return [
+            f"{spin} {done} of {self.total} accounts decided ({failing} with findings, "
+            f"{undecided} undecided), {elapsed}"
+        ]

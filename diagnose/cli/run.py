@@ -139,6 +139,7 @@ def run(
         fleet_cli.run_all(
             ctx, config, profile_name, lab_scenario, output, out, timeout, fail_on, fleet
         )
+    gated = fleet_cli.gate(fleet)  # --baseline, --write-baseline, --horizon (issue 16)
     started_at = datetime.now(UTC)
     progress = RunProgress(trigger, trigger_deadline)
     with open_profile(config, profile_name, lab_scenario) as profile:
@@ -180,6 +181,7 @@ def run(
             f"nothing was checked: every check skipped ({reasons}). Fill in the profile "
             "(`diagnose profile init`, `diagnose profile show`) or try `diagnose run --lab healthy`"
         )
+    report = gated(report)
     _emit(report, output, out)
     ctx.exit(int(report.exit_status))
 

@@ -10,6 +10,7 @@ run gets what is left of it, and an account not started when it is spent is name
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 
 from diagnose.checks.base import Check, Context, Outcome
 from diagnose.fleet.inventory import Account, Inventory, host_of
+from diagnose.fleet.pacing import Pacer
 from diagnose.fleet.shared import FleetContext
 from diagnose.model import Severity
 from diagnose.profile import Profile
@@ -89,6 +91,7 @@ def run_fleet(
     fail_on: Severity,
     started: float,
     on_account: Callable[[AccountRun], None] | None = None,
+    pacer: Pacer | None = None,
 ) -> list[AccountRun]:
     """Every account's run, in the inventory's order."""
     from diagnose import catalogue
@@ -133,5 +136,52 @@ def run_fleet(
         report = make_report(profile, results, at, duration, fail_on, order=order, checks=checks)
         return AccountRun(account, report)
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fleet") as pool:
-        return list(pool.map(one, inventory.accounts))
+    picker = Picker(inventory.accounts, pacer)
+    out: dict[int, AccountRun] = {}
+
+    def worker() -> None:
+        while (picked := picker.next()) is not None:
+            index, account = picked
+            out[index] = one(account)
+
+    workers = max(1, min(concurrency, len(inventory.accounts)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fleet") as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
+            future.result()
+    return [out[i] for i in range(len(inventory.accounts))]
+
+
+class Picker:
+    """The accounts not yet started, handed to the workers one at a time: in the inventory's order,
+    but one whose subscription ARM has paused (pacing.py) is passed over while another's can start,
+    so a paused subscription never holds the workers (when every subscription left is paused, the
+    one that resumes first)."""
+
+    def __init__(self, accounts: Sequence[Account], pacer: Pacer | None) -> None:
+        self.pending = list(enumerate(accounts))
+        self.pacer = pacer
+        self._lock = threading.Lock()
+
+    def next(self) -> tuple[int, Account] | None:
+        with self._lock:
+            if not self.pending:
+                return None
+            chosen = 0
+            if self.pacer is not None:
+                now = time.monotonic()
+                waits: dict[str, float] = {}
+                for n, (_, account) in enumerate(self.pending):
+                    sub = account.subscription_id.lower()
+                    if sub not in waits:
+                        waits[sub] = self.pacer.paused(sub, now)
+                    if waits[sub] <= 0:
+                        chosen = n
+                        break
+                else:
+                    soonest = min(waits, key=lambda s: waits[s])
+                    chosen = next(
+                        n
+                        for n, (_, a) in enumerate(self.pending)
+                        if a.subscription_id.lower() == soonest
+                    )
+            return self.pending.pop(chosen)

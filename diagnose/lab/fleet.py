@@ -4,8 +4,9 @@
 same way, for benchmarks; `fleet-throttled[:N]` is the same world behind tight throttles (ARM
 reads 20 per subscription and principal, refilled 5 a second; Resource Graph 1 query per 5 s)
 so that a run meets 429s in the published shapes. Every fleet has exactly three broken accounts:
-the last two share one disabled principal (`id-cmk-legacy`), the last has its own vault and key,
-and that key is disabled. The others are healthy and share vaults (one per 10 accounts, in that
+the last two share one disabled principal (the multi-tenant application `ajo-cmk-legacy-app`
+that their default identity names through `id-cmk-legacy`'s FederatedClientId), the last has its
+own vault and key, and that key is disabled. The others are healthy and share vaults (one per 10 accounts, in that
 vault's subscription and resource group), keys (two per vault) and principals (one user-assigned
 identity per 5 accounts). docs/lab.md "Fleet" is the contract; this module is plain data (the
 services are built by diagnose/lab/fleet_lab.py).

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import socket
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from diagnose.errors import InputError
 from diagnose.lab import fleet as layout
 from diagnose.lab.envfile import lab_env
-from diagnose.lab.faults import SERVICES
+from diagnose.lab.faults import INVALID_DOMAIN, SERVICES, invalid_names_fail_locally
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     cached_rsa_key,
@@ -38,7 +39,13 @@ from diagnose.lab.keys import (
     pem_cert,
     pem_private,
 )
-from diagnose.lab.lab import Lab, _public_roots, _server_context, _write_private
+from diagnose.lab.lab import (
+    Lab,
+    _public_roots,
+    _server_context,
+    _write_private,
+    _wrong_context,
+)
 from diagnose.lab.roles import (
     COSMOS_DATA_CONTRIBUTOR,
     COSMOS_DATA_READER,
@@ -65,6 +72,7 @@ from diagnose.lab.world import (
     Key,
     Principal,
     RoleAssignment,
+    Secret,
     SqlRoleAssignment,
     UserAssignedIdentity,
     Vault,
@@ -203,6 +211,31 @@ def _arm_throttled(arm: Arm, subscription: str, caller: str, wait_s: float) -> R
     return response
 
 
+LEGACY = layout.LEGACY_PRINCIPAL
+LEGACY_APP = "ajo-cmk-legacy-app"
+LEGACY_SECRET_DAYS = 20  # its secret ends inside a 30-day horizon (lab's choice)
+
+
+def legacy_application(principals: dict[str, Principal], tenant: str, now: float) -> Principal:
+    """The multi-tenant application the two broken accounts name (`UserAssignedIdentity=<id-cmk-
+    legacy>&FederatedClientId=<its app id>`, as sp-disabled's world does: diagnose/lab/world.py
+    `cmk_identity_as_application`), its service principal disabled. An application's principal is
+    Graph's to enable (`az ad sp update --set accountEnabled=true`), so the printed fix heals it,
+    where a managed identity's principal refuses the PATCH (docs/lab.md "Identity kinds"). It keeps
+    a client secret that ends in LEGACY_SECRET_DAYS days, for `--horizon`."""
+    object_id = stable_id(f"sp:{LEGACY_APP}")
+    if object_id not in principals:
+        principals[object_id] = Principal(
+            object_id=object_id,
+            app_id=stable_id(f"app:{LEGACY_APP}"),
+            display_name=LEGACY_APP,
+            enabled=False,
+            owner_tenant=tenant,  # multi-tenant: signInAudience AzureADMultipleOrgs
+            secrets=[Secret(secrets.token_urlsafe(30), now + LEGACY_SECRET_DAYS * DAY)],
+        )
+    return principals[object_id]
+
+
 def build(
     spec: layout.FleetSpec,
     urls: dict[str, str],
@@ -277,25 +310,30 @@ def build(
                 app_id=ident.client_id,
                 display_name=p.principal,
                 type="ManagedIdentity",
-                enabled=p.principal != layout.LEGACY_PRINCIPAL,
             )
-        if (ident.principal_id, vault.id) not in granted:
-            granted.add((ident.principal_id, vault.id))
+        app = legacy_application(principals, tenant, now) if p.principal == LEGACY else None
+        # the principal Key Vault sees: the application's when the account names one
+        cmk_principal = app.object_id if app else ident.principal_id
+        if (cmk_principal, vault.id) not in granted:
+            granted.add((cmk_principal, vault.id))
             assignments.append(
                 RoleAssignment(
                     stable_id(f"ra:cmk:{p.principal}:{p.vault}"),
                     vault.id,
                     KV_CRYPTO_SERVICE_ENCRYPTION_USER,
-                    ident.principal_id,
+                    cmk_principal,
                 )
             )
+        default_identity = f"UserAssignedIdentity={ident.id}"
+        if app:
+            default_identity += f"&FederatedClientId={app.app_id}"
         account = CosmosAccount(
             id=f"{group}/providers/Microsoft.DocumentDB/databaseAccounts/{p.name}",
             name=p.name,
             endpoint=urls["cosmos"].rstrip("/") + "/",
             location=base.location,
             key_uri=vault.key_uri(p.key),
-            default_identity=f"UserAssignedIdentity={ident.id}",
+            default_identity=default_identity,
             user_assigned=[ident.id],
             sql_role_assignments=[
                 SqlRoleAssignment(
@@ -315,7 +353,7 @@ def build(
                 vault=vault,
                 identities=[ident],
                 cosmos=account,
-                cmk_principal_id=ident.principal_id,
+                cmk_principal_id=cmk_principal,
                 key_name=p.key,
                 management_groups=[layout.management_group(p.subscription), tenant],
             )
@@ -346,9 +384,15 @@ class FleetLab(Lab):
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-fleet-"))
         for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
             shown = f"[{host}]" if ":" in host else host
+            if self.faults.lasting(name, "dns"):
+                shown = f"{name}.{INVALID_DOMAIN}"
             self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
+        if self._has_kind("dns"):
+            self._resolver.enter_context(invalid_names_fail_locally())
         vault_host = hosts[SERVICES.index("vault")]
         shown_vault = f"[{vault_host}]" if ":" in vault_host else vault_host
+        if self.faults.lasting("vault", "dns"):  # every vault's host: nothing resolves it
+            shown_vault = f"vault.{INVALID_DOMAIN}"
         vault_names = list(dict.fromkeys(p.vault for p in layout.layout(self.spec)))
         vault_socks = {vault_names[0]: socks[SERVICES.index("vault")]}
         for name in vault_names[1:]:
@@ -395,14 +439,26 @@ class FleetLab(Lab):
         }
         latency = self.latency_ms / 1000
         faults = self.faults
+        wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
+
+        def unreachable(name: str) -> bool:
+            """The port refuses connections (dns: nothing would reach it), as in Lab._start."""
+            return bool(faults.lasting(name, "refused") or faults.lasting(name, "dns"))
+
         for name, sock in zip(SERVICES, socks, strict=False):
+            if unreachable(name):
+                sock.close()
+                continue
             endpoint = Endpoint(services[name], base_state, self.urls[name], self._stop, latency)
-            endpoint.faults = faults
+            endpoint.faults, endpoint.wrong_tls = faults, wrong_tls
             self._server.add(sock, endpoint)
         first_of_vault: dict[str, Context] = {}
         for ctx, world in zip(contexts, fleet.worlds, strict=True):
             first_of_vault.setdefault(world.vault.name, ctx)
         for name, sock in list(vault_socks.items())[1:]:
+            if unreachable("vault"):
+                sock.close()
+                continue
             endpoint = Endpoint(
                 KeyVault(first_of_vault[name]),
                 base_state,
@@ -410,7 +466,7 @@ class FleetLab(Lab):
                 self._stop,
                 latency,
             )
-            endpoint.faults = faults
+            endpoint.faults, endpoint.wrong_tls = faults, wrong_tls
             self._server.add(sock, endpoint)
         self.env = lab_env(fleet.worlds[0], self.urls, self.ca_bundle)
         self._server.start()

@@ -82,21 +82,18 @@ def to_json(report: FleetReport) -> dict[str, Any]:
         },
         "accounts": [_account(v) for v in report.verdicts],
     }
-    if report.horizon is not None:
-        out["horizon"] = {
-            "days": report.horizon.total_seconds() / 86400,
-            "notices": [
-                {
-                    "kind": n.kind,
-                    "resource": n.resource,
-                    "name": n.name,
-                    "due": n.due.isoformat(timespec="seconds"),
-                    "message": n.message,
-                    "accounts": list(n.accounts),
-                }
-                for n in report.notices
-            ],
+    if report.pacer is not None:
+        out["pacing"] = {
+            "arm_wait_ms": int(report.pacer.waited_s * 1000),
+            "arm_pauses": report.pacer.pauses,
         }
+    if report.horizon is not None:
+        from diagnose.fleet.gate import horizon_json
+        from diagnose.fleet.horizon import Horizon
+
+        out["horizon"] = horizon_json(
+            Horizon(report.horizon, report.notices, report.horizon_limits)
+        )
     if report.baseline is not None:
         out["baseline"] = {
             "file": str(report.baseline.path) if report.baseline.path else None,

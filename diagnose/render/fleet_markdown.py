@@ -40,9 +40,10 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
         ]
     if report.horizon is not None:
         out += ["", f"### Inside the horizon ({report.horizon.total_seconds() / 86400:g} days)", ""]
-        out += [f"- {cell(n.message)}: {len(n.accounts)} account(s)" for n in report.notices] or [
+        out += [f"- {cell(n.message)}: {n.concerns}" for n in report.notices] or [
             "- nothing the sources show needs action"
         ]
+        out += [f"- not looked at: {cell(reason)}" for reason in report.horizon_limits]
     for v in report.verdicts:
         if v.status == "healthy":
             continue

@@ -37,10 +37,10 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
     if report.horizon is not None:
         days = report.horizon.total_seconds() / 86400
         out += ["", style(f"Inside the horizon ({days:g} days)", bold=True)]
-        out += [
-            f"  {style(n.message, fg='yellow')}: {len(n.accounts)} account(s)"
-            for n in report.notices
-        ] or ["  nothing the sources show needs action"]
+        out += [f"  {style(n.message, fg='yellow')}: {n.concerns}" for n in report.notices] or [
+            "  nothing the sources show needs action"
+        ]
+        out += [f"  not looked at: {reason}" for reason in report.horizon_limits]
     shown = [v for v in report.verdicts if v.status != "healthy" or v.accepted]
     if shown:
         out += ["", style("Accounts", bold=True)]

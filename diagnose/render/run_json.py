@@ -55,6 +55,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
             {"check": n.check, "reason": n.reason, "needs": list(n.needs)}
             for n in report.not_proven
         ],
+        **(report.gate.to_json() if report.gate else {}),  # baseline, horizon (fleet/gate.py)
     }
     if report.what_changed is not None:
         from diagnose.render.timeline import section_json

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.progress import width_of
-from diagnose.render import cause
+from diagnose.render import cause, gate_text
 from diagnose.render.safe import escaped
 from diagnose.render.style import Styler
 from diagnose.usecases.run import NotProven, NotTested, RunReport, Undecided
@@ -125,6 +125,7 @@ def render(
     out += [
         _check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks
     ]
+    out += gate_text.lines(report, style)  # --baseline, --horizon (issue 16)
     return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
 
 

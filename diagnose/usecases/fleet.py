@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,8 +23,9 @@ from diagnose.model import DiagnosisEntry, Severity
 
 if TYPE_CHECKING:
     from diagnose.fleet.baseline import Acceptance, Baseline
-    from diagnose.fleet.horizon import Notice
+    from diagnose.fleet.horizon import Horizon, Notice
     from diagnose.fleet.inventory import Inventory, Scope
+    from diagnose.fleet.pacing import Pacer
     from diagnose.fleet.schedule import AccountRun
     from diagnose.profile import Profile
 
@@ -133,6 +135,8 @@ class FleetReport:
     baseline_written: Path | None = None
     horizon: timedelta | None = None
     notices: list[Notice] = field(default_factory=list)  # inside the horizon
+    horizon_limits: list[str] = field(default_factory=list)  # what the horizon could not read
+    pacer: Pacer | None = None  # how ARM's reads were paced (fleet/pacing.py)
     version: str = __version__
     schema: str = SCHEMA
 
@@ -143,9 +147,11 @@ class FleetReport:
     def exit_status(self) -> ExitStatus:
         severities = [e.severity for v in self.verdicts for e in v.entries if e.decided]
         severities += [Severity.WARN for _ in self.notices]  # inside the horizon: a warning
+        # a horizon it could not read leaves undecided only a gate that fails on its warnings
+        unread = bool(self.horizon_limits) and self.fail_on is Severity.WARN
         return decide(
             severities,
-            undecided=any(v.status == "undecided" for v in self.verdicts),
+            undecided=unread or any(v.status == "undecided" for v in self.verdicts),
             fail_on=self.fail_on,
         )
 
@@ -164,19 +170,11 @@ def judge(
     run: AccountRun, baseline: Baseline | None, fail_on: Severity, today: date
 ) -> AccountVerdict:
     """One account's verdict: its diagnosis less what the baseline accepts (and has not expired)."""
+    from diagnose.fleet import gate
+
     if run.report is None:
         return AccountVerdict(run, "undecided", [], reason=run.not_run)
-    kept: list[DiagnosisEntry] = []
-    accepted: list[tuple[DiagnosisEntry, Acceptance]] = []
-    expired: list[tuple[DiagnosisEntry, Acceptance]] = []
-    for entry in run.report.diagnosis:
-        found = baseline.find(entry.code, run.account.id) if baseline else None
-        if found is not None and not found.expired(today):
-            accepted.append((entry, found))
-            continue
-        if found is not None:
-            expired.append((entry, found))
-        kept.append(entry)
+    kept, accepted, expired = gate.judge(run.report.diagnosis, run.account.id, baseline, today)
     verdict = AccountVerdict(run, "healthy", kept, accepted, expired)
     if any(e.decided and e.severity.rank >= fail_on.rank for e in kept):
         verdict.status = "failing"
@@ -226,15 +224,22 @@ def run_fleet(
     baseline: Baseline | None = None,
     write_baseline: Path | None = None,
     horizon: timedelta | None = None,
+    on_inventory: Callable[[int], None] | None = None,
+    on_account: Callable[[AccountRun], None] | None = None,
 ) -> FleetReport:
+    from diagnose.azure import rest
     from diagnose.checks.base import Context, RunOptions
     from diagnose.fleet import baseline as baselines
+    from diagnose.fleet import pacing
     from diagnose.fleet.inventory import discover
+    from diagnose.fleet.pacing import Pacer
     from diagnose.fleet.schedule import run_fleet as schedule
 
     started_at = datetime.now(UTC)
     started = time.monotonic()
     shared = Context(profile, RunOptions())
+    pacer = Pacer()  # ARM's per-subscription reads, paced for every account (fleet/pacing.py)
+    shared.memo("client:arm", lambda: rest.arm(profile, shared.credential, [pacing.policy(pacer)]))
     with deadline.until(started + budget_s if budget_s else None):
         inventory = discover(shared.arm, scope)
     if not inventory.accounts:
@@ -242,6 +247,8 @@ def run_fleet(
             "Resource Graph found no Cosmos DB account with a customer-managed key "
             f"(keyVaultKeyUri) in the scope {scope.to_json()} that the identity can read"
         )
+    if on_inventory:
+        on_inventory(len(inventory.accounts))
     runs = schedule(
         profile,
         inventory,
@@ -250,6 +257,8 @@ def run_fleet(
         budget_s=budget_s,
         fail_on=fail_on,
         started=started,
+        on_account=on_account,
+        pacer=pacer,
     )
     today = datetime.now(UTC).date()
     written: Path | None = None
@@ -260,11 +269,15 @@ def run_fleet(
         )
         written = write_baseline
     verdicts = [judge(r, baseline, fail_on, today) for r in runs]
-    notices: list[Notice] = []
+    seen: Horizon | None = None
     if horizon is not None:
-        from diagnose.fleet.horizon import key_expiries
+        from diagnose.fleet.horizon import key_expiries, look_ahead
 
-        notices = key_expiries(shared, runs, datetime.now(UTC), horizon)
+        now = datetime.now(UTC)
+        reports = [(r.account.id, r.report) for r in runs if r.report]
+        seen = look_ahead(
+            shared, reports, now, horizon, key_expiries(shared, reports, now, horizon)
+        )
     causes, shared_causes = summarise(verdicts)
     return FleetReport(
         scope=scope,
@@ -281,5 +294,7 @@ def run_fleet(
         baseline=baseline,
         baseline_written=written,
         horizon=horizon,
-        notices=notices,
+        notices=seen.notices if seen else [],
+        horizon_limits=seen.limitations if seen else [],
+        pacer=pacer,
     )

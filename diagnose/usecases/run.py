@@ -21,6 +21,7 @@ from diagnose.profile import Profile, readiness
 from diagnose.runner import plan, run
 
 if TYPE_CHECKING:
+    from diagnose.fleet.gate import Gate
     from diagnose.timeline.model import Timeline
 
 SCHEMA = "diagnose/report@1"
@@ -71,6 +72,7 @@ class RunReport:
     undecided: list[Undecided] = field(default_factory=list)  # the limitations, not_proven apart
     not_proven: list[NotProven] = field(default_factory=list)
     what_changed: Timeline | None = None  # run --what-changed (diagnose/usecases/timeline.py)
+    gate: Gate | None = None  # --baseline/--write-baseline/--horizon (diagnose/fleet/gate.py)
 
     @property
     def limitations(self) -> list[CheckResult]:
@@ -79,6 +81,8 @@ class RunReport:
     @property
     def status(self) -> str:
         severities = [f.severity for c in self.checks for f in c.findings]
+        if self.gate:  # what a baseline accepts is left out; the horizon's notices are warnings
+            severities = [e.severity for e in self.diagnosis] + self.gate.severities()
         if Severity.FAIL in severities:
             return "fail"
         if Severity.WARN in severities:
@@ -89,9 +93,10 @@ class RunReport:
 
     @property
     def exit_status(self) -> ExitStatus:
+        gate = self.gate
         return decide(  # a cause counts once nothing undecided stands before it in the chain
-            (e.severity for e in self.diagnosis if e.decided),
-            undecided=bool(self.limitations),
+            [e.severity for e in self.diagnosis if e.decided] + (gate.severities() if gate else []),
+            undecided=bool(self.limitations) or bool(gate and gate.unread(self.fail_on)),
             fail_on=self.fail_on,
         )
 

@@ -17,7 +17,7 @@ from tests.harness import Cli, CliResult
 
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0.json").read_text())
-SHARED = "one disabled principal (id-cmk-legacy) revokes 2 accounts"
+SHARED = "one disabled principal (ajo-cmk-legacy-app) revokes 2 accounts"
 
 
 @pytest.fixture
@@ -302,7 +302,7 @@ def test_horizon_warns_once_per_key_that_expires_without_rotation(
         if w.vault is soon.vault and w.key_name == soon.key_name
     ]
     doc = run_all(cli, "--horizon", "30d", "-o", "json").json("diagnose/fleet@1")
-    notices = doc["horizon"]["notices"]
+    notices = [n for n in doc["horizon"]["notices"] if n["kind"] == "key-expiry"]
     assert [n["name"] for n in notices] == [soon.key_name]
     assert sorted(notices[0]["accounts"]) == sorted(users) and len(users) == 7
     assert "no rotation policy rotates it" in notices[0]["message"]
@@ -310,9 +310,102 @@ def test_horizon_warns_once_per_key_that_expires_without_rotation(
 
     wide = run_all(cli, "--horizon", "400d", "-o", "json").json()
     keys = {(w.vault.name, w.key_name) for w in fleet_lab.fleet.worlds}
-    assert len(wide["horizon"]["notices"]) == len(keys)
-    assert sum(len(n["accounts"]) for n in wide["horizon"]["notices"]) == 50
+    wide_keys = [n for n in wide["horizon"]["notices"] if n["kind"] == "key-expiry"]
+    assert len(wide_keys) == len(keys)
+    assert sum(len(n["accounts"]) for n in wide_keys) == 50
 
     assert rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Rotate"}}]}})
     assert not rotates({"rotationPolicy": {"lifetimeActions": [{"action": {"type": "Notify"}}]}})
     assert run_all(cli, "--horizon", "3w").exit_code == 2
+
+
+def test_horizon_dates_the_identity_and_the_application_backed_cmk_principal(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    """Graph's application objects: the diagnosing identity's own secret and certificate, and the
+    secret of the multi-tenant application the two broken accounts name, said once with them."""
+    from diagnose.lab.fleet_lab import LEGACY_APP
+
+    assert fleet_lab.fleet is not None
+    broken = sorted(
+        w.cosmos.id
+        for w in fleet_lab.fleet.worlds
+        if "FederatedClientId=" in w.cosmos.default_identity
+    )
+    assert len(broken) == 2
+    doc = run_all(cli, "--horizon", "30d", "-o", "json").json("diagnose/fleet@1")
+    by_kind: dict[str, list[dict[str, object]]] = {}
+    for n in doc["horizon"]["notices"]:
+        by_kind.setdefault(str(n["kind"]), []).append(n)
+    (cmk,) = by_kind["cmk-principal-credential-expiry"]
+    assert sorted(cmk["accounts"]) == broken  # type: ignore[arg-type]
+    assert f"the CMK principal {LEGACY_APP}'s secret" in str(cmk["message"])
+    # the lab's client certificate lives 30 days; the secret this run signs in with, 180
+    (own,) = by_kind["identity-credential-expiry"]
+    assert "certificate" in str(own["message"]) and own["accounts"] == []
+    assert doc["horizon"]["limitations"] == []
+
+    wide = run_all(cli, "--horizon", "200d", "-o", "json").json("diagnose/fleet@1")
+    own_wide = [n for n in wide["horizon"]["notices"] if n["kind"] == "identity-credential-expiry"]
+    assert any("(the one this run signs in with)" in n["message"] for n in own_wide)
+    assert len(own_wide) == 2
+
+    short = run_all(cli, "--horizon", "10d", "-o", "json").json("diagnose/fleet@1")
+    assert not [n for n in short["horizon"]["notices"] if n["kind"] != "key-expiry"]
+
+    text = run_all(cli, "--horizon", "30d")
+    assert f"{LEGACY_APP}'s secret" in text.stdout and "every run" in text.stdout
+    assert fleet_lab.world.diagnoser.secrets[0].value not in text.stdout + text.stderr
+
+
+def test_horizon_without_application_read_is_a_limitation_not_a_finding(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    diagnoser = fleet_lab.world.diagnoser
+    with fleet_lab.state.lock:
+        diagnoser.app_roles = []  # no Application.Read.All: Graph answers 403
+    result = run_all(cli, "--horizon", "30d", "-o", "json")
+    doc = result.json("diagnose/fleet@1")
+    limits = doc["horizon"]["limitations"]
+    assert limits and all("Application.Read.All" in reason for reason in limits)
+    assert not [n for n in doc["horizon"]["notices"] if n["kind"] != "key-expiry"]
+    # Graph's servicePrincipals need the same right: principal.enabled cannot decide either
+    assert result.exit_code == 3
+
+
+def test_the_shared_disabled_principal_is_an_application_its_printed_fix_heals(
+    fleet_lab: FleetLab, cli: Cli
+) -> None:
+    """The two broken accounts name one multi-tenant application (FederatedClientId): the fix
+    the report prints, `az ad sp update --id <object id> --set accountEnabled=true`, is a Graph
+    PATCH that an application's principal accepts (a managed identity's would be refused)."""
+    import re
+
+    from tests.lab.sdk import credential, get, send, token
+
+    doc = run_all(cli, "-o", "json").json("diagnose/fleet@1")
+    broken = [a for a in doc["accounts"] if a["root_cause"] == "principal.disabled"]
+    assert len(broken) == 2
+    evidence = [
+        next(c for c in a["checks"] if c["id"] == "principal.enabled")["evidence"] for a in broken
+    ]
+    assert {e["type"] for e in evidence} == {"Application"}
+    assert {e["app_id_from"] for e in evidence} == {
+        "the account's default identity (federated client id)"
+    }
+    (object_id,) = {e["object_id"] for e in evidence}
+    remediation = "\n".join(broken[0]["diagnosis"][0]["remediation"])
+    assert re.search(rf"az ad sp update --id {object_id} --set accountEnabled=true", remediation)
+
+    admin = fleet_lab.world.admin
+    bearer = token(
+        credential(fleet_lab, admin.app_id, admin.secrets[0].value), fleet_lab.urls["graph"]
+    )
+    url = f"{fleet_lab.urls['graph']}/v1.0/servicePrincipals/{object_id}"
+    assert send(fleet_lab, "PATCH", url, bearer, json={"accountEnabled": True}).status_code == 204
+    assert get(fleet_lab, url, bearer).json()["accountEnabled"] is True
+
+    healed = run_all(cli, "-o", "json").json("diagnose/fleet@1")
+    failing = {a["name"]: a["root_cause"] for a in healed["accounts"] if a["status"] == "failing"}
+    assert failing == {n: c for n, c in expected_broken().items() if c == "key.disabled"}
+    assert healed["summary"]["shared"] == []

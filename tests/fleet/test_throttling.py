@@ -101,3 +101,28 @@ def test_a_throttled_fleet_ends_inside_its_timeout_with_every_account_named(cli:
             assert account["reason"], account["name"]
         if account["status"] == "failing":
             assert account["root_cause"] in ("principal.disabled", "key.disabled")
+
+
+def test_paced_reads_decide_a_throttled_fleet_that_unpaced_retries_gave_up_on(cli: Cli) -> None:
+    """fleet-throttled:150 (ARM: 20 reads per subscription, 5 a second): 16 workers that send
+    whatever ARM's header says met 429 three times in a row on most accounts (58 of 150 decided
+    in 30 s before pacing, benchmarks/fleet.md); paced by what ARM says is left, and paused by a
+    429's Retry-After for every worker at once, none gives up."""
+    result = cli(
+        "run",
+        "--all",
+        "--lab",
+        "fleet-throttled:150",
+        "--timeout",
+        "120",
+        "-o",
+        "json",
+        env={"DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
+        timeout=180,
+    )
+    assert result.exit_code == 1, result
+    doc = result.json("diagnose/fleet@1")
+    undecided = [a["reason"] for a in doc["accounts"] if a["status"] == "undecided"]
+    assert undecided == [], undecided[:3]
+    assert doc["summary"]["failing"] == 3 and doc["summary"]["healthy"] == 147
+    assert doc["pacing"]["arm_wait_ms"] > 0  # the reads did wait for their subscription

@@ -1,7 +1,9 @@
-"""Microsoft Graph: service principals, deleted items and restore, directoryObjects/getByIds."""
+"""Microsoft Graph: service principals, applications (their dated credentials), deleted items and
+restore, directoryObjects/getByIds."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -13,7 +15,7 @@ from typing import Any
 from diagnose.lab.roles import GRAPH_READ, GRAPH_WRITE
 from diagnose.lab.services.common import AzureService, Context
 from diagnose.lab.transport import Denied, Request, Response
-from diagnose.lab.world import Principal, World
+from diagnose.lab.world import Principal, World, stable_id
 
 _EQ = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
 _ANY = re.compile(
@@ -47,6 +49,10 @@ class Graph(AzureService):
         self.route("GET", deleted + r"/(?P<oid>[^/]+)", self.get_deleted, re.I)
         self.route("POST", deleted + r"/(?P<oid>[^/]+)/restore", self.restore, re.I)
         self.route("POST", _V + r"/directoryObjects/getByIds", self.get_by_ids, re.I)
+        app = _V + r"/applications"
+        self.route("GET", app + r"\(appId='(?P<app_id>[^']*)'\)", self.get_app_by_app_id, re.I)
+        self.route("GET", app + r"/(?P<oid>[^/()]+)", self.get_app, re.I)
+        self.started = time.time()  # when the lab's credentials were "added" (lab's choice)
 
     # -- shapes --------------------------------------------------------------------------------
     def error(self, status: int, code: str, message: str, **extra: object) -> Response:
@@ -330,6 +336,83 @@ class Graph(AzureService):
         found = [self.sp_json(p, context=False) for i in ids if (p := self._find(oid=i))]
         return self._collection(found, "directoryObjects")
 
+    # -- applications --------------------------------------------------------------------------------
+    def _applications(self) -> list[Principal]:
+        """The application objects registered in the lab's tenant: every principal that is neither a
+        managed identity (no application object) nor an application registered in another tenant
+        (its object lives in its home tenant). An application outlives its service principal's
+        deletion (lab's choice: the principal is what the scenarios delete)."""
+        home = self.world.tenant_id
+        return [
+            p
+            for p in self.world.principals.values()
+            if not p.managed and (p.owner_tenant in (None, home))
+        ]
+
+    def app_json(self, p: Principal) -> dict[str, Any]:
+        """An application in Graph v1.0's shape (application resource type), with its dated
+        credentials: passwordCredentials (hint: the secret's first three characters, secretText
+        null on reads) and keyCredentials (customKeyIdentifier: the certificate's SHA-1 thumbprint,
+        base64; key null unless selected), as learn.microsoft.com/graph/api/resources/
+        passwordcredential and .../keycredential publish them."""
+        return {
+            "@odata.context": f"{self.ctx.urls['graph']}/v1.0/$metadata#applications/$entity",
+            "id": application_object_id(p),
+            "deletedDateTime": None,
+            "appId": p.app_id,
+            "displayName": p.display_name,
+            "createdDateTime": _iso(self.started),
+            "signInAudience": "AzureADMultipleOrgs" if p.owner_tenant else "AzureADMyOrg",
+            "disabledByMicrosoftStatus": p.disabled_by_microsoft,
+            "passwordCredentials": [
+                {
+                    "customKeyIdentifier": None,
+                    "displayName": f"{p.display_name} secret {n + 1}",
+                    "endDateTime": _iso(s.expires),
+                    "hint": s.value[:3],
+                    "keyId": stable_id(f"password:{p.app_id}:{n}"),
+                    "secretText": None,
+                    "startDateTime": _iso(min(self.started, s.expires)),
+                }
+                for n, s in enumerate(p.secrets)
+            ],
+            "keyCredentials": [_key_credential(p.app_id, p.certificate_der)]
+            if p.certificate_der
+            else [],
+        }
+
+    def _answer_app(self, req: Request, p: Principal | None, ident: str) -> Response:
+        self._require(req)
+        if p is None:
+            return self._resource_missing(ident)
+        body = self.app_json(p)
+        raw = req.query.get("$select")
+        if raw is None:
+            return Response(200, body)
+        names = [n.strip() for n in raw.split(",")]
+        unknown = [n for n in names if n not in body or n.startswith("@")]
+        if unknown:
+            return self.error(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.application'.",
+            )
+        return Response(200, _only(body, names))
+
+    def get_app_by_app_id(self, req: Request, app_id: str) -> Response:
+        with self.state.lock:
+            found = next(
+                (p for p in self._applications() if p.app_id.lower() == app_id.lower()), None
+            )
+            return self._answer_app(req, found, app_id)
+
+    def get_app(self, req: Request, oid: str) -> Response:
+        with self.state.lock:
+            found = next(
+                (p for p in self._applications() if application_object_id(p) == oid.lower()), None
+            )
+            return self._answer_app(req, found, oid)
+
     def is_write(self, req: Request) -> bool:
         return req.method == "PATCH" or (
             req.method == "POST" and req.path.rstrip("/").lower().endswith("/restore")
@@ -343,6 +426,28 @@ def _only(body: dict[str, Any], chosen: list[str] | None) -> dict[str, Any]:
     kept = {k: body[k] for k in ("@odata.context",) if k in body}
     kept.update({name: body.get(name) for name in chosen})
     return kept
+
+
+def application_object_id(p: Principal) -> str:
+    """The application object's id: not its service principal's (lab's choice: derived)."""
+    return stable_id(f"application:{p.app_id}")
+
+
+def _key_credential(app_id: str, der: bytes) -> dict[str, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    cert = x509.load_der_x509_certificate(der)
+    return {
+        "customKeyIdentifier": base64.b64encode(cert.fingerprint(hashes.SHA1())).decode(),  # noqa: S303 - a thumbprint, as Graph names it
+        "displayName": cert.subject.rfc4514_string(),
+        "endDateTime": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "key": None,
+        "keyId": stable_id(f"key:{app_id}"),
+        "startDateTime": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+    }
 
 
 def _iso(ts: float) -> str:
