@@ -4,6 +4,7 @@ lab honouring `$select` as Graph does for the tool's reads (diagnose.checks.read
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from typing import Any
@@ -35,6 +36,12 @@ def _edm(value: Any, edm: str) -> bool:
         return isinstance(value, str)
     if edm == "Edm.DateTimeOffset":
         return is_iso(value)
+    if edm == "Edm.Binary":  # base64 in JSON
+        try:
+            base64.b64decode(str(value), validate=True)
+        except ValueError:
+            return False
+        return isinstance(value, str)
     return isinstance(value, dict)  # a graph.* complex type
 
 

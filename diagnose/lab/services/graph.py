@@ -24,6 +24,7 @@ _ANY = re.compile(
 _FILTER_FIELDS = {"appid": "app_id", "id": "object_id", "displayname": "display_name"}
 _V = r"/(?:v1\.0|beta)"
 _PROPERTIES = Path(__file__).with_name("graph_properties.json")
+_APPLICATION = Path(__file__).with_name("graph_application.json")
 
 
 @cache
@@ -31,6 +32,13 @@ def sp_properties() -> dict[str, str]:
     """servicePrincipal's v1.0 properties (name -> EDM type), as Microsoft Graph publishes them
     (graph_properties.json: msgraph-metadata's v1.0 CSDL, source and commit in the file)."""
     return dict(json.loads(_PROPERTIES.read_text(encoding="utf-8"))["properties"])
+
+
+def application_types() -> dict[str, Any]:
+    """application's v1.0 properties and its credentials' complex types, as Microsoft Graph
+    publishes them (graph_application.json, written by scripts/gen_graph_types.py from
+    msgraph-metadata's v1.0 CSDL; source and commit in the file)."""
+    return dict(json.loads(_APPLICATION.read_text(encoding="utf-8")))
 
 
 class Graph(AzureService):
@@ -154,20 +162,25 @@ class Graph(AzureService):
             {"@odata.context": f"{self.ctx.urls['graph']}/v1.0/$metadata#{what}", "value": items},
         )
 
-    def _selected(self, req: Request) -> list[str] | Response | None:
+    def _selected(
+        self, req: Request, entity: str = "servicePrincipal"
+    ) -> list[str] | Response | None:
         """The properties `$select` names (Graph's spelling), None without `$select`, or Graph's
-        400 for a name servicePrincipal does not have."""
+        400 for a name the entity does not have in v1.0."""
         raw = req.query.get("$select")
         if raw is None:
             return None
-        known = {name.lower(): name for name in sp_properties()}
+        published = (
+            sp_properties() if entity == "servicePrincipal" else application_types()["properties"]
+        )
+        known = {name.lower(): name for name in published}
         names = []
         for name in (n.strip() for n in raw.split(",")):
             if name.lower() not in known:
                 return self.error(
                     400,
                     "BadRequest",
-                    f"Could not find a property named '{name}' on type 'microsoft.graph.servicePrincipal'.",
+                    f"Could not find a property named '{name}' on type 'microsoft.graph.{entity}'.",
                 )
             names.append(known[name.lower()])
         return names
@@ -385,19 +398,10 @@ class Graph(AzureService):
         self._require(req)
         if p is None:
             return self._resource_missing(ident)
-        body = self.app_json(p)
-        raw = req.query.get("$select")
-        if raw is None:
-            return Response(200, body)
-        names = [n.strip() for n in raw.split(",")]
-        unknown = [n for n in names if n not in body or n.startswith("@")]
-        if unknown:
-            return self.error(
-                400,
-                "BadRequest",
-                f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.application'.",
-            )
-        return Response(200, _only(body, names))
+        selected = self._selected(req, "application")
+        if isinstance(selected, Response):
+            return selected
+        return Response(200, _only(self.app_json(p), selected))
 
     def get_app_by_app_id(self, req: Request, app_id: str) -> Response:
         with self.state.lock:
