@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
 from diagnose.errors import InputError
 from diagnose.lab import fleet as layout
 from diagnose.lab.envfile import lab_env
@@ -34,16 +32,9 @@ from diagnose.lab.faults import INVALID_DOMAIN, SERVICES, invalid_names_fail_loc
 from diagnose.lab.jwts import Signer
 from diagnose.lab.keys import (
     cached_rsa_key,
-    make_certificates,
-    make_client_certificate,
-    pem_cert,
-    pem_private,
 )
 from diagnose.lab.lab import (
     Lab,
-    _public_roots,
-    _server_context,
-    _write_private,
     _wrong_context,
 )
 from diagnose.lab.roles import (
@@ -402,19 +393,7 @@ class FleetLab(Lab):
             name: f"https://{shown_vault}:{sock.getsockname()[1]}/"
             for name, sock in vault_socks.items()
         }
-        certs = make_certificates(sorted(set(hosts)))
-        self.ca_cert = str(self._dir / "ca.pem")
-        self.ca_bundle = str(self._dir / "ca-bundle.pem")
-        Path(self.ca_cert).write_bytes(pem_cert(certs.ca))
-        Path(self.ca_bundle).write_bytes(_public_roots() + b"\n" + pem_cert(certs.ca))
-        context = _server_context(certs, self._dir)
-        client_key = cached_rsa_key("client-certificate", 2048)
-        client_cert = make_client_certificate(client_key, "diagnose-reader")
-        self.client_certificate_path = str(self._dir / "diagnose-reader.pem")
-        _write_private(
-            Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
-        )
-        der = client_cert.public_bytes(serialization.Encoding.DER)
+        context, der = self._write_tls(hosts)
         fleet = build(self.spec, self.urls, vault_urls, der)
         self.fleet, self.world = fleet, fleet.worlds[0]
         base_state = State(fleet.worlds[0], self.propagation_s)

@@ -166,6 +166,27 @@ class Lab:
             raise
         return self
 
+    def _write_tls(self, hosts: list[str]) -> tuple[ssl.SSLContext, bytes]:
+        """The lab's CA, CA bundle and the diagnosing identity's client certificate, written to
+        the lab's folder (`ca_cert`, `ca_bundle`, `client_certificate_path`); the servers' TLS
+        context for `hosts`, and the client certificate (DER) the world registers."""
+        assert self._dir is not None, "start() makes the lab's folder first"
+        folder = self._dir
+        certs = make_certificates(sorted(set(hosts)))
+        self.ca_cert = str(folder / "ca.pem")
+        self.ca_bundle = str(folder / "ca-bundle.pem")
+        Path(self.ca_cert).write_bytes(pem_cert(certs.ca))
+        Path(self.ca_bundle).write_bytes(_public_roots() + b"\n" + pem_cert(certs.ca))
+        client_key = cached_rsa_key("client-certificate", 2048)
+        client_cert = make_client_certificate(client_key, "diagnose-reader")
+        self.client_certificate_path = str(folder / "diagnose-reader.pem")
+        _write_private(
+            Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
+        )
+        return _server_context(certs, folder), client_cert.public_bytes(
+            serialization.Encoding.DER
+        )
+
     def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
         self._stop = threading.Event()  # a stopped Lab can be started again, with a fresh world
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
@@ -176,21 +197,8 @@ class Lab:
             self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
         if self._has_kind("dns"):
             self._resolver.enter_context(invalid_names_fail_locally())
-        certs = make_certificates(sorted(set(hosts)))
-        self.ca_cert = str(self._dir / "ca.pem")
-        self.ca_bundle = str(self._dir / "ca-bundle.pem")
-        Path(self.ca_cert).write_bytes(pem_cert(certs.ca))
-        Path(self.ca_bundle).write_bytes(_public_roots() + b"\n" + pem_cert(certs.ca))
-        context = _server_context(certs, self._dir)
-        client_key = cached_rsa_key("client-certificate", 2048)
-        client_cert = make_client_certificate(client_key, "diagnose-reader")
-        self.client_certificate_path = str(self._dir / "diagnose-reader.pem")
-        _write_private(
-            Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
-        )
-
+        context, der = self._write_tls(hosts)
         topology = SCENARIO_OBJECTS[self.scenario].topology
-        der = client_cert.public_bytes(serialization.Encoding.DER)
         world = healthy_world(self.urls, cached_rsa_key("keyvault-cmk", 3072), der, topology)
         SCENARIO_OBJECTS[self.scenario].edit(world)
         self.world = world
