@@ -35,11 +35,11 @@ class Gate:
 
     def severities(self) -> list[Severity]:
         """What the gate adds to the exit status: a warning per notice inside the horizon."""
-        return [Severity.WARN for _ in (self.horizon.notices if self.horizon else [])]
+        return self.horizon.severities() if self.horizon else []
 
     def unread(self, fail_on: Severity) -> bool:
         """Whether what the horizon could not read leaves the run undecided."""
-        return bool(self.horizon and self.horizon.limitations) and fail_on is Severity.WARN
+        return self.horizon is not None and self.horizon.unread(fail_on)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -128,9 +128,8 @@ def look(report: RunReport, span: timedelta) -> Horizon:
     """The horizon of one account's run, through a context of its own (its reads are few: the
     key resource again, and Graph's application objects)."""
     from diagnose.checks.base import Context, RunOptions
-    from diagnose.fleet.horizon import key_expiries, look_ahead
+    from diagnose.fleet.horizon import look_ahead
 
     ctx = Context(report.profile, RunOptions())
-    now = datetime.now(UTC)
     reports = [(report.profile.cosmos_id or report.profile.name, report)]
-    return look_ahead(ctx, reports, now, span, key_expiries(ctx, reports, now, span))
+    return look_ahead(ctx, reports, datetime.now(UTC), span)

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from diagnose.errors import InputError
+from diagnose.model import Severity
 
 if TYPE_CHECKING:
     from diagnose.answers import Fields
@@ -70,6 +71,15 @@ class Horizon:
     span: timedelta
     notices: list[Notice] = field(default_factory=list)
     limitations: list[str] = field(default_factory=list)
+
+    def severities(self) -> list[Severity]:
+        """What it adds to the exit status: a warning per notice."""
+        return [Severity.WARN for _ in self.notices]
+
+    def unread(self, fail_on: Severity) -> bool:
+        """Whether what it could not read leaves the run undecided: only under a gate that fails
+        on its warnings."""
+        return bool(self.limitations) and fail_on is Severity.WARN
 
 
 def rotates(properties: dict[str, Any]) -> bool:
@@ -256,13 +266,10 @@ def cmk_principal_credentials(
 
 
 def look_ahead(
-    shared: Context,
-    reports: list[tuple[str, RunReport]],
-    now: datetime,
-    span: timedelta,
-    keys: list[Notice],
+    shared: Context, reports: list[tuple[str, RunReport]], now: datetime, span: timedelta
 ) -> Horizon:
-    """The whole horizon: the keys' notices (`keys`), then the credentials' of both applications."""
+    """The whole horizon: the keys' notices, then the credentials' of both applications."""
+    keys = key_expiries(shared, reports, now, span)
     own, own_limits = identity_credentials(shared, now, span)
     cmk, cmk_limits = cmk_principal_credentials(shared, reports, now, span)
     notices = sorted([*keys, *own, *cmk], key=lambda n: n.due)

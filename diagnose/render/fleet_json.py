@@ -89,11 +89,8 @@ def to_json(report: FleetReport) -> dict[str, Any]:
         }
     if report.horizon is not None:
         from diagnose.fleet.gate import horizon_json
-        from diagnose.fleet.horizon import Horizon
 
-        out["horizon"] = horizon_json(
-            Horizon(report.horizon, report.notices, report.horizon_limits)
-        )
+        out["horizon"] = horizon_json(report.horizon)
     if report.baseline is not None:
         out["baseline"] = {
             "file": str(report.baseline.path) if report.baseline.path else None,
