@@ -48,8 +48,8 @@ class Gate:
                 "file": str(self.baseline.path) if self.baseline.path else None,
                 "written": self.written is not None,
                 "entries": len(self.baseline.acceptances),
-                "accepted": [{"code": e.code, **a.to_json()} for e, a in self.accepted],
-                "expired": [{"code": e.code, **a.to_json()} for e, a in self.expired],
+                "accepted": [a.to_json() for _, a in self.accepted],
+                "expired": [a.to_json() for _, a in self.expired],
             }
         if self.horizon is not None:
             out["horizon"] = horizon_json(self.horizon)

@@ -23,8 +23,8 @@ def _account(v: AccountVerdict) -> dict[str, Any]:
         "root_cause": v.root.code if v.root else None,
         "checks": [check_to_json(c) for c in report.checks] if report else [],
         "diagnosis": diagnosis.to_json(v.entries),
-        "accepted": [{"code": e.code, **acc.to_json()} for e, acc in v.accepted],
-        "expired": [{"code": e.code, **acc.to_json()} for e, acc in v.expired],
+        "accepted": [acc.to_json() for _, acc in v.accepted],
+        "expired": [acc.to_json() for _, acc in v.expired],
     }
     if v.reason:
         out["reason"] = v.reason
