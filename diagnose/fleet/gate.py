@@ -110,10 +110,9 @@ def apply(
     today = datetime.now(UTC).date()
     gate = Gate(baseline=baseline)
     if write_baseline is not None:
-        written = baselines.write(
-            write_baseline, [(e.code, resource) for e in report.diagnosis], today
-        )
-        gate.baseline, gate.written = baselines.Baseline(written, write_baseline), write_baseline
+        findings = [(e.code, resource) for e in report.diagnosis]
+        gate.baseline = baselines.write(write_baseline, findings, today)
+        gate.written = write_baseline
     if gate.baseline is not None:
         report.diagnosis, gate.accepted, gate.expired = judge(
             report.diagnosis, resource, gate.baseline, today

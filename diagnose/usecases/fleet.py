@@ -261,9 +261,7 @@ def run_fleet(
     written: Path | None = None
     if write_baseline is not None:
         findings = [(e.code, r.account.id) for r in runs if r.report for e in r.report.diagnosis]
-        baseline = baselines.Baseline(
-            baselines.write(write_baseline, findings, today), write_baseline
-        )
+        baseline = baselines.write(write_baseline, findings, today)
         written = write_baseline
     verdicts = [judge(r, baseline, fail_on, today) for r in runs]
     seen: Horizon | None = None
