@@ -196,15 +196,16 @@ class FleetProgress:
         self.live.refresh()
 
     def decided(self, run: AccountRun) -> None:
-        report = run.report
+        from datetime import UTC, datetime
+
+        from diagnose.usecases.fleet import judge
+
+        # the account's verdict before any baseline is applied ("with findings")
+        status = judge(run, None, self.fail_on, datetime.now(UTC).date()).status
         with self._lock:
             self.done += 1
-            if report is None:
-                self.undecided += 1
-            elif any(e.decided and e.severity.rank >= self.fail_on.rank for e in report.diagnosis):
-                self.failing += 1
-            elif report.limitations:
-                self.undecided += 1
+            self.failing += status == "failing"
+            self.undecided += status == "undecided"
         self.live.refresh()
 
     def render(self) -> list[str]:

@@ -82,8 +82,8 @@ def load(path: Path) -> Baseline:
     return Baseline(out, path)
 
 
-def write(path: Path, findings: list[tuple[str, str]], today: date) -> list[Acceptance]:
-    """Write `findings` ((code, resource) pairs) as a starting baseline; what was written."""
+def write(path: Path, findings: list[tuple[str, str]], today: date) -> Baseline:
+    """Write `findings` ((code, resource) pairs) as a starting baseline; the baseline written."""
     until = today + timedelta(days=DEFAULT_DAYS)
     accepted = [
         Acceptance(
@@ -96,4 +96,4 @@ def write(path: Path, findings: list[tuple[str, str]], today: date) -> list[Acce
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the baseline {path}: {exc.strerror}") from None
-    return accepted
+    return Baseline(accepted, path)

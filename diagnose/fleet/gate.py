@@ -35,11 +35,11 @@ class Gate:
 
     def severities(self) -> list[Severity]:
         """What the gate adds to the exit status: a warning per notice inside the horizon."""
-        return [Severity.WARN for _ in (self.horizon.notices if self.horizon else [])]
+        return self.horizon.severities() if self.horizon else []
 
     def unread(self, fail_on: Severity) -> bool:
         """Whether what the horizon could not read leaves the run undecided."""
-        return bool(self.horizon and self.horizon.limitations) and fail_on is Severity.WARN
+        return self.horizon is not None and self.horizon.unread(fail_on)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -48,8 +48,8 @@ class Gate:
                 "file": str(self.baseline.path) if self.baseline.path else None,
                 "written": self.written is not None,
                 "entries": len(self.baseline.acceptances),
-                "accepted": [{"code": e.code, **a.to_json()} for e, a in self.accepted],
-                "expired": [{"code": e.code, **a.to_json()} for e, a in self.expired],
+                "accepted": [a.to_json() for _, a in self.accepted],
+                "expired": [a.to_json() for _, a in self.expired],
             }
         if self.horizon is not None:
             out["horizon"] = horizon_json(self.horizon)
@@ -110,10 +110,9 @@ def apply(
     today = datetime.now(UTC).date()
     gate = Gate(baseline=baseline)
     if write_baseline is not None:
-        written = baselines.write(
-            write_baseline, [(e.code, resource) for e in report.diagnosis], today
-        )
-        gate.baseline, gate.written = baselines.Baseline(written, write_baseline), write_baseline
+        findings = [(e.code, resource) for e in report.diagnosis]
+        gate.baseline = baselines.write(write_baseline, findings, today)
+        gate.written = write_baseline
     if gate.baseline is not None:
         report.diagnosis, gate.accepted, gate.expired = judge(
             report.diagnosis, resource, gate.baseline, today
@@ -128,9 +127,8 @@ def look(report: RunReport, span: timedelta) -> Horizon:
     """The horizon of one account's run, through a context of its own (its reads are few: the
     key resource again, and Graph's application objects)."""
     from diagnose.checks.base import Context, RunOptions
-    from diagnose.fleet.horizon import key_expiries, look_ahead
+    from diagnose.fleet.horizon import look_ahead
 
     ctx = Context(report.profile, RunOptions())
-    now = datetime.now(UTC)
     reports = [(report.profile.cosmos_id or report.profile.name, report)]
-    return look_ahead(ctx, reports, now, span, key_expiries(ctx, reports, now, span))
+    return look_ahead(ctx, reports, datetime.now(UTC), span)

@@ -4,7 +4,8 @@ Today: the current version of each key the fleet uses, when its `exp` falls insi
 and no rotation policy rotates it (ARM's `properties.rotationPolicy.lifetimeActions[].action.type`
 `Rotate`, in the key resource the fleet has already read: no extra request; the property is
 ARM's, https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/keys). Each key is
-said once, with the accounts that use it.
+said once, with the accounts that use it; an answer that is not the key resource (a bare status, a
+throttle past the retries, a refusal) is a limitation of the horizon, never a notice.
 
 The dated credentials of two applications, read from Microsoft Graph's application object
 (`GET /v1.0/applications(appId='{appId}')`, `passwordCredentials[].endDateTime` and
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from diagnose.errors import InputError
+from diagnose.model import Severity
 
 if TYPE_CHECKING:
     from diagnose.answers import Fields
@@ -71,6 +73,15 @@ class Horizon:
     notices: list[Notice] = field(default_factory=list)
     limitations: list[str] = field(default_factory=list)
 
+    def severities(self) -> list[Severity]:
+        """What it adds to the exit status: a warning per notice."""
+        return [Severity.WARN for _ in self.notices]
+
+    def unread(self, fail_on: Severity) -> bool:
+        """Whether what it could not read leaves the run undecided: only under a gate that fails
+        on its warnings."""
+        return bool(self.limitations) and fail_on is Severity.WARN
+
 
 def rotates(properties: dict[str, Any]) -> bool:
     policy = properties.get("rotationPolicy")
@@ -85,12 +96,15 @@ def rotates(properties: dict[str, Any]) -> bool:
 
 def key_expiries(
     shared: Context, reports: list[tuple[str, RunReport]], now: datetime, horizon: timedelta
-) -> list[Notice]:
+) -> tuple[list[Notice], list[str]]:
     """Each key whose current version expires inside the horizon with no rotation policy
-    (`reports`: (account id, its report))."""
+    (`reports`: (account id, its report)), and each key whose resource could not be read."""
     from diagnose.checks import reads
+    from diagnose.checks.keyvault import KEY_READ_RIGHT
 
     notices: dict[str, Notice] = {}
+    looked: set[str] = set()  # keys whose resource was asked for, once each
+    limits: list[str] = []
     for account, report in reports:
         check = next((c for c in report.checks if c.id == "keyvault.key"), None)
         if check is None or not check.evidence.get("exp"):
@@ -100,15 +114,21 @@ def key_expiries(
             continue
         profile = report.profile
         key_id = (profile.key_id or "").lower()
-        if key_id not in notices:
+        if key_id not in looked:
+            looked.add(key_id)
             name = str(check.evidence.get("key") or key_id.rsplit("/", 1)[-1])
             arm_id = f"{(profile.keyvault_id or '').rstrip('/')}/keys/{name}"
+            what = f"the key {name}"
             try:  # the read keyvault.key made, from the fleet's store
-                reply = reads.arm_get(shared, arm_id, "key", f"the key {name}")
-                body = reply.body if isinstance(reply.body, dict) else {}
-            except Exception:  # noqa: BLE001 - keyvault.key already said why it could not read it
+                found = reads.arm_resource(shared, arm_id, "key", what, KEY_READ_RIGHT)
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the horizon could not read it
+                right = getattr(exc, "permission", None)
+                needs = f" (needs {right})" if right else ""
+                limits.append(f"the rotation policy of {what} was not read: {exc}{needs}")
                 continue
-            properties = body.get("properties")
+            if found is None:  # ARM said it does not exist: keyvault.key says so
+                continue
+            properties = found.raw.get("properties")
             if rotates(properties if isinstance(properties, dict) else {}):
                 continue
             notices[key_id] = Notice(
@@ -119,8 +139,9 @@ def key_expiries(
                 f"the key {name} of {arm_id.split('/keys/')[0].rsplit('/', 1)[-1]} expires on "
                 f"{due:%Y-%m-%d %H:%M} UTC and no rotation policy rotates it",
             )
-        notices[key_id].accounts.append(account)
-    return sorted(notices.values(), key=lambda n: n.due)
+        if key_id in notices:
+            notices[key_id].accounts.append(account)
+    return sorted(notices.values(), key=lambda n: n.due), limits
 
 
 APP_FIELDS = "id,appId,displayName,passwordCredentials,keyCredentials"
@@ -256,14 +277,11 @@ def cmk_principal_credentials(
 
 
 def look_ahead(
-    shared: Context,
-    reports: list[tuple[str, RunReport]],
-    now: datetime,
-    span: timedelta,
-    keys: list[Notice],
+    shared: Context, reports: list[tuple[str, RunReport]], now: datetime, span: timedelta
 ) -> Horizon:
-    """The whole horizon: the keys' notices (`keys`), then the credentials' of both applications."""
+    """The whole horizon: the keys' notices, then the credentials' of both applications."""
+    keys, key_limits = key_expiries(shared, reports, now, span)
     own, own_limits = identity_credentials(shared, now, span)
     cmk, cmk_limits = cmk_principal_credentials(shared, reports, now, span)
     notices = sorted([*keys, *own, *cmk], key=lambda n: n.due)
-    return Horizon(span, notices, own_limits + cmk_limits)
+    return Horizon(span, notices, key_limits + own_limits + cmk_limits)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from diagnose import deadline
@@ -115,7 +115,6 @@ class Inventory:
     vaults: dict[str, str]  # vault host (lower case, with port) -> the vault's ARM id
     queries: int = 0
     waited_s: float = 0.0  # time spent waiting for Resource Graph's quota
-    notes: list[str] = field(default_factory=list)
 
 
 class QuotaClient:

@@ -38,11 +38,11 @@ REMAINING = "x-ms-ratelimit-remaining-subscription-reads"
 _SUBSCRIPTION = re.compile(r"/subscriptions/([^/?]+)", re.I)
 WAIT_STEP_S = 0.05
 # After an answer that says no read is left: ARM refills continuously but states no rate in its
-# answers; 1 s is the shortest Retry-After it sends (lab's choice, docs/lab.md "Fleet").
+# answers, so the pause is a decision of the tool (1 s, the pause a 429 without Retry-After gets).
 EMPTY_PAUSE_S = 1.0
 # 429s a paced read waits out before the retry policy sees one: answers that arrive out of order
-# can meet a bucket emptied by the others' reads several times in a row (lab's choice of bound;
-# the fleet's --timeout bounds every wait anyway).
+# can meet a bucket emptied by the others' reads several times in a row (the bound is a decision
+# of the tool, not ARM's; the fleet's --timeout bounds every wait anyway).
 PACED_RESENDS = 8
 
 

@@ -113,18 +113,12 @@ def run_fleet(
                 account, None, f"not started: the --timeout budget ({budget_s:g} s) was spent"
             )
         else:
-            outcome = _run_account(account, checks, chosen, order, left)
+            outcome = _run_account(account, left)
         if on_account:
             on_account(outcome)
         return outcome
 
-    def _run_account(
-        account: Account,
-        checks: Sequence[Check],
-        chosen: list[Check],
-        order: list[str],
-        left: float | None,
-    ) -> AccountRun:
+    def _run_account(account: Account, left: float | None) -> AccountRun:
         profile = account_profile(base, account, inventory.vaults)
         ctx = FleetContext(profile, options, shared)
         at, t0 = datetime.now(UTC), time.monotonic()

@@ -449,8 +449,3 @@ class FleetLab(Lab):
             self._server.add(sock, endpoint)
         self.env = lab_env(fleet.worlds[0], self.urls, self.ca_bundle)
         self._server.start()
-
-    def reads_of(self, path_pattern: str) -> int:
-        """How many GETs the lab received on paths matching `path_pattern` (re.search, no case)."""
-        pattern = re.compile(path_pattern, re.I)
-        return sum(1 for r in self.requests if r.method == "GET" and pattern.search(r.path))

@@ -120,27 +120,12 @@ class Federation:
         audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
         mine = [c for c in self.credentials.get(app_id.lower(), []) if c.issuer == issuer]
         if not mine:
-            return (
-                401,
-                "invalid_client",
-                f"AADSTS700211: No matching federated identity record found for presented assertion issuer '{issuer}'. "
-                f"Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {_GUIDE}",
-            )
+            return _no_record(700211, "issuer", issuer)
         mine = [c for c in mine if c.subject == subject]  # exact and case-sensitive
         if not mine:
-            return (
-                401,
-                "invalid_client",
-                f"AADSTS700213: No matching federated identity record found for presented assertion subject '{subject}'. "
-                f"Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {_GUIDE}",
-            )
+            return _no_record(700213, "subject", subject)
         if not any(a in c.audiences for c in mine for a in audiences):
-            return (
-                401,
-                "invalid_client",
-                f"AADSTS700212: No matching federated identity record found for presented assertion audience '{', '.join(audiences)}'. "
-                f"Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {_GUIDE}",
-            )
+            return _no_record(700212, "audience", ", ".join(audiences))
         published = self.issuers.get(issuer)
         try:
             keys = jwt.PyJWKSet.from_dict(published.jwks()).keys if published else []
@@ -179,6 +164,16 @@ class Federation:
                 "AADSTS700024: Client assertion is not within its valid time range.",
             )
         return None
+
+
+def _no_record(code: int, what: str, value: str) -> tuple[int, str, str]:
+    """Entra ID's refusal of an assertion no federated credential matches on `what`."""
+    return (
+        401,
+        "invalid_client",
+        f"AADSTS{code}: No matching federated identity record found for presented assertion {what} '{value}'. "
+        f"Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {_GUIDE}",
+    )
 
 
 def lab_issuer(entra_url: str) -> Issuer:

@@ -23,8 +23,8 @@ def _account(v: AccountVerdict) -> dict[str, Any]:
         "root_cause": v.root.code if v.root else None,
         "checks": [check_to_json(c) for c in report.checks] if report else [],
         "diagnosis": diagnosis.to_json(v.entries),
-        "accepted": [{"code": e.code, **acc.to_json()} for e, acc in v.accepted],
-        "expired": [{"code": e.code, **acc.to_json()} for e, acc in v.expired],
+        "accepted": [acc.to_json() for _, acc in v.accepted],
+        "expired": [acc.to_json() for _, acc in v.expired],
     }
     if v.reason:
         out["reason"] = v.reason
@@ -89,11 +89,8 @@ def to_json(report: FleetReport) -> dict[str, Any]:
         }
     if report.horizon is not None:
         from diagnose.fleet.gate import horizon_json
-        from diagnose.fleet.horizon import Horizon
 
-        out["horizon"] = horizon_json(
-            Horizon(report.horizon, report.notices, report.horizon_limits)
-        )
+        out["horizon"] = horizon_json(report.horizon)
     if report.baseline is not None:
         out["baseline"] = {
             "file": str(report.baseline.path) if report.baseline.path else None,

@@ -39,11 +39,12 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
             f"| {c.accounts} | {c.root_of} | `{c.code}` {cell(c.title)} |" for c in report.causes
         ]
     if report.horizon is not None:
-        out += ["", f"### Inside the horizon ({report.horizon.total_seconds() / 86400:g} days)", ""]
-        out += [f"- {cell(n.message)}: {n.concerns}" for n in report.notices] or [
+        seen = report.horizon
+        out += ["", f"### Inside the horizon ({seen.span.total_seconds() / 86400:g} days)", ""]
+        out += [f"- {cell(n.message)}: {n.concerns}" for n in seen.notices] or [
             "- nothing the sources show needs action"
         ]
-        out += [f"- not looked at: {cell(reason)}" for reason in report.horizon_limits]
+        out += [f"- not looked at: {cell(reason)}" for reason in seen.limitations]
     for v in report.verdicts:
         if v.status == "healthy":
             continue

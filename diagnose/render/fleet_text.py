@@ -6,6 +6,7 @@ from __future__ import annotations
 from diagnose import catalogue
 from diagnose.model import Status
 from diagnose.render import cause
+from diagnose.render.gate_text import horizon_lines
 from diagnose.render.style import Styler
 from diagnose.usecases.fleet import FleetReport
 
@@ -35,12 +36,7 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
             root = f" (root cause of {c.root_of})" if c.root_of else ""
             out.append(f"  {c.accounts:>5}  {c.code}: {c.title}{root}")
     if report.horizon is not None:
-        days = report.horizon.total_seconds() / 86400
-        out += ["", style(f"Inside the horizon ({days:g} days)", bold=True)]
-        out += [f"  {style(n.message, fg='yellow')}: {n.concerns}" for n in report.notices] or [
-            "  nothing the sources show needs action"
-        ]
-        out += [f"  not looked at: {reason}" for reason in report.horizon_limits]
+        out += horizon_lines(report.horizon, style, concerns=True)
     shown = [v for v in report.verdicts if v.status != "healthy" or v.accepted]
     if shown:
         out += ["", style("Accounts", bold=True)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from diagnose.fleet.horizon import Horizon
     from diagnose.render.style import Styler
     from diagnose.usecases.run import RunReport
 
@@ -29,10 +30,18 @@ def lines(report: RunReport, style: Styler) -> list[str]:
         if not gate.accepted and not gate.expired:
             out.append("  no finding of this run is in it")
     if gate.horizon is not None:
-        days = gate.horizon.span.total_seconds() / 86400
-        out += ["", style(f"Inside the horizon ({days:g} days)", bold=True)]
-        out += [f"  {style(n.message, fg='yellow')}" for n in gate.horizon.notices] or [
-            "  nothing the sources show needs action"
-        ]
-        out += [f"  not looked at: {reason}" for reason in gate.horizon.limitations]
+        out += horizon_lines(gate.horizon, style)
+    return out
+
+
+def horizon_lines(seen: Horizon, style: Styler, *, concerns: bool = False) -> list[str]:
+    """The horizon's block: its notices (with whom each concerns, for the fleet), then what it
+    could not read."""
+    days = seen.span.total_seconds() / 86400
+    out = ["", style(f"Inside the horizon ({days:g} days)", bold=True)]
+    out += [
+        f"  {style(n.message, fg='yellow')}" + (f": {n.concerns}" if concerns else "")
+        for n in seen.notices
+    ] or ["  nothing the sources show needs action"]
+    out += [f"  not looked at: {reason}" for reason in seen.limitations]
     return out

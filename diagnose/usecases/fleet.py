@@ -23,7 +23,7 @@ from diagnose.model import DiagnosisEntry, Severity
 
 if TYPE_CHECKING:
     from diagnose.fleet.baseline import Acceptance, Baseline
-    from diagnose.fleet.horizon import Horizon, Notice
+    from diagnose.fleet.horizon import Horizon
     from diagnose.fleet.inventory import Inventory, Scope
     from diagnose.fleet.pacing import Pacer
     from diagnose.fleet.schedule import AccountRun
@@ -133,9 +133,7 @@ class FleetReport:
     profile: Profile | None = None  # the fleet's own (cloud, tenant, profile file); no account's
     baseline: Baseline | None = None
     baseline_written: Path | None = None
-    horizon: timedelta | None = None
-    notices: list[Notice] = field(default_factory=list)  # inside the horizon
-    horizon_limits: list[str] = field(default_factory=list)  # what the horizon could not read
+    horizon: Horizon | None = None  # with --horizon: its notices and what it could not read
     pacer: Pacer | None = None  # how ARM's reads were paced (fleet/pacing.py)
     version: str = __version__
     schema: str = SCHEMA
@@ -146,9 +144,8 @@ class FleetReport:
     @property
     def exit_status(self) -> ExitStatus:
         severities = [e.severity for v in self.verdicts for e in v.entries if e.decided]
-        severities += [Severity.WARN for _ in self.notices]  # inside the horizon: a warning
-        # a horizon it could not read leaves undecided only a gate that fails on its warnings
-        unread = bool(self.horizon_limits) and self.fail_on is Severity.WARN
+        severities += self.horizon.severities() if self.horizon else []
+        unread = self.horizon is not None and self.horizon.unread(self.fail_on)
         return decide(
             severities,
             undecided=unread or any(v.status == "undecided" for v in self.verdicts),
@@ -159,7 +156,7 @@ class FleetReport:
     def status(self) -> str:
         if self.count("failing"):
             return "fail"
-        if self.notices or any(
+        if (self.horizon and self.horizon.notices) or any(
             e.severity is Severity.WARN for v in self.verdicts for e in v.entries
         ):
             return "warn"
@@ -264,20 +261,15 @@ def run_fleet(
     written: Path | None = None
     if write_baseline is not None:
         findings = [(e.code, r.account.id) for r in runs if r.report for e in r.report.diagnosis]
-        baseline = baselines.Baseline(
-            baselines.write(write_baseline, findings, today), write_baseline
-        )
+        baseline = baselines.write(write_baseline, findings, today)
         written = write_baseline
     verdicts = [judge(r, baseline, fail_on, today) for r in runs]
     seen: Horizon | None = None
     if horizon is not None:
-        from diagnose.fleet.horizon import key_expiries, look_ahead
+        from diagnose.fleet.horizon import look_ahead
 
-        now = datetime.now(UTC)
         reports = [(r.account.id, r.report) for r in runs if r.report]
-        seen = look_ahead(
-            shared, reports, now, horizon, key_expiries(shared, reports, now, horizon)
-        )
+        seen = look_ahead(shared, reports, datetime.now(UTC), horizon)
     causes, shared_causes = summarise(verdicts)
     return FleetReport(
         scope=scope,
@@ -293,8 +285,6 @@ def run_fleet(
         profile=profile,
         baseline=baseline,
         baseline_written=written,
-        horizon=horizon,
-        notices=seen.notices if seen else [],
-        horizon_limits=seen.limitations if seen else [],
+        horizon=seen,
         pacer=pacer,
     )

@@ -6,9 +6,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import Cli
+from tests.harness import Cli, CliResult
 
 BROKEN = {"principal.disabled": 2, "key.disabled": 1}
+
+
+def run_all_with(cli: Cli, fault: str, *args: str) -> CliResult:
+    """`run --all` on the 12-account fleet lab with `fault` set."""
+    return cli(
+        "run",
+        "--all",
+        "--lab",
+        "fleet:12",
+        "--timeout",
+        "60",
+        *args,
+        env={"DIAGNOSE_LAB_FAULTS": fault, "DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -22,17 +36,7 @@ BROKEN = {"principal.disabled": 2, "key.disabled": 1}
 def test_an_unreachable_key_vault_leaves_its_accounts_undecided_and_named(
     cli: Cli, fault: str, said: str
 ) -> None:
-    result = cli(
-        "run",
-        "--all",
-        "--lab",
-        "fleet:12",
-        "--timeout",
-        "60",
-        "-o",
-        "json",
-        env={"DIAGNOSE_LAB_FAULTS": fault, "DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
-    )
+    result = run_all_with(cli, fault, "-o", "json")
     assert result.exit_code == 1, result  # the broken accounts are still found (ARM, Graph)
     doc = result.json("diagnose/fleet@1")
     undecided = [a for a in doc["accounts"] if a["status"] == "undecided"]
@@ -43,14 +47,6 @@ def test_an_unreachable_key_vault_leaves_its_accounts_undecided_and_named(
 
 @pytest.mark.parametrize("fault", ["arm:refused", "arm:dns", "arm:wrong-cert"])
 def test_an_unreachable_resource_graph_is_exit_3_in_one_line(cli: Cli, fault: str) -> None:
-    result = cli(
-        "run",
-        "--all",
-        "--lab",
-        "fleet:12",
-        "--timeout",
-        "60",
-        env={"DIAGNOSE_LAB_FAULTS": fault, "DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
-    )
+    result = run_all_with(cli, fault)
     assert result.exit_code == 3, result
     assert "Resource Graph:" in result.stderr and "Traceback" not in result.output

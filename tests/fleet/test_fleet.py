@@ -13,7 +13,7 @@ from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 
 from diagnose.lab import fleet
 from diagnose.lab.fleet_lab import FleetLab
-from tests.harness import Cli, CliResult
+from tests.harness import Cli, CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "sarif" / "sarif-schema-2.1.0.json").read_text())
@@ -186,19 +186,13 @@ def test_sarif_for_one_account_uses_the_profile_file(
         for k, v in started.env.items()
         if k.startswith(("AZURE_CLIENT", "DIAGNOSE_ADOBE_CLIENT"))
     }
-    result = run_cli_in(cli, tmp_path, env, "run", "--config", "infra/diagnose.toml", "-o", "sarif")
+    result = run_cli("run", "--config", "infra/diagnose.toml", "-o", "sarif", env=env, cwd=tmp_path)
     assert result.exit_code == 1, result
     doc = sarif_of(result)
     results = doc["runs"][0]["results"]  # type: ignore[index]
     assert results[0]["ruleId"] == "principal.disabled"
     uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "infra/diagnose.toml"
-
-
-def run_cli_in(cli: Cli, cwd: Path, env: dict[str, str], *args: str) -> CliResult:
-    from tests.harness import run_cli
-
-    return run_cli(*args, env=env, cwd=cwd)
 
 
 def test_a_baseline_written_then_read_passes_and_an_expired_entry_fails(

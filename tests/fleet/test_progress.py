@@ -16,8 +16,10 @@ def test_progress_counts_accounts_on_a_terminal_and_is_erased(lab) -> None:
     assert child.exitstatus == 1
     seen = child.before
     assert "12 of 12 accounts decided (3 with findings, 0 undecided)" in seen
-    # the region is erased before the report: the report's first line follows an erase
+    # the region is erased before the report: the report's first line follows the erase
+    # (diagnose/progress.py: back to the region's first column, then erase to the end)
     assert "\x1b[" in seen and "Traceback" not in seen
+    assert "\r\x1b[Jdiagnose: 12 Cosmos DB account(s)" in seen
 
 
 def test_no_progress_in_a_pipe_or_in_json(lab) -> None:
