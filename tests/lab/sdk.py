@@ -167,3 +167,15 @@ def execute(
         verify=lab.ca_bundle,
         timeout=timeout,
     )
+
+
+def graph_v1(lab: Lab) -> tuple[str, str]:
+    """The lab's Graph v1.0 base URL and a Graph token as the diagnosing identity."""
+    return lab.urls["graph"] + "/v1.0", token(credential(lab), "https://graph.microsoft.com")
+
+
+def deleted_principals(lab: Lab, base: str, bearer: str, app_id: str) -> list[dict[str, Any]]:
+    """Graph's deleted items of type servicePrincipal with this appId."""
+    url = f"{base}/directory/deletedItems/microsoft.graph.servicePrincipal"
+    reply = get(lab, url, bearer, params={"$filter": f"appId eq '{app_id}'"})
+    return list(reply.json()["value"])
