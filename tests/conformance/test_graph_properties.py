@@ -1,6 +1,7 @@
 """Graph `servicePrincipal` answers, in every scenario, against the properties Microsoft Graph v1.0
-publishes (diagnose/lab/services/graph_properties.json, from msgraph-metadata's CSDL), and the
-lab honouring `$select` as Graph does for the tool's reads (diagnose.checks.reads.SP_FIELDS)."""
+publishes (diagnose/lab/services/graph_properties.json, from msgraph-metadata's CSDL by
+scripts/gen_graph_types.py), and the lab honouring `$select` as Graph does for the tool's reads
+(diagnose.checks.reads.SP_FIELDS)."""
 
 from __future__ import annotations
 
