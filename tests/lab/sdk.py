@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from diagnose.lab import Lab
+
+StartLab = Callable[..., Lab]  # the `faulty` fixture (tests/lab/conftest.py)
 
 
 def credential(lab: Lab, client_id: str | None = None, secret: str | None = None, **kwargs: Any):
