@@ -36,6 +36,12 @@ def caller_credential(lab: Lab):
     return credential(lab, caller.app_id, caller.secrets[0].value)
 
 
+def admin_credential(lab: Lab):
+    """The lab's admin identity's credential (the engineer who runs the printed fixes)."""
+    admin = lab.world.admin
+    return credential(lab, admin.app_id, admin.secrets[0].value)
+
+
 def token(cred: Any, resource: str) -> str:
     return cred.get_token(resource.rstrip("/") + "/.default").token
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from diagnose.lab.derived import cmk_code
 from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
-from tests.lab.sdk import credential, deleted_principals, get, graph_v1, send, token
+from tests.lab.sdk import (
+    admin_credential,
+    credential,
+    deleted_principals,
+    get,
+    graph_v1,
+    send,
+    token,
+)
 
 UAI_VERSION = "2025-05-31-preview"  # what `az identity create` sends
 COSMOS_VERSION = "2024-11-15"
 
 
 def _admin_arm(lab) -> str:
-    admin = lab.world.admin
-    return token(credential(lab, admin.app_id, admin.secrets[0].value), lab.urls["arm"])
+    return token(admin_credential(lab), lab.urls["arm"])
 
 
 def _arm(lab, method: str, path: str, bearer: str, version: str, **kwargs):
