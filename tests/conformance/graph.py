@@ -46,19 +46,23 @@ def walk(
     published: dict[str, str],
     noun: str = "property",
     nested: dict[str, tuple[str, dict[str, str]]] | None = None,
+    annotations: bool = True,
 ) -> list[str]:
     """What in `body` (`what`'s, at `where`) `published` (name -> Edm type) lacks or types otherwise;
-    a collection named in `nested` (name -> its complex type and that type's fields) item by item."""
+    a collection named in `nested` (name -> its complex type and that type's fields) item by item.
+    `annotations`: pass over OData annotations (`@odata.*`), as on an entity (not in an item)."""
     out = []
     for key, value in body.items():
-        if key.startswith("@odata."):
+        if annotations and key.startswith("@odata."):
             continue
         if key not in published:
             out.append(f"{where}.{key}: {what} has no such {noun}")
         elif nested and key in nested:
             item_type, fields = nested[key]
             for i, item in enumerate(value or []):
-                out += walk(item, f"{where}.{key}[{i}]", item_type, fields, "field")
+                out += walk(
+                    item, f"{where}.{key}[{i}]", item_type, fields, "field", annotations=False
+                )
         elif not edm(value, published[key]):
             out.append(f"{where}.{key}: {value!r} is not a {published[key]}")
     return out
