@@ -1,8 +1,10 @@
-"""Write diagnose/lab/services/graph_application.json from msgraph-metadata's v1.0 CSDL.
+"""Write diagnose/lab/services/graph_properties.json and graph_application.json from
+msgraph-metadata's v1.0 CSDL.
 
-The published properties of Microsoft Graph v1.0's `application` entity (with its bases
-directoryObject and entity) and of the complex types its dated credentials use
-(passwordCredential, keyCredential), name -> EDM type. Usage:
+The published properties of Microsoft Graph v1.0's `servicePrincipal` entity (and its navigation
+properties) and of its `application` entity with the complex types its dated credentials use
+(passwordCredential, keyCredential), name -> EDM type, each with its bases directoryObject and
+entity. Usage:
 
     python scripts/gen_graph_types.py CSDL COMMIT
 
@@ -18,32 +20,55 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
-OUT = Path(__file__).resolve().parent.parent / "diagnose/lab/services/graph_application.json"
+SERVICES = Path(__file__).resolve().parent.parent / "diagnose/lab/services"
 
 
-def _properties(root: ET.Element, tag: str, name: str) -> dict[str, str]:
-    """A type's properties, its base types' first (graph.x names resolve in the same schema)."""
+def _properties(root: ET.Element, tag: str, name: str, kind: str = "Property") -> dict[str, str]:
+    """A type's properties (or navigation properties), its base types' first (graph.x names
+    resolve in the same schema)."""
     node = next(n for n in root.iter(f"{EDM}{tag}") if n.get("Name") == name)
     base = node.get("BaseType")
-    inherited = _properties(root, tag, base.split(".")[-1]) if base else {}
-    own = {p.get("Name", ""): p.get("Type", "") for p in node.findall(f"{EDM}Property")}
+    inherited = _properties(root, tag, base.split(".")[-1], kind) if base else {}
+    own = {p.get("Name", ""): p.get("Type", "") for p in node.findall(f"{EDM}{kind}")}
     return {**inherited, **own}
+
+
+def _write(name: str, document: dict[str, object]) -> None:
+    out = SERVICES / name
+    out.write_text(json.dumps(document, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
 
 
 def main(csdl: str, commit: str) -> None:
     root = ET.parse(csdl).getroot()
-    document = {
+    source = {
         "source": f"https://github.com/microsoftgraph/msgraph-metadata/blob/{commit}/schemas/v1.0-Prod.csdl",
         "commit": commit,
-        "entity": "microsoft.graph.application (with its bases directoryObject and entity), Microsoft Graph v1.0",
-        "properties": _properties(root, "EntityType", "application"),
-        "types": {
-            name: _properties(root, "ComplexType", name)
-            for name in ("passwordCredential", "keyCredential")
-        },
     }
-    OUT.write_text(json.dumps(document, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}")
+    bases = "(with its bases directoryObject and entity), Microsoft Graph v1.0"
+    _write(
+        "graph_properties.json",
+        {
+            **source,
+            "entity": f"microsoft.graph.servicePrincipal {bases}",
+            "properties": _properties(root, "EntityType", "servicePrincipal"),
+            "navigationProperties": sorted(
+                _properties(root, "EntityType", "servicePrincipal", "NavigationProperty")
+            ),
+        },
+    )
+    _write(
+        "graph_application.json",
+        {
+            **source,
+            "entity": f"microsoft.graph.application {bases}",
+            "properties": _properties(root, "EntityType", "application"),
+            "types": {
+                name: _properties(root, "ComplexType", name)
+                for name in ("passwordCredential", "keyCredential")
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

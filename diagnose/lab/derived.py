@@ -50,18 +50,6 @@ _REVOKED = {
         "#azure-key-disabled-or-expired",
     ),
 }
-# Names of the sub-status codes (Azure/azure-cosmos-dotnet-v3, branch msdata/direct,
-# Microsoft.Azure.Cosmos/src/direct/StatusCodes.cs, enum SubStatusCodes).
-CMK_NAMES = {
-    4000: "AadClientCredentialsGrantFailure",
-    4002: "KeyVaultAuthenticationFailure",
-    4003: "KeyVaultKeyNotFound",
-    4005: "KeyVaultWrapUnwrapFailure",
-    4015: "UndefinedDefaultIdentity",
-    4017: "KeyVaultNotFound",
-    4018: "KeyDisabledOrExpired",
-}
-
 # Key Vault key operations -> RBAC data action and access-policy permission.
 KEY_OPERATIONS = {
     "get": ("Microsoft.KeyVault/vaults/keys/read", "get"),

@@ -82,6 +82,11 @@ def default_propagation() -> float:
     return max(0.0, value)
 
 
+def url_host(host: str) -> str:
+    """An address as a URL's host: an IPv6 one in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 def _bind_all(loopback: str, count: int) -> tuple[list[str], list[socket.socket]]:
     """One loopback address per service (127.0.0.2...), or `::1` with one port each where absent."""
     socks: list[socket.socket] = []
@@ -183,20 +188,12 @@ class Lab:
         _write_private(
             Path(self.client_certificate_path), pem_private(client_key) + pem_cert(client_cert)
         )
-        return _server_context(certs, folder), client_cert.public_bytes(
-            serialization.Encoding.DER
-        )
+        return _server_context(certs, folder), client_cert.public_bytes(serialization.Encoding.DER)
 
     def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
         self._stop = threading.Event()  # a stopped Lab can be started again, with a fresh world
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-"))
-        for name, host, sock in zip(LAB_SERVICES, hosts, socks, strict=True):
-            shown = f"[{host}]" if ":" in host else host
-            if self.faults.lasting(name, "dns"):
-                shown = f"{name}.{INVALID_DOMAIN}"
-            self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
-        if self._has_kind("dns"):
-            self._resolver.enter_context(invalid_names_fail_locally())
+        self._publish_urls(hosts, socks)
         context, der = self._write_tls(hosts)
         topology = SCENARIO_OBJECTS[self.scenario].topology
         world = healthy_world(self.urls, cached_rsa_key("keyvault-cmk", 3072), der, topology)
@@ -209,8 +206,8 @@ class Lab:
         self._server = Server(context, self._stop)
         wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
         for name, sock in zip(LAB_SERVICES, socks, strict=True):
-            if self.faults.lasting(name, "refused") or self.faults.lasting(name, "dns"):
-                sock.close()  # the port refuses connections (dns: nothing would reach it)
+            if self._unreachable(name):
+                sock.close()
                 continue
             service: Service = (
                 LogAnalytics(ctx, self.history)
@@ -233,6 +230,21 @@ class Lab:
             self._server.stop()
             self._server = None
         self._cleanup()
+
+    def _publish_urls(self, hosts: list[str], socks: list[socket.socket]) -> None:
+        """`urls` of `service_names` at their sockets; a service whose `dns` fault lasts is named
+        in the invalid domain, which then fails to resolve in this process, before any query."""
+        for name, host, sock in zip(self.service_names, hosts, socks, strict=True):
+            shown = (
+                f"{name}.{INVALID_DOMAIN}" if self.faults.lasting(name, "dns") else url_host(host)
+            )
+            self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
+        if self._has_kind("dns"):
+            self._resolver.enter_context(invalid_names_fail_locally())
+
+    def _unreachable(self, name: str) -> bool:
+        """The service's port refuses connections (dns: nothing would reach it)."""
+        return self.faults.lasting(name, "refused") or self.faults.lasting(name, "dns")
 
     def _has_kind(self, kind: str) -> bool:
         return any(f.kind == kind for f in self.faults.specs)

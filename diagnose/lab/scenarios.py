@@ -363,7 +363,7 @@ _ALL = [
     # -- throttling (issue 12): through the fault layer --------------------------------------------
     Scenario(
         "throttled",
-        "ARM and Graph answer 429 with Retry-After for their first 4 seconds; the setup is healthy.",
+        f"ARM and Graph answer 429 with Retry-After for their first {THROTTLE_S} seconds; the setup is healthy.",
         "own",
         _nothing,
         root_cause=None,

@@ -11,7 +11,7 @@ import pytest
 
 from diagnose.lab.scenarios import SCENARIOS
 from diagnose.lab.services.graph import application_types
-from tests.conformance.test_graph_properties import _edm, _graph
+from tests.conformance.graph import graph, walk
 from tests.lab.sdk import get
 
 CREDENTIALS = {"passwordCredentials": "passwordCredential", "keyCredentials": "keyCredential"}
@@ -19,32 +19,14 @@ CREDENTIALS = {"passwordCredentials": "passwordCredential", "keyCredentials": "k
 
 def problems(body: dict[str, Any], where: str) -> list[str]:
     published = application_types()
-    properties, types = published["properties"], published["types"]
-    out = []
-    for key, value in body.items():
-        if key.startswith("@odata."):
-            continue
-        if key not in properties:
-            out.append(f"{where}.{key}: application (v1.0) has no such property")
-        elif key in CREDENTIALS:
-            fields = types[CREDENTIALS[key]]
-            for i, item in enumerate(value or []):
-                for name, field in item.items():
-                    if name not in fields:
-                        out.append(
-                            f"{where}.{key}[{i}].{name}: {CREDENTIALS[key]} has no such field"
-                        )
-                    elif not _edm(field, fields[name]):
-                        out.append(f"{where}.{key}[{i}].{name}: {field!r} is not a {fields[name]}")
-        elif not _edm(value, properties[key]):
-            out.append(f"{where}.{key}: {value!r} is not a {properties[key]}")
-    return out
+    nested = {key: (name, published["types"][name]) for key, name in CREDENTIALS.items()}
+    return walk(body, where, "application (v1.0)", published["properties"], nested=nested)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_applications_follow_the_published_properties(lab, scenario: str) -> None:
     instance = lab(scenario)
-    base, bearer = _graph(instance)
+    base, bearer = graph(instance)
     found, checked = [], 0
     for p in instance.world.principals.values():
         reply = get(instance, f"{base}/v1.0/applications(appId='{p.app_id}')", bearer)
@@ -75,7 +57,7 @@ def test_a_planted_field_fails_the_walk() -> None:
 
 def test_select_follows_the_published_properties(lab) -> None:
     instance = lab()
-    base, bearer = _graph(instance)
+    base, bearer = graph(instance)
     app_id = instance.world.diagnoser.app_id
     url = f"{base}/v1.0/applications(appId='{app_id}')"
     chosen = "id,appId,passwordCredentials,keyCredentials,tags"  # tags: published, not modelled

@@ -1,12 +1,11 @@
 """Graph `servicePrincipal` answers, in every scenario, against the properties Microsoft Graph v1.0
-publishes (diagnose/lab/services/graph_properties.json, from msgraph-metadata's CSDL), and the
-lab honouring `$select` as Graph does for the tool's reads (diagnose.checks.reads.SP_FIELDS)."""
+publishes (diagnose/lab/services/graph_properties.json, from msgraph-metadata's CSDL by
+scripts/gen_graph_types.py), and the lab honouring `$select` as Graph does for the tool's reads
+(diagnose.checks.reads.SP_FIELDS)."""
 
 from __future__ import annotations
 
-import base64
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -14,59 +13,18 @@ import pytest
 from diagnose.checks.reads import SP_FIELDS
 from diagnose.lab.scenarios import SCENARIOS
 from diagnose.lab.services.graph import sp_properties
-from tests.conformance.answers import arm_token
-from tests.conformance.models import is_iso
-from tests.lab.sdk import credential, get, token
-
-
-def _edm(value: Any, edm: str) -> bool:
-    if value is None:
-        return True
-    if m := re.fullmatch(r"Collection\((.+)\)", edm):
-        return isinstance(value, list) and all(_edm(v, m.group(1)) for v in value)
-    if edm == "Edm.Boolean":
-        return isinstance(value, bool)
-    if edm == "Edm.String":
-        return isinstance(value, str)
-    if edm == "Edm.Guid":
-        try:
-            uuid.UUID(str(value))
-        except ValueError:
-            return False
-        return isinstance(value, str)
-    if edm == "Edm.DateTimeOffset":
-        return is_iso(value)
-    if edm == "Edm.Binary":  # base64 in JSON
-        try:
-            base64.b64decode(str(value), validate=True)
-        except ValueError:
-            return False
-        return isinstance(value, str)
-    return isinstance(value, dict)  # a graph.* complex type
+from tests.conformance.graph import graph, walk
+from tests.lab.sdk import get
 
 
 def problems(body: dict[str, Any], where: str) -> list[str]:
-    published = sp_properties()
-    out = []
-    for key, value in body.items():
-        if key.startswith("@odata."):
-            continue
-        if key not in published:
-            out.append(f"{where}.{key}: servicePrincipal (v1.0) has no such property")
-        elif not _edm(value, published[key]):
-            out.append(f"{where}.{key}: {value!r} is not a {published[key]}")
-    return out
-
-
-def _graph(lab) -> tuple[str, str]:
-    arm_token(lab)  # renews the diagnoser's secret where the scenario expired it
-    return lab.urls["graph"], token(credential(lab), lab.urls["graph"])
+    return walk(body, where, "servicePrincipal (v1.0)", sp_properties())
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_service_principals_follow_the_published_properties(lab, scenario: str) -> None:
     instance = lab(scenario)
-    base, bearer = _graph(instance)
+    base, bearer = graph(instance)
     found = []
     checked = 0
     for p in instance.world.principals.values():
@@ -89,7 +47,7 @@ def test_service_principals_follow_the_published_properties(lab, scenario: str) 
 
 def test_select_returns_what_the_tool_asks_for_and_only_that(lab) -> None:
     instance = lab()
-    base, bearer = _graph(instance)
+    base, bearer = graph(instance)
     caller = instance.world.principals[instance.world.caller_id]
     for url in (
         f"{base}/v1.0/servicePrincipals(appId='{caller.app_id}')",
@@ -104,7 +62,7 @@ def test_select_returns_what_the_tool_asks_for_and_only_that(lab) -> None:
 
 def test_select_of_a_property_graph_lacks_is_refused(lab) -> None:
     instance = lab()
-    base, bearer = _graph(instance)
+    base, bearer = graph(instance)
     caller = instance.world.principals[instance.world.caller_id]
     reply = get(
         instance,

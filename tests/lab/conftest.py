@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
+
+from diagnose.lab import Lab
+from tests.lab.sdk import StartLab
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +26,18 @@ def ca_env(monkeypatch: pytest.MonkeyPatch):
         return lab
 
     return apply
+
+
+@pytest.fixture
+def faulty() -> Iterator[StartLab]:
+    """Factory: `faulty("arm:503")` -> a started healthy lab with those faults; stopped at teardown."""
+    started: list[Lab] = []
+
+    def start(*specs: str, scenario: str = "healthy") -> Lab:
+        lab = Lab(scenario, propagation_s=0.05, faults=specs).start()
+        started.append(lab)
+        return lab
+
+    yield start
+    for lab in started:
+        lab.stop()

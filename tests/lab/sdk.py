@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from diagnose.lab import Lab
+
+StartLab = Callable[..., Lab]  # the `faulty` fixture (tests/lab/conftest.py)
 
 
 def credential(lab: Lab, client_id: str | None = None, secret: str | None = None, **kwargs: Any):
@@ -31,6 +34,12 @@ def caller_credential(lab: Lab):
     """The production caller's credential (AJO's runtime app), read from the world."""
     caller = lab.world.principals[lab.world.caller_id]
     return credential(lab, caller.app_id, caller.secrets[0].value)
+
+
+def admin_credential(lab: Lab):
+    """The lab's admin identity's credential (the engineer who runs the printed fixes)."""
+    admin = lab.world.admin
+    return credential(lab, admin.app_id, admin.secrets[0].value)
 
 
 def token(cred: Any, resource: str) -> str:
@@ -167,3 +176,15 @@ def execute(
         verify=lab.ca_bundle,
         timeout=timeout,
     )
+
+
+def graph_v1(lab: Lab) -> tuple[str, str]:
+    """The lab's Graph v1.0 base URL and a Graph token as the diagnosing identity."""
+    return lab.urls["graph"] + "/v1.0", token(credential(lab), "https://graph.microsoft.com")
+
+
+def deleted_principals(lab: Lab, base: str, bearer: str, app_id: str) -> list[dict[str, Any]]:
+    """Graph's deleted items of type servicePrincipal with this appId."""
+    url = f"{base}/directory/deletedItems/microsoft.graph.servicePrincipal"
+    reply = get(lab, url, bearer, params={"$filter": f"appId eq '{app_id}'"})
+    return list(reply.json()["value"])

@@ -14,7 +14,6 @@ import threading
 import time
 import urllib.parse
 import zlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,25 +22,9 @@ import requests
 from diagnose.lab import Lab, parse_faults
 from diagnose.lab.faults import BadFault, parse_fault
 from tests.harness import run_cli, start_cli
+from tests.lab.sdk import StartLab
 
 METADATA = "/metadata/endpoints?api-version=2022-09-01"  # ARM: JSON, no token needed
-
-StartLab = Callable[..., Lab]
-
-
-@pytest.fixture
-def faulty() -> Iterator[StartLab]:
-    """Factory: `faulty("arm:503")` -> a started healthy lab with those faults; stopped at teardown."""
-    started: list[Lab] = []
-
-    def start(*specs: str, scenario: str = "healthy") -> Lab:
-        lab = Lab(scenario, propagation_s=0.05, faults=specs).start()
-        started.append(lab)
-        return lab
-
-    yield start
-    for lab in started:
-        lab.stop()
 
 
 def get(lab: Lab, service: str, path: str, timeout: float = 10) -> requests.Response:

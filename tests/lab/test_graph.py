@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from tests.lab.sdk import caller_credential, credential, get, send, token
-
-
-def _graph(lab):
-    return lab.urls["graph"] + "/v1.0", token(credential(lab), "https://graph.microsoft.com")
+from tests.lab.sdk import caller_credential, deleted_principals, get, graph_v1, send, token
 
 
 def test_principal_by_app_id_object_id_and_filters(lab):
     lab = lab()
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     app_id = lab.env["DIAGNOSE_PRINCIPAL_APP_ID"]
     sp = get(lab, f"{base}/servicePrincipals(appId='{app_id}')", bearer).json()
     assert sp["appId"] == app_id
@@ -34,7 +30,7 @@ def test_principal_by_app_id_object_id_and_filters(lab):
 
 def test_disabled_principal_reads_account_enabled_false(lab):
     lab = lab("sp-disabled")
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     sp = get(
         lab, f"{base}/servicePrincipals(appId='{lab.env['DIAGNOSE_PRINCIPAL_APP_ID']}')", bearer
     ).json()
@@ -43,17 +39,12 @@ def test_disabled_principal_reads_account_enabled_false(lab):
 
 def test_deleted_principal_is_404_and_restorable(lab):
     lab = lab("sp-deleted")
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     app_id = lab.env["DIAGNOSE_PRINCIPAL_APP_ID"]
     resp = get(lab, f"{base}/servicePrincipals(appId='{app_id}')", bearer)
     assert resp.status_code == 404
     assert resp.json()["error"]["code"] == "Request_ResourceNotFound"
-    deleted = get(
-        lab,
-        f"{base}/directory/deletedItems/microsoft.graph.servicePrincipal",
-        bearer,
-        params={"$filter": f"appId eq '{app_id}'"},
-    ).json()["value"]
+    deleted = deleted_principals(lab, base, bearer, app_id)
     assert len(deleted) == 1 and deleted[0]["deletedDateTime"]
     restored = send(
         lab, "POST", f"{base}/directory/deletedItems/{deleted[0]['id']}/restore", bearer
@@ -67,7 +58,7 @@ def test_deleted_principal_is_404_and_restorable(lab):
 
 def test_patch_account_enabled(lab):
     lab = lab("sp-disabled")
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     sp_id = lab.world.cmk_principal_id
     resp = send(
         lab, "PATCH", f"{base}/servicePrincipals/{sp_id}", bearer, json={"accountEnabled": True}
@@ -81,7 +72,7 @@ def test_patch_account_enabled(lab):
 
 def test_patch_rejects_bad_bodies_in_graph_shape(lab):
     lab = lab()
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     sp_id = lab.world.caller_id  # an application's principal (a managed identity's is refused)
     resp = send(
         lab,
@@ -102,7 +93,7 @@ def test_patch_rejects_bad_bodies_in_graph_shape(lab):
 
 def test_get_by_ids(lab):
     lab = lab()
-    base, bearer = _graph(lab)
+    base, bearer = graph_v1(lab)
     ids = [
         lab.world.diagnoser_id,
         lab.world.cmk_principal_id,

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from diagnose.lab.derived import cmk_code
 from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
-from tests.lab.sdk import credential, get, send, token
+from tests.lab.sdk import (
+    admin_credential,
+    credential,
+    deleted_principals,
+    get,
+    graph_v1,
+    send,
+    token,
+)
 
 UAI_VERSION = "2025-05-31-preview"  # what `az identity create` sends
 COSMOS_VERSION = "2024-11-15"
 
 
-def _graph(lab) -> tuple[str, str]:
-    return lab.urls["graph"] + "/v1.0", token(credential(lab), "https://graph.microsoft.com")
-
-
 def _admin_arm(lab) -> str:
-    admin = lab.world.admin
-    return token(credential(lab, admin.app_id, admin.secrets[0].value), lab.urls["arm"])
+    return token(admin_credential(lab), lab.urls["arm"])
 
 
 def _arm(lab, method: str, path: str, bearer: str, version: str, **kwargs):
@@ -31,7 +34,7 @@ def _arm(lab, method: str, path: str, bearer: str, version: str, **kwargs):
 
 def test_graph_refuses_to_patch_a_managed_identitys_principal(lab) -> None:
     instance = lab()
-    base, bearer = _graph(instance)
+    base, bearer = graph_v1(instance)
     cmk = instance.world.principals[instance.world.cmk_principal_id]
     assert cmk.type == "ManagedIdentity"
     for url in (
@@ -73,17 +76,12 @@ def test_a_deleted_user_assigned_identity_is_gone_for_good(lab) -> None:
         "Microsoft.ManagedIdentity/userAssignedIdentities/id-cosmos-cmk"
         in (reply.json()["error"]["message"])
     )
-    base, graph = _graph(instance)
+    base, graph = graph_v1(instance)
     assert (
         get(instance, f"{base}/servicePrincipals(appId='{gone.client_id}')", graph).status_code
         == 404
     )
-    deleted = get(
-        instance,
-        f"{base}/directory/deletedItems/microsoft.graph.servicePrincipal",
-        graph,
-        params={"$filter": f"appId eq '{gone.client_id}'"},
-    ).json()["value"]
+    deleted = deleted_principals(instance, base, graph, gone.client_id)
     assert deleted == []
     restore = send(
         instance, "POST", f"{base}/directory/deletedItems/{gone.principal_id}/restore", graph

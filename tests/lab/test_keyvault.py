@@ -18,6 +18,11 @@ def _b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def _key_operation(lab, url: str, bearer: str, alg: str, value: str):
+    """A wrapkey/unwrapkey POST to Key Vault with its JSON body."""
+    return send(lab, "POST", url, bearer, json={"alg": alg, "value": value})
+
+
 def test_challenge_on_a_request_without_token(lab):
     lab = lab()
     resp = send(lab, "POST", f"{lab.env['DIAGNOSE_KEY_ID']}/v1/unwrapkey?api-version=7.6", data=b"")
@@ -51,12 +56,12 @@ def test_forced_remote_wrap_round_trip(lab):
     bearer = token(credential(lab), "https://vault.azure.net")
     version = lab.world.key.version
     secret = os.urandom(32)
-    wrapped = send(
+    wrapped = _key_operation(
         lab,
-        "POST",
         f"{lab.env['DIAGNOSE_KEY_ID']}/{version}/wrapkey?api-version=7.6",
         bearer,
-        json={"alg": "RSA-OAEP", "value": _b64u(secret)},
+        "RSA-OAEP",
+        _b64u(secret),
     )
     assert wrapped.status_code == 200
     assert wrapped.json()["kid"] == f"{lab.env['DIAGNOSE_KEY_ID']}/{version}"
@@ -64,12 +69,12 @@ def test_forced_remote_wrap_round_trip(lab):
     raw = base64.urlsafe_b64decode(wrapped.json()["value"] + "==")
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
     assert lab.world.key.private_key.decrypt(raw, oaep) == secret
-    unwrapped = send(
+    unwrapped = _key_operation(
         lab,
-        "POST",
         f"{lab.env['DIAGNOSE_KEY_ID']}/{version}/unwrapkey?api-version=7.6",
         bearer,
-        json={"alg": "RSA-OAEP", "value": wrapped.json()["value"]},
+        "RSA-OAEP",
+        wrapped.json()["value"],
     )
     assert base64.urlsafe_b64decode(unwrapped.json()["value"] + "==") == secret
 
@@ -155,21 +160,13 @@ def test_key_outside_its_window_unwraps_but_refuses_a_remote_wrap(lab, scenario_
     local = CryptographyClient.from_jwk(key.key)  # the public key only: no time check, no network
     wrapped = local.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, secret).encrypted_key
     bearer = token(cred, "https://vault.azure.net")
-    unwrapped = send(
-        lab,
-        "POST",
-        f"{key.id}/unwrapkey?api-version=7.6",
-        bearer,
-        json={"alg": "RSA-OAEP-256", "value": _b64u(wrapped)},
+    unwrapped = _key_operation(
+        lab, f"{key.id}/unwrapkey?api-version=7.6", bearer, "RSA-OAEP-256", _b64u(wrapped)
     )
     assert unwrapped.status_code == 200, unwrapped.text
     assert base64.urlsafe_b64decode(unwrapped.json()["value"] + "==") == secret
-    refused = send(
-        lab,
-        "POST",
-        f"{key.id}/wrapkey?api-version=7.6",
-        bearer,
-        json={"alg": "RSA-OAEP-256", "value": _b64u(secret)},
+    refused = _key_operation(
+        lab, f"{key.id}/wrapkey?api-version=7.6", bearer, "RSA-OAEP-256", _b64u(secret)
     )
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "Forbidden"

@@ -9,7 +9,6 @@ Graph the same (https://learn.microsoft.com/graph/throttling). A window's 429 sa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -17,25 +16,19 @@ import requests
 from diagnose.lab import Lab
 from diagnose.lab.faults import BadFault, parse_fault
 from diagnose.lab.scenarios import SCENARIO_OBJECTS, THROTTLE_S
+from tests.lab.sdk import StartLab
 
 METADATA = "/metadata/endpoints?api-version=2022-09-01"  # ARM: JSON, no token needed
-
-
-@pytest.fixture
-def started() -> Iterator[list[Lab]]:
-    labs: list[Lab] = []
-    yield labs
-    for lab in labs:
-        lab.stop()
 
 
 def get(lab: Lab, service: str, path: str) -> requests.Response:
     return requests.get(lab.urls[service] + path, verify=lab.ca_cert, timeout=10)
 
 
-def test_a_window_faults_every_request_until_it_ends_and_says_how_long_is_left(started) -> None:
-    lab = Lab("healthy", propagation_s=0.05, faults=["arm:429:2s"]).start()
-    started.append(lab)
+def test_a_window_faults_every_request_until_it_ends_and_says_how_long_is_left(
+    faulty: StartLab,
+) -> None:
+    lab = faulty("arm:429:2s")
     first = get(lab, "arm", METADATA)
     assert first.status_code == 429 and first.json()["error"]["code"] == "TooManyRequests"
     assert first.headers["Retry-After"] == "2"
@@ -46,9 +39,8 @@ def test_a_window_faults_every_request_until_it_ends_and_says_how_long_is_left(s
     assert [r.fault for r in lab.requests] == ["429", "429", None]
 
 
-def test_the_throttled_scenario_throttles_arm_and_graph_only(started) -> None:
-    lab = Lab("throttled", propagation_s=0.05).start()
-    started.append(lab)
+def test_the_throttled_scenario_throttles_arm_and_graph_only(faulty: StartLab) -> None:
+    lab = faulty(scenario="throttled")
     assert SCENARIO_OBJECTS["throttled"].faults == (
         f"arm:429:{THROTTLE_S}s",
         f"graph:429:{THROTTLE_S}s",

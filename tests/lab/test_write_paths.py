@@ -10,12 +10,7 @@ import pytest
 
 from diagnose.lab.derived import cmk_code
 from diagnose.lab.world import AccessPolicy
-from tests.lab.sdk import credential, key_client, send, token
-
-
-def _admin(lab):
-    admin = lab.world.admin
-    return credential(lab, admin.app_id, admin.secrets[0].value)
+from tests.lab.sdk import admin_credential, credential, key_client, send, token
 
 
 def _arm(lab, method: str, path: str, bearer: str, version: str = "2023-07-01", **kwargs):
@@ -37,7 +32,7 @@ def test_the_admin_identity_holds_the_rights_the_fixes_need(lab):
 
 def test_vault_put_changes_what_the_body_names_and_keeps_the_rest(lab):
     instance = lab("kv-firewall", propagation_s=0)
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     vault = instance.env["DIAGNOSE_KEYVAULT_ID"]
     body = _arm(instance, "GET", vault, bearer).json()
     body["properties"]["networkAcls"]["bypass"] = "AzureServices"
@@ -55,7 +50,7 @@ def test_vault_put_changes_what_the_body_names_and_keeps_the_rest(lab):
 
 def test_vault_put_refuses_to_turn_purge_protection_off(lab):
     instance = lab(propagation_s=0)
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     vault = instance.env["DIAGNOSE_KEYVAULT_ID"]
     body = _arm(instance, "GET", vault, bearer).json()
     body["properties"]["enablePurgeProtection"] = False
@@ -93,7 +88,7 @@ def test_access_policy_updates(
     world = instance.world
     if before is not None:  # the CMK identity's policy the update changes
         world.vault.access_policies.append(AccessPolicy(world.cmk_principal_id, before))
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     path = f"{instance.env['DIAGNOSE_KEYVAULT_ID']}/accessPolicies/{kind}"
     reply = _arm(instance, "PUT", path, bearer, json=_policy(instance, keys))
     assert reply.status_code == 200
@@ -106,7 +101,7 @@ def test_access_policy_updates(
 def test_access_policy_add_merges(lab):
     instance = lab("kv-access-policy-missing", propagation_s=0)
     world = instance.world
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     path = f"{instance.env['DIAGNOSE_KEYVAULT_ID']}/accessPolicies/add"
     for keys in (["get"], ["get", "wrapKey"], ["unwrapKey"]):
         assert _arm(instance, "PUT", path, bearer, json=_policy(instance, keys)).ok
@@ -117,7 +112,7 @@ def test_access_policy_add_merges(lab):
 
 def test_access_policy_update_refuses_a_version_that_predates_it(lab):
     instance = lab("kv-access-policy-missing")
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     path = f"{instance.env['DIAGNOSE_KEYVAULT_ID']}/accessPolicies/add"
     reply = _arm(instance, "PUT", path, bearer, "2016-10-01", json=_policy(instance, ["get"]))
     assert reply.status_code == 400
@@ -126,7 +121,7 @@ def test_access_policy_update_refuses_a_version_that_predates_it(lab):
 
 def test_a_deleted_key_is_read_and_recovered(lab):
     instance = lab("key-not-found", propagation_s=0)
-    client = key_client(instance, _admin(instance))
+    client = key_client(instance, admin_credential(instance))
     deleted = client.get_deleted_key("cmk")
     assert deleted.recovery_id == f"{instance.env['DIAGNOSE_KEYVAULT_URL']}deletedkeys/cmk"
     assert deleted.deleted_date is not None
@@ -142,7 +137,7 @@ def test_recovering_a_key_that_is_not_deleted_is_not_found(lab):
 
     instance = lab()
     with pytest.raises(ResourceNotFoundError):
-        key_client(instance, _admin(instance)).begin_recover_deleted_key("cmk").result()
+        key_client(instance, admin_credential(instance)).begin_recover_deleted_key("cmk").result()
 
 
 def test_recovering_needs_the_recover_permission(lab):
@@ -156,7 +151,7 @@ def test_recovering_needs_the_recover_permission(lab):
 
 def test_the_default_identity_can_be_set_on_a_revoked_account(lab):
     instance = lab("cosmos-identity-undefined", propagation_s=0)
-    bearer = token(_admin(instance), instance.urls["arm"])
+    bearer = token(admin_credential(instance), instance.urls["arm"])
     account = instance.env["DIAGNOSE_COSMOS_ID"]
     identity = f"UserAssignedIdentity={instance.world.identities[0].id}"
     # what `az cosmosdb update --default-identity` sends: nulls change nothing

@@ -185,9 +185,11 @@ class Graph(AzureService):
             names.append(known[name.lower()])
         return names
 
-    def _answer(self, req: Request, body: dict[str, Any]) -> Response:
-        """One service principal, as `$select` asks for it."""
-        chosen = self._selected(req)
+    def _answer(
+        self, req: Request, body: dict[str, Any], entity: str = "servicePrincipal"
+    ) -> Response:
+        """One service principal (or `entity`), as `$select` asks for it."""
+        chosen = self._selected(req, entity)
         if isinstance(chosen, Response):
             return chosen
         return Response(200, _only(body, chosen))
@@ -398,10 +400,7 @@ class Graph(AzureService):
         self._require(req)
         if p is None:
             return self._resource_missing(ident)
-        selected = self._selected(req, "application")
-        if isinstance(selected, Response):
-            return selected
-        return Response(200, _only(self.app_json(p), selected))
+        return self._answer(req, self.app_json(p), "application")
 
     def get_app_by_app_id(self, req: Request, app_id: str) -> Response:
         with self.state.lock:
