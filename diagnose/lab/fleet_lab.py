@@ -28,15 +28,10 @@ from typing import Any
 from diagnose.errors import InputError
 from diagnose.lab import fleet as layout
 from diagnose.lab.envfile import lab_env
-from diagnose.lab.faults import INVALID_DOMAIN, SERVICES, invalid_names_fail_locally
+from diagnose.lab.faults import INVALID_DOMAIN, SERVICES
 from diagnose.lab.jwts import Signer
-from diagnose.lab.keys import (
-    cached_rsa_key,
-)
-from diagnose.lab.lab import (
-    Lab,
-    _wrong_context,
-)
+from diagnose.lab.keys import cached_rsa_key
+from diagnose.lab.lab import Lab, _wrong_context, url_host
 from diagnose.lab.roles import (
     COSMOS_DATA_CONTRIBUTOR,
     COSMOS_DATA_READER,
@@ -373,15 +368,9 @@ class FleetLab(Lab):
     def _start(self, hosts: list[str], socks: list[socket.socket]) -> None:
         self._stop = threading.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-fleet-"))
-        for name, host, sock in zip(SERVICES, hosts, socks, strict=True):
-            shown = f"[{host}]" if ":" in host else host
-            if self.faults.lasting(name, "dns"):
-                shown = f"{name}.{INVALID_DOMAIN}"
-            self.urls[name] = f"https://{shown}:{sock.getsockname()[1]}"
-        if self._has_kind("dns"):
-            self._resolver.enter_context(invalid_names_fail_locally())
+        self._publish_urls(hosts, socks)
         vault_host = hosts[SERVICES.index("vault")]
-        shown_vault = f"[{vault_host}]" if ":" in vault_host else vault_host
+        shown_vault = url_host(vault_host)
         if self.faults.lasting("vault", "dns"):  # every vault's host: nothing resolves it
             shown_vault = f"vault.{INVALID_DOMAIN}"
         vault_names = list(dict.fromkeys(p.vault for p in layout.layout(self.spec)))
@@ -419,13 +408,8 @@ class FleetLab(Lab):
         latency = self.latency_ms / 1000
         faults = self.faults
         wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
-
-        def unreachable(name: str) -> bool:
-            """The port refuses connections (dns: nothing would reach it), as in Lab._start."""
-            return bool(faults.lasting(name, "refused") or faults.lasting(name, "dns"))
-
         for name, sock in zip(SERVICES, socks, strict=False):
-            if unreachable(name):
+            if self._unreachable(name):
                 sock.close()
                 continue
             endpoint = Endpoint(services[name], base_state, self.urls[name], self._stop, latency)
@@ -435,7 +419,7 @@ class FleetLab(Lab):
         for ctx, world in zip(contexts, fleet.worlds, strict=True):
             first_of_vault.setdefault(world.vault.name, ctx)
         for name, sock in list(vault_socks.items())[1:]:
-            if unreachable("vault"):
+            if self._unreachable("vault"):
                 sock.close()
                 continue
             endpoint = Endpoint(
