@@ -111,12 +111,11 @@ def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:
     ):
         reply = graph.get(path, params)
         if reply.status == 403:
-            raise PermissionError("Microsoft Graph Application.Read.All")
-        found = (
-            reply.body.get("value")
-            if reply.status == 200 and isinstance(reply.body, dict)
-            else None
-        )
+            raise PermissionError(Names.RIGHT)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            # a throttle, a 5xx, a bare 401 or 404: no word on the principal (a limitation)
+            raise reply.problem(f"the service principal of app id {app_id}", Names.RIGHT)
+        found = reply.body.get("value")
         if found:
             return str(found[0]["id"]), str(found[0].get("displayName") or app_id)
     return None
