@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from diagnose.azure.rest import RestClient
+from diagnose.azure.rest import GRAPH_NOT_FOUND, RestClient
 from diagnose.model import Limitation
 from diagnose.timeline.model import CHANGE, Event, SourceReport
 from diagnose.timeline.window import iso, parse_time
@@ -84,11 +84,11 @@ class Names:
             return None
         reply = self.graph.get(f"/v1.0/servicePrincipals/{key}", {"$select": "id,displayName"})
         name = None
-        if reply.status in (401, 403):
+        if reply.status in (401, 403) and reply.error_code:
             self.refused = self.RIGHT
         elif reply.status == 200 and isinstance(reply.body, dict):
             name = str(reply.body.get("displayName") or "") or None
-        elif reply.status == 404:
+        elif reply.status == 404 and reply.error_code in GRAPH_NOT_FOUND:
             self.unknown.add(key)
         self._names[key] = name
         return name

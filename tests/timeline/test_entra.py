@@ -49,3 +49,26 @@ def test_graph_answering_no_principal_in_either_list_is_said_as_a_note() -> None
     events, report = _collect(Graph({}))
     assert events == [] and report.limitation is None
     assert report.notes == [f"Microsoft Graph knows no principal with app id {APP_ID}"]
+
+
+OID = "99999999-8888-7777-6666-555555555555"
+
+
+@pytest.mark.parametrize(
+    "reply, refused, unknown",
+    [
+        (Reply(404, {"error": {"code": "Request_ResourceNotFound"}}, "", "Graph"), False, {OID}),
+        (Reply(403, {"error": {"code": "Authorization_RequestDenied"}}, "", "Graph"), True, set()),
+        # a gateway's or firewall's page says nothing of the principal or of the rights
+        (Reply(404, "<html>Not Found</html>", "", "Graph"), False, set()),
+        (Reply(403, "<html>Forbidden</html>", "", "Graph"), False, set()),
+        (Reply(401, None, "", "Graph"), False, set()),
+    ],
+)
+def test_a_caller_is_unknown_or_refused_only_in_graphs_own_words(
+    reply: Reply, refused: bool, unknown: set[str]
+) -> None:
+    names = entra.Names(Graph({f"/v1.0/servicePrincipals/{OID}": reply}))
+    assert names(OID) is None
+    assert (names.refused is not None) == refused
+    assert names.unknown == unknown
