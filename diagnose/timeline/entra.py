@@ -135,15 +135,8 @@ def collect(graph: RestClient, app_id: str, since: datetime, out: SourceReport) 
     oid, name = principal
     flt = f"activityDateTime ge {iso(since)} and targetResources/any(t: t/id eq '{oid}')"
     reply = graph.get_all("/v1.0/auditLogs/directoryAudits", {"$filter": flt})
-    if reply.status in (401, 403):
-        out.limitation = Limitation(
-            f"Microsoft Graph refused the audit log ({reply.status} {reply.error_code or ''})".strip(),
-            RIGHT,
-        )
-        return []
     if reply.status != 200 or not isinstance(reply.body, dict):
-        out.limitation = Limitation(f"Microsoft Graph answered the audit log with {reply.status}")
-        return []
+        raise reply.problem("the audit log", RIGHT)
     events = []
     for item in reply.body.get("value") or []:
         when = parse_time(item.get("activityDateTime"))

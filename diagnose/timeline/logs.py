@@ -300,7 +300,7 @@ def _source_rows(
             code = exc.error.code if exc.error else ""
             report.limitation = Limitation(
                 f"Log Analytics refused the query ({status} {code})".strip(),
-                RIGHT if status in (401, 403) else None,
+                RIGHT if status in (401, 403) and code else None,
             )
             return []
         except ClientAuthenticationError as exc:
