@@ -13,6 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from diagnose.lab.history import ADMIN, HISTORY, LEGACY, NO_SETTING, RESOURCE_SPECIFIC
 from diagnose.lab.roles import READER
 from tests.harness import Cli
+from tests.timeline.lab_queries import folded_times, run_query
 
 SCENARIOS = {
     # scenario: (source of the blamed change, what its operation or detail names)
@@ -176,9 +177,9 @@ def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_event
     changes = results["property changes"]
     assert changes and all(_second(r["changeTime"]) in times for r in changes)
     refusals = results["Key Vault changes and refusals"]
-    assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | _folded(doc)
+    assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | folded_times(doc)
     cosmos = results["Cosmos DB data-plane refusals"]
-    assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | _folded(doc)
+    assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | folded_times(doc)
     kv_source = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
     assert ("Azure diagnostics mode" in " ".join(kv_source["notes"])) == (mode == LEGACY)
 
@@ -186,19 +187,6 @@ def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_event
 def _second(value: Any) -> str:
     text = value if isinstance(value, str) else value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return text[:19] + "Z"
-
-
-def _folded(doc: dict[str, Any]) -> set[str]:
-    """Every time inside a folded run of failures (they are shown as one event with a count)."""
-    from tests.timeline.lab_queries import folded_times
-
-    return folded_times(doc)
-
-
-def run_query(running: Any, service: str, scope: str, text: str) -> list[dict[str, Any]]:
-    from tests.timeline.lab_queries import run_query as run
-
-    return run(running, service, scope, text)
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2099-01-01T00:00:00Z", "7x"])
