@@ -12,13 +12,14 @@ from diagnose.timeline.window import iso, parse_time
 
 NAME = "activity-log"
 API_VERSION = "2015-04-01"
+REACH_DAYS = 90
 RIGHT = "Reader (Microsoft.Insights/eventtypes/values/read) on the resource group"
 _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
 
 def report() -> SourceReport:
     return SourceReport(
-        NAME, "Azure Activity Log", reach="90 days", lag="no published per-event figure"
+        NAME, "Azure Activity Log", reach=f"{REACH_DAYS} days", lag="no published per-event figure"
     )
 
 

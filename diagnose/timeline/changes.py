@@ -14,6 +14,7 @@ from diagnose.timeline.window import parse_time
 NAME = "resource-changes"
 API_VERSION = "2024-04-01"
 PATH = "/providers/Microsoft.ResourceGraph/resources"
+REACH_DAYS = 14
 RIGHT = "Reader on the vault, the key and the Cosmos DB account"
 
 
@@ -21,7 +22,7 @@ def report() -> SourceReport:
     return SourceReport(
         NAME,
         "Resource Graph resource changes",
-        reach="14 days",
+        reach=f"{REACH_DAYS} days",
         lag="change records are available in less than five minutes",
     )
 

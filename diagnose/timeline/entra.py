@@ -14,13 +14,14 @@ from diagnose.timeline.window import iso, parse_time
 
 NAME = "entra-audit"
 RIGHT = "Microsoft Graph AuditLog.Read.All"
+REACH_DAYS = 30  # the longest of the plans' retentions below
 
 
 def report() -> SourceReport:
     return SourceReport(
         NAME,
         "Entra ID audit log",
-        reach="7 days (Entra ID Free) or 30 days (P1, P2)",
+        reach=f"7 days (Entra ID Free) or {REACH_DAYS} days (P1, P2)",
         lag="no published per-event figure",
     )
 
