@@ -13,6 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from diagnose.lab.history import ADMIN, HISTORY, LEGACY, NO_SETTING, RESOURCE_SPECIFIC
 from diagnose.lab.roles import READER
 from tests.harness import Cli
+from tests.schemas import validate_document
 from tests.timeline.lab_queries import folded_times, run_query
 
 SCENARIOS = {
@@ -27,7 +28,7 @@ SCENARIOS = {
 def timeline(cli: Cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     proc = cli("timeline", "--output", "json", *args, env=env)
     assert proc.exit_code in (0, 1, 3), str(proc)
-    return proc.exit_code, proc.json()
+    return proc.exit_code, validate_document(proc.stdout)  # diagnose/timeline@1
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
