@@ -337,8 +337,7 @@ class History:
         """An Activity Log Administrative operation: its BeginRequest and EndRequest records."""
         w = self.world
         correlation = str(uuid.uuid4())
-        parts = resource_id.split("/")
-        group = parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else ""
+        group = _group_of(resource_id)
         provider = operation.split("/", 1)[0]
         rtype = operation.rsplit("/", 1)[0]
         method = "DELETE" if operation.endswith("/delete") else "PUT"
@@ -429,7 +428,7 @@ class History:
             "tenantId": w.tenant_id,
             "kind": "",
             "location": "",
-            "resourceGroup": _group_of(target_id),
+            "resourceGroup": _group_of(target_id).lower(),
             "subscriptionId": w.subscription_id,
             "managedBy": "",
             "sku": None,
@@ -557,8 +556,9 @@ def _text(value: Any) -> str:
 
 
 def _group_of(resource_id: str) -> str:
+    """The resource group a resource id names, as it spells it ("" when it names none)."""
     parts = resource_id.split("/")
-    return parts[4].lower() if len(parts) > 4 and parts[3].lower() == "resourcegroups" else ""
+    return parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else ""
 
 
 # -- each scenario's own story ------------------------------------------------------------------------

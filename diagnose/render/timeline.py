@@ -11,6 +11,7 @@ from diagnose.model import Limitation
 from diagnose.render.markdown import cell
 from diagnose.render.style import Styler
 from diagnose.timeline.model import Event, Query, SourceReport, Timeline
+from diagnose.timeline.window import iso
 from diagnose.usecases.timeline import exit_status
 
 SCHEMA = "diagnose/timeline@1"
@@ -21,17 +22,27 @@ def _at(when: datetime) -> str:
 
 
 def _iso(when: datetime | None) -> str | None:
-    return (
-        when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if when else None
-    )
+    return iso(when) if when else None
+
+
+def _last(event: Event) -> str | None:
+    """When a folded run of alike failures ended (None: a single event)."""
+    return _at(event.last) if event.count > 1 and event.last else None
+
+
+def _repeats(event: Event) -> str:
+    """` ×3 until <time>` of a folded run, as the table and the text list show it."""
+    last = _last(event)
+    return f" ×{event.count} until {last}" if last else ""
+
+
+def _needs(limitation: Limitation) -> str:
+    return f" (needs {limitation.permission})" if limitation.permission else ""
 
 
 def _happened(event: Event) -> str:
-    more = (
-        f" (and {event.count - 1} more until {_at(event.last)})"
-        if event.count > 1 and event.last
-        else ""
-    )
+    last = _last(event)
+    more = f" (and {event.count - 1} more until {last})" if last else ""
     return f"{event.operation} on {event.object} by {event.actor} at {_at(event.time)} UTC{more}"
 
 
@@ -125,8 +136,7 @@ def render_json(timeline: Timeline, style: Styler | None = None) -> str:
 def _source_line(source: SourceReport) -> str:
     line = f"  {source.title}: {source.events} event(s); reaches {source.reach}; lag {source.lag}"
     if source.limitation:
-        right = f" (needs {source.limitation.permission})" if source.limitation.permission else ""
-        line += f"\n    could not answer: {source.limitation.reason}{right}"
+        line += f"\n    could not answer: {source.limitation.reason}{_needs(source.limitation)}"
     for note in source.notes:
         line += f"\n    note: {note}"
     return line
@@ -139,8 +149,7 @@ def render_text(timeline: Timeline, style: Styler | None = None) -> str:
         lines.append("  (no change and no failure recorded by the sources that answered)")
     for e in timeline.events:
         mark = style("change ", fg="yellow") if e.kind == "change" else style("failure", fg="red")
-        more = f" ×{e.count} until {_at(e.last)}" if e.count > 1 and e.last else ""
-        lines.append(f"  {_at(e.time)}  {mark}  [{e.source}] {e.operation}{more}")
+        lines.append(f"  {_at(e.time)}  {mark}  [{e.source}] {e.operation}{_repeats(e)}")
         lines.append(f"      by {e.actor} on {e.object}" + (f": {e.detail}" if e.detail else ""))
     lines += ["", "Sources:", *(_source_line(s) for s in timeline.sources), ""]
     lines.append(style(verdict(timeline), bold=True))
@@ -157,18 +166,13 @@ def render_markdown(timeline: Timeline, style: Styler | None = None) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for e in timeline.events:
-        more = f" ×{e.count} until {_at(e.last)}" if e.count > 1 and e.last else ""
         lines.append(
-            f"| {_at(e.time)} | {e.kind} | {e.source} | {cell(e.actor)} | {cell(e.operation + more)} "
+            f"| {_at(e.time)} | {e.kind} | {e.source} | {cell(e.actor)} | {cell(e.operation + _repeats(e))} "
             f"| {cell(e.object)} | {cell(e.detail)} |"
         )
     lines += ["", "| source | events | reaches | lag | limitation |", "|---|---|---|---|---|"]
     for s in timeline.sources:
-        limit = ""
-        if s.limitation:
-            limit = s.limitation.reason + (
-                f" (needs {s.limitation.permission})" if s.limitation.permission else ""
-            )
+        limit = s.limitation.reason + _needs(s.limitation) if s.limitation else ""
         lines.append(
             f"| {cell(s.title)} | {s.events} | {cell(s.reach)} | {cell(s.lag)} | {cell(limit)} |"
         )

@@ -12,13 +12,14 @@ from diagnose.timeline.window import iso, parse_time
 
 NAME = "activity-log"
 API_VERSION = "2015-04-01"
+REACH_DAYS = 90
 RIGHT = "Reader (Microsoft.Insights/eventtypes/values/read) on the resource group"
 _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
 
 def report() -> SourceReport:
     return SourceReport(
-        NAME, "Azure Activity Log", reach="90 days", lag="no published per-event figure"
+        NAME, "Azure Activity Log", reach=f"{REACH_DAYS} days", lag="no published per-event figure"
     )
 
 
@@ -62,14 +63,12 @@ def collect(
         )
         path = f"/subscriptions/{sub}/providers/microsoft.insights/eventtypes/management/values"
         reply = arm.get_all(path, {"api-version": API_VERSION, "$filter": flt})
-        if reply.status in (401, 403):
-            out.limitation = Limitation(
-                f"ARM refused the Activity Log of resource group {group} ({reply.status} {reply.error_code or ''})".strip(),
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            problem = reply.problem(
+                f"the Activity Log of resource group {group}",
                 RIGHT.replace("the resource group", f"resource group {group}"),
             )
-            continue
-        if reply.status != 200 or not isinstance(reply.body, dict):
-            out.limitation = Limitation(f"ARM answered the Activity Log with {reply.status}")
+            out.limitation = Limitation(problem.reason, problem.permission)
             continue
         for item in reply.body.get("value") or []:
             if (item.get("eventName") or {}).get("value") != "EndRequest":

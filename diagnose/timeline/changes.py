@@ -14,6 +14,7 @@ from diagnose.timeline.window import parse_time
 NAME = "resource-changes"
 API_VERSION = "2024-04-01"
 PATH = "/providers/Microsoft.ResourceGraph/resources"
+REACH_DAYS = 14
 RIGHT = "Reader on the vault, the key and the Cosmos DB account"
 
 
@@ -21,7 +22,7 @@ def report() -> SourceReport:
     return SourceReport(
         NAME,
         "Resource Graph resource changes",
-        reach="14 days",
+        reach=f"{REACH_DAYS} days",
         lag="change records are available in less than five minutes",
     )
 
@@ -44,20 +45,16 @@ def plan(targets: Targets, since: datetime, until: datetime) -> list[Query]:
     ]
 
 
-def _run(
-    arm: RestClient, subscription: str | None, query: Query
-) -> tuple[list[dict[str, Any]] | None, str]:
+def _run(arm: RestClient, subscription: str | None, query: Query) -> list[dict[str, Any]]:
+    """The query's rows; a refusal (or any answer that is not rows) is the source's limitation."""
     body: dict[str, Any] = {"query": query.text}
     if subscription:
         body["subscriptions"] = [subscription]
     reply = arm.request("POST", PATH, {"api-version": API_VERSION}, body)
-    if (
-        reply.status == 200
-        and isinstance(reply.body, dict)
-        and isinstance(reply.body.get("data"), list)
-    ):
-        return reply.body["data"], ""
-    return None, f"{reply.status} {reply.error_code or ''}".strip()
+    data = reply.body.get("data") if isinstance(reply.body, dict) else None
+    if reply.status == 200 and isinstance(data, list):
+        return data
+    raise reply.problem(f"Resource Graph's {query.purpose}", RIGHT)
 
 
 def _detail(changes: Any) -> str:
@@ -77,10 +74,7 @@ def collect(
     out.queries = planned
     if not planned:
         return []
-    seen, problem = _run(arm, targets.subscription_id, planned[0])
-    if seen is None:
-        out.limitation = Limitation(f"Resource Graph refused the query ({problem})", RIGHT)
-        return []
+    seen = _run(arm, targets.subscription_id, planned[0])
     visible = {str(r.get("id", "")).lower() for r in seen}
     hidden = [t for t in targets.arm_ids() if t.lower() not in visible]
     if hidden:
@@ -88,10 +82,7 @@ def collect(
             "Resource Graph shows the diagnosing identity none of: " + ", ".join(hidden),
             "Reader on " + ", ".join(hidden),
         )
-    rows, problem = _run(arm, targets.subscription_id, planned[1])
-    if rows is None:
-        out.limitation = Limitation(f"Resource Graph refused the query ({problem})", RIGHT)
-        return []
+    rows = _run(arm, targets.subscription_id, planned[1])
     events = []
     for row in rows:
         when = parse_time(row.get("changeTime"))

@@ -7,20 +7,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from diagnose.azure.rest import RestClient
+from diagnose.azure.rest import GRAPH_NOT_FOUND, RestClient
 from diagnose.model import Limitation
 from diagnose.timeline.model import CHANGE, Event, SourceReport
 from diagnose.timeline.window import iso, parse_time
 
 NAME = "entra-audit"
 RIGHT = "Microsoft Graph AuditLog.Read.All"
+REACH_DAYS = 30  # the longest of the plans' retentions below
 
 
 def report() -> SourceReport:
     return SourceReport(
         NAME,
         "Entra ID audit log",
-        reach="7 days (Entra ID Free) or 30 days (P1, P2)",
+        reach=f"7 days (Entra ID Free) or {REACH_DAYS} days (P1, P2)",
         lag="no published per-event figure",
     )
 
@@ -84,11 +85,11 @@ class Names:
             return None
         reply = self.graph.get(f"/v1.0/servicePrincipals/{key}", {"$select": "id,displayName"})
         name = None
-        if reply.status in (401, 403):
+        if reply.status in (401, 403) and reply.error_code:
             self.refused = self.RIGHT
         elif reply.status == 200 and isinstance(reply.body, dict):
             name = str(reply.body.get("displayName") or "") or None
-        elif reply.status == 404:
+        elif reply.status == 404 and reply.error_code in GRAPH_NOT_FOUND:
             self.unknown.add(key)
         self._names[key] = name
         return name
@@ -111,12 +112,11 @@ def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:
     ):
         reply = graph.get(path, params)
         if reply.status == 403:
-            raise PermissionError("Microsoft Graph Application.Read.All")
-        found = (
-            reply.body.get("value")
-            if reply.status == 200 and isinstance(reply.body, dict)
-            else None
-        )
+            raise PermissionError(Names.RIGHT)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            # a throttle, a 5xx, a bare 401 or 404: no word on the principal (a limitation)
+            raise reply.problem(f"the service principal of app id {app_id}", Names.RIGHT)
+        found = reply.body.get("value")
         if found:
             return str(found[0]["id"]), str(found[0].get("displayName") or app_id)
     return None
@@ -136,15 +136,8 @@ def collect(graph: RestClient, app_id: str, since: datetime, out: SourceReport) 
     oid, name = principal
     flt = f"activityDateTime ge {iso(since)} and targetResources/any(t: t/id eq '{oid}')"
     reply = graph.get_all("/v1.0/auditLogs/directoryAudits", {"$filter": flt})
-    if reply.status in (401, 403):
-        out.limitation = Limitation(
-            f"Microsoft Graph refused the audit log ({reply.status} {reply.error_code or ''})".strip(),
-            RIGHT,
-        )
-        return []
     if reply.status != 200 or not isinstance(reply.body, dict):
-        out.limitation = Limitation(f"Microsoft Graph answered the audit log with {reply.status}")
-        return []
+        raise reply.problem("the audit log", RIGHT)
     events = []
     for item in reply.body.get("value") or []:
         when = parse_time(item.get("activityDateTime"))

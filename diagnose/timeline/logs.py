@@ -193,12 +193,12 @@ def _kv_event(row: dict[str, Any], principal_app_id: str | None) -> Event | None
     )
 
 
-def _cosmos_event(row: dict[str, Any], cosmos_id: str, names: Names | None) -> Event | None:
+def _cosmos_event(row: dict[str, Any], cosmos_id: str, names: Names) -> Event | None:
     when = parse_time(row.get("TimeGenerated"))
     if when is None:
         return None
     oid = str(row.get("AadPrincipalId") or "")
-    name = names(oid) if names is not None and oid else None
+    name = names(oid) if oid else None
     actor = f"{name} (principal {oid})" if name else f"object id {oid}" if oid else "unknown"
     operation = f"{row.get('OperationName')} refused: {row.get('StatusCode')}"
     return Event(
@@ -212,10 +212,8 @@ def _cosmos_event(row: dict[str, Any], cosmos_id: str, names: Names | None) -> E
     )
 
 
-def _name_notes(names: Names | None, report: SourceReport) -> None:
+def _name_notes(names: Names, report: SourceReport) -> None:
     """Say why a Cosmos DB caller is shown by its object id."""
-    if names is None:
-        return
     if names.refused:
         report.notes.append(
             f"callers are shown by object id: Microsoft Graph refused their names "
@@ -235,7 +233,7 @@ def collect(
     since: datetime,
     until: datetime,
     out: dict[str, SourceReport],
-    names: Names | None = None,
+    names: Names,
 ) -> list[Event]:
     planned = plan(profile, targets, since, until)
     for name, found in planned.items():
@@ -300,7 +298,7 @@ def _source_rows(
             code = exc.error.code if exc.error else ""
             report.limitation = Limitation(
                 f"Log Analytics refused the query ({status} {code})".strip(),
-                RIGHT if status in (401, 403) else None,
+                RIGHT if status in (401, 403) and code else None,
             )
             return []
         except ClientAuthenticationError as exc:

@@ -119,7 +119,7 @@ def build(
     for name, report in reports.items():
         if name not in jobs and not (name == logs.COSMOS and logs.KEY_VAULT in jobs):
             report.notes.append("not asked: the profile names none of the objects it records")
-    if logs.COSMOS in reports and not targets.cosmos_id:
+    if not targets.cosmos_id:
         reports[logs.COSMOS].notes.append(
             "not asked: the profile names no Cosmos DB account (cosmos_id)"
         )
@@ -133,7 +133,7 @@ def build(
     return merge(timeline, events)
 
 
-_REACH_DAYS = {entra.NAME: 30, activity.NAME: 90, changes.NAME: 14}
+_REACH_DAYS = {source.NAME: source.REACH_DAYS for source in (entra, activity, changes)}
 
 
 def _note_reach(report: SourceReport, since: datetime, until: datetime) -> None:

@@ -13,6 +13,8 @@ from azure.core.exceptions import HttpResponseError
 from diagnose.lab.history import ADMIN, HISTORY, LEGACY, NO_SETTING, RESOURCE_SPECIFIC
 from diagnose.lab.roles import READER
 from tests.harness import Cli
+from tests.schemas import validate_document
+from tests.timeline.lab_queries import folded_times, run_query
 
 SCENARIOS = {
     # scenario: (source of the blamed change, what its operation or detail names)
@@ -26,7 +28,7 @@ SCENARIOS = {
 def timeline(cli: Cli, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     proc = cli("timeline", "--output", "json", *args, env=env)
     assert proc.exit_code in (0, 1, 3), str(proc)
-    return proc.exit_code, proc.json()
+    return proc.exit_code, validate_document(proc.stdout)  # diagnose/timeline@1
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -176,9 +178,9 @@ def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_event
     changes = results["property changes"]
     assert changes and all(_second(r["changeTime"]) in times for r in changes)
     refusals = results["Key Vault changes and refusals"]
-    assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | _folded(doc)
+    assert refusals and {_second(r["TimeGenerated"]) for r in refusals} <= times | folded_times(doc)
     cosmos = results["Cosmos DB data-plane refusals"]
-    assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | _folded(doc)
+    assert cosmos and {_second(r["TimeGenerated"]) for r in cosmos} <= times | folded_times(doc)
     kv_source = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
     assert ("Azure diagnostics mode" in " ".join(kv_source["notes"])) == (mode == LEGACY)
 
@@ -186,19 +188,6 @@ def test_every_printed_query_runs_against_the_lab_and_returns_the_timeline_event
 def _second(value: Any) -> str:
     text = value if isinstance(value, str) else value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return text[:19] + "Z"
-
-
-def _folded(doc: dict[str, Any]) -> set[str]:
-    """Every time inside a folded run of failures (they are shown as one event with a count)."""
-    from tests.timeline.lab_queries import folded_times
-
-    return folded_times(doc)
-
-
-def run_query(running: Any, service: str, scope: str, text: str) -> list[dict[str, Any]]:
-    from tests.timeline.lab_queries import run_query as run
-
-    return run(running, service, scope, text)
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2099-01-01T00:00:00Z", "7x"])
@@ -235,7 +224,7 @@ def test_evidence_lines_up_explains_first_sighting(lab, cli: Cli, tmp_path: Path
 def test_run_what_changed_adds_the_section(cli: Cli) -> None:
     proc = cli("run", "--lab", "sp-disabled", "--what-changed", "--output", "json")
     assert proc.exit_code == 1, str(proc)
-    section = proc.json()["what_changed"]
+    section = validate_document(proc.stdout)["what_changed"]  # the run report's schema
     assert section["blamed"]["source"] == "entra-audit"
     plain = cli("run", "--lab", "healthy", "--output", "json")
     assert plain.exit_code == 0 and "what_changed" not in plain.json()
