@@ -30,11 +30,6 @@ ID_WIDTH = 18
 RAN_AS = {"keyvault.unwrap": "the diagnosing identity, not Cosmos DB's"}
 
 
-def check_line(result: CheckResult, style: Styler) -> str:
-    """One check as it finishes, ready for the terminal (escaped: see render/safe.py)."""
-    return escaped(_check_line(result, style))
-
-
 def _ran_as(result: CheckResult) -> str:
     who = result.evidence.get("ran_as") or RAN_AS.get(result.id)
     return f" (as {who})" if who and result.status is Status.PASS else ""
@@ -54,12 +49,12 @@ def summary_line(result: CheckResult, style: Styler) -> str:
     )
 
 
-def _check_line(
+def check_line(
     result: CheckResult, style: Styler, undecided_below: bool = False, proof: bool = False
 ) -> str:
-    """A check and its findings; with `undecided_below`, a limitation's reason is left to the
-    "Could not decide" (or, for a live proof not made, `proof`, "Not proven") section, which
-    says each reason once."""
+    """A check and its findings, unescaped (the output path escapes once, last: render/safe.py);
+    with `undecided_below`, a limitation's reason is left to the "Could not decide" (or, for a
+    live proof not made, `proof`, "Not proven") section, which says each reason once."""
     if undecided_below and result.status is Status.ERROR:
         below = "not proven (below)" if proof else "could not decide (below)"
         shown = CheckResult(result.id, result.title, result.status, below)
@@ -122,9 +117,7 @@ def render(
     style = style or Styler(False)
     out = [_header(report.profile.name, report.profile.topology)]
     proofs = {n.check for n in report.not_proven}
-    out += [
-        _check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks
-    ]
+    out += [check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks]
     out += gate_text.lines(report, style)  # --baseline, --horizon (issue 16)
     return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
 
