@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diagnose import remediation
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.progress import width_of
 from diagnose.render import cause, gate_text
@@ -140,24 +141,22 @@ class Fix:
     commands: tuple[str, ...] = ()
 
 
-_COMMAND_LINE = re.compile(r"(?:az|Connect-|Set-|Update-|New-|curl|diagnose) ")
-
-
 def first_fix(entry: DiagnosisEntry) -> Fix | None:
     """The root cause's first remediation, its commands apart (never cut: they must paste).
 
-    A remediation is prose lines and command lines: a prose line ending in ":" introduces the
-    command lines right after it, which together are the fix to do first.
+    A remediation is prose lines and command lines (`remediation.is_command`): a prose line
+    ending in ":" introduces the command lines right after it, which together are the fix to do
+    first; a prose line may also quote a command in backticks.
     """
     if not entry.remediation:
         return None
     line = entry.remediation[0].strip()
-    if _COMMAND_LINE.match(line):
+    if remediation.is_command(line):
         return Fix("", (line,))
     if line.endswith(":"):
         following = []
         for next_line in entry.remediation[1:]:
-            if not _COMMAND_LINE.match(next_line.strip()):
+            if not remediation.is_command(next_line.strip()):
                 break
             following.append(next_line.strip())
         if following:
