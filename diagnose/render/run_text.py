@@ -114,13 +114,19 @@ def _not_proven(n: NotProven, style: Styler) -> str:
 def render(
     report: RunReport, style: Styler | None = None, columns: int = 80, lines: int = 24
 ) -> str:
-    """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing."""
+    """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing,
+    then what changed (`--what-changed`)."""
     style = style or Styler(False)
     out = [_header(report.profile.name, report.profile.topology)]
     proofs = {n.check for n in report.not_proven}
     out += [check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks]
     out += gate_text.lines(report, style)  # --baseline, --horizon (issue 16)
-    return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
+    text = "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
+    if report.what_changed is not None:  # --what-changed, after the closing block
+        from diagnose.render.timeline import render_text
+
+        text += "\n" + render_text(report.what_changed, style)
+    return text
 
 
 # --- the closing block -------------------------------------------------------------------------

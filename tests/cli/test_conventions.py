@@ -209,3 +209,23 @@ def test_delays_shows_it_is_working_while_the_server_keeps_it_waiting(silent_ser
     assert child.exitstatus == 3, child.before
     result = run_cli("delays", url, "--connect-timeout", "2")
     assert result.exit_code == 3 and "analysing" not in result.output
+
+
+def test_out_writes_the_text_report_as_stdout_shows_it_what_changed_included(
+    tmp_path: Path,
+) -> None:
+    """`run --what-changed --out FILE`: the file is the report stdout shows, not without its
+    last section (as the JSON and Markdown reports hold `what_changed`)."""
+    report = tmp_path / "run.txt"
+    result = run_cli(
+        "run",
+        "--lab",
+        "healthy",
+        "--what-changed",
+        "--out",
+        str(report),
+        env={"DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
+    )
+    assert result.exit_code == 0, result
+    assert "What changed, " in result.stdout
+    assert report.read_text() == result.stdout
