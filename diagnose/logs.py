@@ -50,14 +50,7 @@ class _Handler(logging.Handler):
     def filter(self, record: logging.LogRecord) -> bool:
         own = record.name == LOGGER or record.name.startswith(LOGGER + ".")
         if own:
-            threshold = (
-                logging.DEBUG
-                if _state["debug"]
-                else logging.INFO
-                if _state["verbose"]
-                else logging.WARNING
-            )
-            return record.levelno >= threshold
+            return record.levelno >= _own_level()
         return bool(_state["debug"])  # a library's record: only with --debug
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -99,24 +92,20 @@ def setup(*, debug: bool = False, verbose: int = 0) -> None:
         # The root level lets libraries' warnings reach the handler only when they are wanted;
         # diagnose's own logger carries its own level.
         root.setLevel(logging.WARNING if _state["debug"] else logging.CRITICAL + 1)
-        own = logging.getLogger(LOGGER)
-        own.setLevel(
-            logging.DEBUG
-            if _state["debug"]
-            else logging.INFO
-            if _state["verbose"]
-            else logging.WARNING
-        )
+        logging.getLogger(LOGGER).setLevel(_own_level())
         if _state["debug"]:
             http_trace()
 
 
+def _own_level() -> int:
+    """The lowest level of diagnose's own notes that is shown: debug, -v or neither."""
+    if _state["debug"]:
+        return logging.DEBUG
+    return logging.INFO if _state["verbose"] else logging.WARNING
+
+
 def debugging() -> bool:
     return bool(_state["debug"])
-
-
-def verbose() -> int:
-    return int(_state["verbose"])
 
 
 # --- the HTTP trace ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from diagnose.exitstatus import ExitStatus
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from diagnose.profile import Profile
+    from diagnose.profile import Profile, Readiness
     from diagnose.usecases import derive  # noqa: F401 - annotations
 
 
@@ -87,11 +87,9 @@ def show(
         ctx.exit(int(ExitStatus.USAGE))
 
 
-def _show_text(prof: Profile, creds: dict[str, str], ready: object) -> None:
-    from diagnose.profile import Readiness
+def _show_text(prof: Profile, creds: dict[str, str], ready: Readiness) -> None:
     from diagnose.render.safe import escaped
 
-    assert isinstance(ready, Readiness)
     say = lambda text: click.echo(escaped(text))  # noqa: E731 - values come from files and the env
     say(f"profile {prof.name}")
     for key, value in prof.values.items():
@@ -306,7 +304,7 @@ def _derive(prof: Profile) -> tuple[Profile, dict[str, str]]:
         return prof, {}
     ctx = Context(prof, RunOptions())
     found = derive.from_account(ctx, principal=True)
-    if prof.cosmos_id and not prof.subscription_id:
+    if not prof.subscription_id:
         found.add("subscription_id", prof.cosmos_id.split("/")[2], "derived from cosmos_id")
     for note in found.notes:
         click.echo(f"  not derived: {note}", err=True)

@@ -244,12 +244,6 @@ def _emit(report: RunReport, output: str, out: Path | None) -> None:
 
     if output == "text":
         size = terminal_size(sys.stdout)
-        style = styler("text")
-        text = run_text.render(report, style, size.columns, size.lines)
-        if report.what_changed is not None:
-            from diagnose.render.timeline import render_text
-
-            text += "\n" + render_text(report.what_changed, style)
-        emit(text)
+        emit(run_text.render(report, styler("text"), size.columns, size.lines))
     if out or output != "text":
         emit(RUN(output)(report, Styler(False)), out)  # a report, not a terminal: no colour

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diagnose import remediation
 from diagnose.model import CheckResult, DiagnosisEntry, Severity, Status
 from diagnose.progress import width_of
 from diagnose.render import cause, gate_text
@@ -28,11 +29,6 @@ ID_WIDTH = 18
 # so that "wrap and unwrap succeeded" next to "role missing" is not read as Cosmos DB's success.
 # A check may name who ran it in its evidence (`ran_as`), which wins.
 RAN_AS = {"keyvault.unwrap": "the diagnosing identity, not Cosmos DB's"}
-
-
-def check_line(result: CheckResult, style: Styler) -> str:
-    """One check as it finishes, ready for the terminal (escaped: see render/safe.py)."""
-    return escaped(_check_line(result, style))
 
 
 def _ran_as(result: CheckResult) -> str:
@@ -54,12 +50,12 @@ def summary_line(result: CheckResult, style: Styler) -> str:
     )
 
 
-def _check_line(
+def check_line(
     result: CheckResult, style: Styler, undecided_below: bool = False, proof: bool = False
 ) -> str:
-    """A check and its findings; with `undecided_below`, a limitation's reason is left to the
-    "Could not decide" (or, for a live proof not made, `proof`, "Not proven") section, which
-    says each reason once."""
+    """A check and its findings, unescaped (the output path escapes once, last: render/safe.py);
+    with `undecided_below`, a limitation's reason is left to the "Could not decide" (or, for a
+    live proof not made, `proof`, "Not proven") section, which says each reason once."""
     if undecided_below and result.status is Status.ERROR:
         below = "not proven (below)" if proof else "could not decide (below)"
         shown = CheckResult(result.id, result.title, result.status, below)
@@ -118,15 +114,19 @@ def _not_proven(n: NotProven, style: Styler) -> str:
 def render(
     report: RunReport, style: Styler | None = None, columns: int = 80, lines: int = 24
 ) -> str:
-    """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing."""
+    """The whole run for a terminal or a file: header, checks in chain order, diagnosis, closing,
+    then what changed (`--what-changed`)."""
     style = style or Styler(False)
     out = [_header(report.profile.name, report.profile.topology)]
     proofs = {n.check for n in report.not_proven}
-    out += [
-        _check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks
-    ]
+    out += [check_line(c, style, undecided_below=True, proof=c.id in proofs) for c in report.checks]
     out += gate_text.lines(report, style)  # --baseline, --horizon (issue 16)
-    return "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
+    text = "\n".join(out) + "\n\n" + _diagnosis_block(report, style, columns, lines)
+    if report.what_changed is not None:  # --what-changed, after the closing block
+        from diagnose.render.timeline import render_text
+
+        text += "\n" + render_text(report.what_changed, style)
+    return text
 
 
 # --- the closing block -------------------------------------------------------------------------
@@ -147,24 +147,22 @@ class Fix:
     commands: tuple[str, ...] = ()
 
 
-_COMMAND_LINE = re.compile(r"(?:az|Connect-|Set-|Update-|New-|curl|diagnose) ")
-
-
 def first_fix(entry: DiagnosisEntry) -> Fix | None:
     """The root cause's first remediation, its commands apart (never cut: they must paste).
 
-    A remediation is prose lines and command lines: a prose line ending in ":" introduces the
-    command lines right after it, which together are the fix to do first.
+    A remediation is prose lines and command lines (`remediation.is_command`): a prose line
+    ending in ":" introduces the command lines right after it, which together are the fix to do
+    first; a prose line may also quote a command in backticks.
     """
     if not entry.remediation:
         return None
     line = entry.remediation[0].strip()
-    if _COMMAND_LINE.match(line):
+    if remediation.is_command(line):
         return Fix("", (line,))
     if line.endswith(":"):
         following = []
         for next_line in entry.remediation[1:]:
-            if not _COMMAND_LINE.match(next_line.strip()):
+            if not remediation.is_command(next_line.strip()):
                 break
             following.append(next_line.strip())
         if following:

@@ -31,9 +31,8 @@ class WalkOptions:
     yes: bool = False
     wait_s: float = 3600.0
     trigger_deadline_s: float = 60.0
-    sleep: Callable[[float], None] = (
-        time.sleep
-    )  # between polls for recovery (progress: cli/walk.py)
+    # between polls for recovery (cli/walk.py passes progress.countdown_sleep)
+    sleep: Callable[[float], None] = time.sleep
 
 
 class Walk:

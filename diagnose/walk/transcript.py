@@ -18,6 +18,7 @@ from typing import Any
 from diagnose import __version__
 from diagnose.files import write_atomic
 from diagnose.redact import redact_obj
+from diagnose.render.markdown import cell
 from diagnose.render.safe import escaped
 from diagnose.walk.fixes import body_json
 
@@ -189,13 +190,8 @@ def _header(data: dict[str, Any]) -> list[str]:
         ("ended", data["ended_at"]),
     ]
     table = ["| | |", "|---|---|"]
-    table += [f"| {name} | {_cell(value)} |" for name, value in rows]
+    table += [f"| {name} | {cell(value)} |" for name, value in rows]
     return [*table, ""]
-
-
-def _cell(value: str) -> str:
-    """A table cell: a `|` inside would end it."""
-    return value.replace("|", "\\|")
 
 
 def _proof(a: dict[str, Any]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,29 +174,12 @@ def test_explain_progress_never_reaches_a_pipe(big_log: Path) -> None:
 
 @pytest.fixture
 def silent_server() -> Iterator[int]:
-    """A PostgreSQL address that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join(2)
-    for conn in held:
-        conn.close()
-    server.close()
+    """A PostgreSQL address that accepts connections and never answers (the kernel completes
+    the handshake into the backlog; nothing reads or writes)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
 
 
 def test_delays_shows_it_is_working_while_the_server_keeps_it_waiting(silent_server: int) -> None:
@@ -209,3 +191,23 @@ def test_delays_shows_it_is_working_while_the_server_keeps_it_waiting(silent_ser
     assert child.exitstatus == 3, child.before
     result = run_cli("delays", url, "--connect-timeout", "2")
     assert result.exit_code == 3 and "analysing" not in result.output
+
+
+def test_out_writes_the_text_report_as_stdout_shows_it_what_changed_included(
+    tmp_path: Path,
+) -> None:
+    """`run --what-changed --out FILE`: the file is the report stdout shows, not without its
+    last section (as the JSON and Markdown reports hold `what_changed`)."""
+    report = tmp_path / "run.txt"
+    result = run_cli(
+        "run",
+        "--lab",
+        "healthy",
+        "--what-changed",
+        "--out",
+        str(report),
+        env={"DIAGNOSE_LAB_PROPAGATION_S": "0.05"},
+    )
+    assert result.exit_code == 0, result
+    assert "What changed, " in result.stdout
+    assert report.read_text() == result.stdout

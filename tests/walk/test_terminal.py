@@ -28,6 +28,7 @@ def test_prompts_colour_and_ctrl_c_leave_a_transcript(lab, tmp_path: Path) -> No
     child = spawn(running.env, "--fix", "--wait", "30", "--transcript", str(out))
     child.expect("Apply 'reenable-principal'")
     assert "\x1b[" in child.before  # colour on a terminal
+    assert "\\u001b" not in child.before  # a colour, not escaped twice into text (check lines)
     child.sendline("y")
     child.expect("Applied")
     child.expect(r"Send ONE real test call")

@@ -23,7 +23,7 @@ def _run_commands(env: dict[str, str]) -> list[str]:
 
 
 def _shown_commands(stdout: str) -> list[str]:
-    return [line.strip() for line in stdout.splitlines() if line.strip().startswith("az ")]
+    return remediation.commands(line.strip() for line in stdout.splitlines())
 
 
 @pytest.mark.parametrize(
