@@ -68,7 +68,12 @@ def collect(
                 f"the Activity Log of resource group {group}",
                 RIGHT.replace("the resource group", f"resource group {group}"),
             )
-            out.limitation = Limitation(problem.reason, problem.permission)
+            # one limitation for the source: every group that could not be read, not the last one
+            earlier = out.limitation
+            out.limitation = Limitation(
+                f"{earlier.reason}; {problem.reason}" if earlier else problem.reason,
+                (earlier.permission if earlier else None) or problem.permission,
+            )
             continue
         for item in reply.body.get("value") or []:
             if (item.get("eventName") or {}).get("value") != "EndRequest":

@@ -122,7 +122,9 @@ def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:
     return None
 
 
-def collect(graph: RestClient, app_id: str, since: datetime, out: SourceReport) -> list[Event]:
+def collect(
+    graph: RestClient, app_id: str, since: datetime, until: datetime, out: SourceReport
+) -> list[Event]:
     try:
         principal = _principal(graph, app_id)
     except PermissionError as exc:
@@ -134,7 +136,10 @@ def collect(graph: RestClient, app_id: str, since: datetime, out: SourceReport) 
         out.notes.append(f"Microsoft Graph knows no principal with app id {app_id}")
         return []
     oid, name = principal
-    flt = f"activityDateTime ge {iso(since)} and targetResources/any(t: t/id eq '{oid}')"
+    flt = (
+        f"activityDateTime ge {iso(since)} and activityDateTime le {iso(until)} "
+        f"and targetResources/any(t: t/id eq '{oid}')"
+    )
     reply = graph.get_all("/v1.0/auditLogs/directoryAudits", {"$filter": flt})
     if reply.status != 200 or not isinstance(reply.body, dict):
         raise reply.problem("the audit log", RIGHT)

@@ -94,7 +94,7 @@ def build(
                 _guarded,
                 reports[entra.NAME],
                 lambda: entra.collect(
-                    graph, targets.principal_app_id or "", since, reports[entra.NAME]
+                    graph, targets.principal_app_id or "", since, until, reports[entra.NAME]
                 ),
             )
         if targets.arm_ids():

@@ -34,7 +34,7 @@ class Graph:
 
 def _collect(graph: Any) -> tuple[list[Event], SourceReport]:
     report = entra.report()
-    return _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, report)), report
+    return _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report)), report
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def _source(name: str, replies: dict[str, Reply]) -> SourceReport:
     graph = Graph(replies)
     if name == entra.NAME:
         report = entra.report()
-        _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, report))
+        _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
     else:
         module = activity if name == activity.NAME else changes
         report = module.report()
@@ -160,3 +160,37 @@ def test_log_analytics_names_its_right_only_on_its_own_refusal(text: str, named:
     rows = logs._source_rows(_Refusing(text), logs.KEY_VAULT, found, SINCE, UNTIL, "u", report)
     assert rows == [] and report.limitation is not None and "403" in report.limitation.reason
     assert (report.limitation.permission is not None) == named, report.limitation
+
+
+class Recording(Graph):
+    """As Graph, and keeps the parameters each GET was asked with."""
+
+    def __init__(self, replies: dict[str, Reply]) -> None:
+        super().__init__(replies)
+        self.asked: list[tuple[str, dict[str, str]]] = []
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Reply:
+        self.asked.append((path, dict(params or {})))
+        return super().get(path, params)
+
+    get_all = get
+
+
+def test_the_audit_log_is_asked_for_the_window_only() -> None:
+    """Every other source bounds its query by `until`; so does the audit log (review)."""
+    graph = Recording({"/v1.0/servicePrincipals": PRINCIPAL})
+    report = entra.report()
+    _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
+    flt = next(p["$filter"] for path, p in graph.asked if path == AUDITS)
+    assert "activityDateTime ge 2026-03-01" in flt and "activityDateTime le 2026-03-02" in flt
+
+
+def test_every_resource_group_the_activity_log_refused_is_named() -> None:
+    """Two groups refused: the source's limitation names both, not only the last (review)."""
+    account = "/subscriptions/s1/resourceGroups/rg-other/providers/Microsoft.DocumentDB/databaseAccounts/c1"
+    targets = Targets(APP_ID, VAULT, None, account, "s1")
+    graph = Graph({ACTIVITY: Reply(403, DENIED, ACTIVITY, "Azure Resource Manager")})
+    report = activity.report()
+    _guarded(report, lambda: activity.collect(graph, targets, SINCE, UNTIL, report))
+    assert report.limitation is not None
+    assert "rg-cmk" in report.limitation.reason and "rg-other" in report.limitation.reason
