@@ -65,7 +65,7 @@ def explain(inputs: tuple[str, ...], output: str, fail_on: str) -> None:
     except catalogue.CatalogueError as exc:
         raise InputError(f"the runbook catalogue is malformed: {exc}") from None
     reading = ReadProgress()
-    with progress.Live(reading.render, enabled=None if not pasting else False) as live:
+    with progress.Live(reading.render, enabled=False if pasting else None) as live:
         reading.live = live
         result = run_explain(paths, cat, on_progress=reading.read)
     for problem in result.problems:

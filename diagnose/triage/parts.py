@@ -106,7 +106,6 @@ class Reading:
         self.path, self.start, self.lo, self.hi, self.done = path, start, lo, hi, done
         self.lines = 0
         self.past = False  # read beyond hi (or to the end of the file)
-        self.ended_a_line = True
         self.stopped = False  # the parent asked the parts to stop (Ctrl-C): read in part only
 
     def __iter__(self) -> Iterator[bytes]:
@@ -115,6 +114,7 @@ class Reading:
             handle.seek(self.start)
             at = self.start
             lines_past = 0
+            ended_a_line = True  # the last block read ends with a newline
             while True:
                 if stopping():
                     self.stopped = True
@@ -126,16 +126,15 @@ class Reading:
                         f"{self.path}: read error ({exc}) after {at} bytes", True
                     ) from None
                 if not chunk:
-                    if not self.past and at > lo and not self.ended_a_line:
+                    if not self.past and at > lo and not ended_a_line:
                         self.lines += 1  # the file's last line, without a newline
                     self.past = True
                     return
                 end = at + len(chunk)
                 self.lines += chunk.count(b"\n", max(0, lo - at), max(0, min(hi, end) - at))
-                self.ended_a_line = chunk.endswith(b"\n")
+                ended_a_line = chunk.endswith(b"\n")
                 if end > hi:
                     self.past = True
-                if end > hi:
                     lines_past += chunk.count(b"\n", max(0, hi - at))
                 at = end
                 yield chunk

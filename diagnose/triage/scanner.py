@@ -298,12 +298,12 @@ class Scanner:
         verdicts = self.verdicts
         shapes = verdicts.shapes
         if not shapes.supported:
-            return _grouped(self._entries(block, lines), everyone=True)
+            return _grouped(self._entries(block, lines))
         count = len(lines)
         forms = shaping.alike(block).split(b"\n", count)[:count]
         by_form = _by_value(forms)
         if len(by_form) > count // 2:  # shapes that do not repeat (a hex trace id per line)
-            return _grouped(self._entries(block, lines), everyone=True)
+            return _grouped(self._entries(block, lines))
         masked = block.translate(DIGITS_MASKED).split(b"\n", count)[:count]
         exact, check = self._exact_lines(block, lines, [], count)
         # Lines of one shape whose keys differ (a 500 whose latency reads 403) but whose
@@ -427,21 +427,18 @@ def _by_value(values: list[bytes]) -> list[tuple[bytes, list[int]]]:
     return list(groups.items())
 
 
-def _grouped(entries: list[Entry], everyone: bool = False) -> list[tuple[Entry, list[int]]]:
-    """The entries that show a cause (`everyone`: all of them), each with the indices
-    where it is, in first-seen order."""
-    every_entry = dict(zip(map(id, entries), entries, strict=True))  # in first-seen order
-    distinct = {k: e for k, e in every_entry.items() if e.hits or everyone}
+def _grouped(entries: list[Entry]) -> list[tuple[Entry, list[int]]]:
+    """Each distinct entry (by identity) with the indices where it is, in first-seen order."""
+    distinct = list(dict(zip(map(id, entries), entries, strict=True)).values())
     if len(distinct) <= _FEW:
         every = range(len(entries))
-        return [(e, list(compress(every, map(is_, entries, repeat(e))))) for e in distinct.values()]
+        return [(e, list(compress(every, map(is_, entries, repeat(e))))) for e in distinct]
     groups: dict[int, tuple[Entry, list[int]]] = {}
     for i, entry in enumerate(entries):
-        if entry.hits or everyone:
-            group = groups.get(id(entry))
-            if group is None:
-                group = groups[id(entry)] = (entry, [])
-            group[1].append(i)
+        group = groups.get(id(entry))
+        if group is None:
+            group = groups[id(entry)] = (entry, [])
+        group[1].append(i)
     return list(groups.values())
 
 

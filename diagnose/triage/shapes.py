@@ -177,12 +177,12 @@ class Shapes:
         return out
 
     def keys(
-        self, shape: bytes, plan: Plan, group: Sequence[bytes], odd: set[int] | None = None
+        self, shape: bytes, plan: Plan, group: Sequence[bytes], other: set[int]
     ) -> tuple[Hashable, list[int], list[Hashable | None]]:
-        """The key the lines of `group` (all of this shape, not exact) share, the indices of
-        those that do not share it, and each of those lines' own key."""
+        """The key the lines of `group` (of this shape, not exact, but for those at `other`:
+        lines of another shape, `keyed`) share, the indices of those that do not share it,
+        and each of those lines' own key."""
         first = group[0]
-        other = set() if odd is None else set(odd)  # lines of another shape (`keyed`)
         odd = set(other)
         for lo, hi in plan.fixed:
             odd |= _differing(group, first[lo:hi], lo)

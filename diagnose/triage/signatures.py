@@ -29,9 +29,10 @@ message, one paragraph; see `records.py`). Conditions:
 signature by editing a runbook's front matter; `tests/test_catalogue.py` then
 asks for a sample text that exercises it.
 
-Ids are not evidence: before any condition sees a record, each UUID in it is
-replaced by a run of one placeholder letter of the same length (a UUID written in
-the catalogue itself stays). The scanner caches verdicts per *shape* of record
+Ids are not evidence: before any condition sees a record, each id in it (a UUID,
+or a bare run of 32 or 16 hex digits: `masking.ID_PATTERNS`) is replaced by a run of
+one placeholder letter of the same length (an id written in the catalogue itself
+stays). The scanner caches verdicts per *shape* of record
 (`verdicts.py`, `masking.py`): digits a condition cannot tell apart are masked in
 the cache key. A condition that compares a number it captures (`min_seconds`), a
 needle holding a digit, or a regex the analysis cannot read makes its signature

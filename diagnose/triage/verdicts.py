@@ -78,7 +78,6 @@ class Verdicts:
             for anchor in sig.anchors:
                 self._by_anchor[anchor].append(position)
         self.engine = engine
-        self.id_patterns = len(masking.ID_PATTERNS)
         self._cache: dict[Hashable, Entry] = {}
 
     # What masking needs is worked out at the first record that holds a hit: a log without
@@ -146,7 +145,7 @@ class Verdicts:
         return masking.placeholder_and_ids(self.signatures)
 
     @cached_property
-    def _uuids(self) -> SpanFinder:
+    def _ids(self) -> SpanFinder:
         """The ids alone (for the plain path, which needs no analysis of the catalogue)."""
         return SpanFinder(list(masking.ID_PATTERNS), caseless=True, engine=self.engine)
 
@@ -165,20 +164,18 @@ class Verdicts:
 
     # -- the plain path -------------------------------------------------------------------
 
-    def canonical(self, data: bytes, spans: Sequence[tuple[int, int, int]] | None = None) -> bytes:
+    def canonical(self, data: bytes) -> bytes:
         """`data` with its ids replaced by the placeholder (same length)."""
         placeholder, exempt = self._placeholder
         if not placeholder:
             return data
-        if spans is None:
-            spans = self._uuids.spans(data)
+        spans = self._ids.spans(data)
         if not spans:
             return data
-        ids = self.id_patterns
         spans = [
             (start, end, index)
             for start, end, index in spans
-            if index < ids and not (exempt and data[start:end].lower() in exempt)
+            if not (exempt and data[start:end].lower() in exempt)
         ]
         if not spans:
             return data

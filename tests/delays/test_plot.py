@@ -302,11 +302,21 @@ def test_a_plot_name_without_a_picture_format_is_refused_before_any_work(tmp_pat
     assert "chart.jpeg" in res.stderr and all(s in res.stderr for s in (".png", ".svg", ".html"))
 
 
-def test_pillow_is_imported_for_png_only():
+def test_pillow_is_imported_for_png_only(tmp_path):
     """Start-up rule: the SVG/HTML path and the import of the plot module load no Pillow."""
     code = (
         "import sys, diagnose.delays.plot, diagnose.usecases.delays, diagnose.cli.delays\n"
+        "from pathlib import Path\n"
+        "from diagnose.delays.result import TimePoint\n"
+        "from diagnose.delays.verdict import Thresholds\n"
+        "points = [TimePoint('c-1', 'departure_spread', 1.8e9, 600, 5, 30.0, 30.0, 30.0)]\n"
+        "for name in sys.argv[1:]:\n"
+        "    diagnose.delays.plot.write(Path(name), points, Thresholds(), 't', '', {})\n"
         "assert not [m for m in sys.modules if m == 'PIL' or m.startswith('PIL.')], 'PIL loaded'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    targets = [str(tmp_path / "chart.svg"), str(tmp_path / "chart.html")]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *targets], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
+    assert all(Path(t).stat().st_size for t in targets)  # the pictures were drawn

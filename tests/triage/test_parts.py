@@ -8,6 +8,7 @@ link as in one pass.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,19 @@ CATALOGUE = load()
 pytestmark = pytest.mark.skipif(not parts.can_fork(), reason="parts are forked processes (Linux)")
 
 
+def _parts_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A fresh list that each call of `parts.run` appends its number of parts to."""
+    runs: list[int] = []
+    real_run = parts.run
+
+    def counted(work: Any, n: int, told: Any) -> Any:
+        runs.append(n)
+        return real_run(work, n, told)
+
+    monkeypatch.setattr(parts, "run", counted)
+    return runs
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -38,11 +52,7 @@ def test_parts_give_the_one_pass_document(
     monkeypatch.setattr(parts, "PART_MIN", 64)
     # every file counts as an incident log here (only those are read in parts)
     monkeypatch.setattr(explain_module, "_dense", lambda path, scanner: True)
-    runs: list[int] = []
-    real_run = parts.run
-    monkeypatch.setattr(
-        parts, "run", lambda work, n, told: runs.append(n) or real_run(work, n, told)
-    )
+    runs = _parts_runs(monkeypatch)
     path = tmp_path / f"app-{seed}.log"
     data = b"".join(_log(seed + k, size) for k in range(3))
     path.write_bytes(data if seed % 2 else data.rstrip(b"\n"))  # with and without a last newline
@@ -59,11 +69,7 @@ def test_only_an_incident_log_is_read_in_parts(
 ) -> None:
     """A sparse log is read in one pass (at grep's pace already); a dense one in parts."""
     monkeypatch.setattr(parts, "PART_MIN", 64)
-    runs: list[int] = []
-    real_run = parts.run
-    monkeypatch.setattr(
-        parts, "run", lambda work, n, told: runs.append(n) or real_run(work, n, told)
-    )
+    runs = _parts_runs(monkeypatch)
     sparse = tmp_path / "sparse.log"
     sparse.write_bytes(b"2026-11-26T03:04:05Z INFO request completed status=200\n" * 5000)
     explain([str(sparse)], CATALOGUE, parts=2)
