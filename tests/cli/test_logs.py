@@ -82,6 +82,7 @@ def test_debug_traces_http_and_never_a_secret_or_token(scenario: str, runs) -> N
         re.match(r"http: [A-Z]+ https://\S+ -> (\d{3} in|\w+ after) \d+ ms", t) for t in trace
     )
     assert any("/oauth2/v2.0/token -> " in t for t in trace)  # the token requests are traced
+    assert runs[scenario]["secrets"], "the lab gave no secret to look for"
     for secret in runs[scenario]["secrets"]:
         assert secret not in debug.output
     lowered = debug.stderr.lower()
