@@ -46,14 +46,17 @@ def parse_default_identity(raw: str | None) -> DefaultIdentity:
     return DefaultIdentity(value, None)
 
 
-def user_assigned_client_id(account: Fields, resource_id: str) -> str | None:
-    """The clientId of a user-assigned identity the account holds (None if it does not hold it)."""
+def _assigned(account: Fields, resource_id: str) -> Fields | None:
+    """The account's record of a user-assigned identity it holds (None if it does not hold it)."""
     identity = account.opt_obj("identity")
     assigned = identity.opt_mapping("userAssignedIdentities") if identity else {}
-    for rid, info in assigned.items():
-        if rid.lower() == resource_id.lower():
-            return info.opt_text("clientId")
-    return None
+    return next((i for rid, i in assigned.items() if rid.lower() == resource_id.lower()), None)
+
+
+def user_assigned_client_id(account: Fields, resource_id: str) -> str | None:
+    """The clientId of a user-assigned identity the account holds (None if it does not hold it)."""
+    info = _assigned(account, resource_id)
+    return info.opt_text("clientId") if info else None
 
 
 def resolve_app_id(ctx: Context) -> tuple[str, str]:
@@ -281,11 +284,7 @@ def _deleted(
             f"{' on ' + when if when else ''}; "
             "it is still in the directory's deleted items and can be restored"
         )
-        return Outcome(
-            "the principal was deleted",
-            [finding("principal.deleted", message, **evidence)],
-            evidence,
-        )
+        return _principal_deleted(message, evidence)
     if _held(named, ctx):
         return _gone(ctx, named, evidence)
     evidence["restorable"] = False
@@ -293,6 +292,11 @@ def _deleted(
         f"no service principal with app id {app_id} exists, and none is in the directory's "
         "deleted items: it cannot be restored, recreate it"
     )
+    return _principal_deleted(message, evidence)
+
+
+def _principal_deleted(message: str, evidence: dict[str, Any]) -> Outcome:
+    """principal.deleted, its finding carrying the check's evidence."""
     return Outcome(
         "the principal was deleted",
         [finding("principal.deleted", message, **evidence)],
@@ -305,9 +309,8 @@ def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[Defaul
     identity the account does not hold is an invalid default identity: cosmos.cmk says so)."""
     if not isinstance(named, DefaultIdentity) or kind_of(named) != USER_ASSIGNED:
         return False
-    identity = reads.cosmos_account(ctx).opt_obj("identity")  # read already (memoized)
-    held = identity.opt_mapping("userAssignedIdentities") if identity else {}
-    return any(rid.lower() == (named.resource_id or "").lower() for rid in held)
+    account = reads.cosmos_account(ctx)  # read already (memoized)
+    return _assigned(account, named.resource_id or "") is not None
 
 
 def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Outcome:
@@ -328,16 +331,11 @@ def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Out
     else:
         evidence["identity_resource"] = "exists" if found else "ARM: ResourceNotFound"
     if found is not None:
-        evidence["restorable"] = False
         message = (
             f"the account's default identity is the user-assigned identity {name}, which exists, "
             "but the directory has no service principal for it (nor any in its deleted items)"
         )
-        return Outcome(
-            "the principal was deleted",
-            [finding("principal.deleted", message, **evidence)],
-            evidence,
-        )
+        return _principal_deleted(message, evidence)
     arm_says = str(evidence["identity_resource"]).startswith("ARM")
     message = (
         f"the account's default identity is the user-assigned managed identity {name}, which was "
