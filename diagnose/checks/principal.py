@@ -192,8 +192,9 @@ def check_principal(ctx: Context) -> Outcome:
         app_id, source = resolve_app_id(ctx)
     except Skip:
         if _held(named, ctx):
-            # the account holds its user-assigned identity without a client id: is it still there?
-            return _gone(ctx, named, evidence)
+            # the account holds its user-assigned identity without a client id to ask Graph with:
+            # only ARM's own word that the identity is gone decides
+            return _gone(ctx, named, evidence, graph_said=False)
         raise  # a default identity the account does not hold is cosmos.cmk's to report
     evidence.update(app_id=app_id, app_id_from=source)
     principal = reads.service_principal(ctx, app_id)
@@ -286,7 +287,7 @@ def _deleted(
         )
         return _principal_deleted(message, evidence)
     if _held(named, ctx):
-        return _gone(ctx, named, evidence)
+        return _gone(ctx, named, evidence, graph_said=True)
     evidence["restorable"] = False
     message = (
         f"no service principal with app id {app_id} exists, and none is in the directory's "
@@ -313,9 +314,17 @@ def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[Defaul
     return _assigned(account, named.resource_id or "") is not None
 
 
-def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Outcome:
+def _gone(
+    ctx: Context, named: DefaultIdentity, evidence: dict[str, Any], graph_said: bool
+) -> Outcome:
     """The default identity is a user-assigned managed identity with no principal: ARM says
-    whether the identity itself still exists. A deleted one cannot be restored (troubleshoot-cmk)."""
+    whether the identity itself still exists. A deleted one cannot be restored (troubleshoot-cmk).
+
+    `graph_said`: Graph answered that there is no such principal, nor any in its deleted items.
+    Without it (the account's record of the identity names no client id to ask Graph with), only
+    ARM's ResourceNotFound decides: an identity that exists, or an ARM read that failed, is no
+    finding about the customer's setup.
+    """
     resource_id = named.resource_id or ""
     name = resource_id.rsplit("/", 1)[-1]
     evidence.update(
@@ -327,20 +336,29 @@ def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Out
     try:
         found = reads.arm_resource(ctx, resource_id, "identity", f"the managed identity {name}")
     except ToolLimitation as exc:
+        if not graph_said:
+            raise
         found, evidence["identity_resource"] = None, f"not read ({exc})"
     else:
         evidence["identity_resource"] = "exists" if found else "ARM: ResourceNotFound"
     if found is not None:
+        if not graph_said:
+            raise Skip(
+                f"cannot tell which principal reaches the key: the account's record of its default "
+                f"identity {name} names no clientId, and the identity exists: set principal_app_id"
+            )
         message = (
             f"the account's default identity is the user-assigned identity {name}, which exists, "
             "but the directory has no service principal for it (nor any in its deleted items)"
         )
         return _principal_deleted(message, evidence)
-    arm_says = str(evidence["identity_resource"]).startswith("ARM")
+    said = ["no service principal, none in the directory's deleted items"] if graph_said else []
+    if str(evidence["identity_resource"]).startswith("ARM"):
+        said.append("ARM answers ResourceNotFound for it")
     message = (
         f"the account's default identity is the user-assigned managed identity {name}, which was "
-        "deleted: no service principal, none in the directory's deleted items"
-        + (", and ARM answers ResourceNotFound for it" if arm_says else "")
+        "deleted: "
+        + ", and ".join(said)
         + "; a deleted managed identity cannot be restored: recreate it, grant it the key and "
         "make it the account's default identity"
     )
