@@ -46,7 +46,7 @@ def parse_default_identity(raw: str | None) -> DefaultIdentity:
     return DefaultIdentity(value, None)
 
 
-def _assigned(account: Fields, resource_id: str) -> Fields | None:
+def assigned_identity(account: Fields, resource_id: str) -> Fields | None:
     """The account's record of a user-assigned identity it holds (None if it does not hold it)."""
     identity = account.opt_obj("identity")
     assigned = identity.opt_mapping("userAssignedIdentities") if identity else {}
@@ -54,8 +54,9 @@ def _assigned(account: Fields, resource_id: str) -> Fields | None:
 
 
 def user_assigned_client_id(account: Fields, resource_id: str) -> str | None:
-    """The clientId of a user-assigned identity the account holds (None if it does not hold it)."""
-    info = _assigned(account, resource_id)
+    """The clientId of a user-assigned identity the account holds (None if it does not hold it,
+    or its record names none)."""
+    info = assigned_identity(account, resource_id)
     return info.opt_text("clientId") if info else None
 
 
@@ -311,7 +312,7 @@ def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[Defaul
     if not isinstance(named, DefaultIdentity) or kind_of(named) != USER_ASSIGNED:
         return False
     account = reads.cosmos_account(ctx)  # read already (memoized)
-    return _assigned(account, named.resource_id or "") is not None
+    return assigned_identity(account, named.resource_id or "") is not None
 
 
 def _gone(

@@ -113,6 +113,17 @@ def test_an_identity_without_a_client_id_in_the_account_is_gone_only_on_arms_wor
     assert "service principal" not in found["message"]
 
 
+def test_an_identity_the_account_holds_without_a_client_id_is_not_undefined(lab) -> None:
+    """cosmos.cmk: the account holds the identity its default identity names, though its record
+    names no clientId: that is not an identity the account does not hold."""
+    instance = lab("uami-deleted")
+    instance.world.deleted_identities.clear()
+    _, report, _ = _run(_unpinned(instance.env))
+    (cmk,) = [c for c in report["checks"] if c["id"] == "cosmos.cmk"]
+    assert "cosmos.identity-undefined" not in {f["code"] for f in cmk["findings"]}
+    assert report["diagnosis"][0]["code"] == "principal.managed-identity-deleted"
+
+
 def test_an_identity_without_a_client_id_unread_in_arm_is_undecided(lab) -> None:
     """No clientId to ask Graph with and no ARM answer: nothing is known of the identity (a
     limitation, exit 3), never "deleted" from a fault."""
