@@ -204,22 +204,16 @@ def check_principal(ctx: Context) -> Outcome:
             named = _default_identity(ctx)  # Graph says it is gone: which kind was it?
             _describe(evidence, named)
         return _deleted(ctx, app_id, evidence, named)
-    return _present(ctx, app_id, principal, evidence, named)
+    return _present(ctx, app_id, principal, evidence)
 
 
-def _present(
-    ctx: Context,
-    app_id: str,
-    principal: Fields,
-    evidence: dict[str, Any],
-    named: DefaultIdentity | str | None,
-) -> Outcome:
+def _present(ctx: Context, app_id: str, principal: Fields, evidence: dict[str, Any]) -> Outcome:
     # accountEnabled absent is not "enabled": Fields.flag raises, and the check is undecided
     enabled = principal.flag("accountEnabled")
     object_id = principal.text("id")
     by_microsoft = principal.opt_text("disabledByMicrosoftStatus")
     graph_kind, graph_resource = _graph_kind(principal)
-    if "identity_kind" not in evidence or named is None:
+    if "identity_kind" not in evidence:  # not read from the account's defaultIdentity
         evidence.update(identity_kind=graph_kind, identity_kind_from="Graph's servicePrincipalType")
     if graph_resource and not evidence.get("resource_id"):
         evidence["resource_id"] = graph_resource
