@@ -230,6 +230,10 @@ class Fields:
         value = self._get(name, (dict,), "an object", False)
         return None if value is None else Fields(value, self.where, self._name(name))
 
+    def obj_or_empty(self, name: str) -> Fields:
+        """The object, or an empty one when it is absent or null (its `opt_` fields then absent)."""
+        return self.opt_obj(name) or Fields({}, self.where, self._name(name))
+
     def _list(self, name: str, required: bool) -> list[Any]:
         return list(self._get(name, (list,), "a list", required) or [])
 

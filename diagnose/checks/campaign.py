@@ -33,7 +33,7 @@ def check_byok(ctx: Context) -> Outcome:
         ctx.memo(f"adobe:byok:{name}", lambda: ctx.adobe.byok_config(name)),
         f"Experience Platform's answer for the BYOK configuration {name}",
     )
-    data = config.opt_obj("configData") or Fields({}, config.where)
+    data = config.obj_or_empty("configData")
     status = config.text("status")
     key_identifier = data.opt_text("keyVaultKeyIdentifier")
     evidence = {

@@ -9,7 +9,7 @@ from diagnose.azure.keyvault import versionless_key_uri
 from diagnose.azure.problems import credential_refused
 from diagnose.checks import reads
 from diagnose.checks.base import Check, Context, Fact, Outcome, Skip, finding
-from diagnose.checks.principal import parse_default_identity, user_assigned_client_id
+from diagnose.checks.principal import assigned_identity, parse_default_identity
 from diagnose.errors import CredentialRefused, NotPermitted
 from diagnose.model import Finding, Severity
 
@@ -95,10 +95,9 @@ def check_cmk(ctx: Context) -> Outcome:
             )
         )
     elif identity.resource_id:
-        client_id = identity.federated_client_id or user_assigned_client_id(
-            account, identity.resource_id
-        )
-        if client_id is None:
+        held = assigned_identity(account, identity.resource_id)
+        client_id = identity.federated_client_id or (held.opt_text("clientId") if held else None)
+        if held is None and not identity.federated_client_id:
             findings.append(
                 finding(
                     "cosmos.identity-undefined",
@@ -108,7 +107,8 @@ def check_cmk(ctx: Context) -> Outcome:
                 )
             )
         elif (
-            ctx.profile.principal_app_id
+            client_id  # a record without its clientId says nothing of which app it is
+            and ctx.profile.principal_app_id
             and client_id.lower() != ctx.profile.principal_app_id.lower()
         ):
             findings.append(

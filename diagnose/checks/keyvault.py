@@ -26,7 +26,7 @@ def check_vault(ctx: Context) -> Outcome:
     # (https://learn.microsoft.com/azure/cosmos-db/troubleshoot-cmk, 1.1: "bypass is set to None").
     vault = reads.vault(ctx)
     props = vault.obj("properties")
-    acls = props.opt_obj("networkAcls") or Fields({}, props.where, "properties.networkAcls")
+    acls = props.obj_or_empty("networkAcls")
     default_action, bypass = acls.opt_text("defaultAction"), acls.opt_text("bypass")
     soft_delete, purge_protection = (
         props.opt_flag("enableSoftDelete"),

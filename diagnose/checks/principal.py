@@ -46,14 +46,18 @@ def parse_default_identity(raw: str | None) -> DefaultIdentity:
     return DefaultIdentity(value, None)
 
 
-def user_assigned_client_id(account: Fields, resource_id: str) -> str | None:
-    """The clientId of a user-assigned identity the account holds (None if it does not hold it)."""
+def assigned_identity(account: Fields, resource_id: str) -> Fields | None:
+    """The account's record of a user-assigned identity it holds (None if it does not hold it)."""
     identity = account.opt_obj("identity")
     assigned = identity.opt_mapping("userAssignedIdentities") if identity else {}
-    for rid, info in assigned.items():
-        if rid.lower() == resource_id.lower():
-            return info.opt_text("clientId")
-    return None
+    return next((i for rid, i in assigned.items() if rid.lower() == resource_id.lower()), None)
+
+
+def user_assigned_client_id(account: Fields, resource_id: str) -> str | None:
+    """The clientId of a user-assigned identity the account holds (None if it does not hold it,
+    or its record names none)."""
+    info = assigned_identity(account, resource_id)
+    return info.opt_text("clientId") if info else None
 
 
 def resolve_app_id(ctx: Context) -> tuple[str, str]:
@@ -189,8 +193,9 @@ def check_principal(ctx: Context) -> Outcome:
         app_id, source = resolve_app_id(ctx)
     except Skip:
         if _held(named, ctx):
-            # the account holds its user-assigned identity without a client id: is it still there?
-            return _gone(ctx, named, evidence)
+            # the account holds its user-assigned identity without a client id to ask Graph with:
+            # only ARM's own word that the identity is gone decides
+            return _gone(ctx, named, evidence, graph_said=False)
         raise  # a default identity the account does not hold is cosmos.cmk's to report
     evidence.update(app_id=app_id, app_id_from=source)
     principal = reads.service_principal(ctx, app_id)
@@ -199,22 +204,16 @@ def check_principal(ctx: Context) -> Outcome:
             named = _default_identity(ctx)  # Graph says it is gone: which kind was it?
             _describe(evidence, named)
         return _deleted(ctx, app_id, evidence, named)
-    return _present(ctx, app_id, principal, evidence, named)
+    return _present(ctx, app_id, principal, evidence)
 
 
-def _present(
-    ctx: Context,
-    app_id: str,
-    principal: Fields,
-    evidence: dict[str, Any],
-    named: DefaultIdentity | str | None,
-) -> Outcome:
+def _present(ctx: Context, app_id: str, principal: Fields, evidence: dict[str, Any]) -> Outcome:
     # accountEnabled absent is not "enabled": Fields.flag raises, and the check is undecided
     enabled = principal.flag("accountEnabled")
     object_id = principal.text("id")
     by_microsoft = principal.opt_text("disabledByMicrosoftStatus")
     graph_kind, graph_resource = _graph_kind(principal)
-    if "identity_kind" not in evidence or named is None:
+    if "identity_kind" not in evidence:  # not read from the account's defaultIdentity
         evidence.update(identity_kind=graph_kind, identity_kind_from="Graph's servicePrincipalType")
     if graph_resource and not evidence.get("resource_id"):
         evidence["resource_id"] = graph_resource
@@ -281,18 +280,19 @@ def _deleted(
             f"{' on ' + when if when else ''}; "
             "it is still in the directory's deleted items and can be restored"
         )
-        return Outcome(
-            "the principal was deleted",
-            [finding("principal.deleted", message, **evidence)],
-            evidence,
-        )
+        return _principal_deleted(message, evidence)
     if _held(named, ctx):
-        return _gone(ctx, named, evidence)
+        return _gone(ctx, named, evidence, graph_said=True)
     evidence["restorable"] = False
     message = (
         f"no service principal with app id {app_id} exists, and none is in the directory's "
         "deleted items: it cannot be restored, recreate it"
     )
+    return _principal_deleted(message, evidence)
+
+
+def _principal_deleted(message: str, evidence: dict[str, Any]) -> Outcome:
+    """principal.deleted, its finding carrying the check's evidence."""
     return Outcome(
         "the principal was deleted",
         [finding("principal.deleted", message, **evidence)],
@@ -305,14 +305,21 @@ def _held(named: DefaultIdentity | str | None, ctx: Context) -> TypeGuard[Defaul
     identity the account does not hold is an invalid default identity: cosmos.cmk says so)."""
     if not isinstance(named, DefaultIdentity) or kind_of(named) != USER_ASSIGNED:
         return False
-    identity = reads.cosmos_account(ctx).opt_obj("identity")  # read already (memoized)
-    held = identity.opt_mapping("userAssignedIdentities") if identity else {}
-    return any(rid.lower() == (named.resource_id or "").lower() for rid in held)
+    account = reads.cosmos_account(ctx)  # read already (memoized)
+    return assigned_identity(account, named.resource_id or "") is not None
 
 
-def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Outcome:
+def _gone(
+    ctx: Context, named: DefaultIdentity, evidence: dict[str, Any], graph_said: bool
+) -> Outcome:
     """The default identity is a user-assigned managed identity with no principal: ARM says
-    whether the identity itself still exists. A deleted one cannot be restored (troubleshoot-cmk)."""
+    whether the identity itself still exists. A deleted one cannot be restored (troubleshoot-cmk).
+
+    `graph_said`: Graph answered that there is no such principal, nor any in its deleted items.
+    Without it (the account's record of the identity names no client id to ask Graph with), only
+    ARM's ResourceNotFound decides: an identity that exists, or an ARM read that failed, is no
+    finding about the customer's setup.
+    """
     resource_id = named.resource_id or ""
     name = resource_id.rsplit("/", 1)[-1]
     evidence.update(
@@ -324,25 +331,29 @@ def _gone(ctx: Context, named: DefaultIdentity, evidence: dict[str, Any]) -> Out
     try:
         found = reads.arm_resource(ctx, resource_id, "identity", f"the managed identity {name}")
     except ToolLimitation as exc:
+        if not graph_said:
+            raise
         found, evidence["identity_resource"] = None, f"not read ({exc})"
     else:
         evidence["identity_resource"] = "exists" if found else "ARM: ResourceNotFound"
     if found is not None:
-        evidence["restorable"] = False
+        if not graph_said:
+            raise Skip(
+                f"cannot tell which principal reaches the key: the account's record of its default "
+                f"identity {name} names no clientId, and the identity exists: set principal_app_id"
+            )
         message = (
             f"the account's default identity is the user-assigned identity {name}, which exists, "
             "but the directory has no service principal for it (nor any in its deleted items)"
         )
-        return Outcome(
-            "the principal was deleted",
-            [finding("principal.deleted", message, **evidence)],
-            evidence,
-        )
-    arm_says = str(evidence["identity_resource"]).startswith("ARM")
+        return _principal_deleted(message, evidence)
+    said = ["no service principal, none in the directory's deleted items"] if graph_said else []
+    if str(evidence["identity_resource"]).startswith("ARM"):
+        said.append("ARM answers ResourceNotFound for it")
     message = (
         f"the account's default identity is the user-assigned managed identity {name}, which was "
-        "deleted: no service principal, none in the directory's deleted items"
-        + (", and ARM answers ResourceNotFound for it" if arm_says else "")
+        "deleted: "
+        + ", and ".join(said)
         + "; a deleted managed identity cannot be restored: recreate it, grant it the key and "
         "make it the account's default identity"
     )

@@ -183,9 +183,7 @@ def _access_policies(object_id: str, properties: Fields) -> Outcome:
         p for p in properties.opt_objects("accessPolicies") if p.opt_text("objectId") == object_id
     ]
     granted = {
-        perm.lower()
-        for p in policies
-        for perm in (p.opt_obj("permissions") or Fields({}, p.where)).opt_texts("keys")
+        perm.lower() for p in policies for perm in p.obj_or_empty("permissions").opt_texts("keys")
     }
     missing = [] if "all" in granted else [p for p in KEY_POLICY_PERMISSIONS if p not in granted]
     evidence = {

@@ -65,9 +65,8 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
     except Exception as exc:  # noqa: BLE001 - the checks say why the account cannot be read
         derived.notes.append(f"the Cosmos DB account could not be read: {exc}")
         return derived
-    found = account.raw.get(
-        "properties"
-    )  # derive only from well-formed values; checks judge the rest
+    # derive only from well-formed values; checks judge the rest
+    found = account.raw.get("properties")
     props: dict[str, Any] = found if isinstance(found, dict) else {}
     uri = props.get("keyVaultKeyUri")
     if isinstance(uri, str) and uri.startswith("https://"):
@@ -115,17 +114,18 @@ def _vault_id(ctx: Context, name: str, host: str) -> str | None:
         reply = reads.arm_get(ctx, candidate, "vault", "the vault")
         if reply.status == 200 and _same_vault(reply.body, host):
             return candidate
-        listing = ctx.arm.get_all(
+        listing = reads.arm_list(
+            ctx,
             f"/subscriptions/{subscription}/providers/Microsoft.KeyVault/vaults",
-            params={"api-version": VAULT_LIST_API},
+            {"api-version": VAULT_LIST_API},
+            "the subscription's vaults",
+            reads.READER,
         )
     except Exception:  # noqa: BLE001 - the vault checks say why the vault cannot be read
         return None
-    if listing.status != 200 or not isinstance(listing.body, dict):
-        return None
-    for vault in listing.body.get("value") or []:
-        if isinstance(vault, dict) and _same_vault(vault, host) and vault.get("id"):
-            return str(vault["id"])
+    for vault in listing:
+        if _same_vault(vault.raw, host) and vault.raw.get("id"):
+            return str(vault.raw["id"])
     return None
 
 

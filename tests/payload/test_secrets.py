@@ -8,7 +8,7 @@ from click.testing import CliRunner
 import diagnose.payload.document as report_module
 from diagnose.cli import cli as cli_main
 from diagnose.payload.curl import parse_input
-from tests.harness import Cli
+from tests.harness import Cli, CliResult
 from tests.payload.conftest import API_KEY, CORPUS, TOKEN, assert_no_secret
 
 FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".sh", ".cmd", ".ps1", ".txt"))
@@ -71,17 +71,19 @@ DUPLICATES = (
 )
 
 
+def _check_offline(cli: Cli, output: str, *extra: str) -> CliResult:
+    """`payload check --offline` of the single-quotes corpus request, which must exit 0."""
+    result = cli(
+        "payload", "check", str(CORPUS / "01-posix-single-quotes.sh"), "--offline", *extra,
+        "--output", output,
+    )  # fmt: skip
+    assert result.exit_code == 0, result
+    return result
+
+
 @pytest.mark.parametrize("output", ["text", "json", "markdown"])
 def test_body_values_are_shown_as_their_shape(output: str, cli: Cli) -> None:
-    result = cli(
-        "payload",
-        "check",
-        str(CORPUS / "01-posix-single-quotes.sh"),
-        "--offline",
-        "--output",
-        output,
-    )
-    assert result.exit_code == 0, result
+    result = _check_offline(cli, output)
     for value in BODY_VALUES:
         assert value not in result.output
     assert "10e2583b-4d1d-4b57-bd6e-fdc79405d67d" in result.stdout  # campaignId: kept
@@ -92,16 +94,7 @@ def test_body_values_are_shown_as_their_shape(output: str, cli: Cli) -> None:
 
 @pytest.mark.parametrize("output", ["json", "markdown"])
 def test_show_values_shows_them_and_still_masks_secrets(output: str, cli: Cli) -> None:
-    result = cli(
-        "payload",
-        "check",
-        str(CORPUS / "01-posix-single-quotes.sh"),
-        "--offline",
-        "--show-values",
-        "--output",
-        output,
-    )
-    assert result.exit_code == 0, result
+    result = _check_offline(cli, output, "--show-values")
     for value in BODY_VALUES:
         assert value in result.stdout
     assert "chars>" not in result.stdout

@@ -49,21 +49,23 @@ def test_the_text_report_says_it_next_to_the_symptom() -> None:
     assert "could not check principal.enabled (Microsoft Graph answered 502" in result.stdout
 
 
-def test_a_transient_graph_fault_keeps_the_root_cause() -> None:
-    code, report, _ = run_lab("sp-disabled", "graph:503:2")
+def disabled_despite(faults: str) -> list[dict[str, object]]:
+    """sp-disabled's diagnosis under `faults`, which must still be exit 1 at principal.disabled."""
+    code, report, _ = run_lab("sp-disabled", faults)
     assert code == 1
     diagnosis = report["diagnosis"]
     assert isinstance(diagnosis, list)
     assert diagnosis[0]["code"] == "principal.disabled"
+    return diagnosis
+
+
+def test_a_transient_graph_fault_keeps_the_root_cause() -> None:
+    diagnosis = disabled_despite("graph:503:2")
     assert not any("undecided_before" in entry for entry in diagnosis)
 
 
 def test_a_fault_after_the_root_cause_does_not_unsettle_it() -> None:
-    code, report, _ = run_lab("sp-disabled", "vault:503")
-    assert code == 1
-    diagnosis = report["diagnosis"]
-    assert isinstance(diagnosis, list)
-    assert diagnosis[0]["code"] == "principal.disabled"
+    diagnosis = disabled_despite("vault:503")
     assert "keyvault.unwrap-failed" not in {d["code"] for d in diagnosis}
 
 

@@ -78,7 +78,13 @@ def test_a_deleted_identity_not_read_from_arm_is_still_said_to_be_gone(lab) -> N
     """The reader may lack Reader on the identity: Graph's own words (no principal, nothing in
     deleted items) and the account's default identity still decide; the evidence says what ARM did."""
     instance = lab("uami-deleted")
-    world = instance.world
+    _reader_on_the_account_only(instance.world)
+    exit_code, report, principal = _run(instance.env)
+    assert report["diagnosis"][0]["code"] == "principal.managed-identity-deleted"
+    assert principal["evidence"]["identity_resource"].startswith("not read (")
+
+
+def _reader_on_the_account_only(world: Any) -> None:
     world.role_assignments = [
         a for a in world.role_assignments if a.principal_id != world.diagnoser_id
     ]
@@ -86,10 +92,59 @@ def test_a_deleted_identity_not_read_from_arm_is_still_said_to_be_gone(lab) -> N
         RoleAssignment(
             "00000000-0000-0000-0000-00000000beef", world.cosmos.id, READER, world.diagnoser_id
         )
-    )  # Reader on the account only
-    exit_code, report, principal = _run(instance.env)
+    )
+
+
+def _unpinned(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != "DIAGNOSE_PRINCIPAL_APP_ID"}
+
+
+def test_an_identity_without_a_client_id_in_the_account_is_gone_only_on_arms_word(lab) -> None:
+    """The account's record of its identity names no clientId (no ids kept): Graph cannot be
+    asked, so ARM's ResourceNotFound alone says the identity is gone, and the message claims
+    nothing of Graph."""
+    instance = lab("uami-deleted")
+    instance.world.deleted_identities.clear()  # the account's record: clientId null
+    _, _, principal = _run(_unpinned(instance.env))
+    (found,) = principal["findings"]
+    assert found["code"] == "principal.managed-identity-deleted"
+    assert principal["evidence"]["identity_resource"] == "ARM: ResourceNotFound"
+    assert "ARM answers ResourceNotFound" in found["message"]
+    assert "service principal" not in found["message"]
+
+
+def test_an_identity_the_account_holds_without_a_client_id_is_not_undefined(lab) -> None:
+    """cosmos.cmk: the account holds the identity its default identity names, though its record
+    names no clientId: that is not an identity the account does not hold."""
+    instance = lab("uami-deleted")
+    instance.world.deleted_identities.clear()
+    _, report, _ = _run(_unpinned(instance.env))
+    (cmk,) = [c for c in report["checks"] if c["id"] == "cosmos.cmk"]
+    assert "cosmos.identity-undefined" not in {f["code"] for f in cmk["findings"]}
     assert report["diagnosis"][0]["code"] == "principal.managed-identity-deleted"
-    assert principal["evidence"]["identity_resource"].startswith("not read (")
+
+
+def test_an_identity_without_a_client_id_unread_in_arm_is_undecided(lab) -> None:
+    """No clientId to ask Graph with and no ARM answer: nothing is known of the identity (a
+    limitation, exit 3), never "deleted" from a fault."""
+    instance = lab("uami-deleted")
+    instance.world.deleted_identities.clear()
+    _reader_on_the_account_only(instance.world)
+    exit_code, report, principal = _run(_unpinned(instance.env))
+    assert principal["status"] == "error" and not principal["findings"]
+    assert exit_code == 3
+    assert "principal.managed-identity-deleted" not in {d["code"] for d in report["diagnosis"]}
+
+
+def test_an_existing_identity_without_a_client_id_is_no_deleted_principal(lab) -> None:
+    """The identity exists but the account's record names no clientId: Graph was not asked, so
+    nothing is said of its principal."""
+    instance = lab("healthy")
+    (identity,) = instance.world.identities
+    identity.client_id = ""  # the account's record (and ARM's identity) name no client id
+    _, report, principal = _run(_unpinned(instance.env))
+    assert principal["status"] == "skip"
+    assert "principal.deleted" not in {d["code"] for d in report["diagnosis"]}
 
 
 def test_an_undefined_default_identity_is_not_a_deleted_one(lab) -> None:
