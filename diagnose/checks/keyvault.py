@@ -215,14 +215,12 @@ def prewarm_data_plane_key(ctx: Context) -> None:
         data_plane_key(ctx)
 
 
-# Key states the data plane reports (the ARM attributes keyvault.key read may lag behind). Only
-# KeyDisabled and KeyOperationForbidden are Key Vault's published words ("Operation ... is not
-# allowed on a disabled key", "... is not permitted on this key": docs/research/published-behaviour.md
-# section 4); the codes for a key outside its window are the lab's (an unwrap is not refused there).
+# Key states the data plane reports (the ARM attributes keyvault.key read may lag behind), in Key
+# Vault's published words ("Operation ... is not allowed on a disabled key", "... is not permitted
+# on this key": docs/research/published-behaviour.md section 4). A key outside its nbf/exp window
+# is not one of them: the unwrap is not refused there (about-keys-details), keyvault.key says it.
 KEY_STATE_CODES = {
     "KeyDisabled": "key.disabled",
-    "KeyExpired": "key.expired",
-    "KeyNotYetValid": "key.not-yet-valid",
     "KeyOperationForbidden": "key.operations-missing",
 }
 
