@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from diagnose.cli.options import open_profile, profile_options
 from diagnose.render.choose import TIMELINE, emit, output_option, styler
-from diagnose.timeline.window import DEFAULT_SINCE, parse_since
+from diagnose.timeline.window import DEFAULT_SINCE, parse_since, window_end
 
 EXAMPLES = """\b
 Examples:
@@ -69,7 +68,7 @@ def timeline(
     from diagnose.render import timeline as render
     from diagnose.usecases import timeline as usecase
 
-    now = datetime.now(UTC)
+    now = window_end()
     start = parse_since(since, now)
     with open_profile(config, profile_name, lab_scenario) as profile:
         if kql:

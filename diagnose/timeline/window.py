@@ -31,6 +31,17 @@ def parse_since(text: str, now: datetime) -> datetime:
     return when.astimezone(UTC)
 
 
+def window_end(now: datetime | None = None) -> datetime:
+    """The end of a window that reaches the present: now, rounded up to the whole second.
+
+    The sources are asked with `iso()`, which keeps whole seconds; a window ending at
+    12:00:04.7 asked as `le 12:00:04Z` would drop what happened in the last 0.7 s.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    whole = now.replace(microsecond=0)
+    return whole if whole == now else whole + timedelta(seconds=1)
+
+
 def iso(when: datetime) -> str:
     """UTC, seconds, `Z` (as the services and KQL's datetime() read it)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -19,7 +19,7 @@ from diagnose.timeline import activity, changes, entra, logs
 from diagnose.timeline import evidence as sightings
 from diagnose.timeline.merge import merge
 from diagnose.timeline.model import Event, Query, SourceReport, Targets, Timeline
-from diagnose.timeline.window import DEFAULT_SINCE, parse_since
+from diagnose.timeline.window import DEFAULT_SINCE, parse_since, window_end
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -81,7 +81,7 @@ def build(
     from diagnose.azure import credential as credentials
     from diagnose.azure import rest
 
-    until = until or datetime.now(UTC)
+    until = until or window_end()
     targets = targets_of(profile)
     reports = _sources()
     timeline = Timeline(since, until, [], list(reports.values()))

@@ -10,6 +10,7 @@ import pytest
 from diagnose.azure.rest import Reply
 from diagnose.timeline import activity, changes, entra, logs
 from diagnose.timeline.model import Event, Query, SourceReport, Targets
+from diagnose.timeline.window import window_end
 from diagnose.usecases.timeline import _guarded
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -194,3 +195,17 @@ def test_every_resource_group_the_activity_log_refused_is_named() -> None:
     _guarded(report, lambda: activity.collect(graph, targets, SINCE, UNTIL, report))
     assert report.limitation is not None
     assert "rg-cmk" in report.limitation.reason and "rg-other" in report.limitation.reason
+
+
+def test_a_window_reaching_the_present_ends_on_the_next_whole_second() -> None:
+    """The sources are asked in whole seconds: `le 11:30:04Z` would drop a change made at
+    11:30:04.3 by a walk that ran just before (CI caught it: the walk's re-enable went missing)."""
+    now = datetime(2026, 12, 1, 11, 30, 4, 300_000, tzinfo=UTC)
+    end = window_end(now)
+    assert end == datetime(2026, 12, 1, 11, 30, 5, tzinfo=UTC) and end > now
+    assert window_end(end) == end  # a whole second stays as it is
+    graph = Recording({"/v1.0/servicePrincipals": PRINCIPAL})
+    report = entra.report()
+    _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, end, report))
+    flt = next(p["$filter"] for path, p in graph.asked if path == AUDITS)
+    assert "activityDateTime le 2026-12-01T11:30:05Z" in flt
