@@ -10,8 +10,9 @@ happened ("ARM answered 404 without an error code (a gateway or proxy page?)").
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from diagnose import deadline
@@ -45,6 +46,7 @@ ARM_NOT_FOUND = (
     "RoleDefinitionDoesNotExist",
 )
 GRAPH_NOT_FOUND = ("Request_ResourceNotFound", "ResourceNotFound")
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass
@@ -55,6 +57,11 @@ class Reply:
     service: str = "ARM"
     attempts: int = 1
     retry_after: str | None = None
+    # the answer's headers, names lower-cased, read-only; for the caller's logic (Resource
+    # Graph's quota), never rendered: not in repr, never in a report
+    headers: Mapping[str, str] = field(
+        default_factory=lambda: NO_HEADERS, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, response: HttpResponse, url: str, service: str, tally: pipeline.Tally) -> Reply:
@@ -73,6 +80,7 @@ class Reply:
             service,
             max(1, tally.attempts),
             response.headers.get("Retry-After"),
+            MappingProxyType({k.lower(): v for k, v in response.headers.items()}),
         )
 
     def service_error(self) -> str | None:
@@ -191,7 +199,14 @@ class RestClient:
         )
 
     def request(
-        self, method: str, path: str, params: dict[str, str] | None = None, body: object = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: object = None,
+        *,
+        service: str
+        | None = None,  # the name the answer's limitations give (default: the client's)
     ) -> Reply:
         from azure.core.rest import HttpRequest
 
@@ -199,12 +214,22 @@ class RestClient:
         return send(
             self._client,
             HttpRequest(method, url, params=params, json=body),
-            self.service,
+            service or self.service,
             self.base_url,
         )
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Reply:
         return self.request("GET", path, params=params)
+
+    def post(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: object = None,
+        *,
+        service: str | None = None,
+    ) -> Reply:
+        return self.request("POST", path, params, body, service=service)
 
     def get_all(
         self, path: str, params: dict[str, str] | None = None, max_pages: int = 50

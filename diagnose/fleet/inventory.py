@@ -126,27 +126,6 @@ class QuotaClient:
         self.waited_s = 0.0
         self._wait_until = 0.0
 
-    def _post(self, body: dict[str, Any]) -> tuple[Reply, dict[str, str]]:
-        from azure.core.rest import HttpRequest
-
-        from diagnose.azure.rest import send
-
-        seen: dict[str, str] = {}
-        client = self.arm._client  # noqa: SLF001 - the same pipeline, headers kept
-
-        class Capture:
-            @staticmethod
-            def send_request(request: HttpRequest, **options: Any) -> Any:
-                response = client.send_request(request, **options)
-                seen.update({k.lower(): v for k, v in response.headers.items()})
-                return response
-
-        url = f"{self.arm.base_url}{PATH}?api-version={API_VERSION}"
-        reply = send(
-            Capture, HttpRequest("POST", url, json=body), "Resource Graph", self.arm.base_url
-        )
-        return reply, seen
-
     def _pause(self) -> None:
         wait = self._wait_until - time.monotonic()
         if wait > 0:
@@ -166,7 +145,7 @@ class QuotaClient:
             options: dict[str, Any] = {"resultFormat": "objectArray", "$top": 1000}
             if token:
                 options["$skipToken"] = token
-            reply, headers = self._ask({"query": text, **scope, "options": options})
+            reply = self._ask({"query": text, **scope, "options": options})
             page = reply.fields(
                 "the Resource Graph query", "Reader on the subscriptions to inventory"
             )
@@ -176,17 +155,19 @@ class QuotaClient:
                 return rows
         raise UnexpectedAnswer(f"Resource Graph answered more than {MAX_PAGES} pages")
 
-    def _ask(self, body: dict[str, Any]) -> tuple[Reply, dict[str, str]]:
+    def _ask(self, body: dict[str, Any]) -> Reply:
         while True:
             self._pause()
-            reply, headers = self._post(body)
+            reply = self.arm.post(
+                PATH, {"api-version": API_VERSION}, body, service="Resource Graph"
+            )
             self.queries += 1
-            resets = _seconds(headers.get("x-ms-user-quota-resets-after"))
-            remaining = headers.get("x-ms-user-quota-remaining")
+            resets = _seconds(reply.headers.get("x-ms-user-quota-resets-after"))
+            remaining = reply.headers.get("x-ms-user-quota-remaining")
             if reply.status == 429 or (remaining is not None and remaining.strip() == "0"):
                 self._wait_until = time.monotonic() + (resets if resets is not None else 1.0)
             if reply.status != 429:
-                return reply, headers
+                return reply
             # throttled: come back after the reset, while the run's time allows (else _pause says so)
 
 
