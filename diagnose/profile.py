@@ -132,13 +132,15 @@ CLOUDS = {
 class Profile:
     """The effective profile: every key a typed attribute; `values` and `sources` for reports.
 
-    `values` holds the keys that are set (identifiers only), `sources` where each came from.
+    `values` holds the keys that are set (identifiers only), `sources` where each came from;
+    `path` is the profile file whose table the run read (None without one).
     """
 
     name: str
     values: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)  # from the environment only
+    path: Path | None = None
 
     cloud_name = DefaultedKey(
         ("DIAGNOSE_CLOUD",),
@@ -299,7 +301,7 @@ def load(
     name = name or env.get("DIAGNOSE_PROFILE") or "default"
     path = config or (cwd or Path.cwd()) / "diagnose.toml"
     file_values, file_source = _read_file(path, name, explicit=config is not None)
-    profile = Profile(name=name)
+    profile = Profile(name=name, path=path if file_source else None)
     for key in KEYS:
         value, source = None, ""
         if key.default is not None:

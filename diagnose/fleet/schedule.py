@@ -78,7 +78,7 @@ def account_profile(base: Profile, account: Account, vaults: dict[str, str]) -> 
         found["cosmos_endpoint"] = account.endpoint
     values.update(found)
     sources.update(dict.fromkeys(found, FROM_GRAPH))
-    return Profile(base.name, values, sources, dict(base.credentials))
+    return Profile(base.name, values, sources, dict(base.credentials), base.path)
 
 
 def run_fleet(

@@ -45,15 +45,12 @@ class Subject:
 
 def artifact_uri(profile: Profile | None, cwd: Path | None = None) -> str:
     """The profile file the run read, relative to `cwd` (a repository path), else the placeholder."""
-    cwd = (cwd or Path.cwd()).resolve()
-    for source in profile.sources.values() if profile else ():
-        if source.startswith("file "):
-            path = Path(source[5:].split(" [", 1)[0]).resolve()
-            try:
-                return path.relative_to(cwd).as_posix()
-            except ValueError:
-                return PLACEHOLDER
-    return PLACEHOLDER
+    if profile is None or profile.path is None:
+        return PLACEHOLDER
+    try:
+        return profile.path.resolve().relative_to((cwd or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return PLACEHOLDER
 
 
 def fingerprint(code: str, resource: str) -> str:

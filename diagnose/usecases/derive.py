@@ -151,7 +151,7 @@ def with_values(profile: Profile, derived: Derived) -> Profile:
     """A copy of `profile` with the derived values (the profile's own always win)."""
     values = {**derived.values, **profile.values}
     sources = {**derived.sources, **profile.sources}
-    return Profile(profile.name, values, sources, dict(profile.credentials))
+    return Profile(profile.name, values, sources, dict(profile.credentials), profile.path)
 
 
 def complete(ctx: Context) -> Profile:
