@@ -10,6 +10,7 @@ import pytest
 from diagnose import profile as profiles
 from diagnose.cli.profile import ADOBE_QUESTIONS, FIRST_QUESTIONS, LAST_QUESTIONS, OWN_QUESTIONS
 from diagnose.errors import InputError
+from diagnose.usecases import derive
 from tests.harness import CliResult, run_cli, spawn_cli
 
 
@@ -294,6 +295,38 @@ def test_the_run_reads_the_vault_and_key_from_the_account(lab) -> None:
     assert report["diagnosis"][0]["code"] == "keyvault.role-missing"
     assert report["profile"]["key_id"].endswith("/keys/cmk")
     assert report["profile"]["keyvault_id"].endswith("/vaults/kv-ajo-cmk")
+
+
+HOST = "kv-ajo-cmk.vault.azure.net"
+
+
+@pytest.mark.parametrize(
+    ("body", "same"),
+    [
+        ({"name": "kv-ajo-cmk", "properties": {"vaultUri": f"https://{HOST}/"}}, True),
+        (
+            {"name": "kv-ajo-cmk", "properties": {"vaultUri": "https://kv-other.vault.azure.net/"}},
+            False,
+        ),
+        # without vaultUri: the vault's name against the host's first label, in any case
+        ({"name": "kv-other", "properties": {}}, False),
+        ({"name": "kv-other"}, False),
+        ({"name": "KV-AJO-CMK", "properties": {"vaultUri": ""}}, True),
+        ({"name": "kv-ajo-cmk", "properties": ["not", "an", "object"]}, True),
+        ({"properties": {}}, False),
+        ({"name": 7}, False),
+        ("kv-ajo-cmk", False),
+    ],
+)
+def test_a_vault_without_vault_uri_is_the_same_vault_only_by_its_name(
+    body: object, same: bool
+) -> None:
+    assert derive._same_vault(body, HOST) is same
+
+
+def test_a_vault_name_is_the_hosts_first_label_without_its_port() -> None:
+    assert derive._same_vault({"name": "Kv-Ajo-Cmk"}, f"{HOST}:8443")
+    assert not derive._same_vault({"name": "kv-ajo-cmk"}, "kv-ajo-cmk-2.vault.azure.net")
 
 
 def test_profile_init_no_input_writes_flags_env_and_what_it_read(lab, tmp_path: Path) -> None:

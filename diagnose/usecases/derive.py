@@ -76,7 +76,7 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
         if not profile.keyvault_url and host:
             derived.add("keyvault_url", f"https://{host}/", FROM_KEY_URI)
         if not profile.keyvault_id and host:
-            vault_id = _vault_id(ctx, host.split(".")[0].split(":")[0], host)
+            vault_id = _vault_id(ctx, _vault_name(host), host)
             if vault_id:
                 derived.add("keyvault_id", vault_id, FROM_KEY_URI)
             else:
@@ -129,11 +129,22 @@ def _vault_id(ctx: Context, name: str, host: str) -> str | None:
     return None
 
 
+def _vault_name(host: str) -> str:
+    """The vault name a vault host names: its first DNS label (`kv-ajo.vault.azure.net:443`)."""
+    return host.split(".")[0].split(":")[0].lower()
+
+
 def _same_vault(body: object, host: str) -> bool:
+    """Whether an ARM vault body is the vault at `host`: by its `vaultUri`, or without one by
+    its `name` against the host's first label (case-insensitive)."""
     if not isinstance(body, dict):
         return False
-    uri = str((body.get("properties") or {}).get("vaultUri") or "")
-    return urlsplit(uri).netloc.lower() == host if uri else True
+    props = body.get("properties")
+    uri = props.get("vaultUri") if isinstance(props, dict) else None
+    if isinstance(uri, str) and uri:
+        return urlsplit(uri).netloc.lower() == host
+    name = body.get("name")
+    return isinstance(name, str) and name.lower() == _vault_name(host)
 
 
 def _principal(ctx: Context, derived: Derived) -> None:
