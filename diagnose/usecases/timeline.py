@@ -108,6 +108,7 @@ def build(
                 reports[changes.NAME],
                 lambda: changes.collect(arm, targets, since, until, reports[changes.NAME]),
             )
+        if targets.vault_id or targets.cosmos_id:
             jobs[logs.KEY_VAULT] = pool.submit(
                 _guarded,
                 reports[logs.KEY_VAULT],
@@ -116,13 +117,8 @@ def build(
                 ),
             )
         events = [e for job in jobs.values() for e in job.result()]
-    for name, report in reports.items():
-        if name not in jobs and not (name == logs.COSMOS and logs.KEY_VAULT in jobs):
-            report.notes.append("not asked: the profile names none of the objects it records")
-    if not targets.cosmos_id:
-        reports[logs.COSMOS].notes.append(
-            "not asked: the profile names no Cosmos DB account (cosmos_id)"
-        )
+    for name, missing in _unasked(targets).items():
+        reports[name].notes.append(f"not asked: the profile names {missing}")
     for report in reports.values():
         report.events = sum(1 for e in events if e.source == report.name)
         _note_reach(report, since, until)
@@ -131,6 +127,24 @@ def build(
         timeline.sources.append(report)
         events += found
     return merge(timeline, events)
+
+
+def _unasked(targets: Targets) -> dict[str, str]:
+    """Per source the profile gives nothing to ask about: what it would have to name."""
+    needs = {
+        entra.NAME: (targets.principal_app_id, "no CMK principal (principal_app_id)"),
+        activity.NAME: (
+            targets.arm_ids(),
+            "no vault, key or Cosmos DB account (keyvault_id, key_id, cosmos_id)",
+        ),
+        changes.NAME: (
+            targets.arm_ids(),
+            "no vault, key or Cosmos DB account (keyvault_id, key_id, cosmos_id)",
+        ),
+        logs.KEY_VAULT: (targets.vault_id, "no key vault (keyvault_id)"),
+        logs.COSMOS: (targets.cosmos_id, "no Cosmos DB account (cosmos_id)"),
+    }
+    return {name: missing for name, (named, missing) in needs.items() if not named}
 
 
 _REACH_DAYS = {source.NAME: source.REACH_DAYS for source in (entra, activity, changes)}

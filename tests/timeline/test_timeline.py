@@ -279,3 +279,27 @@ def test_a_workspace_holding_neither_table_is_a_limitation(lab, cli: Cli) -> Non
     assert "AZKVAuditLogs" in found["key-vault-logs"]["reason"]
     assert "diagnostic setting" in found["key-vault-logs"]["reason"]
     assert code == 3 and doc["blamed"] is None
+
+
+@pytest.mark.parametrize(
+    ("dropped", "unasked", "named"),
+    [
+        (("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID"), "key-vault-logs", "keyvault_id"),
+        (("DIAGNOSE_COSMOS_ID",), "cosmos-logs", "cosmos_id"),
+        (("DIAGNOSE_PRINCIPAL_APP_ID",), "entra-audit", "principal_app_id"),
+    ],
+)
+def test_a_source_the_profile_gives_nothing_to_ask_says_which_key_it_lacks(
+    lab, cli: Cli, dropped: tuple[str, ...], unasked: str, named: str
+) -> None:
+    """Not asked is said, with the profile key that would make it asked; the others answer."""
+    running = lab("sp-disabled")
+    assert all(name in running.env for name in dropped), sorted(running.env)
+    env = {k: v for k, v in running.env.items() if k not in dropped}
+    _, doc = timeline(cli, env=env)
+    by_name = {s["name"]: s for s in doc["sources"]}
+    notes = [n for n in by_name[unasked]["notes"] if n.startswith("not asked")]
+    assert len(notes) == 1 and f"({named})" in notes[0], by_name[unasked]
+    assert by_name[unasked]["limitation"] is None and by_name[unasked]["events"] == 0
+    asked = [s for name, s in by_name.items() if name not in (unasked, "evidence")]
+    assert all(not any(n.startswith("not asked") for n in s["notes"]) for s in asked), asked
