@@ -294,6 +294,8 @@ def check_unwrap(ctx: Context) -> Outcome:
         "wrap": f"local (the key's public key, {WRAP_ALGORITHM})",
         "unwrap": "remote (unwrapkey)",
         "bytes": len(secret),
+        # the round trip proves the diagnosing identity's rights, not Cosmos DB's: said on its line
+        "ran_as": "the diagnosing identity, not Cosmos DB's",
     }
     if unwrapped != secret:
         return Outcome(

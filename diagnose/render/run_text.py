@@ -25,14 +25,12 @@ from diagnose.usecases.run import NotProven, NotTested, RunReport, Undecided
 
 ID_WIDTH = 18
 
-# Checks whose passing proves something about the diagnosing identity only: said on their line,
-# so that "wrap and unwrap succeeded" next to "role missing" is not read as Cosmos DB's success.
-# A check may name who ran it in its evidence (`ran_as`), which wins.
-RAN_AS = {"keyvault.unwrap": "the diagnosing identity, not Cosmos DB's"}
-
 
 def _ran_as(result: CheckResult) -> str:
-    who = result.evidence.get("ran_as") or RAN_AS.get(result.id)
+    """A check whose pass proves something of the diagnosing identity only names it in its
+    evidence (`ran_as`), said on its line: "round trip succeeded" next to "role missing" is
+    then not read as Cosmos DB's success."""
+    who = result.evidence.get("ran_as")
     return f" (as {who})" if who and result.status is Status.PASS else ""
 
 

@@ -9,6 +9,7 @@ issues found" while something was not tested.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -150,6 +151,10 @@ def test_unwrap_passing_says_whose_identity_ran_it() -> None:
     assert re.search(
         r"\[✓\] keyvault\.unwrap .*as the diagnosing identity, not Cosmos DB's", screen.raw
     ), screen.raw[-4000:]
+    # the check says it, in its evidence, for every report: not a renderer's table of check ids
+    proc = run_cli("run", "--lab", "kv-role-missing", "--output", "json")
+    unwrap = next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "keyvault.unwrap")
+    assert unwrap["status"] == "pass" and "diagnosing identity" in unwrap["evidence"]["ran_as"]
 
 
 def test_progress_shows_the_campaign_call_against_its_deadline_then_is_erased() -> None:
