@@ -7,12 +7,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from diagnose.checks.reads import API
 from diagnose.lab.services.api_versions import published
-from tests.lab.sdk import arm, credential, send, token
+from tests.lab.sdk import arm, credential, get, send, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,3 +129,43 @@ def test_a_bad_token_is_refused_before_the_version(lab) -> None:
     instance = lab()
     reply = arm(instance, instance.env["DIAGNOSE_KEYVAULT_ID"], "not-a-token", "1999-01-01")
     assert reply.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("service", "supported"),
+    [
+        ("activity-log", ("2015-04-01",)),
+        ("resource-graph", ("2019-04-01", "2021-03-01", "2022-10-01", "2024-04-01")),
+    ],
+)
+def test_the_activity_log_and_resource_graph_refuse_versions_in_arms_words(
+    lab, service: str, supported: tuple[str, ...]
+) -> None:
+    """Missing: MissingApiVersionParameter; another: InvalidApiVersionParameter listing theirs,
+    newest first (the same words as ARM's own types, from one place in the lab)."""
+    instance = lab()
+    bearer = token(credential(instance), instance.urls["arm"])
+    sub = f"/subscriptions/{instance.env['DIAGNOSE_SUBSCRIPTION_ID']}"
+    base = instance.urls["arm"]
+
+    def ask(version: str | None) -> Any:
+        query = f"?api-version={version}" if version else ""
+        if service == "activity-log":
+            url = f"{base}{sub}/providers/microsoft.insights/eventtypes/management/values{query}"
+            return get(instance, url, bearer)
+        url = f"{base}/providers/Microsoft.ResourceGraph/resources{query}"
+        body = {"subscriptions": [sub.rsplit("/", 1)[1]], "query": "resources | take 1"}
+        return send(instance, "POST", url, bearer, json=body)
+
+    missing, other = ask(None), ask("2099-01-01")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (
+        400,
+        "MissingApiVersionParameter",
+    )
+    assert other.status_code == 400 and other.json()["error"] == {
+        "code": "InvalidApiVersionParameter",
+        "message": f"The api-version '2099-01-01' is invalid. The supported versions are "
+        f"'{','.join(reversed(supported))}'.",
+    }
+    accepted = ask(supported[-1])  # past the version (the Activity Log then wants a $filter)
+    assert "ApiVersion" not in accepted.json().get("error", {}).get("code", ""), accepted.text

@@ -13,6 +13,7 @@ from typing import Any
 
 from diagnose.lab.derived import in_scope, rbac_allows
 from diagnose.lab.history import History
+from diagnose.lab.services import api_versions
 from diagnose.lab.services.common import AzureService
 from diagnose.lab.transport import Request, Response
 from diagnose.timeline.window import parse_time
@@ -42,18 +43,10 @@ def _matches(event: dict[str, Any], field: str | None, value: str) -> bool:
 def list_events(service: AzureService, history: History, req: Request, sub: str) -> Response:
     version = req.query.get("api-version")
     if not version:
-        return service.error(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
+        return service.error(400, *api_versions.MISSING)
     claims = service.authenticate(req)
-    if version != API_VERSION:
-        return service.error(
-            400,
-            "InvalidApiVersionParameter",
-            f"The api-version '{version}' is invalid. The supported versions are '{API_VERSION}'.",
-        )
+    if refused := api_versions.unsupported(version, (API_VERSION,)):
+        return service.error(400, *refused)
     world = history.world
     m = _FILTER.match(req.query.get("$filter", "").strip())
     low, high = (parse_time(m.group("ge")), parse_time(m.group("le"))) if m else (None, None)

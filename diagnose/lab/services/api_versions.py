@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+
+# ARM's own words (docs/research/published-behaviour.md §9).
+MISSING = (
+    "MissingApiVersionParameter",
+    "The api-version query parameter (?api-version=) is required for all requests.",
+)
 
 _DATA = Path(__file__).with_name("api_versions.json")
 _ARM_OWN = ("microsoft.resources/", "microsoft.authorization/")
@@ -57,14 +64,26 @@ def refusal(path: str, api_version: str, location: str) -> tuple[str, str] | Non
     if not versions or api_version.lower() in (v.lower() for v in versions):
         return None
     if rtype.lower().startswith(_ARM_OWN):
-        listed = ",".join(reversed(versions))
-        return (
-            "InvalidApiVersionParameter",
-            f"The api-version '{api_version}' is invalid. The supported versions are '{listed}'.",
-        )
+        return invalid(api_version, versions)
     return (
         "NoRegisteredProviderFound",
         f"No registered resource provider found for location '{location}' and API version "
         f"'{api_version}' for type '{rtype.split('/', 1)[1]}'. The supported api-versions are "
         f"'{', '.join(versions)}'. The supported locations are '{location}'.",
     )
+
+
+def invalid(api_version: str, versions: Sequence[str]) -> tuple[str, str]:
+    """ARM's (code, message) for an api-version a type of its own does not list (`versions`
+    oldest first; the message lists them newest first, comma-separated, as real tenants saw)."""
+    listed = ",".join(reversed(versions))
+    return (
+        "InvalidApiVersionParameter",
+        f"The api-version '{api_version}' is invalid. The supported versions are '{listed}'.",
+    )
+
+
+def unsupported(api_version: str, versions: Sequence[str]) -> tuple[str, str] | None:
+    """`invalid` when `api_version` is not one of `versions`, else None: for the lab's services
+    that are not resource types (the Activity Log, Resource Graph), each with its own list."""
+    return None if api_version in versions else invalid(api_version, versions)

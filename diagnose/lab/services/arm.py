@@ -114,13 +114,7 @@ class Arm(AzureService):
         resource type of the path."""
         version = req.query.get("api-version")
         if not version:
-            raise Denied(
-                self.error(
-                    400,
-                    "MissingApiVersionParameter",
-                    "The api-version query parameter (?api-version=) is required for all requests.",
-                )
-            )
+            raise Denied(self.error(400, *api_versions.MISSING))
         if refused := api_versions.refusal(req.path, version, self.world.location):
             self.authenticate(req)  # lab's choice: a bad token is refused (401) before the version
             raise Denied(self.error(400, *refused))

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from diagnose.lab import kql
 from diagnose.lab.derived import rbac_allows
+from diagnose.lab.services import api_versions
 from diagnose.lab.services import arm_shapes as shapes
 from diagnose.lab.services.common import AzureService
 from diagnose.lab.state import State
@@ -205,13 +206,11 @@ def answer(
     has none, and a request naming one sees nothing).
     """
     version = req.query.get("api-version")
-    if version not in API_VERSIONS:
-        return service.error(
-            400,
-            "InvalidApiVersionParameter" if version else "MissingApiVersionParameter",
-            f"The api-version '{version or ''}' is invalid. The supported versions are '{', '.join(API_VERSIONS)}'.",
-        )
+    if not version:
+        return service.error(400, *api_versions.MISSING)
     claims = service.authenticate(req)
+    if refused := api_versions.unsupported(version, API_VERSIONS):
+        return service.error(400, *refused)
     oid = str(claims.get("oid"))
     remaining, resets = 14, 5.0  # no quota modelled: every answer leaves 14 of 15 (lab's choice)
     if quota is not None:
