@@ -250,11 +250,35 @@ class RestClient:
             values.extend(item.raw for item in fields.objects("value"))
             link = fields.opt_text("nextLink") or fields.opt_text("@odata.nextLink")
             if not link:
-                return Reply(200, {"value": values}, reply.url, self.service, reply.attempts)
+                return Reply(
+                    200,
+                    {"value": values},
+                    reply.url,
+                    self.service,
+                    reply.attempts,
+                    headers=page.headers,  # the last page's (a quota's latest reading)
+                )
             page = self.request("GET", link)
             if page.status != 200:
                 return page
         raise UnexpectedAnswer(f"{self.service} listed more than {max_pages} pages at {path}")
+
+
+# Azure Resource Graph's query API, reached through ARM: the 2024-04-01 specification
+# (docs/research/audit-and-inventory-shapes.md §3).
+RESOURCE_GRAPH_PATH = "/providers/Microsoft.ResourceGraph/resources"
+RESOURCE_GRAPH_API_VERSION = "2024-04-01"
+
+
+def resource_graph(arm: RestClient, body: dict[str, Any]) -> Reply:
+    """One Resource Graph query (one page) through the ARM client; its limitations name
+    Resource Graph, not ARM."""
+    return arm.post(
+        RESOURCE_GRAPH_PATH,
+        {"api-version": RESOURCE_GRAPH_API_VERSION},
+        body,
+        service="Resource Graph",
+    )
 
 
 def arm(

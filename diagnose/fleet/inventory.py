@@ -23,8 +23,6 @@ from diagnose.errors import InputError
 if TYPE_CHECKING:
     from diagnose.azure.rest import Reply, RestClient
 
-API_VERSION = "2024-04-01"
-PATH = "/providers/Microsoft.ResourceGraph/resources"
 MAX_PAGES = 100  # 100,000 accounts
 _GROUP = re.compile(r"^[-\w._()]{1,90}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -156,11 +154,11 @@ class QuotaClient:
         raise UnexpectedAnswer(f"Resource Graph answered more than {MAX_PAGES} pages")
 
     def _ask(self, body: dict[str, Any]) -> Reply:
+        from diagnose.azure.rest import resource_graph
+
         while True:
             self._pause()
-            reply = self.arm.post(
-                PATH, {"api-version": API_VERSION}, body, service="Resource Graph"
-            )
+            reply = resource_graph(self.arm, body)
             self.queries += 1
             resets = _seconds(reply.headers.get("x-ms-user-quota-resets-after"))
             remaining = reply.headers.get("x-ms-user-quota-remaining")

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from diagnose.azure.rest import RestClient
+from diagnose.azure.rest import RestClient, resource_graph
 from diagnose.model import Limitation
 from diagnose.timeline import queries
 from diagnose.timeline.model import CHANGE, Event, Query, SourceReport, Targets
 from diagnose.timeline.window import parse_time
 
 NAME = "resource-changes"
-API_VERSION = "2024-04-01"
-PATH = "/providers/Microsoft.ResourceGraph/resources"
 REACH_DAYS = 14
 RIGHT = "Reader on the vault, the key and the Cosmos DB account"
 
@@ -50,7 +48,7 @@ def _run(arm: RestClient, subscription: str | None, query: Query) -> list[dict[s
     body: dict[str, Any] = {"query": query.text}
     if subscription:
         body["subscriptions"] = [subscription]
-    reply = arm.request("POST", PATH, {"api-version": API_VERSION}, body)
+    reply = resource_graph(arm, body)
     data = reply.body.get("data") if isinstance(reply.body, dict) else None
     if reply.status == 200 and isinstance(data, list):
         return data

@@ -10,7 +10,9 @@ import pytest
 
 from diagnose import profile as profiles
 from diagnose.azure import credential, rest
-from diagnose.fleet.inventory import API_VERSION, PATH, VAULTS_QUERY, QuotaClient
+from diagnose.azure.rest import RESOURCE_GRAPH_API_VERSION as API_VERSION
+from diagnose.azure.rest import RESOURCE_GRAPH_PATH as PATH
+from diagnose.fleet.inventory import VAULTS_QUERY, QuotaClient
 from diagnose.lab import Lab
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from diagnose.azure.rest import Reply
+from diagnose.azure.rest import RESOURCE_GRAPH_PATH, Reply
 from diagnose.timeline import activity, changes, entra, logs
 from diagnose.timeline.model import Event, Query, SourceReport, Targets
 from diagnose.timeline.window import window_end
@@ -30,6 +30,11 @@ class Graph:
     get_all = get
 
     def request(self, method: str, path: str, params: Any = None, body: Any = None) -> Reply:
+        return self.get(path)
+
+    def post(
+        self, path: str, params: Any = None, body: Any = None, *, service: Any = None
+    ) -> Reply:
         return self.get(path)
 
 
@@ -105,7 +110,7 @@ def _source(name: str, replies: dict[str, Reply]) -> SourceReport:
     "name, path",
     [
         (activity.NAME, ACTIVITY),
-        (changes.NAME, changes.PATH),
+        (changes.NAME, RESOURCE_GRAPH_PATH),
         (entra.NAME, AUDITS),
     ],
 )

@@ -126,6 +126,8 @@ def test_without_reader_the_arm_sources_and_log_analytics_name_their_rights(lab,
     found = _limitations(doc)
     assert "Reader" in found["activity-log"] and "eventtypes/values/read" in found["activity-log"]
     assert "Reader on" in found["resource-changes"]
+    changes = next(s for s in doc["sources"] if s["name"] == "resource-changes")
+    assert changes["limitation"]["reason"].startswith("Resource Graph "), changes  # not "ARM"
     assert "Log Analytics Reader" in found["key-vault-logs"]
     assert "entra-audit" not in found  # Graph still answers
     assert code == 3 and doc["events"] == []
