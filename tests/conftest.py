@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -41,14 +41,22 @@ LabFactory = Callable[..., Lab]
 
 @pytest.fixture
 def lab() -> Iterator[LabFactory]:
-    """Factory: `lab("sp-disabled", latency_ms=0)` -> a started Lab (propagation 0.05 s).
+    """Factory: `lab("sp-disabled", latency_ms=0, faults=["arm:503"])` -> a started Lab
+    (propagation 0.05 s; faults: specs of diagnose/lab/faults.py).
 
     Every lab started through it is stopped at teardown.
     """
     started: list[Lab] = []
 
-    def start(scenario: str = "healthy", latency_ms: float = 0, propagation_s: float = 0.05) -> Lab:
-        instance = Lab(scenario, latency_ms=latency_ms, propagation_s=propagation_s).start()
+    def start(
+        scenario: str = "healthy",
+        latency_ms: float = 0,
+        propagation_s: float = 0.05,
+        faults: Sequence[str] = (),
+    ) -> Lab:
+        instance = Lab(
+            scenario, latency_ms=latency_ms, propagation_s=propagation_s, faults=faults
+        ).start()
         started.append(instance)
         return instance
 

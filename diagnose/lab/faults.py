@@ -22,7 +22,7 @@ from typing import Any
 
 from diagnose.errors import InputError
 
-SERVICES = ("entra", "graph", "arm", "vault", "cosmos", "ims", "platform")
+SERVICES = ("entra", "graph", "arm", "vault", "cosmos", "ims", "platform", "loganalytics")
 
 # Answered instead of the service's handler (the handler never runs).
 BEFORE_HANDLER = (

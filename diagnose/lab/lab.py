@@ -61,8 +61,6 @@ _SERVICE_CLASSES = {
     "ims": Ims,
     "platform": Platform,
 }
-# Log Analytics has its own host (api.loganalytics.io); faults name the services of faults.py only.
-LAB_SERVICES = (*SERVICES, "loganalytics")
 DEFAULT_PROPAGATION_S = 3.0
 
 
@@ -108,7 +106,7 @@ class Lab:
     """The local stand-in for Entra ID, Graph, ARM, Key Vault, Cosmos DB, Adobe IMS and AJO."""
 
     # the services `start()` binds an address for, in order (a subclass may serve fewer)
-    service_names: tuple[str, ...] = LAB_SERVICES
+    service_names: tuple[str, ...] = SERVICES  # Log Analytics has a host of its own
 
     def __new__(cls, scenario: str = "healthy", **options: object) -> Lab:
         """A fleet scenario (`fleet`, `fleet:N`) starts a `FleetLab` (diagnose/lab/fleet_lab.py)."""
@@ -205,7 +203,7 @@ class Lab:
         ctx = Context(self._state, Signer(cached_rsa_key("token-signing", 2048)), self.urls)
         self._server = Server(context, self._stop)
         wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
-        for name, sock in zip(LAB_SERVICES, socks, strict=True):
+        for name, sock in zip(SERVICES, socks, strict=True):
             if self._unreachable(name):
                 sock.close()
                 continue

@@ -93,12 +93,21 @@ def plan(
     return out
 
 
-def _rows(client: Any, query: Query, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
+def _rows(
+    client: Any, query: Query, since: datetime, until: datetime, answered: list[int]
+) -> Iterator[dict[str, Any]]:
+    """The query's rows; each HTTP status the service answered is appended to `answered`."""
     from azure.monitor.query import LogsQueryStatus
 
     kind, _, scope = query.scope.partition(" ")
     run = client.query_workspace if kind == "workspace" else client.query_resource
-    result = run(scope, query.text, timespan=(since, until), server_timeout=SERVER_TIMEOUT_S)
+    result = run(
+        scope,
+        query.text,
+        timespan=(since, until),
+        server_timeout=SERVER_TIMEOUT_S,
+        raw_response_hook=lambda r: answered.append(r.http_response.status_code),
+    )
     tables = result.tables if result.status == LogsQueryStatus.SUCCESS else result.partial_data
     for table in tables or []:
         for row in table.rows:
@@ -281,6 +290,7 @@ def _source_rows(
     workspace does not hold is skipped, neither held is the source's limitation."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
+        DecodeError,
         HttpResponseError,
         ServiceRequestError,
     )
@@ -289,16 +299,27 @@ def _source_rows(
     held: list[str] = []
     for table, query in zip(TABLES[name], found, strict=True):
         legacy = table.startswith("AzureDiagnostics")
+        answered: list[int] = []
         try:
-            got = list(_rows(client, query, since, until))
+            got = list(_rows(client, query, since, until, answered))
         except HttpResponseError as exc:
             if _absent(exc):
                 continue
             status = exc.status_code or 0
             code = exc.error.code if exc.error else ""
+            said = "refused" if 400 <= status < 500 and status != 429 else "did not answer"
             report.limitation = Limitation(
-                f"Log Analytics refused the query ({status} {code})".strip(),
+                f"Log Analytics {said} the query ({status} {code})".strip(),
                 RIGHT if status in (401, 403) and code else None,
+            )
+            return []
+        except (DecodeError, ValueError):
+            # azure-monitor-query reads an error's body as JSON and raises on a gateway's or a
+            # proxy's page (a JSONDecodeError): not the service's words, so no verdict from it
+            last = f" {answered[-1]}" if answered else ""
+            report.limitation = Limitation(
+                f"Log Analytics answered{last} with a body that is not JSON (a gateway's or "
+                "proxy's page, not the service's own answer)"
             )
             return []
         except ClientAuthenticationError as exc:

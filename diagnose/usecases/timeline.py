@@ -58,16 +58,23 @@ def _sources() -> dict[str, SourceReport]:
     return {s.name: s for s in found}
 
 
-def _guarded(report: SourceReport, work: Callable[[], list[Event]]) -> list[Event]:
-    """A source's events; a ToolLimitation (or a crash) becomes its limitation, not the run's."""
+def _guarded(
+    report: SourceReport | Sequence[SourceReport], work: Callable[[], list[Event]]
+) -> list[Event]:
+    """A source's events (or those of the sources one job reads); a ToolLimitation, or a crash,
+    becomes the limitation of each of them that has none yet, not the run's: a source is never
+    left looking answered."""
+    reports = [report] if isinstance(report, SourceReport) else list(report)
     try:
         return work()
     except ToolLimitation as exc:
-        report.limitation = Limitation(exc.reason, exc.permission)
+        for each in reports:
+            each.limitation = each.limitation or Limitation(exc.reason, exc.permission)
     except Exception as exc:  # noqa: BLE001 - one source's failure never hides the others
-        report.limitation = Limitation(
-            f"{report.title} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
-        )
+        for each in reports:
+            each.limitation = each.limitation or Limitation(
+                f"{each.title} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+            )
     return []
 
 
@@ -88,6 +95,7 @@ def build(
     cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
     graph, arm = rest.graph(profile, cred), rest.arm(profile, cred)
     jobs = {}
+    unasked = _unasked(targets)
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="timeline") as pool:
         if targets.principal_app_id:
             jobs[entra.NAME] = pool.submit(
@@ -111,13 +119,13 @@ def build(
         if targets.vault_id or targets.cosmos_id:
             jobs[logs.KEY_VAULT] = pool.submit(
                 _guarded,
-                reports[logs.KEY_VAULT],
+                [reports[n] for n in (logs.KEY_VAULT, logs.COSMOS) if n not in unasked],
                 lambda: logs.collect(
                     profile, cred, targets, since, until, reports, entra.Names(graph)
                 ),
             )
         events = [e for job in jobs.values() for e in job.result()]
-    for name, missing in _unasked(targets).items():
+    for name, missing in unasked.items():
         reports[name].notes.append(f"not asked: the profile names {missing}")
     for report in reports.values():
         report.events = sum(1 for e in events if e.source == report.name)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from diagnose.lab import Lab
+from tests.conftest import LabFactory
 from tests.lab.sdk import StartLab
 
 
@@ -29,15 +29,11 @@ def ca_env(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def faulty() -> Iterator[StartLab]:
-    """Factory: `faulty("arm:503")` -> a started healthy lab with those faults; stopped at teardown."""
-    started: list[Lab] = []
+def faulty(lab: LabFactory) -> StartLab:
+    """Factory: `faulty("arm:503")` -> a started healthy lab with those faults (the root `lab`
+    fixture stops it at teardown)."""
 
     def start(*specs: str, scenario: str = "healthy") -> Lab:
-        lab = Lab(scenario, propagation_s=0.05, faults=specs).start()
-        started.append(lab)
-        return lab
+        return lab(scenario, faults=specs)
 
-    yield start
-    for lab in started:
-        lab.stop()
+    return start

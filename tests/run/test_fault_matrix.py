@@ -74,11 +74,17 @@ class Case:
         return len(parts) == 3 and parts[1] in RETRYABLE and int(parts[2]) <= 2
 
 
+# `run` asks every service but Log Analytics (the timeline's: tests/timeline/test_faults.py).
+RUN_SERVICES = tuple(s for s in SERVICES if s != "loganalytics")
+
+
 def all_cases() -> list[Case]:
     cases = []
     for world in WORLDS:
-        cases += [Case(world, f"{service}:{kind}") for kind in KINDS for service in SERVICES]
-        cases += [Case(world, f"{service}:{kind}:2") for kind in RETRYABLE for service in SERVICES]
+        cases += [Case(world, f"{service}:{kind}") for kind in KINDS for service in RUN_SERVICES]
+        cases += [
+            Case(world, f"{service}:{kind}:2") for kind in RETRYABLE for service in RUN_SERVICES
+        ]
         cases += [Case(world, proxy) for proxy in PROXIES]
     return cases
 

@@ -1,0 +1,53 @@
+"""Log Analytics under the lab's fault layer: its two sources become limitations, said as what
+happened, and the other sources still answer; a transient fault is retried away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.harness import Cli
+from tests.timeline.test_timeline import SCENARIOS, timeline
+
+LOGS = {"key-vault-logs", "cosmos-logs"}
+
+
+def _sources(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for s in doc["sources"]}
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("loganalytics:503", "503"),
+        ("loganalytics:html-error", "403 with a body that is not JSON"),
+        ("loganalytics:500", "500"),
+    ],
+)
+def test_log_analytics_failing_is_its_sources_limitation_and_the_others_answer(
+    lab, cli: Cli, fault: str, said: str
+) -> None:
+    running = lab("sp-disabled", faults=[fault])
+    code, doc = timeline(cli, env=running.env)
+    sources = _sources(doc)
+    limited = {name for name, s in sources.items() if s["limitation"]}
+    assert limited == LOGS, {n: s["limitation"] for n, s in sources.items()}
+    for name in LOGS:
+        reason = sources[name]["limitation"]["reason"]
+        assert said in reason and "Log Analytics" in reason, reason
+        # a gateway's 403 page is not the service's refusal: no missing right is claimed
+        assert sources[name]["limitation"]["permission"] is None
+    # the change is still found, by its own source; with no failure readable, nothing is blamed
+    source, names = SCENARIOS["sp-disabled"]
+    changes = [e for e in doc["events"] if e["source"] == source]
+    assert any(names in e["operation"] + " " + e["detail"] for e in changes), doc["events"]
+    assert code == 3 and doc["first_failure"] is None and doc["blamed"] is None
+
+
+def test_a_transient_log_analytics_fault_is_retried_and_the_story_is_whole(lab, cli: Cli) -> None:
+    running = lab("sp-disabled", faults=["loganalytics:503:2"])
+    code, doc = timeline(cli, env=running.env)
+    assert not [s for s in doc["sources"] if s["limitation"]], doc["sources"]
+    assert code == 1 and doc["blamed"]["source"] == SCENARIOS["sp-disabled"][0]
+    assert doc["first_failure"]["source"] in LOGS
