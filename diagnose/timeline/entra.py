@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from diagnose.azure.rest import GRAPH_NOT_FOUND, RestClient
-from diagnose.model import Limitation
 from diagnose.timeline.model import CHANGE, Event, SourceReport
 from diagnose.timeline.window import iso, parse_time
 
@@ -111,10 +110,9 @@ def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:
         "/v1.0/directory/deletedItems/microsoft.graph.servicePrincipal",
     ):
         reply = graph.get(path, params)
-        if reply.status == 403:
-            raise PermissionError(Names.RIGHT)
         if reply.status != 200 or not isinstance(reply.body, dict):
-            # a throttle, a 5xx, a bare 401 or 404: no word on the principal (a limitation)
+            # Graph's own 403 names the missing right; a throttle, a 5xx, a bare 401 or 404, or a
+            # gateway's page says nothing of the principal or of the rights (a limitation)
             raise reply.problem(f"the service principal of app id {app_id}", Names.RIGHT)
         found = reply.body.get("value")
         if found:
@@ -125,13 +123,7 @@ def _principal(graph: RestClient, app_id: str) -> tuple[str, str] | None:
 def collect(
     graph: RestClient, app_id: str, since: datetime, until: datetime, out: SourceReport
 ) -> list[Event]:
-    try:
-        principal = _principal(graph, app_id)
-    except PermissionError as exc:
-        out.limitation = Limitation(
-            f"Microsoft Graph refused to read the principal {app_id}", str(exc)
-        )
-        return []
+    principal = _principal(graph, app_id)
     if principal is None:
         out.notes.append(f"Microsoft Graph knows no principal with app id {app_id}")
         return []

@@ -107,13 +107,11 @@ def plans(ctx: Context, fixes: tuple[Fix, ...]) -> list[FixPlan]:
 def apply(ctx: Context, plan: FixPlan) -> str:
     """Perform the one request; returns what the service answered. Raises NotPermitted when refused."""
     reply = ctx.graph.request(plan.method, plan.path, body=plan.body)
-    if reply.status in (401, 403):
+    if reply.status in (401, 403) and reply.error_code:  # Graph's own refusal, not a gateway's
         raise NotPermitted(
-            f"Microsoft Graph refused the fix ({reply.error_code or reply.status})",
-            plan.fix.permission,
+            f"Microsoft Graph refused the fix ({reply.error_code})", plan.fix.permission
         )
     if reply.status >= 300:
-        raise RuntimeError(
-            f"Microsoft Graph answered {reply.status}: {reply.error_message or reply.error_code}"
-        )
+        said = reply.error_message or reply.error_code or "no error of its own (a gateway's page?)"
+        raise RuntimeError(f"Microsoft Graph answered {reply.status}: {said}")
     return f"HTTP {reply.status}"

@@ -51,3 +51,24 @@ def test_a_transient_log_analytics_fault_is_retried_and_the_story_is_whole(lab, 
     assert not [s for s in doc["sources"] if s["limitation"]], doc["sources"]
     assert code == 1 and doc["blamed"]["source"] == SCENARIOS["sp-disabled"][0]
     assert doc["first_failure"]["source"] in LOGS
+
+
+@pytest.mark.parametrize(
+    ("fault", "limited"),
+    [
+        ("graph:html-error", {"entra-audit"}),
+        ("graph:503", {"entra-audit"}),
+        ("arm:html-error", {"activity-log", "resource-changes"}),
+        ("arm:502", {"activity-log", "resource-changes"}),
+    ],
+)
+def test_a_failing_service_limits_only_its_own_sources_and_claims_no_missing_right(
+    lab, cli: Cli, fault: str, limited: set[str]
+) -> None:
+    running = lab("kv-firewall", faults=[fault])
+    code, doc = timeline(cli, env=running.env)
+    sources = _sources(doc)
+    assert {n for n, s in sources.items() if s["limitation"]} == limited, doc["sources"]
+    assert all(sources[n]["limitation"]["permission"] is None for n in limited)
+    assert doc["first_failure"] is not None  # Log Analytics still answered
+    assert code == 1
