@@ -350,7 +350,8 @@ def build(
 class FleetLab(Lab):
     """A `Lab` whose world is a fleet (`fleet`, `fleet:N`, `fleet-throttled[:N]`)."""
 
-    service_names = SERVICES  # no Log Analytics (the timeline's) in a fleet
+    # no Log Analytics (the timeline's) in a fleet
+    service_names = tuple(s for s in SERVICES if s != "loganalytics")
 
     def __init__(self, scenario: str = layout.NAME, **options: Any) -> None:
         try:
@@ -369,12 +370,12 @@ class FleetLab(Lab):
         self._stop = threading.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="diagnose-lab-fleet-"))
         self._publish_urls(hosts, socks)
-        vault_host = hosts[SERVICES.index("vault")]
+        vault_host = hosts[self.service_names.index("vault")]
         shown_vault = url_host(vault_host)
         if self.faults.lasting("vault", "dns"):  # every vault's host: nothing resolves it
             shown_vault = f"vault.{INVALID_DOMAIN}"
         vault_names = list(dict.fromkeys(p.vault for p in layout.layout(self.spec)))
-        vault_socks = {vault_names[0]: socks[SERVICES.index("vault")]}
+        vault_socks = {vault_names[0]: socks[self.service_names.index("vault")]}
         for name in vault_names[1:]:
             vault_socks[name] = Server.bind(vault_host)
             socks.append(vault_socks[name])  # closed by start() if anything below fails
@@ -408,7 +409,7 @@ class FleetLab(Lab):
         latency = self.latency_ms / 1000
         faults = self.faults
         wrong_tls = _wrong_context(hosts) if self._has_kind("wrong-cert") else None
-        for name, sock in zip(SERVICES, socks, strict=False):
+        for name, sock in zip(self.service_names, socks, strict=False):  # then the vaults
             if self._unreachable(name):
                 sock.close()
                 continue
