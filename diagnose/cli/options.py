@@ -91,3 +91,23 @@ def open_profile(
         yield profiles.load(
             dict(lab.env), config=None, name=None, flags=flags, cwd=Path("/nonexistent")
         )
+
+
+FORMAT_NAMES = ("text", "json", "junit", "markdown", "md", "xml", "html", "sarif")
+
+
+def _out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """--out FILE, but not a bare format name: `--out json` is a mistyped `--output json`."""
+    if value is not None and value.lower() in FORMAT_NAMES:
+        raise click.BadParameter(
+            f"{value!r} looks like a format, not a file: for the format use "
+            f"`-o {value.lower()}`; for a file of that name write `./{value}`"
+        )
+    return Path(value) if value is not None else None
+
+
+def out_option(help: str) -> Callable[[F], F]:
+    """A command's `--out FILE` (refusing a bare format name, exit 2)."""
+    return click.option(
+        "--out", type=click.Path(dir_okay=False), callback=_out_path, metavar="FILE", help=help
+    )

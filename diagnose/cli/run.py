@@ -12,7 +12,7 @@ import click
 
 from diagnose.cli.complete import complete_check_ids
 from diagnose.cli.fleet import fleet_options
-from diagnose.cli.options import open_profile, positive_seconds, profile_options
+from diagnose.cli.options import open_profile, out_option, positive_seconds, profile_options
 from diagnose.errors import InputError
 from diagnose.exitstatus import ExitStatus
 from diagnose.model import CheckResult, Severity, Status
@@ -25,19 +25,6 @@ if TYPE_CHECKING:
 
 def _ids(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-FORMAT_NAMES = ("text", "json", "junit", "markdown", "md", "xml", "html", "sarif")
-
-
-def out_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    """--out FILE, but not a bare format name: `--out json` is a mistyped `--output json`."""
-    if value is not None and value.lower() in FORMAT_NAMES:
-        raise click.BadParameter(
-            f"{value!r} looks like a format, not a file: for the format use "
-            f"`-o {value.lower()}`; for a file of that name write `./{value}`"
-        )
-    return Path(value) if value is not None else None
 
 
 EXAMPLES = """\b
@@ -84,12 +71,7 @@ Examples:
     help="Add what changed, who and when in the last 7 days (as `diagnose timeline`).",
 )
 @output_option(RUN)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    callback=out_path,
-    help="Write the report to FILE (in the --output format).",
-)
+@out_option("Write the report to FILE (in the --output format).")
 @click.option(
     "--timeout",
     type=float,

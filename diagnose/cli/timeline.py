@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from diagnose.cli.options import open_profile, profile_options
+from diagnose.cli.options import open_profile, out_option, profile_options
 from diagnose.render.choose import TIMELINE, emit, output_option, styler
 from diagnose.timeline.window import DEFAULT_SINCE, parse_since, window_end
 
@@ -43,9 +43,7 @@ Examples:
     help="A log to line up with the events (diagnose explain's first sighting of each cause); repeatable.",
 )
 @output_option(TIMELINE)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the timeline to FILE."
-)
+@out_option("Write the timeline to FILE (in the --output format).")
 @click.pass_context
 def timeline(
     ctx: click.Context,

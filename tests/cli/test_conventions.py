@@ -60,9 +60,10 @@ def test_short_output_flag_works(lab) -> None:
     assert run_cli("run", "-o", "json", env=running.env).json("diagnose/report@1")
 
 
+@pytest.mark.parametrize("command", ["run", "timeline"])
 @pytest.mark.parametrize("name", ["json", "JSON", "junit", "markdown", "text"])
-def test_out_refuses_a_bare_format_name(tmp_path: Path, name: str) -> None:
-    result = run_cli("run", "--lab", "healthy", "--out", name, cwd=tmp_path)
+def test_out_refuses_a_bare_format_name(tmp_path: Path, name: str, command: str) -> None:
+    result = run_cli(command, "--lab", "healthy", "--out", name, cwd=tmp_path)
     assert result.exit_code == 2, result
     assert f"-o {name.lower()}" in result.stderr and f"./{name}" in result.stderr
     assert not (tmp_path / name).exists()
