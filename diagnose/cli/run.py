@@ -156,7 +156,8 @@ def run(
         if what_changed:
             from diagnose.usecases import timeline as changes
 
-            report.what_changed = changes.build(profile, changes.default_since())
+            # the run's profile: with the vault and key it derived from the account
+            report.what_changed = changes.build(report.profile, changes.default_since())
     if all(c.status is Status.SKIP for c in report.checks):
         reasons = "; ".join(sorted({c.summary for c in report.checks}))[:600]
         raise InputError(

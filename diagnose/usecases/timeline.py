@@ -39,6 +39,20 @@ def targets_of(profile: Profile) -> Targets:
     )
 
 
+def completed(profile: Profile, credential: TokenCredential) -> Profile:
+    """The profile plus what its Cosmos DB account names and the profile leaves out (the vault
+    and key of its `keyVaultKeyUri`, its default identity's app id), derived as `run` does."""
+    from diagnose.checks.base import Context, RunOptions
+    from diagnose.usecases import derive
+
+    wanted = (profile.keyvault_id, profile.key_id, profile.principal_app_id)
+    if profile.topology != "own" or not profile.cosmos_id or all(wanted):
+        return profile
+    ctx = Context(profile, RunOptions())
+    ctx.memo("client:credential", lambda: credential)  # the timeline's own tokens
+    return derive.with_values(profile, derive.from_account(ctx, principal=True))
+
+
 def default_since() -> datetime:
     """The start of the default window (`--since 7d`)."""
     return parse_since(DEFAULT_SINCE, datetime.now(UTC))
@@ -89,10 +103,11 @@ def build(
     from diagnose.azure import rest
 
     until = until or window_end()
+    cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
+    profile = completed(profile, cred)
     targets = targets_of(profile)
     reports = _sources()
     timeline = Timeline(since, until, [], list(reports.values()))
-    cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
     graph, arm = rest.graph(profile, cred), rest.arm(profile, cred)
     jobs = {}
     unasked = _unasked(targets)
