@@ -92,10 +92,12 @@ _ROLLOVER_S = 2 * 86400
 
 
 class YearHint(NamedTuple):
-    """Where a syslog time's year comes from: a file's modification time (epoch seconds)."""
+    """Where a syslog time's year comes from: a file's modification time (epoch seconds), or
+    the time of reading for a stream that is not a file (`from_file` False)."""
 
     year: int
     modified: float
+    from_file: bool = True
 
 
 class Stamp(NamedTuple):

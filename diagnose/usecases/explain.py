@@ -183,7 +183,8 @@ def _year_hint(stream: BinaryIO) -> YearHint:
     except (OSError, ValueError):
         modified = None
     if modified is None:
-        modified = datetime.now(UTC).timestamp()
+        now = datetime.now(UTC)
+        return YearHint(now.year, now.timestamp(), from_file=False)
     return YearHint(datetime.fromtimestamp(modified, UTC).year, modified)
 
 
@@ -227,13 +228,13 @@ def _scan(
             and _dense(path, scanner)
         ):
             count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))
-            assumed, year = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
+            assumed, hint = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
         else:
-            assumed, year = _scan_whole(path, name, scanner, tally, on_progress)
-        if assumed:
-            where = "its modification year" if path != "-" else "the current year"
+            assumed, hint = _scan_whole(path, name, scanner, tally, on_progress)
+        if assumed:  # stdin redirected from a file is that file: its modification year
+            where = "its modification year" if hint.from_file else "the current year"
             tally.notes.append(
-                f"{name}: syslog times carry no year; they were read as {year} ({where})"
+                f"{name}: syslog times carry no year; they were read as {hint.year} ({where})"
             )
         if tally.interrupted:
             return
@@ -248,7 +249,7 @@ def _dense(path: str, scanner: Scanner) -> bool:
 
 def _scan_whole(
     path: str, name: str, scanner: Scanner, tally: Tally, on_progress: ProgressCallback | None
-) -> tuple[bool, int]:
+) -> tuple[bool, YearHint]:
     kept: dict[str, int] = {}
     assumed = False
     hint = YearHint(0, 0.0)
@@ -261,7 +262,7 @@ def _scan_whole(
                 assumed = assumed or any(b.year_assumed for b in batches)
     except InputProblem as exc:
         tally.problems.append(str(exc))
-    return assumed, hint.year
+    return assumed, hint
 
 
 def _scan_in_parts(
@@ -272,7 +273,7 @@ def _scan_in_parts(
     scanner: Scanner,
     tally: Tally,
     on_progress: ProgressCallback | None,
-) -> tuple[bool, int]:
+) -> tuple[bool, YearHint]:
     """One plain file read in `count` parts at once; their tallies joined in order."""
     from diagnose.triage import parts as triage_parts
 
@@ -317,7 +318,7 @@ def _scan_in_parts(
     tally.interrupted = stopped
     if on_progress is not None and not stopped:
         on_progress(Progress(name, size, size, True))
-    return assumed, hint.year
+    return assumed, hint
 
 
 def explain(

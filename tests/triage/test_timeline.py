@@ -9,12 +9,15 @@ without a time are counted apart; text shows a strip, Markdown a table.
 from __future__ import annotations
 
 import calendar
+import json
 import os
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.harness import run_cli
+from tests.harness import clean_environ, diagnose_command, run_cli
 
 from .helpers import explain_json
 
@@ -154,6 +157,29 @@ def test_a_syslog_time_takes_the_files_year_and_says_so(tmp_path: Path) -> None:
     )
     text = run_cli("explain", str(path)).stdout
     assert "2025" in text and "no year" in text
+
+
+def test_stdin_from_a_file_is_that_files_year_and_a_pipe_is_the_current_one(
+    tmp_path: Path,
+) -> None:
+    """`explain - < file` reads the file: its modification year, said so; a pipe has none."""
+    path = tmp_path / "syslog"
+    path.write_text(f"Nov 26 03:04:05 ajo-host ajo[812]: {EVIDENCE}\n", encoding="utf-8")
+    modified = calendar.timegm((2025, 12, 1, 0, 0, 0))
+    os.utime(path, (modified, modified))
+    with path.open("rb") as redirected:
+        proc = subprocess.run(
+            [*diagnose_command(), "explain", "-o", "json", "-"],
+            stdin=redirected,
+            capture_output=True,
+            env=clean_environ(),
+            timeout=60,
+        )
+    notes = json.loads(proc.stdout)["notes"]
+    assert len(notes) == 1 and "2025 (its modification year)" in notes[0], notes
+    piped = run_cli("explain", "-o", "json", "-", stdin=path.read_text()).json()
+    (note,) = piped["notes"]
+    assert "(the current year)" in note and str(datetime.now(UTC).year) in note, note
 
 
 def test_a_syslog_time_after_the_file_was_written_is_the_year_before(tmp_path: Path) -> None:
