@@ -228,7 +228,8 @@ def _present(ctx: Context, app_id: str, principal: Fields, evidence: dict[str, A
     by_microsoft = principal.opt_text("disabledByMicrosoftStatus")
     graph_kind, graph_resource = _graph_kind(principal, ctx.profile.cloud.first_party_cosmos_app_id)
     if "identity_kind" not in evidence:  # not read from the account's defaultIdentity
-        evidence.update(identity_kind=graph_kind, identity_kind_from="Graph's servicePrincipalType")
+        told_by = "Graph's appId" if graph_kind == FIRST_PARTY else "Graph's servicePrincipalType"
+        evidence.update(identity_kind=graph_kind, identity_kind_from=told_by)
     if graph_resource and not evidence.get("resource_id"):
         evidence["resource_id"] = graph_resource
     kind = evidence["identity_kind"]

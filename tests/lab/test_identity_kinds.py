@@ -4,12 +4,30 @@ An application's service principal can be disabled, deleted to the directory's d
 restored; a managed identity's principal belongs to its Azure resource (Graph refuses to PATCH it,
 lab's choice modelled on the published refusals), and a deleted user-assigned identity is gone for
 good: ARM answers 404 `ResourceNotFound`, Graph has no principal and nothing in deleted items.
+Azure Cosmos DB's first-party identity is its own application's principal in the tenant, granted by
+an access policy; the account's system-assigned identity is a managed identity's principal named
+after the account, deleted for good when the account's identity drops SystemAssigned, and a new one
+when it is enabled again (docs/lab.md "Identity kinds").
 """
 
 from __future__ import annotations
 
+import pytest
+
 from diagnose.lab.derived import cmk_code
 from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER
+from diagnose.lab.services.graph import sp_properties
+from diagnose.lab.world import (
+    COSMOS_FIRST_PARTY_APP_ID,
+    MICROSOFT_SERVICES_TENANT,
+    cmk_identity_as_first_party,
+    cmk_identity_as_system_assigned,
+    remove_system_identity,
+)
+from tests.conformance.answers import arm_answers
+from tests.conformance.graph import walk
+from tests.conformance.models import check_msrest
+from tests.conformance.test_arm_models import MODELS
 from tests.lab.sdk import (
     admin_credential,
     credential,
@@ -138,3 +156,160 @@ def test_the_reader_cannot_create_an_identity(lab) -> None:
     reply = _arm(instance, "PUT", gone.id, bearer, UAI_VERSION, json={"location": "westeurope"})
     assert reply.status_code == 403 and reply.json()["error"]["code"] == "AuthorizationFailed"
     assert instance.world.identity(gone.id) is None
+
+
+# -- FirstPartyIdentity and SystemAssignedIdentity (world.cmk_identity_as_first_party, ..._system_assigned)
+
+
+def _account(instance, bearer: str) -> dict:
+    url = f"{instance.urls['arm']}{instance.world.cosmos.id}?api-version={COSMOS_VERSION}"
+    reply = get(instance, url, bearer)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_the_first_party_identity_is_azure_cosmos_dbs_application_in_the_tenant(lab) -> None:
+    instance = lab()
+    world = instance.world
+    principal = cmk_identity_as_first_party(world)
+    assert cmk_code(world) is None
+    bearer = token(credential(instance), instance.urls["arm"])
+    assert _account(instance, bearer)["properties"]["defaultIdentity"] == "FirstPartyIdentity"
+    base, graph = graph_v1(instance)
+    reply = get(instance, f"{base}/servicePrincipals(appId='{COSMOS_FIRST_PARTY_APP_ID}')", graph)
+    assert reply.status_code == 200, reply.text
+    sp = reply.json()
+    assert (sp["id"], sp["displayName"]) == (principal.object_id, "Azure Cosmos DB")
+    assert sp["servicePrincipalType"] == "Application" and sp["alternativeNames"] == []
+    assert sp["appOwnerOrganizationId"] == MICROSOFT_SERVICES_TENANT != world.tenant_id
+    # its application object lives in Microsoft's tenant, not the customer's
+    app = get(instance, f"{base}/applications(appId='{COSMOS_FIRST_PARTY_APP_ID}')", graph)
+    assert app.status_code == 404
+    # granted by an access policy (get, wrapKey, unwrapKey), the vault in access-policy mode
+    assert world.vault.rbac is False
+    (policy,) = [p for p in world.vault.access_policies if p.object_id == principal.object_id]
+    assert {"get", "wrapKey", "unwrapKey"} <= set(policy.keys)
+    # deleting that access policy revokes the account (the how-to's "How do I revoke ...?"): 4002
+    world.vault.access_policies.remove(policy)
+    assert cmk_code(world) == 4002
+
+
+def test_the_first_party_identity_may_hold_a_role_instead(lab) -> None:
+    world = lab().world
+    principal = cmk_identity_as_first_party(world, access_policy=False)
+    assert world.vault.rbac is True and cmk_code(world) is None
+    assert any(
+        a.principal_id == principal.object_id and a.role == KV_CRYPTO_SERVICE_ENCRYPTION_USER
+        for a in world.role_assignments
+    )
+
+
+def test_the_system_assigned_identity_is_the_accounts_principal(lab) -> None:
+    instance = lab()
+    world = instance.world
+    principal = cmk_identity_as_system_assigned(world)
+    assert cmk_code(world) is None
+    bearer = token(credential(instance), instance.urls["arm"])
+    account = _account(instance, bearer)
+    assert account["properties"]["defaultIdentity"] == "SystemAssignedIdentity"
+    assert account["identity"]["type"] == "SystemAssigned,UserAssigned"
+    assert account["identity"]["principalId"] == principal.object_id
+    base, graph = graph_v1(instance)
+    sp = get(instance, f"{base}/servicePrincipals/{principal.object_id}", graph).json()
+    assert sp["servicePrincipalType"] == "ManagedIdentity"
+    assert sp["displayName"] == world.cosmos.name  # named after its resource (Entra's overview)
+    assert sp["alternativeNames"] == ["isExplicit=False", world.cosmos.id]
+    # its resource manages it, not Graph
+    patched = send(
+        instance,
+        "PATCH",
+        f"{base}/servicePrincipals/{principal.object_id}",
+        graph,
+        json={"accountEnabled": False},
+    )
+    assert patched.status_code == 403 and principal.enabled
+
+
+def test_a_removed_system_assigned_identity_is_gone_for_good(lab) -> None:
+    instance = lab()
+    world = instance.world
+    principal = cmk_identity_as_system_assigned(world)
+    remove_system_identity(world)
+    bearer = token(credential(instance), instance.urls["arm"])
+    account = _account(instance, bearer)
+    assert account["identity"]["type"] == "UserAssigned"
+    assert account["identity"]["principalId"] is None
+    assert account["properties"]["defaultIdentity"] == "SystemAssignedIdentity"  # left as it was
+    assert cmk_code(world) == 4015  # the default identity names no identity the account has
+    base, graph = graph_v1(instance)
+    reply = get(instance, f"{base}/servicePrincipals/{principal.object_id}", graph)
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "Request_ResourceNotFound"
+    assert deleted_principals(instance, base, graph, principal.app_id) == []
+    restore = send(
+        instance, "POST", f"{base}/directory/deletedItems/{principal.object_id}/restore", graph
+    )
+    assert restore.status_code == 404
+    # its grants stay, orphaned
+    assert any(a.principal_id == principal.object_id for a in world.role_assignments)
+
+
+def test_enabling_the_system_assigned_identity_again_is_a_new_principal(lab) -> None:
+    """`az cosmosdb identity assign` on the revoked account (troubleshoot-cmk 1.5: assigning
+    identities is allowed in the revoked state): a new principal, not granted the key yet."""
+    instance = lab(propagation_s=0)
+    world = instance.world
+    old = cmk_identity_as_system_assigned(world)
+    remove_system_identity(world)
+    bearer = _admin_arm(instance)
+    identity = {
+        "type": "SystemAssigned,UserAssigned",
+        "userAssignedIdentities": {i: {} for i in world.cosmos.user_assigned},
+    }
+    patched = _arm(
+        instance, "PATCH", world.cosmos.id, bearer, COSMOS_VERSION, json={"identity": identity}
+    )
+    assert patched.status_code == 200, patched.text
+    new = patched.json()["identity"]["principalId"]
+    assert new and new != old.object_id and world.principals[new].system_assigned_to
+    assert cmk_code(world) == 4002  # the removed principal's role assignment is not the new one's
+    again = _arm(
+        instance, "PATCH", world.cosmos.id, bearer, COSMOS_VERSION, json={"identity": identity}
+    )
+    assert again.json()["identity"]["principalId"] == new  # an account that has one keeps it
+    dropped = _arm(
+        instance,
+        "PATCH",
+        world.cosmos.id,
+        bearer,
+        COSMOS_VERSION,
+        json={"identity": {**identity, "type": "UserAssigned"}},
+    )
+    assert dropped.json()["identity"]["principalId"] is None and world.principals[new].deleted
+
+
+@pytest.mark.parametrize("kind", ["first-party", "system-assigned", "system-assigned-removed"])
+def test_the_answers_for_these_kinds_follow_the_published_models(lab, kind: str) -> None:
+    """The conformance walk of tests/conformance, on these worlds (not scenarios): ARM's answers
+    against the api-versions' models, Graph's principals against v1.0's published properties."""
+    instance = lab()
+    world = instance.world
+    if kind == "first-party":
+        cmk_identity_as_first_party(world)
+    else:
+        cmk_identity_as_system_assigned(world)
+        if kind == "system-assigned-removed":
+            remove_system_identity(world)
+    problems = [
+        f"{a.what} {a.url}: {p}"
+        for a in arm_answers(instance)
+        if a.status == 200
+        for p in check_msrest(a.body, MODELS[a.what])
+    ]
+    base, graph = graph_v1(instance)
+    for p in world.principals.values():
+        if p.deleted:
+            continue
+        body = get(instance, f"{base}/servicePrincipals/{p.object_id}", graph).json()
+        problems += walk(body, p.object_id, "servicePrincipal (v1.0)", sp_properties())
+    assert not problems, "\n".join(problems)

@@ -3,14 +3,23 @@ its own cause, recreated, never restored (issue 12, defect 5), through the real 
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import pytest
 
 from diagnose import catalogue, remediation
-from diagnose.lab.roles import READER
-from diagnose.lab.world import RoleAssignment
+from diagnose.lab.roles import KV_CRYPTO_SERVICE_ENCRYPTION_USER, READER
+from diagnose.lab.world import (
+    COSMOS_FIRST_PARTY_APP_ID,
+    RoleAssignment,
+    cmk_identity_as_first_party,
+    cmk_identity_as_system_assigned,
+    remove_system_identity,
+)
 from tests.harness import run_cli
+from tests.lab.sdk import admin_credential, send, token
 
 
 def _run(env: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -173,3 +182,195 @@ def test_the_catalogue_recreates_a_managed_identity_and_the_scenarios_say_which_
         assert "FederatedClientId" in line and "application" in line
     (line,) = [line for line in listed.splitlines() if line.split()[:1] == ["uami-deleted"]]
     assert "user-assigned managed identity" in line and "cannot be restored" in line
+
+
+# -- FirstPartyIdentity and SystemAssignedIdentity (docs/lab.md "Identity kinds") ---------------
+
+
+def _as_first_party(instance: Any, pinned: bool) -> tuple[dict[str, str], Any]:
+    """The healthy world with Azure Cosmos DB's first-party identity as the default identity,
+    granted by an access policy (world.cmk_identity_as_first_party); the profile pins its app id
+    or leaves it to the account's defaultIdentity."""
+    principal = cmk_identity_as_first_party(instance.world)
+    return _profile(instance, principal, pinned), principal
+
+
+def _as_system_assigned(instance: Any, pinned: bool) -> tuple[dict[str, str], Any]:
+    """The healthy world with the account's system-assigned identity as the default identity,
+    granted the key by its RBAC role (world.cmk_identity_as_system_assigned)."""
+    principal = cmk_identity_as_system_assigned(instance.world)
+    return _profile(instance, principal, pinned), principal
+
+
+def _profile(instance: Any, principal: Any, pinned: bool) -> dict[str, str]:
+    env = _unpinned(instance.env)
+    if pinned:
+        env["DIAGNOSE_PRINCIPAL_APP_ID"] = principal.app_id
+    return env
+
+
+def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in report["checks"]}
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "from-default-identity"])
+def test_the_first_party_identity_is_found_proved_and_named(lab, pinned: bool) -> None:
+    instance = lab("healthy")
+    env, principal = _as_first_party(instance, pinned)
+    exit_code, report, checked = _run(env)
+    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
+    checks = _checks(report)
+    assert {checks[c]["status"] for c in ("roles.keyvault", "keyvault.unwrap", "cosmos.cmk")} == {
+        "pass"
+    }
+    evidence = checked["evidence"]
+    assert principal.app_id == COSMOS_FIRST_PARTY_APP_ID
+    assert (evidence["app_id"], evidence["object_id"]) == (principal.app_id, principal.object_id)
+    assert evidence["identity_kind"] == "Azure Cosmos DB's first-party application"
+    assert evidence["identity_kind_from"] == (
+        "Graph's appId" if pinned else "the account's defaultIdentity"
+    )
+    assert evidence["as_default_identity"] == "FirstPartyIdentity"
+    assert "Azure Cosmos DB's first-party application" in checked["summary"]
+    if not pinned:
+        assert evidence["app_id_from"] == "the account's default identity (first-party)"
+    # the vault grants it by an access policy (how-to-setup-customer-managed-keys)
+    assert instance.world.vault.rbac is False
+
+
+def test_the_first_party_identity_without_its_access_policy_is_the_step_2_cause(lab) -> None:
+    """Deleting the access policy granted to the Azure Cosmos DB principal revokes the account
+    (how-to-setup-customer-managed-keys, "How do I revoke an encryption key?"); the guide files it
+    under the default identity being unauthorized (4002): step 2, add the policy again."""
+    instance = lab("healthy")
+    env, principal = _as_first_party(instance, pinned=False)
+    vault = instance.world.vault
+    vault.access_policies = [p for p in vault.access_policies if p.object_id != principal.object_id]
+    exit_code, report, checked = _run(env)
+    root = report["diagnosis"][0]
+    assert exit_code == 1 and root["code"] == "keyvault.access-policy-missing", report["diagnosis"]
+    assert root["runbook"] == {"id": "cosmosdb-auth-errors", "step": 2}
+    assert checked["status"] == "pass"  # the principal itself is there and enabled
+    assert checked["evidence"]["identity_kind"] == "Azure Cosmos DB's first-party application"
+    (command,) = [c for c in remediation.commands(root["remediation"]) if "set-policy" in c]
+    assert f"--object-id {principal.object_id}" in command
+    assert "cosmos.revoked.4002" in {d["code"] for d in report["diagnosis"]}
+    assert not {"principal.deleted", "principal.disabled"} & {
+        d["code"] for d in report["diagnosis"]
+    }
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "from-default-identity"])
+def test_the_system_assigned_identity_is_found_proved_and_named(lab, pinned: bool) -> None:
+    instance = lab("healthy")
+    env, principal = _as_system_assigned(instance, pinned)
+    exit_code, report, checked = _run(env)
+    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
+    checks = _checks(report)
+    assert {checks[c]["status"] for c in ("roles.keyvault", "keyvault.unwrap", "cosmos.cmk")} == {
+        "pass"
+    }
+    evidence = checked["evidence"]
+    account = instance.world.cosmos
+    assert evidence["object_id"] == principal.object_id == account.system_principal_id
+    assert evidence["display_name"] == account.name and evidence["type"] == "ManagedIdentity"
+    assert evidence["identity_kind"] == "system-assigned managed identity"
+    assert evidence["identity_kind_from"] == (
+        "Graph's servicePrincipalType" if pinned else "the account's defaultIdentity"
+    )
+    assert evidence["resource_id"].lower() == account.id.lower()  # Graph's alternativeNames
+    assert evidence["as_default_identity"] == "SystemAssignedIdentity"
+    assert "system-assigned managed identity" in checked["summary"]
+    if not pinned:
+        assert evidence["app_id_from"] == "the account's default identity (system-assigned)"
+
+
+def _system_fix_commands(root: dict[str, Any]) -> list[str]:
+    commands = remediation.commands(root["remediation"])
+    assert commands and not any("restore" in c or "deletedItems" in c for c in commands), commands
+    assert not any(c.startswith("az identity create") for c in commands), commands
+    return commands
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "from-default-identity"])
+def test_a_removed_system_assigned_identity_is_a_step_1_cause_never_restored(
+    lab, pinned: bool
+) -> None:
+    """The account's identity drops SystemAssigned while SystemAssignedIdentity stays its default
+    identity: its principal is gone for good, so the fix enables the identity again (a new
+    principal), grants it the key and sets it as the default identity again."""
+    instance = lab("healthy")
+    env, principal = _as_system_assigned(instance, pinned)
+    remove_system_identity(instance.world)
+    exit_code, report, checked = _run(env)
+    root = report["diagnosis"][0]
+    assert exit_code == 1 and root["code"] == "principal.system-identity-removed"
+    assert root["runbook"] == {"id": "cosmosdb-auth-errors", "step": 1}
+    assert "principal.deleted" not in {d["code"] for d in report["diagnosis"]}
+    evidence = checked["evidence"]
+    assert evidence["identity_kind"] == "system-assigned managed identity"
+    assert evidence["restorable"] is False
+    assert evidence["system_identity"] == "ARM: the account's identity.type is UserAssigned"
+    commands = _system_fix_commands(root)
+    account = instance.world.cosmos.id
+    assert commands[0] == f"az cosmosdb identity assign --ids {account}"
+    assert (
+        "az role assignment create --assignee-object-id $(az cosmosdb identity show"
+        in (commands[1])
+    )
+    assert commands[1].endswith(f"--scope {instance.world.vault.id}")
+    assert commands[-1] == (
+        f"az cosmosdb update --ids {account} --default-identity SystemAssignedIdentity"
+    )
+    assert principal.object_id not in " ".join(commands)  # the old principal is no use
+
+
+def test_a_system_assigned_identity_whose_principal_is_gone_is_the_same_cause(lab) -> None:
+    """The account still names its system-assigned principal, which Graph does not have
+    (Request_ResourceNotFound) and never keeps in deleted items: the same step-1 cause."""
+    instance = lab("healthy")
+    env, principal = _as_system_assigned(instance, pinned=False)
+    principal.deleted_at = time.time() - 3600
+    exit_code, report, checked = _run(env)
+    assert exit_code == 1 and report["diagnosis"][0]["code"] == "principal.system-identity-removed"
+    evidence = checked["evidence"]
+    assert evidence["principal_object_id"] == principal.object_id
+    assert evidence["system_identity"].startswith("Graph: Request_ResourceNotFound")
+    _system_fix_commands(report["diagnosis"][0])
+
+
+def test_the_printed_fix_heals_a_removed_system_assigned_identity(lab) -> None:
+    """The fix's three writes, sent as the admin identity the way the Azure CLI sends them (the
+    account's identity PATCH, the role assignment for the new principal, the default identity),
+    make the run healthy again: the new principal is not the removed one."""
+    instance = lab("healthy", propagation_s=0)
+    env, old = _as_system_assigned(instance, pinned=False)
+    remove_system_identity(instance.world)
+    assert _run(env)[0] == 1
+    world = instance.world
+    bearer = token(admin_credential(instance), instance.urls["arm"])
+    cosmos = f"{instance.urls['arm']}{world.cosmos.id}?api-version=2024-11-15"
+    identity = {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {}}
+    identity["userAssignedIdentities"] = {i: {} for i in world.cosmos.user_assigned}
+    patched = send(instance, "PATCH", cosmos, bearer, json={"identity": identity})
+    assert patched.status_code == 200, patched.text  # accepted while revoked (troubleshoot-cmk)
+    new = patched.json()["identity"]["principalId"]
+    assert new and new != old.object_id
+    role = (
+        f"{world.subscription_scope}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{KV_CRYPTO_SERVICE_ENCRYPTION_USER}"
+    )
+    granted = send(
+        instance,
+        "PUT",
+        f"{instance.urls['arm']}{world.vault.id}/providers/Microsoft.Authorization/roleAssignments/"
+        f"{uuid.uuid4()}?api-version=2022-04-01",
+        bearer,
+        json={"properties": {"roleDefinitionId": role, "principalId": new}},
+    )
+    assert granted.status_code == 201, granted.text
+    body = {"properties": {"defaultIdentity": "SystemAssignedIdentity"}}
+    assert send(instance, "PATCH", cosmos, bearer, json=body).status_code == 200
+    exit_code, report, checked = _run(env)
+    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
+    assert checked["evidence"]["object_id"] == new
