@@ -392,7 +392,7 @@ def _system_gone(ctx: Context, evidence: dict[str, Any], pinned: str | None) -> 
     without `SystemAssigned` (the identity was removed from the account), or Graph's
     Request_ResourceNotFound for the account's `identity.principalId`. A system-assigned identity's
     principal is deleted with it (App Service's managed identity page: "Removing a system-assigned
-    identity in this way will also delete it from Microsoft Entra ID"), and a managed identity's
+    identity in this way will also delete it from Azure AD"), and a managed identity's
     principal is never in the directory's deleted items: it is enabled on the account again, which
     makes a new principal, then granted the key (how-to-setup-customer-managed-keys, "Using a
     managed identity in the Azure Key Vault access policy"). Anything less is no finding.

@@ -390,8 +390,8 @@ def assign_system_identity(world: World) -> Principal:
 def remove_system_identity(world: World, at: float | None = None) -> Principal | None:
     """Remove the account's system-assigned identity (`identity.type` without `SystemAssigned`, as
     `az cosmosdb identity remove` sends it): its principal leaves the directory for good ("Removing
-    a system-assigned identity in this way will also delete it from Microsoft Entra ID", App
-    Service's managed identity page; Cosmos DB's own page is silent), never into deleted items (a
+    a system-assigned identity in this way will also delete it from Azure AD", App Service's
+    managed identity page, "Remove an identity"; Cosmos DB's own page is silent), never into deleted items (a
     managed identity's, `Principal.restorable`). The account's `defaultIdentity` is left as it was
     (lab's choice: nothing published refuses the removal; in the revoked state "assigning/unassigning
     managed service identity is allowed", troubleshoot-cmk 1.5). Its role assignments and access
