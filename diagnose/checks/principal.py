@@ -104,7 +104,11 @@ def resolve_app_id(ctx: Context) -> tuple[str, str]:
 # directory's deleted items and restored (Graph "Restore deleted item": servicePrincipal is a
 # supported type). A managed identity's principal belongs to its Azure resource: Graph does not
 # manage it, and a deleted user-assigned identity "isn't recoverable once deleted" (troubleshoot-cmk):
-# it is recreated, granted the key and made the default identity again.
+# it is recreated, granted the key and made the default identity again. A system-assigned identity
+# (`identity.principalId` of the account) goes with the account's identity: removed from the account,
+# its principal is deleted for good; enabled again, it is a new principal to grant the key.
+# Azure Cosmos DB's first-party application (FirstPartyIdentity) has its service principal in the
+# customer's tenant, granted the key by an access policy or a role (how-to-setup-customer-managed-keys).
 
 USER_ASSIGNED = "user-assigned managed identity"
 SYSTEM_ASSIGNED = "system-assigned managed identity"
@@ -144,12 +148,19 @@ def as_default_identity(kind: str | None, resource_id: str | None, app_id: str) 
     return None
 
 
-def _graph_kind(principal: Fields) -> tuple[str, str | None]:
+def _graph_kind(principal: Fields, first_party_app_id: str) -> tuple[str, str | None]:
     """(kind, ARM id) from Graph: a managed identity's `alternativeNames` hold `isExplicit=True`
     (user-assigned) or `isExplicit=False` (system-assigned) and its resource's ARM id (Graph's
-    servicePrincipal reference: "full resource ids for managed identities")."""
+    servicePrincipal reference: "full resource ids for managed identities"; a real answer with
+    `isExplicit=False`: databrickslabs/ucx pull request 868). An application's principal whose appId
+    is Azure Cosmos DB's first-party application (the cloud's, how-to-setup-customer-managed-keys:
+    a232010e-820c-4083-83bb-3ace5fc29d0b, 57506a73-e302-42a9-b869-6f12d9ec29e9 in Azure Government)
+    is the first-party identity."""
     if (principal.opt_text("servicePrincipalType") or "").lower() != "managedidentity":
-        return APPLICATION, None
+        app_id = (principal.opt_text("appId") or "").lower()
+        return (
+            FIRST_PARTY if app_id and app_id == first_party_app_id.lower() else APPLICATION
+        ), None
     names = principal.opt_texts("alternativeNames")
     resource_id = next((n for n in names if n.lower().startswith("/subscriptions/")), None)
     explicit = {n.lower() for n in names}
@@ -196,6 +207,9 @@ def check_principal(ctx: Context) -> Outcome:
             # the account holds its user-assigned identity without a client id to ask Graph with:
             # only ARM's own word that the identity is gone decides
             return _gone(ctx, named, evidence, graph_said=False)
+        if _system_default(named):
+            # the account's own identity: ARM's identity record, or Graph on its principalId, decides
+            return _system_gone(ctx, evidence, pinned=None)
         raise  # a default identity the account does not hold is cosmos.cmk's to report
     evidence.update(app_id=app_id, app_id_from=source)
     principal = reads.service_principal(ctx, app_id)
@@ -212,7 +226,7 @@ def _present(ctx: Context, app_id: str, principal: Fields, evidence: dict[str, A
     enabled = principal.flag("accountEnabled")
     object_id = principal.text("id")
     by_microsoft = principal.opt_text("disabledByMicrosoftStatus")
-    graph_kind, graph_resource = _graph_kind(principal)
+    graph_kind, graph_resource = _graph_kind(principal, ctx.profile.cloud.first_party_cosmos_app_id)
     if "identity_kind" not in evidence:  # not read from the account's defaultIdentity
         evidence.update(identity_kind=graph_kind, identity_kind_from="Graph's servicePrincipalType")
     if graph_resource and not evidence.get("resource_id"):
@@ -283,6 +297,8 @@ def _deleted(
         return _principal_deleted(message, evidence)
     if _held(named, ctx):
         return _gone(ctx, named, evidence, graph_said=True)
+    if _system_default(named):
+        return _system_gone(ctx, evidence, pinned=app_id)
     evidence["restorable"] = False
     message = (
         f"no service principal with app id {app_id} exists, and none is in the directory's "
@@ -364,6 +380,77 @@ def _gone(
     )
 
 
+def _system_default(named: DefaultIdentity | str | None) -> TypeGuard[DefaultIdentity]:
+    """Whether the default identity is the account's system-assigned identity."""
+    return isinstance(named, DefaultIdentity) and kind_of(named) == SYSTEM_ASSIGNED
+
+
+def _system_gone(ctx: Context, evidence: dict[str, Any], pinned: str | None) -> Outcome:
+    """The default identity is the account's system-assigned managed identity and no principal
+    answers for it. Decided only on the services' own words: ARM's `identity.type` of the account
+    without `SystemAssigned` (the identity was removed from the account), or Graph's
+    Request_ResourceNotFound for the account's `identity.principalId`. A system-assigned identity's
+    principal is deleted with it (App Service's managed identity page: "Removing a system-assigned
+    identity in this way will also delete it from Microsoft Entra ID"), and a managed identity's
+    principal is never in the directory's deleted items: it is enabled on the account again, which
+    makes a new principal, then granted the key (how-to-setup-customer-managed-keys, "Using a
+    managed identity in the Azure Key Vault access policy"). Anything less is no finding.
+
+    `pinned`: the profile's principal_app_id, which Graph said does not exist."""
+    account = reads.cosmos_account(ctx)  # read already (memoized)
+    held = account.opt_obj("identity")
+    kind = held.opt_text("type") if held else None
+    object_id = held.opt_text("principalId") if held else None
+    name = account.opt_text("name") or (ctx.profile.cosmos_id or "").rsplit("/", 1)[-1]
+    evidence.update(
+        identity_kind=SYSTEM_ASSIGNED,
+        identity_kind_from="the account's defaultIdentity",
+        resource_id=account.opt_text("id") or ctx.profile.cosmos_id,
+        identity_type=kind,
+        restorable=False,
+        as_default_identity="SystemAssignedIdentity",
+    )
+    if kind is None:
+        raise Skip(
+            "cannot tell which principal reaches the key: the account's default identity is its "
+            "system-assigned identity, and ARM's answer for the account has no identity.type"
+        )
+    if "systemassigned" not in kind.replace(" ", "").lower():
+        evidence["system_identity"] = f"ARM: the account's identity.type is {kind}"
+        said = f"the account no longer has it (ARM: identity.type {kind!r}, no SystemAssigned)"
+    elif object_id and reads.service_principal_by_object_id(ctx, object_id) is None:
+        evidence.update(
+            principal_object_id=object_id,
+            system_identity="Graph: Request_ResourceNotFound for the account's principalId",
+        )
+        said = (
+            f"the directory has no service principal {object_id} for it (Graph: "
+            "Request_ResourceNotFound), and a managed identity's is never in the deleted items"
+        )
+    elif pinned is not None and object_id:
+        raise Skip(
+            f"principal_app_id {pinned} names no service principal, but the account's "
+            f"system-assigned identity (principal {object_id}) exists: set principal_app_id to its "
+            "app id, or leave it out (diagnose reads it from the default identity)"
+        )
+    else:
+        raise Skip(
+            "cannot tell which principal reaches the key: the account's system-assigned identity "
+            "names no principalId"
+        )
+    message = (
+        f"the account's default identity is its system-assigned managed identity, but {said}; "
+        "a system-assigned identity cannot be restored: enable it on the account again (a new "
+        "principal), grant the new principal the key and keep SystemAssignedIdentity as the "
+        f"default identity of {name}"
+    )
+    return Outcome(
+        "the system-assigned identity was removed",
+        [finding("principal.system-identity-removed", message, **evidence)],
+        evidence,
+    )
+
+
 PRINCIPAL_ENABLED = Check(
     id="principal.enabled",
     title="The identity that reaches the key is enabled",
@@ -371,6 +458,7 @@ PRINCIPAL_ENABLED = Check(
     causes=(
         "principal.deleted",
         "principal.managed-identity-deleted",
+        "principal.system-identity-removed",
         "principal.disabled",
         "principal.disabled-by-microsoft",
     ),

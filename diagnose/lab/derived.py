@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from diagnose.lab.roles import COSMOS_ROLE_DEFINITIONS
-from diagnose.lab.world import Key, RoleAssignment, World
+from diagnose.lab.world import COSMOS_FIRST_PARTY_APP_ID, Key, RoleAssignment, World
 
 HEALTHY_STATUS = "Access to the configured customer managed key confirmed."
 _GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide"
@@ -150,9 +150,6 @@ def key_time_valid(key: Key, now: float) -> bool:
     return (key.nbf is None or key.nbf <= now) and (key.exp is None or key.exp > now)
 
 
-_VALID_IDENTITY_PREFIXES = ("FirstPartyIdentity", "SystemAssignedIdentity")
-
-
 def default_identity_principal(world: World) -> tuple[bool, str | None]:
     """(valid, object id) of the principal behind the account's default identity.
 
@@ -160,6 +157,10 @@ def default_identity_principal(world: World) -> tuple[bool, str | None]:
     """
     account = world.cosmos
     value = (account.default_identity or "").strip()
+    if value == "FirstPartyIdentity":
+        # Azure Cosmos DB's own application's principal in the tenant (docs/lab.md "Identity kinds")
+        p = world.principal_by_app(COSMOS_FIRST_PARTY_APP_ID)
+        return True, p.object_id if p else None
     if value == "SystemAssignedIdentity":
         if not account.system_principal_id:
             return False, None

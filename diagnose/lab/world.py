@@ -61,6 +61,9 @@ class Principal:
     secrets: list[Secret] = field(default_factory=list)
     certificate_der: bytes | None = None  # the public certificate registered for the app
     app_roles: list[str] = field(default_factory=list)  # Graph application permissions granted
+    system_assigned_to: str | None = None
+    """For a system-assigned managed identity's principal: the ARM id of the resource it belongs to
+    (Graph's `alternativeNames`: `isExplicit=False` and that id)."""
 
     @property
     def deleted(self) -> bool:
@@ -282,6 +285,125 @@ class World:
 
 # -- edits of the world that keep it whole (scenarios and write paths use them) ------------------
 
+# Azure Cosmos DB's first-party application: "search by application ID:
+# `a232010e-820c-4083-83bb-3ace5fc29d0b` for any Azure region except Azure Government regions where
+# the application ID is `57506a73-e302-42a9-b869-6f12d9ec29e9`" (Microsoft's "Configure
+# customer-managed keys for your Azure Cosmos DB account", how-to-setup-customer-managed-keys,
+# "Add an access policy"). The lab is a custom cloud: the tool's profile takes the public cloud's id.
+COSMOS_FIRST_PARTY_APP_ID = "a232010e-820c-4083-83bb-3ace5fc29d0b"
+# The tenant that owns Microsoft's first-party applications, as their principals'
+# `appOwnerOrganizationId` (lab's choice: the "Microsoft Services" tenant; no Microsoft page names
+# the owner of Azure Cosmos DB's application).
+MICROSOFT_SERVICES_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+
+
+def _move_key_rights(world: World, old: str, new: str) -> None:
+    """Give the key rights of principal `old` (role assignments and access policies) to `new`."""
+    for a in world.role_assignments:
+        if a.principal_id == old:
+            a.principal_id = new
+    for policy in world.vault.access_policies:
+        if policy.object_id == old:
+            policy.object_id = new
+
+
+def cmk_identity_as_first_party(world: World, access_policy: bool = True) -> Principal:
+    """Make the CMK identity Azure Cosmos DB's first-party identity: `defaultIdentity =
+    FirstPartyIdentity`, the principal the service principal of Azure Cosmos DB's own application
+    (app id `COSMOS_FIRST_PARTY_APP_ID`, display name "Azure Cosmos DB"), which lives in the
+    customer's tenant though Microsoft owns the application ("This registers the Azure Cosmos DB
+    first-party-identity in your Azure Key Vault access policy", how-to-setup-customer-managed-keys).
+    The key rights move to it; with `access_policy` (the page's classic way, "Add an access
+    policy": Get, Unwrap Key, Wrap Key) the vault is in access-policy mode, else its RBAC role
+    (Key Vault Crypto Service Encryption User) stays. The account keeps its user-assigned identity,
+    no longer the default one. Like any application's principal it can be disabled, deleted and
+    restored; the lab's scenarios do neither (a first-party principal missing from the tenant comes
+    back by re-registering the Microsoft.DocumentDB resource provider, the same page)."""
+    old = world.cmk_principal_id
+    principal = world.principal_by_app(COSMOS_FIRST_PARTY_APP_ID)
+    if principal is None:
+        principal = Principal(
+            object_id=stable_id("sp:azure-cosmos-db-first-party"),
+            app_id=COSMOS_FIRST_PARTY_APP_ID,
+            display_name="Azure Cosmos DB",
+            owner_tenant=MICROSOFT_SERVICES_TENANT,
+        )
+        world.principals[principal.object_id] = principal
+    _move_key_rights(world, old, principal.object_id)
+    if access_policy:
+        world.vault.rbac = False
+    world.cosmos.default_identity = "FirstPartyIdentity"
+    world.cmk_principal_id = principal.object_id
+    return principal
+
+
+def cmk_identity_as_system_assigned(world: World) -> Principal:
+    """Make the CMK identity the account's system-assigned managed identity: the account's
+    `identity.type` gains `SystemAssigned` and its `identity.principalId` names a new principal
+    (Cosmos DB's "Configure managed identities": "Once your Azure Cosmos DB account has been created
+    or updated, it will show ... principalId"), a `ManagedIdentity` service principal named after
+    the account ("The name of the system-assigned service principal is always the same as the name
+    of the Azure resource it's created for", Entra's managed identities overview) whose Graph
+    `alternativeNames` are `isExplicit=False` and the account's ARM id; the key rights move to it
+    and `defaultIdentity = SystemAssignedIdentity` (how-to-setup-customer-managed-keys, "Using a
+    managed identity in the Azure Key Vault access policy")."""
+    old = world.cmk_principal_id
+    principal = assign_system_identity(world)
+    _move_key_rights(world, old, principal.object_id)
+    world.cosmos.default_identity = "SystemAssignedIdentity"
+    world.cmk_principal_id = principal.object_id
+    return principal
+
+
+def _identity_type(system: bool, user_assigned: bool) -> str:
+    """The account's `identity.type` (the Cosmos DB specification's ResourceIdentityType)."""
+    if system and user_assigned:
+        return "SystemAssigned,UserAssigned"
+    return "SystemAssigned" if system else ("UserAssigned" if user_assigned else "None")
+
+
+def has_system_identity(account: CosmosAccount) -> bool:
+    return "systemassigned" in account.identity_type.replace(" ", "").lower()
+
+
+def assign_system_identity(world: World) -> Principal:
+    """Enable the account's system-assigned identity (`az cosmosdb identity assign`): a new
+    principal each time it is enabled (the one before it was deleted with it, below), so no
+    earlier grant applies to it. An account that has one keeps it."""
+    account = world.cosmos
+    current = world.principal(account.system_principal_id or "")
+    if has_system_identity(account) and current is not None and not current.deleted:
+        return current
+    principal = Principal(
+        object_id=str(uuid.uuid4()),
+        app_id=str(uuid.uuid4()),
+        display_name=account.name,
+        type="ManagedIdentity",
+        system_assigned_to=account.id,
+    )
+    world.principals[principal.object_id] = principal
+    account.system_principal_id = principal.object_id
+    account.identity_type = _identity_type(True, bool(account.user_assigned))
+    return principal
+
+
+def remove_system_identity(world: World, at: float | None = None) -> Principal | None:
+    """Remove the account's system-assigned identity (`identity.type` without `SystemAssigned`, as
+    `az cosmosdb identity remove` sends it): its principal leaves the directory for good ("Removing
+    a system-assigned identity in this way will also delete it from Microsoft Entra ID", App
+    Service's managed identity page; Cosmos DB's own page is silent), never into deleted items (a
+    managed identity's, `Principal.restorable`). The account's `defaultIdentity` is left as it was
+    (lab's choice: nothing published refuses the removal; in the revoked state "assigning/unassigning
+    managed service identity is allowed", troubleshoot-cmk 1.5). Its role assignments and access
+    policies stay, orphaned (Azure RBAC: role assignments "aren't removed automatically")."""
+    account = world.cosmos
+    principal = world.principal(account.system_principal_id or "")
+    if principal is not None and principal.deleted_at is None:
+        principal.deleted_at = time.time() if at is None else at
+    account.system_principal_id = None
+    account.identity_type = _identity_type(False, bool(account.user_assigned))
+    return principal
+
 
 def cmk_identity_as_application(world: World, name: str = "ajo-cmk-app") -> Principal:
     """Make the CMK identity an application: the account's default identity becomes the
@@ -300,12 +422,7 @@ def cmk_identity_as_application(world: World, name: str = "ajo-cmk-app") -> Prin
         owner_tenant=world.tenant_id,  # multi-tenant: signInAudience AzureADMultipleOrgs
     )
     world.principals[app.object_id] = app
-    for a in world.role_assignments:
-        if a.principal_id == old:
-            a.principal_id = app.object_id
-    for policy in world.vault.access_policies:
-        if policy.object_id == old:
-            policy.object_id = app.object_id
+    _move_key_rights(world, old, app.object_id)
     uai = world.cosmos.user_assigned[0]
     world.cosmos.default_identity = f"UserAssignedIdentity={uai}&FederatedClientId={app.app_id}"
     world.cmk_principal_id = app.object_id

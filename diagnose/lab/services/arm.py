@@ -22,7 +22,9 @@ from diagnose.lab.world import (
     RoleAssignment,
     SqlRoleAssignment,
     World,
+    assign_system_identity,
     create_user_assigned_identity,
+    remove_system_identity,
 )
 
 T = TypeVar("T")
@@ -604,7 +606,14 @@ class Arm(AzureService):
                 # the account's identities may change while it is revoked: Microsoft's fix for a
                 # deleted user-assigned identity is to give the account a new one, then make it the
                 # default identity (troubleshoot-cmk, "UserAssigned identity ... mistakenly deleted")
-                self.world.cosmos.identity_type, self.world.cosmos.user_assigned = assigned
+                kind, self.world.cosmos.user_assigned = assigned
+                # the system-assigned identity comes and goes with `SystemAssigned` in the type:
+                # a new principal when it comes, its principal deleted when it goes (world.py)
+                if "systemassigned" in kind.replace(" ", "").lower():
+                    assign_system_identity(self.world)
+                else:
+                    remove_system_identity(self.world)
+                self.world.cosmos.identity_type = kind
         body = shapes.cosmos(self.world, self.state.observed().cmk_code)
         return Response(200, shapes.at_api_version(_COSMOS, body, req.query["api-version"]))
 

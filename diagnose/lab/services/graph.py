@@ -135,9 +135,7 @@ class Graph(AzureService):
                 "appId": p.app_id,
                 "appOwnerOrganizationId": p.owner_tenant
                 or (None if p.type == "ManagedIdentity" else self.world.tenant_id),
-                "alternativeNames": ["isExplicit=True", _uai_alias(self.world, p)]
-                if p.type == "ManagedIdentity"
-                else [],
+                "alternativeNames": _alternative_names(self.world, p),
                 "disabledByMicrosoftStatus": p.disabled_by_microsoft,
                 "displayName": p.display_name,
                 "servicePrincipalNames": [p.app_id]
@@ -455,6 +453,18 @@ def _key_credential(app_id: str, der: bytes) -> dict[str, Any]:
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _alternative_names(world: World, p: Principal) -> list[str]:
+    """A managed identity's `alternativeNames` ("full resource ids for managed identities", Graph's
+    servicePrincipal reference): `isExplicit=True` and the user-assigned identity's ARM id, or
+    `isExplicit=False` and the ARM id of the resource whose system-assigned identity it is (a real
+    answer: databrickslabs/ucx pull request 868). None for an application's principal."""
+    if p.type != "ManagedIdentity":
+        return []
+    if p.system_assigned_to:
+        return ["isExplicit=False", p.system_assigned_to]
+    return ["isExplicit=True", _uai_alias(world, p)]
 
 
 def _uai_alias(world: World, p: Principal) -> str:
