@@ -56,6 +56,10 @@ class Scope:
             "| where type =~ 'microsoft.documentdb/databaseaccounts'",
             "| where isnotempty(properties.keyVaultKeyUri)",
         ]
+        if self.subscriptions and self.management_groups:
+            # the request is scoped to the groups (below); the subscriptions narrow inside them
+            subs = ", ".join(_literal(s) for s in self.subscriptions)
+            lines.append(f"| where subscriptionId in~ ({subs})")
         if self.resource_groups:
             groups = ", ".join(_literal(g) for g in self.resource_groups)
             lines.append(f"| where resourceGroup in~ ({groups})")
@@ -71,10 +75,12 @@ class Scope:
         return "\n".join(lines)
 
     def request_scope(self) -> dict[str, list[str]]:
-        if self.subscriptions:
-            return {"subscriptions": list(self.subscriptions)}
+        """The query's scope: the management groups when named (the subscriptions, if also
+        named, then narrow inside them in the query), else the subscriptions."""
         if self.management_groups:
             return {"managementGroups": list(self.management_groups)}
+        if self.subscriptions:
+            return {"subscriptions": list(self.subscriptions)}
         return {}  # every subscription the identity can read
 
     def to_json(self) -> dict[str, Any]:

@@ -114,6 +114,12 @@ def test_narrowing_by_subscription_group_tag_and_management_group(
     assert dev and solo.name in dev
     both = names("--subscription", subs[0], "--subscription", subs[1])
     assert both == {p.name for p in placements if p.subscription in (0, 1)}
+    # a subscription with a management group narrows inside the group, never drops it
+    inside = names("--management-group", fleet.PROD_GROUP, "--subscription", subs[0])
+    assert inside == {p.name for p in placements if p.subscription == 0} and inside
+    assert fleet.management_group(0) == fleet.PROD_GROUP
+    outside = run_all(cli, "--management-group", fleet.DEV_GROUP, "--subscription", subs[0])
+    assert outside.exit_code == 2 and "found no Cosmos DB account" in outside.stderr
     nothing = run_all(cli, "--resource-group", "rg-none")
     assert nothing.exit_code == 2 and "found no Cosmos DB account" in nothing.stderr
 
