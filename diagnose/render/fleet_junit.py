@@ -11,17 +11,13 @@ from diagnose.usecases.fleet import FleetReport
 
 def render(report: FleetReport, style: Styler | None = None) -> str:
     suites = ET.Element(
-        "testsuites",
-        name="diagnose --all",
-        tests=str(len(report.verdicts)),
-        failures=str(report.count("failing")),
-        errors=str(report.count("undecided")),
-        time=f"{report.duration_ms / 1000:.3f}",
+        "testsuites", name="diagnose --all", time=f"{report.duration_ms / 1000:.3f}"
     )
     for v in report.verdicts:
         account = v.run.account
         if v.run.report is not None:
-            suite = ET.fromstring(run_junit.render(v.run.report).split("\n", 1)[1])
+            accepted = {entry.code: acceptance.reason for entry, acceptance in v.accepted}
+            suite = run_junit.suite(v.run.report, accepted)
         else:
             suite = ET.Element("testsuite", tests="1", failures="0", errors="1", skipped="0")
             case = ET.SubElement(suite, "testcase", classname="diagnose.fleet", name="account")
@@ -32,11 +28,17 @@ def render(report: FleetReport, style: Styler | None = None) -> str:
         suite.set("id", account.id)
         for case in suite.iter("testcase"):
             case.set("classname", f"{account.name}.{case.get('classname', '')}")
-        for entry, acceptance in v.accepted:  # accepted by the baseline: shown, not failed
-            ET.SubElement(suite, "properties").append(
-                ET.Element("property", name=f"accepted:{entry.code}", value=acceptance.reason)
-            )
+        if v.accepted:  # accepted by the baseline: shown, not failed (one <properties>, first)
+            properties = ET.Element("properties")
+            for entry, acceptance in v.accepted:
+                properties.append(
+                    ET.Element("property", name=f"accepted:{entry.code}", value=acceptance.reason)
+                )
+            suite.insert(0, properties)
         suites.append(suite)
+    # the root's totals are its suites' (test cases, not accounts: CI systems add them up)
+    for counted in ("tests", "failures", "errors", "skipped"):
+        suites.set(counted, str(sum(int(s.get(counted) or 0) for s in suites)))
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 
-from diagnose.model import Status
+from diagnose.model import Severity, Status
 from diagnose.render import cause
 from diagnose.render.style import Styler
 from diagnose.usecases.run import RunReport
@@ -13,18 +14,26 @@ from diagnose.usecases.run import RunReport
 
 def render(report: RunReport, style: Styler | None = None) -> str:
     """JUnit XML: a failing check's causes in the text form of the one cause renderer."""
-    counts = {s: sum(1 for c in report.checks if c.status is s) for s in Status}
+    accepted = {e.code: a.reason for e, a in report.gate.accepted} if report.gate else {}
+    found = suite(report, accepted)
+    ET.indent(found)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(found, encoding="unicode") + "\n"
+    )
+
+
+def suite(report: RunReport, accepted: Mapping[str, str]) -> ET.Element:
+    """The run's test suite, a check per test case. A failing check whose every failing
+    finding a baseline accepts (`accepted`: code -> its reason) is skipped, not failed: the
+    gate passes, and so does the CI's test tab."""
     suite = ET.Element(
         "testsuite",
         name="diagnose",
-        tests=str(len(report.checks)),
-        failures=str(counts[Status.FAIL] + counts[Status.WARN] * (report.fail_on.value == "warn")),
-        errors=str(counts[Status.ERROR]),
-        skipped=str(counts[Status.SKIP]),
         time=f"{report.duration_ms / 1000:.3f}",
         timestamp=report.started_at.isoformat(timespec="seconds"),
     )
     unproven = {n.check: n for n in report.not_proven}
+    warn_fails = report.fail_on.value == "warn"
     for result in report.checks:
         case = ET.SubElement(
             suite,
@@ -44,10 +53,16 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             for n, f in enumerate(result.findings, 1)
             for entry in cause.entries_of([(result.id, f)])
         ]
-        failing = result.status is Status.FAIL or (
-            result.status is Status.WARN and report.fail_on.value == "warn"
-        )
-        if failing:
+        failing = result.status is Status.FAIL or (result.status is Status.WARN and warn_fails)
+        gating = {
+            f.code
+            for f in result.findings
+            if f.severity is Severity.FAIL or (f.severity is Severity.WARN and warn_fails)
+        }
+        if failing and gating and gating <= set(accepted):
+            reasons = "; ".join(f"{code}: {accepted[code]}" for code in sorted(gating))
+            ET.SubElement(case, "skipped", message=f"accepted by the baseline ({reasons})")
+        elif failing:
             ET.SubElement(
                 case, "failure", message=result.summary, type=result.status.value
             ).text = "\n".join(lines)
@@ -66,7 +81,8 @@ def render(report: RunReport, style: Styler | None = None) -> str:
             ET.SubElement(case, "system-out").text = result.summary + (
                 "\n" + "\n".join(lines) if lines else ""
             )
-    ET.indent(suite)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-    )
+    cases = suite.findall("testcase")
+    suite.set("tests", str(len(cases)))
+    for counted, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+        suite.set(counted, str(sum(1 for c in cases if c.find(tag) is not None)))
+    return suite

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.harness import CliResult, run_cli
@@ -31,6 +32,12 @@ def test_write_baseline_then_baseline_accepts_the_findings_and_a_new_one_still_f
     again = diagnose(running.env, "--baseline", str(path), "-o", "json")
     assert again.exit_code == 0, again.stdout[-2000:]
     assert again.json("diagnose/report@1")["status"] == "pass"
+    junit = ET.fromstring(diagnose(running.env, "--baseline", str(path), "-o", "junit").stdout)
+    assert junit.get("failures") == "0", ET.tostring(junit)[:2000]  # the CI tab agrees with exit 0
+    roles = next(c for c in junit.iter("testcase") if c.get("name") == "roles.keyvault")
+    skipped = roles.find("skipped")
+    assert skipped is not None and "keyvault.role-missing" in (skipped.get("message") or "")
+    assert junit.get("skipped") == str(len(junit.findall("testcase/skipped")))
 
     # an acceptance that expired fails again, and is said so
     for e in entries:
