@@ -4,6 +4,7 @@ gate needs, and every `diagnose` flag they pass exists."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,16 @@ def test_github_actions_federates_uploads_sarif_and_keeps_junit() -> None:
     assert "--out diagnose.sarif" in sarif and "--all" in sarif
     assert any("--output junit" in c for c in commands(scripts))
     assert any(str(s.get("uses", "")).startswith("actions/upload-artifact@") for s in steps)
+    # GitHub's OIDC token lasts 5 minutes: every step that runs diagnose fetches a fresh one first
+    runs = [str(s["run"]) for s in steps if "diagnose run" in str(s.get("run", ""))]
+    assert len(runs) == 2
+    for run in runs:
+        assert run.index('bash "$RUNNER_TEMP/federate.sh"') < run.index("diagnose run"), run
+    assert '> "$AZURE_FEDERATED_TOKEN_FILE"' in scripts
+    for step in steps:  # every script parses as bash
+        if "run" in step:
+            parsed = subprocess.run(["bash", "-n"], input=str(step["run"]), text=True)
+            assert parsed.returncode == 0, step["run"]
 
 
 def test_azure_pipelines_uses_a_federated_connection_and_publishes_junit() -> None:
