@@ -117,3 +117,23 @@ def test_pretty_printed_json_document(tmp_path: Path) -> None:
     _, doc, _ = explain_json(str(path))
     # the specific sub-status wins over the generic revoked body in the same record
     assert {m["code"] for m in doc["matches"]} == {"cosmos.revoked.4002"}
+
+
+def test_the_4018_status_is_not_read_as_a_disabled_key(tmp_path: Path) -> None:
+    """Cosmos DB's 4018 text says "disabled or expired": it is 4018, never key.disabled (which the
+    same words without "or expired", another service's, are)."""
+    status = tmp_path / "status.log"
+    status.write_text(
+        "customerManagedKeyStatus: Access to your account is currently revoked because the Azure "
+        "Key Vault key is disabled or expired (4018)\n",
+        encoding="utf-8",
+    )
+    disabled = tmp_path / "mysql.log"
+    disabled.write_text(
+        "The operation couldn't be completed on server because the Azure Key Vault key is "
+        "disabled.\n",
+        encoding="utf-8",
+    )
+    _, doc, _ = explain_json(str(status), str(disabled))
+    found = {(m["source"], m["code"]) for m in doc["matches"]}
+    assert found == {(str(status), "cosmos.revoked.4018"), (str(disabled), "key.disabled")}
