@@ -14,7 +14,7 @@ On each, in the same run and on a warm page cache (the file is read once before
 timing): `grep -c -F -f anchors` and `grep -c -F -i -f anchors`, given the literal
 anchors of the catalogue's signatures (the prefilter's; diagnose matches them
 case-insensitively, so -i is the like-for-like one), then `diagnose explain --output
-json` with its peak memory (max RSS). With `--baseline DIR` (a checkout of an older
+json` with its peak memory (the summed PSS of its process tree, sampled). With `--baseline DIR` (a checkout of an older
 version), that version's `python -m diagnose explain` runs on the same files too.
 
 Throughput is given per CPU second (user + system of the one process: the figure that
@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -192,23 +193,60 @@ def generate(path: Path, size: int, seed: int = 7, near_miss: float = 0.0) -> in
     return buried
 
 
-def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds (user + system), peak RSS in MiB of that one child, stdout.
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        found.append(each)
+        try:
+            with open(f"/proc/{each}/task/{each}/children") as handle:
+                todo += [int(c) for c in handle.read().split()]
+        except OSError:
+            pass
+    return found
 
-    The child's figures include its own children (`env` runs python), via wait4.
+
+def _pss_kib(pid: int) -> int:
+    """The process's proportional set size: its private pages, and its share of pages it shares
+    (a forked part shares the parent's compiled catalogue): summed over a tree, counted once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(cmd: list[str], cwd: str | None = None) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system), peak memory in MiB, stdout.
+
+    CPU includes the child's own children (`env` runs python; explain's parts), via wait4. Memory
+    is the peak, sampled every 20 ms, of the summed PSS of the whole process tree (explain reads
+    a large incident file in forked parts: wait4's max RSS is one process's, and summed RSS counts
+    the pages they share once per process); where /proc has no PSS, wait4's max RSS.
     """
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
-    out = proc.stdout.read() if proc.stdout else b""
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    peak_kib = 0
+    while reader.is_alive():
+        peak_kib = max(peak_kib, sum(_pss_kib(p) for p in _tree(proc.pid)))
+        reader.join(0.02)
     _, _, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0
     elapsed = time.perf_counter() - started
     cpu = usage.ru_utime + usage.ru_stime
-    return elapsed, cpu, usage.ru_maxrss // 1024, out.decode(errors="replace")
+    memory = -(-peak_kib // 1024) if peak_kib else usage.ru_maxrss // 1024  # MiB, rounded up
+    return elapsed, cpu, memory, b"".join(chunks).decode(errors="replace")
 
 
 def best_of(cmd: list[str], repeat: int, cwd: str | None = None) -> tuple[float, float, int, str]:
-    """The run with the least CPU time (the machine may be shared), its wall time and peak RSS."""
+    """The run with the least CPU time (the machine may be shared), its wall time and peak memory."""
     runs = [timed(cmd, cwd) for _ in range(repeat)]
     return min(runs, key=lambda r: r[1])
 
@@ -224,7 +262,7 @@ def explain_note(out: str, expected: str) -> str:
 def measure(
     log: Path, anchor_file: Path, repeat: int, baseline: str | None, expected: str
 ) -> list[tuple[str, float, float, float, int, str]]:
-    """(command, MB/s per CPU second, MB/s wall, CPU s, max RSS MiB, result) on one file."""
+    """(command, MB/s per CPU second, MB/s wall, CPU s, peak MiB, result) on one file."""
     size = log.stat().st_size
     subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm cache
     commands = [
@@ -316,7 +354,7 @@ def main() -> int:
         print(f"load average after: {_load()}")
         print(
             f"{'file':>16}  {'command':<18} {'MB/s CPU':>9} {'MB/s wall':>10} {'CPU s':>7} "
-            f"{'max RSS MiB':>12}  result"
+            f"{'peak MiB':>12}  result"
         )
         for name, label, rate, wall_rate, cpu, rss, note in rows:
             print(
