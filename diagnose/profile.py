@@ -323,6 +323,11 @@ def load(
     return profile
 
 
+def is_key_uri(value: str) -> bool:
+    """A Key Vault key URI: https://<vault>/keys/<name>[/<version>]."""
+    return re.fullmatch(r"https://[^/]+/keys/[^/]+(/[^/]+)?/?", value) is not None
+
+
 def _validate(profile: Profile) -> None:
     from diagnose.render.safe import first_unsafe
 
@@ -363,7 +368,7 @@ def _validate(profile: Profile) -> None:
         if value and not re.fullmatch(pattern, value, re.I):
             raise InputError(f"{key} = {value!r} (from {profile.sources[key]}) is not {example}")
     key_id = profile.values.get("key_id")
-    if key_id and not re.fullmatch(r"https://[^/]+/keys/[^/]+(/[^/]+)?/?", key_id):
+    if key_id and not is_key_uri(key_id):
         raise InputError(
             f"key_id = {key_id!r} (from {profile.sources['key_id']}) is not a key URI "
             "(https://<vault>.vault.azure.net/keys/<name>[/<version>])"

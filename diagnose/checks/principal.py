@@ -382,8 +382,10 @@ def _gone(
 
 
 def _system_default(named: DefaultIdentity | str | None) -> TypeGuard[DefaultIdentity]:
-    """Whether the default identity is the account's system-assigned identity."""
-    return isinstance(named, DefaultIdentity) and kind_of(named) == SYSTEM_ASSIGNED
+    """Whether the default identity is the account's own system-assigned identity (not a
+    DelegatedSystemAssignedIdentity: another resource's, which the account's identity.type does
+    not tell about)."""
+    return isinstance(named, DefaultIdentity) and named.kind == "SystemAssignedIdentity"
 
 
 def _system_gone(ctx: Context, evidence: dict[str, Any], pinned: str | None) -> Outcome:

@@ -277,6 +277,23 @@ def collect(
     return events
 
 
+def _refusal(exc: Any) -> Limitation:
+    """Log Analytics' answer that is not rows: a refusal, with a right named, only in the
+    service's own words (its error code); a bare status is said as what happened."""
+    status = exc.status_code or 0
+    code = exc.error.code if exc.error else ""
+    if not code:
+        return Limitation(
+            f"Log Analytics answered {status} with no error of its own (a gateway's or proxy's "
+            "answer, not the service's)"
+        )
+    said = "refused" if 400 <= status < 500 and status != 429 else "did not answer"
+    return Limitation(
+        f"Log Analytics {said} the query ({status} {code})",
+        RIGHT if status in (401, 403) else None,
+    )
+
+
 def _source_rows(
     client: Any,
     name: str,
@@ -289,7 +306,6 @@ def _source_rows(
     """One source's rows from its resource-specific table and from AzureDiagnostics; a table the
     workspace does not hold is skipped, neither held is the source's limitation."""
     from azure.core.exceptions import (
-        ClientAuthenticationError,
         DecodeError,
         HttpResponseError,
         ServiceRequestError,
@@ -302,30 +318,24 @@ def _source_rows(
         answered: list[int] = []
         try:
             got = list(_rows(client, query, since, until, answered))
-        except HttpResponseError as exc:
-            if _absent(exc):
-                continue
-            status = exc.status_code or 0
-            code = exc.error.code if exc.error else ""
-            said = "refused" if 400 <= status < 500 and status != 429 else "did not answer"
-            report.limitation = Limitation(
-                f"Log Analytics {said} the query ({status} {code})".strip(),
-                RIGHT if status in (401, 403) and code else None,
-            )
-            return []
-        except (DecodeError, ValueError):
+        except (DecodeError, ValueError):  # before HttpResponseError: DecodeError is one
             # azure-monitor-query reads an error's body as JSON and raises on a gateway's or a
             # proxy's page (a JSONDecodeError): not the service's words, so no verdict from it
             last = f" {answered[-1]}" if answered else ""
             report.limitation = Limitation(
-                f"Log Analytics answered{last} with a body that is not JSON (a gateway's or "
-                "proxy's page, not the service's own answer)"
+                f"Log Analytics answered{last} with a body that is not JSON (empty, or a "
+                "gateway's or proxy's page: not the service's own answer)"
             )
             return []
-        except ClientAuthenticationError as exc:
-            report.limitation = Limitation(
-                f"no token for Log Analytics: {str(exc).splitlines()[0][:200]}"
-            )
+        except HttpResponseError as exc:
+            if exc.response is None:  # nothing answered: the credential got no token
+                report.limitation = Limitation(
+                    f"no token for Log Analytics: {str(exc).splitlines()[0][:200]}"
+                )
+                return []
+            if _absent(exc):
+                continue
+            report.limitation = _refusal(exc)
             return []
         except ServiceRequestError as exc:
             report.limitation = Limitation(f"cannot reach {url}: {type(exc).__name__}")

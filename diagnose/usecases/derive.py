@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from diagnose.checks.base import Context
-from diagnose.profile import Profile
+from diagnose.profile import Profile, is_key_uri
 
 log = logging.getLogger("diagnose.derive")
 
@@ -69,7 +69,11 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
     found = account.raw.get("properties")
     props: dict[str, Any] = found if isinstance(found, dict) else {}
     uri = props.get("keyVaultKeyUri")
-    if isinstance(uri, str) and uri.startswith("https://"):
+    if isinstance(uri, str) and uri.startswith("https://") and not is_key_uri(uri):
+        derived.notes.append(
+            f"the account's keyVaultKeyUri {uri[:200]!r} is not a key URI: set key_id and keyvault_id"
+        )
+    elif isinstance(uri, str) and uri.startswith("https://"):
         host = urlsplit(uri).netloc.lower()
         if not profile.key_id:
             derived.add("key_id", uri, FROM_KEY_URI)

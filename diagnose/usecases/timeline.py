@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from diagnose.errors import ToolLimitation
 from diagnose.exitstatus import ExitStatus, decide
 from diagnose.model import Limitation, Severity
-from diagnose.profile import Profile
+from diagnose.profile import Profile, is_key_uri
 from diagnose.timeline import activity, changes, entra, logs
 from diagnose.timeline import evidence as sightings
 from diagnose.timeline.merge import merge
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def targets_of(profile: Profile) -> Targets:
     key_arm_id = None
-    if profile.keyvault_id and profile.key_id:
+    if profile.keyvault_id and profile.key_id and is_key_uri(profile.key_id):
         name = profile.key_id.rstrip("/").split("/keys/", 1)[1].split("/")[0]
         key_arm_id = f"{profile.keyvault_id.rstrip('/')}/keys/{name}"
     return Targets(
@@ -39,18 +39,20 @@ def targets_of(profile: Profile) -> Targets:
     )
 
 
-def completed(profile: Profile, credential: TokenCredential) -> Profile:
+def completed(profile: Profile, credential: TokenCredential) -> tuple[Profile, list[str]]:
     """The profile plus what its Cosmos DB account names and the profile leaves out (the vault
-    and key of its `keyVaultKeyUri`, its default identity's app id), derived as `run` does."""
+    and key of its `keyVaultKeyUri`, its default identity's app id), derived as `run` does; and
+    why anything could not be derived."""
     from diagnose.checks.base import Context, RunOptions
     from diagnose.usecases import derive
 
     wanted = (profile.keyvault_id, profile.key_id, profile.principal_app_id)
     if profile.topology != "own" or not profile.cosmos_id or all(wanted):
-        return profile
+        return profile, []
     ctx = Context(profile, RunOptions())
     ctx.memo("client:credential", lambda: credential)  # the timeline's own tokens
-    return derive.with_values(profile, derive.from_account(ctx, principal=True))
+    found = derive.from_account(ctx, principal=True)
+    return derive.with_values(profile, found), list(found.notes)
 
 
 def default_since() -> datetime:
@@ -104,7 +106,7 @@ def build(
 
     until = until or window_end()
     cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
-    profile = completed(profile, cred)
+    profile, underived = completed(profile, cred)
     targets = targets_of(profile)
     reports = _sources()
     timeline = Timeline(since, until, [], list(reports.values()))
@@ -142,6 +144,7 @@ def build(
         events = [e for job in jobs.values() for e in job.result()]
     for name, missing in unasked.items():
         reports[name].notes.append(f"not asked: the profile names {missing}")
+        reports[name].notes += [f"not derived from the account: {note}" for note in underived]
     for report in reports.values():
         report.events = sum(1 for e in events if e.source == report.name)
         _note_reach(report, since, until)

@@ -374,3 +374,17 @@ def test_the_printed_fix_heals_a_removed_system_assigned_identity(lab) -> None:
     exit_code, report, checked = _run(env)
     assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
     assert checked["evidence"]["object_id"] == new
+
+
+def test_a_delegated_system_assigned_identity_is_never_judged_by_the_accounts_own_identity(
+    lab,
+) -> None:
+    """DelegatedSystemAssignedIdentity is another resource's identity: the account's own
+    identity.type says nothing of it, so no principal.system-identity-removed is claimed (the
+    check says it cannot tell which principal reaches the key)."""
+    instance = lab("healthy")
+    instance.world.cosmos.default_identity = "DelegatedSystemAssignedIdentity"
+    _, report, principal = _run(_unpinned(instance.env))
+    assert principal["status"] == "skip", principal
+    assert not principal["findings"]
+    assert "principal.system-identity-removed" not in {d["code"] for d in report["diagnosis"]}

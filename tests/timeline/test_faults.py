@@ -21,8 +21,10 @@ def _sources(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ("fault", "said"),
     [
         ("loganalytics:503", "503"),
-        ("loganalytics:html-error", "403 with a body that is not JSON"),
         ("loganalytics:500", "500"),
+        ("loganalytics:html-error", "answered 403 with a body that is not JSON"),
+        ("loganalytics:gateway-404", "answered 404 with no error of its own"),
+        ("loganalytics:empty-200", "answered 200 with a body that is not JSON"),
     ],
 )
 def test_log_analytics_failing_is_its_sources_limitation_and_the_others_answer(
@@ -72,3 +74,18 @@ def test_a_failing_service_limits_only_its_own_sources_and_claims_no_missing_rig
     assert all(sources[n]["limitation"]["permission"] is None for n in limited)
     assert doc["first_failure"] is not None  # Log Analytics still answered
     assert code == 1
+
+
+def test_a_credential_without_a_token_is_said_so_by_the_log_sources_not_a_status(
+    lab, cli: Cli
+) -> None:
+    """Entra ID failing: Log Analytics is never reached, so its sources say there was no token,
+    not that the service refused or did not answer."""
+    running = lab("sp-disabled", faults=["entra:503"])
+    code, doc = timeline(cli, env=running.env)
+    sources = _sources(doc)
+    for name in LOGS:
+        reason = sources[name]["limitation"]["reason"]
+        assert reason.startswith("no token for Log Analytics"), reason
+        assert sources[name]["limitation"]["permission"] is None
+    assert code == 3 and doc["events"] == []

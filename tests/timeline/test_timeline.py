@@ -336,3 +336,39 @@ def test_the_vault_key_and_principal_are_derived_from_the_account_as_run_does(
     proc = cli("run", "--what-changed", "--output", "json", env=env)
     report = proc.json("diagnose/report@1")
     assert report["what_changed"]["blamed"]["source"] == source, report["what_changed"]
+
+
+def test_an_account_key_uri_that_is_no_key_uri_is_never_a_traceback(lab, cli: Cli) -> None:
+    """Derived values are held to the profile's rules: a keyVaultKeyUri naming a secret is not
+    taken as the key; timeline and run --what-changed still answer."""
+    running = lab("healthy")
+    world = running.world
+    assert world is not None
+    world.cosmos.key_uri = world.vault.key_uri("cmk").replace("/keys/", "/secrets/")
+    env = {k: v for k, v in running.env.items() if k != "DIAGNOSE_KEY_ID"}
+    code, doc = timeline(cli, env=env)
+    assert code in (0, 1, 3), doc
+    report = cli("run", "--what-changed", "--output", "json", env=env)
+    assert "Traceback" not in report.stderr and report.exit_code in (0, 1, 3), report
+    assert report.json("diagnose/report@1")["what_changed"] is not None
+
+
+def test_what_the_account_could_not_tell_is_said_where_a_source_was_not_asked(
+    lab, cli: Cli
+) -> None:
+    """The account cannot be read (the diagnosing identity lost Reader on it): the unasked
+    sources say why nothing was derived, not only which profile key is missing."""
+    running = lab("kv-role-missing")
+    world = running.world
+    assert world is not None
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (a.principal_id == world.diagnoser_id and a.role == READER)
+    ]
+    dropped = ("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID")
+    _, doc = timeline(cli, env={k: v for k, v in running.env.items() if k not in dropped})
+    kv = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
+    notes = " ".join(kv["notes"])
+    assert "not asked: the profile names no key vault (keyvault_id)" in notes, kv
+    assert "not derived from the account: the Cosmos DB account could not be read" in notes, kv
