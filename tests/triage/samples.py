@@ -130,6 +130,8 @@ SAMPLES: dict[str, list[str]] = {
         ),
         "Azure.RequestFailedException: Operation returned an invalid status code 'Forbidden' Status: 403 ErrorCode: Forbidden Content: The user, group or application does not have keys unwrapKey permission on key vault 'kv-ajo-cmk;location=westeurope'.",
         "Caused by: com.microsoft.azure.storage.StorageException: The key vault key is not found to unwrap the encryption key.",
+    ],
+    "keyvault.key-rights-missing": [
         # a service's CMK identity, in that service's words (ansible-collections/azure#1676)
         "(KeyVaultAccessForbidden) Unable to access key vault resource 'kv-ajo-cmk' to enable encryption at rest. Please grant get, wrap and unwrap key permissions to user-assigned identity 'id-cosmos-cmk'.",
     ],

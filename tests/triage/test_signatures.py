@@ -137,3 +137,40 @@ def test_the_4018_status_is_not_read_as_a_disabled_key(tmp_path: Path) -> None:
     _, doc, _ = explain_json(str(status), str(disabled))
     found = {(m["source"], m["code"]) for m in doc["matches"]}
     assert found == {(str(status), "cosmos.revoked.4018"), (str(disabled), "key.disabled")}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Access to your account is currently revoked because the Azure Key Vault key is disabled, or expired (4018)",
+        "the Azure Key Vault key is disabled or has expired",
+        "the Azure Key Vault key is disabled or the identity lacks access to it",
+    ],
+)
+def test_disabled_said_with_another_possibility_is_not_a_disabled_key(
+    sentence: str, tmp_path: Path
+) -> None:
+    """key.disabled from another service's words only where the sentence ends at "disabled"."""
+    path = tmp_path / "log.txt"
+    path.write_text(sentence + "\n", encoding="utf-8")
+    _, doc, _ = explain_json(str(path))
+    assert "key.disabled" not in {m["code"] for m in doc["matches"]}, doc["matches"]
+
+
+def test_missing_key_permissions_in_words_that_name_no_model_give_both_fixes(
+    tmp_path: Path,
+) -> None:
+    """'get, wrap and unwrap permissions' does not say whether the vault uses roles or access
+    policies: the cause says how to tell, and prints both fixes."""
+    path = tmp_path / "mysql.log"
+    path.write_text(
+        "AzureKeyVaultMissingPermissionsMessage The server doesn't have the required Get, Wrap, "
+        "and Unwrap permissions to Azure Key Vault.\n",
+        encoding="utf-8",
+    )
+    _, doc, _ = explain_json(str(path))
+    (entry,) = doc["diagnosis"]
+    assert entry["code"] == "keyvault.key-rights-missing"
+    fixes = " ".join(entry["remediation"])
+    assert "enableRbacAuthorization" in fixes
+    assert "az role assignment create" in fixes and "az keyvault set-policy" in fixes
