@@ -70,7 +70,8 @@ def timeline(
     start = parse_since(since, now)
     with open_profile(config, profile_name, lab_scenario) as profile:
         if kql:
-            emit(render.render_kql(usecase.queries(profile, start, now)), out)
+            found = usecase.queries(profile, start, now)
+            emit(render.render_kql(found, usecase.kql_notes(profile)), out)
             return
         result = usecase.build(profile, start, now, evidence=evidence)
     style = styler(output) if out is None else styler("json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,11 +180,13 @@ def render_markdown(timeline: Timeline, style: Styler | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_kql(queries: list[Query]) -> str:
-    """Every query as a `// service, scope: purpose` header and its text, blank line between."""
+def render_kql(queries: list[Query], notes: Sequence[str] = ()) -> str:
+    """Every query as a `// service, scope: purpose` header and its text, blank line between;
+    `notes` first, as comments (what the printed set leaves out, and why)."""
+    head = "".join(f"// {note}\n" for note in notes)
     if not queries:
-        return (
+        return head + (
             "// the profile names no vault, key or Cosmos DB account: there is no query to print\n"
         )
     blocks = [f"// {q.service}, {q.scope}: {q.purpose}\n{q.text}" for q in queries]
-    return "\n\n".join(blocks) + "\n"
+    return head + "\n\n".join(blocks) + "\n"

@@ -60,6 +60,18 @@ def default_since() -> datetime:
     return parse_since(DEFAULT_SINCE, datetime.now(UTC))
 
 
+def kql_notes(profile: Profile) -> list[str]:
+    """What `--kql` (which reads no service) cannot print that a run would ask: the vault's and
+    key's queries when the profile leaves them to be derived from the account."""
+    if profile.topology == "own" and profile.cosmos_id and not profile.keyvault_id:
+        return [
+            "the profile names no key vault (keyvault_id): a run derives it from the account's "
+            "keyVaultKeyUri and asks Key Vault's logs too; --kql reads no service, so set "
+            "keyvault_id (`diagnose profile show` says what a run derives) to print those queries"
+        ]
+    return []
+
+
 def queries(profile: Profile, since: datetime, until: datetime) -> list[Query]:
     """Every Log Analytics and Resource Graph query the timeline runs (`--kql`)."""
     targets = targets_of(profile)

@@ -372,3 +372,16 @@ def test_what_the_account_could_not_tell_is_said_where_a_source_was_not_asked(
     notes = " ".join(kv["notes"])
     assert "not asked: the profile names no key vault (keyvault_id)" in notes, kv
     assert "not derived from the account: the Cosmos DB account could not be read" in notes, kv
+
+
+def test_kql_says_which_queries_a_run_would_add_from_the_account(lab, cli: Cli) -> None:
+    """--kql reads no service: with no keyvault_id it cannot print the Key Vault queries a run
+    derives, and says so first; with it, it prints them and no such note."""
+    running = lab("kv-role-missing")
+    dropped = ("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID")
+    bare = cli("timeline", "--kql", env={k: v for k, v in running.env.items() if k not in dropped})
+    assert bare.exit_code == 0 and bare.stdout.startswith("// the profile names no key vault")
+    assert "AZKVAuditLogs" not in bare.stdout
+    whole = cli("timeline", "--kql", env=running.env)
+    assert whole.exit_code == 0 and "AZKVAuditLogs" in whole.stdout
+    assert "names no key vault" not in whole.stdout
