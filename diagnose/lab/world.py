@@ -349,6 +349,7 @@ def cmk_identity_as_system_assigned(world: World) -> Principal:
     managed identity in the Azure Key Vault access policy")."""
     old = world.cmk_principal_id
     principal = assign_system_identity(world)
+    assert principal is not None, "the world's account already had a system-assigned identity"
     _move_key_rights(world, old, principal.object_id)
     world.cosmos.default_identity = "SystemAssignedIdentity"
     world.cmk_principal_id = principal.object_id
@@ -366,17 +367,19 @@ def has_system_identity(account: CosmosAccount) -> bool:
     return "systemassigned" in account.identity_type.replace(" ", "").lower()
 
 
-def assign_system_identity(world: World) -> Principal:
+def assign_system_identity(world: World) -> Principal | None:
     """Enable the account's system-assigned identity (`az cosmosdb identity assign`): a new
     principal each time it is enabled (the one before it was deleted with it, below), so no
-    earlier grant applies to it. An account that has one keeps it."""
+    earlier grant applies to it. An account that has one keeps it as it is, even one whose
+    principal is gone (*lab's choice*: nothing published says ARM makes a new principal for an
+    identity the account still holds; the runbook removes it first): that principal, or None."""
     account = world.cosmos
-    current = world.principal(account.system_principal_id or "")
-    if has_system_identity(account) and current is not None and not current.deleted:
-        return current
-    principal = Principal(
-        object_id=str(uuid.uuid4()),
-        app_id=str(uuid.uuid4()),
+    if has_system_identity(account):
+        return world.principal(account.system_principal_id or "")
+    enabled = sum(1 for p in world.principals.values() if p.system_assigned_to == account.id)
+    principal = Principal(  # new ids each time it is enabled, the same in every run
+        object_id=stable_id(f"sp:{account.id}:system:{enabled}"),
+        app_id=stable_id(f"app:{account.id}:system:{enabled}"),
         display_name=account.name,
         type="ManagedIdentity",
         system_assigned_to=account.id,

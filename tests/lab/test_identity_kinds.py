@@ -288,6 +288,30 @@ def test_enabling_the_system_assigned_identity_again_is_a_new_principal(lab) -> 
     assert dropped.json()["identity"]["principalId"] is None and world.principals[new].deleted
 
 
+def test_an_identity_the_account_still_holds_is_not_made_anew_by_assigning_it(lab) -> None:
+    """The account still shows its system-assigned identity whose principal is gone: assigning it
+    again changes nothing (lab's choice); the runbook's remove, then assign, makes a new one."""
+    instance = lab(propagation_s=0)
+    world = instance.world
+    old = cmk_identity_as_system_assigned(world)
+    old.deleted_at = 1.0  # the principal is gone; the account's identity.type still says so
+    bearer = _admin_arm(instance)
+    identity = {
+        "type": "SystemAssigned,UserAssigned",
+        "userAssignedIdentities": {i: {} for i in world.cosmos.user_assigned},
+    }
+
+    def patch(body: dict) -> dict:
+        answer = _arm(instance, "PATCH", world.cosmos.id, bearer, COSMOS_VERSION, json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["identity"]
+
+    assert patch({"identity": identity})["principalId"] == old.object_id  # still the gone one
+    assert patch({"identity": {**identity, "type": "UserAssigned"}})["principalId"] is None
+    new = patch({"identity": identity})["principalId"]
+    assert new and new != old.object_id
+
+
 @pytest.mark.parametrize("kind", ["first-party", "system-assigned", "system-assigned-removed"])
 def test_the_answers_for_these_kinds_follow_the_published_models(lab, kind: str) -> None:
     """The conformance walk of tests/conformance, on these worlds (not scenarios): ARM's answers
