@@ -21,6 +21,7 @@ from diagnose.lab.envfile import lab_env, write_env, write_profile
 from diagnose.lab.faults import (
     INVALID_DOMAIN,
     SERVICES,
+    BadFault,
     Fault,
     Faults,
     invalid_names_fail_locally,
@@ -142,6 +143,12 @@ class Lab:
             raise InputError(f"loopback must be auto, ipv4 or ipv6, not {loopback!r}")
         self.loopback = loopback
         self.faults = Faults.of([*faults, *SCENARIO_OBJECTS[scenario].faults])
+        unserved = sorted({f.service for f in self.faults.specs} - set(self.service_names))
+        if unserved:  # a fault that could never apply is a mistake, not a quiet no-op
+            raise BadFault(
+                f"this lab serves no {', '.join(unserved)}: its faults cannot apply "
+                f"(it serves {', '.join(self.service_names)})"
+            )
         self.scenario = scenario
         self.latency_ms = latency_ms
         self.propagation_s = default_propagation() if propagation_s is None else propagation_s

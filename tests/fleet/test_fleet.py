@@ -427,3 +427,10 @@ def test_the_shared_disabled_principal_is_an_application_its_printed_fix_heals(
     failing = {a["name"]: a["root_cause"] for a in healed["accounts"] if a["status"] == "failing"}
     assert failing == {n: c for n, c in expected_broken().items() if c == "key.disabled"}
     assert healed["summary"]["shared"] == []
+
+
+def test_a_fault_on_a_service_the_fleet_lab_does_not_serve_is_refused(cli: Cli) -> None:
+    """The fleet lab serves no Log Analytics: a fault naming it could never apply (exit 2)."""
+    result = run_all(cli, "--lab", "fleet", env={"DIAGNOSE_LAB_FAULTS": "loganalytics:503"})
+    assert result.exit_code == 2, result
+    assert "serves no loganalytics" in result.stderr and "Traceback" not in result.stderr
