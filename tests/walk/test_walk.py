@@ -221,6 +221,23 @@ def test_a_fix_that_is_refused_is_recorded_not_a_traceback(lab, tmp_path: Path) 
     assert "Application.ReadWrite.All" in proc.stdout
 
 
+def test_a_gateways_403_on_the_fix_is_a_failure_said_as_such_not_a_refusal(
+    lab, tmp_path: Path
+) -> None:
+    """Only Graph's own refusal names the right the fix lacks: a gateway's 403 page on the PATCH
+    (the lab's html-error fault on the principal's path, which the proof reads by app id) is a
+    failed fix, said as what happened."""
+    running = lab("sp-disabled", faults=[r"graph:html-error@servicePrincipals/[0-9a-f-]{36}$"])
+    proc, data = walk(
+        running.env, "--fix", "--yes", "--no-input", "--transcript", str(tmp_path / "w.json")
+    )
+    assert "Traceback" not in proc.stderr and proc.exit_code == 1
+    (fix,) = data["fixes"]
+    assert fix["applied"] is False, fix
+    assert fix["detail"].startswith("failed: Microsoft Graph answered 403: no error of its own")
+    assert "The fix was refused" not in proc.stdout
+
+
 def _events(data: dict) -> list[tuple[int, str, int]]:
     """(seq, kind, step) of everything the walk recorded, sorted by seq."""
     found = [(a["seq"], "proof", s["step"]) for s in data["steps"] for a in s["attempts"]]
