@@ -224,8 +224,10 @@ def _scan(
         if (
             size is not None
             and size >= triage_parts.PART_MIN
+            and _dense(
+                path, scanner
+            )  # before can_fork: a sparse file never imports multiprocessing
             and triage_parts.can_fork()
-            and _dense(path, scanner)
         ):
             count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))
             assumed, hint = _scan_in_parts(path, name, size, count, scanner, tally, on_progress)
