@@ -78,8 +78,7 @@ def resolve_app_id(ctx: Context) -> tuple[str, str]:
             "the account's default identity (first-party)",
         )
     if identity.kind == "SystemAssignedIdentity":
-        held = account.opt_obj("identity")
-        object_id = held.opt_text("principalId") if held else None
+        _, object_id = _system_identity(account)
         principal = reads.service_principal_by_object_id(ctx, object_id) if object_id else None
         app_id = principal.opt_text("appId") if principal else None
         if app_id:
@@ -381,6 +380,13 @@ def _gone(
     )
 
 
+def _system_identity(account: Fields) -> tuple[str | None, str | None]:
+    """The account's `identity.type` and its system-assigned identity's `principalId`, as ARM
+    gives them (None where absent)."""
+    held = account.opt_obj("identity")
+    return (held.opt_text("type"), held.opt_text("principalId")) if held else (None, None)
+
+
 def _system_default(named: DefaultIdentity | str | None) -> TypeGuard[DefaultIdentity]:
     """Whether the default identity is the account's own system-assigned identity (not a
     DelegatedSystemAssignedIdentity: another resource's, which the account's identity.type does
@@ -401,9 +407,7 @@ def _system_gone(ctx: Context, evidence: dict[str, Any], pinned: str | None) -> 
 
     `pinned`: the profile's principal_app_id, which Graph said does not exist."""
     account = reads.cosmos_account(ctx)  # read already (memoized)
-    held = account.opt_obj("identity")
-    kind = held.opt_text("type") if held else None
-    object_id = held.opt_text("principalId") if held else None
+    kind, object_id = _system_identity(account)
     name = account.opt_text("name") or (ctx.profile.cosmos_id or "").rsplit("/", 1)[-1]
     evidence.update(
         identity_kind=SYSTEM_ASSIGNED,

@@ -297,13 +297,11 @@ def _derived(prof: Profile, sources: dict[str, str]) -> derive.Derived:
 
 def _derive(prof: Profile) -> tuple[Profile, dict[str, str]]:
     """The profile with what the account names; the derived keys and where each came from."""
-    from diagnose.checks.base import Context, RunOptions
     from diagnose.usecases import derive
 
     if prof.topology != "own" or not prof.cosmos_id:
         return prof, {}
-    ctx = Context(prof, RunOptions())
-    found = derive.from_account(ctx, principal=True)
+    _, found = derive.for_profile(prof, principal=True)
     if not prof.subscription_id:
         found.add("subscription_id", prof.cosmos_id.split("/")[2], "derived from cosmos_id")
     for note in found.notes:

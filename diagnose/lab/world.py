@@ -363,8 +363,24 @@ def _identity_type(system: bool, user_assigned: bool) -> str:
     return "SystemAssigned" if system else ("UserAssigned" if user_assigned else "None")
 
 
+def _names_system(identity_type: str) -> bool:
+    """Whether an `identity.type` includes the system-assigned identity."""
+    return "systemassigned" in identity_type.replace(" ", "").lower()
+
+
 def has_system_identity(account: CosmosAccount) -> bool:
-    return "systemassigned" in account.identity_type.replace(" ", "").lower()
+    return _names_system(account.identity_type)
+
+
+def set_identity_type(world: World, identity_type: str) -> None:
+    """The account's `identity.type` as an identity PATCH sets it: the system-assigned identity
+    comes and goes with `SystemAssigned` in it (a new principal when it comes, its principal
+    deleted when it goes: below)."""
+    if _names_system(identity_type):
+        assign_system_identity(world)
+    else:
+        remove_system_identity(world)
+    world.cosmos.identity_type = identity_type
 
 
 def assign_system_identity(world: World) -> Principal | None:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from diagnose.checks.base import Context
 from diagnose.profile import Profile, is_key_uri
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 log = logging.getLogger("diagnose.derive")
 
@@ -42,12 +45,14 @@ class Derived:
 WANTED = ("key_id", "keyvault_url", "keyvault_id", "cosmos_endpoint")
 
 
-def needed(profile: Profile) -> bool:
-    """Whether the profile lacks something the account can name (and names the account)."""
+def needed(profile: Profile, *, principal: bool = False) -> bool:
+    """Whether the profile lacks something the account can name (and names the account); with
+    `principal`, the default identity's app id counts too."""
+    wanted = (*WANTED, "principal_app_id") if principal else WANTED
     return (
         profile.topology == "own"
         and bool(profile.cosmos_id)
-        and any(not profile.get(k) for k in WANTED)
+        and any(not profile.get(k) for k in wanted)
     )
 
 
@@ -69,25 +74,14 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
     found = account.raw.get("properties")
     props: dict[str, Any] = found if isinstance(found, dict) else {}
     uri = props.get("keyVaultKeyUri")
-    if isinstance(uri, str) and uri.startswith("https://") and not is_key_uri(uri):
-        derived.notes.append(
-            f"the account's keyVaultKeyUri {uri[:200]!r} is not a key URI: set key_id and keyvault_id"
-        )
-    elif isinstance(uri, str) and uri.startswith("https://"):
-        host = urlsplit(uri).netloc.lower()
-        if not profile.key_id:
-            derived.add("key_id", uri, FROM_KEY_URI)
-        if not profile.keyvault_url and host:
-            derived.add("keyvault_url", f"https://{host}/", FROM_KEY_URI)
-        if not profile.keyvault_id and host:
-            vault_id = _vault_id(ctx, _vault_name(host), host)
-            if vault_id:
-                derived.add("keyvault_id", vault_id, FROM_KEY_URI)
-            else:
-                derived.notes.append(
-                    f"the vault {host} was found neither in the account's resource group nor "
-                    "in the subscription's vaults: set keyvault_id"
-                )
+    if isinstance(uri, str) and uri.startswith("https://"):
+        if is_key_uri(uri):
+            _from_key_uri(ctx, uri, derived)
+        else:
+            derived.notes.append(
+                f"the account's keyVaultKeyUri {uri[:200]!r} is not a key URI: "
+                "set key_id and keyvault_id"
+            )
     elif not profile.key_id:
         derived.notes.append("the account has no keyVaultKeyUri: set key_id and keyvault_id")
     endpoint = props.get("documentEndpoint")
@@ -100,6 +94,25 @@ def from_account(ctx: Context, *, principal: bool = False) -> Derived:
     if principal and not profile.principal_app_id:
         _principal(ctx, derived)
     return derived
+
+
+def _from_key_uri(ctx: Context, uri: str, derived: Derived) -> None:
+    """The key, the vault's URL and the vault's ARM id the account's key URI names."""
+    profile = ctx.profile
+    host = urlsplit(uri).netloc.lower()
+    if not profile.key_id:
+        derived.add("key_id", uri, FROM_KEY_URI)
+    if not profile.keyvault_url and host:
+        derived.add("keyvault_url", f"https://{host}/", FROM_KEY_URI)
+    if not profile.keyvault_id and host:
+        vault_id = _vault_id(ctx, _vault_name(host), host)
+        if vault_id:
+            derived.add("keyvault_id", vault_id, FROM_KEY_URI)
+        else:
+            derived.notes.append(
+                f"the vault {host} was found neither in the account's resource group nor "
+                "in the subscription's vaults: set keyvault_id"
+            )
 
 
 def _vault_id(ctx: Context, name: str, host: str) -> str | None:
@@ -167,6 +180,23 @@ def with_values(profile: Profile, derived: Derived) -> Profile:
     values = {**derived.values, **profile.values}
     sources = {**derived.sources, **profile.sources}
     return Profile(profile.name, values, sources, dict(profile.credentials), profile.path)
+
+
+def for_profile(
+    profile: Profile, credential: TokenCredential | None = None, *, principal: bool = False
+) -> tuple[Profile, Derived]:
+    """`profile` plus what its account names and it leaves out, for a command that runs no
+    checks (`profile init`, `timeline`), through a check context of its own (`credential`: tokens
+    the command holds already); and what was derived, with why the rest was not."""
+    from diagnose.checks.base import RunOptions
+
+    if not needed(profile, principal=principal):
+        return profile, Derived()
+    ctx = Context(profile, RunOptions())
+    if credential is not None:
+        ctx.memo("client:credential", lambda: credential)
+    found = from_account(ctx, principal=principal)
+    return with_values(profile, found), found
 
 
 def complete(ctx: Context) -> Profile:

@@ -221,12 +221,11 @@ def _scan(
     for path in paths:
         name = display_name(path)
         size = plain(path) if cores > 1 else None
+        # density before can_fork: a sparse file never imports multiprocessing
         if (
             size is not None
             and size >= triage_parts.PART_MIN
-            and _dense(
-                path, scanner
-            )  # before can_fork: a sparse file never imports multiprocessing
+            and _dense(path, scanner)
             and triage_parts.can_fork()
         ):
             count = max(1, min(cores, size // (triage_parts.PART_MIN // 2)))

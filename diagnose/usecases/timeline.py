@@ -39,22 +39,6 @@ def targets_of(profile: Profile) -> Targets:
     )
 
 
-def completed(profile: Profile, credential: TokenCredential) -> tuple[Profile, list[str]]:
-    """The profile plus what its Cosmos DB account names and the profile leaves out (the vault
-    and key of its `keyVaultKeyUri`, its default identity's app id), derived as `run` does; and
-    why anything could not be derived."""
-    from diagnose.checks.base import Context, RunOptions
-    from diagnose.usecases import derive
-
-    wanted = (profile.keyvault_id, profile.key_id, profile.principal_app_id)
-    if profile.topology != "own" or not profile.cosmos_id or all(wanted):
-        return profile, []
-    ctx = Context(profile, RunOptions())
-    ctx.memo("client:credential", lambda: credential)  # the timeline's own tokens
-    found = derive.from_account(ctx, principal=True)
-    return derive.with_values(profile, found), list(found.notes)
-
-
 def default_since() -> datetime:
     """The start of the default window (`--since 7d`)."""
     return parse_since(DEFAULT_SINCE, datetime.now(UTC))
@@ -86,13 +70,10 @@ def _sources() -> dict[str, SourceReport]:
     return {s.name: s for s in found}
 
 
-def _guarded(
-    report: SourceReport | Sequence[SourceReport], work: Callable[[], list[Event]]
-) -> list[Event]:
-    """A source's events (or those of the sources one job reads); a ToolLimitation, or a crash,
-    becomes the limitation of each of them that has none yet, not the run's: a source is never
-    left looking answered."""
-    reports = [report] if isinstance(report, SourceReport) else list(report)
+def _guarded(reports: Sequence[SourceReport], work: Callable[[], list[Event]]) -> list[Event]:
+    """The events of the sources one job reads; a ToolLimitation, or a crash, becomes the
+    limitation of each of them that has none yet, not the run's: a source is never left looking
+    answered."""
     try:
         return work()
     except ToolLimitation as exc:
@@ -115,48 +96,39 @@ def build(
 ) -> Timeline:
     from diagnose.azure import credential as credentials
     from diagnose.azure import rest
+    from diagnose.usecases import derive
 
     until = until or window_end()
     cred = credential or credentials.SharedTokens(credentials.build(profile), profile.tenant_id)
-    profile, underived = completed(profile, cred)
+    profile, derived = derive.for_profile(profile, cred, principal=True)  # as `run` derives
     targets = targets_of(profile)
     reports = _sources()
     timeline = Timeline(since, until, [], list(reports.values()))
     graph, arm = rest.graph(profile, cred), rest.arm(profile, cred)
-    jobs = {}
     unasked = _unasked(targets)
+    # each job, by the sources it reads (Log Analytics answers for both logs at once)
+    work: dict[tuple[str, ...], Callable[[], list[Event]]] = {
+        (entra.NAME,): lambda: entra.collect(
+            graph, targets.principal_app_id or "", since, until, reports[entra.NAME]
+        ),
+        (activity.NAME,): lambda: activity.collect(
+            arm, targets, since, until, reports[activity.NAME]
+        ),
+        (changes.NAME,): lambda: changes.collect(arm, targets, since, until, reports[changes.NAME]),
+        (logs.KEY_VAULT, logs.COSMOS): lambda: logs.collect(
+            profile, cred, targets, since, until, reports, entra.Names(graph)
+        ),
+    }
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="timeline") as pool:
-        if targets.principal_app_id:
-            jobs[entra.NAME] = pool.submit(
-                _guarded,
-                reports[entra.NAME],
-                lambda: entra.collect(
-                    graph, targets.principal_app_id or "", since, until, reports[entra.NAME]
-                ),
-            )
-        if targets.arm_ids():
-            jobs[activity.NAME] = pool.submit(
-                _guarded,
-                reports[activity.NAME],
-                lambda: activity.collect(arm, targets, since, until, reports[activity.NAME]),
-            )
-            jobs[changes.NAME] = pool.submit(
-                _guarded,
-                reports[changes.NAME],
-                lambda: changes.collect(arm, targets, since, until, reports[changes.NAME]),
-            )
-        if targets.vault_id or targets.cosmos_id:
-            jobs[logs.KEY_VAULT] = pool.submit(
-                _guarded,
-                [reports[n] for n in (logs.KEY_VAULT, logs.COSMOS) if n not in unasked],
-                lambda: logs.collect(
-                    profile, cred, targets, since, until, reports, entra.Names(graph)
-                ),
-            )
-        events = [e for job in jobs.values() for e in job.result()]
+        jobs = []
+        for names, collect in work.items():
+            asked = [reports[n] for n in names if n not in unasked]
+            if asked:
+                jobs.append(pool.submit(_guarded, asked, collect))
+        events = [e for job in jobs for e in job.result()]
     for name, missing in unasked.items():
         reports[name].notes.append(f"not asked: the profile names {missing}")
-        reports[name].notes += [f"not derived from the account: {note}" for note in underived]
+        reports[name].notes += [f"not derived from the account: {note}" for note in derived.notes]
     for report in reports.values():
         report.events = sum(1 for e in events if e.source == report.name)
         _note_reach(report, since, until)
@@ -167,18 +139,15 @@ def build(
     return merge(timeline, events)
 
 
+_NO_ARM_ID = "no vault, key or Cosmos DB account (keyvault_id, key_id, cosmos_id)"
+
+
 def _unasked(targets: Targets) -> dict[str, str]:
     """Per source the profile gives nothing to ask about: what it would have to name."""
     needs = {
         entra.NAME: (targets.principal_app_id, "no CMK principal (principal_app_id)"),
-        activity.NAME: (
-            targets.arm_ids(),
-            "no vault, key or Cosmos DB account (keyvault_id, key_id, cosmos_id)",
-        ),
-        changes.NAME: (
-            targets.arm_ids(),
-            "no vault, key or Cosmos DB account (keyvault_id, key_id, cosmos_id)",
-        ),
+        activity.NAME: (targets.arm_ids(), _NO_ARM_ID),
+        changes.NAME: (targets.arm_ids(), _NO_ARM_ID),
         logs.KEY_VAULT: (targets.vault_id, "no key vault (keyvault_id)"),
         logs.COSMOS: (targets.cosmos_id, "no Cosmos DB account (cosmos_id)"),
     }

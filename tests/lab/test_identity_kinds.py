@@ -168,13 +168,20 @@ def _account(instance, bearer: str) -> dict:
     return reply.json()
 
 
-def test_the_first_party_identity_is_azure_cosmos_dbs_application_in_the_tenant(lab) -> None:
+def _made(lab, make):  # noqa: ANN001, ANN202 - a pytest factory and a world edit
+    """A lab whose world `make` changes (still healthy), its principal, and the account as ARM
+    then answers it to the diagnosing identity."""
     instance = lab()
-    world = instance.world
-    principal = cmk_identity_as_first_party(world)
-    assert cmk_code(world) is None
+    principal = make(instance.world)
+    assert cmk_code(instance.world) is None
     bearer = token(credential(instance), instance.urls["arm"])
-    assert _account(instance, bearer)["properties"]["defaultIdentity"] == "FirstPartyIdentity"
+    return instance, principal, _account(instance, bearer)
+
+
+def test_the_first_party_identity_is_azure_cosmos_dbs_application_in_the_tenant(lab) -> None:
+    instance, principal, account = _made(lab, cmk_identity_as_first_party)
+    world = instance.world
+    assert account["properties"]["defaultIdentity"] == "FirstPartyIdentity"
     base, graph = graph_v1(instance)
     reply = get(instance, f"{base}/servicePrincipals(appId='{COSMOS_FIRST_PARTY_APP_ID}')", graph)
     assert reply.status_code == 200, reply.text
@@ -205,12 +212,8 @@ def test_the_first_party_identity_may_hold_a_role_instead(lab) -> None:
 
 
 def test_the_system_assigned_identity_is_the_accounts_principal(lab) -> None:
-    instance = lab()
+    instance, principal, account = _made(lab, cmk_identity_as_system_assigned)
     world = instance.world
-    principal = cmk_identity_as_system_assigned(world)
-    assert cmk_code(world) is None
-    bearer = token(credential(instance), instance.urls["arm"])
-    account = _account(instance, bearer)
     assert account["properties"]["defaultIdentity"] == "SystemAssignedIdentity"
     assert account["identity"]["type"] == "SystemAssigned,UserAssigned"
     assert account["identity"]["principalId"] == principal.object_id

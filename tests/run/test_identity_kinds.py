@@ -202,6 +202,20 @@ def _as_system_assigned(instance: Any, pinned: bool) -> tuple[dict[str, str], An
     return _profile(instance, principal, pinned), principal
 
 
+def _healthy_as(lab, as_kind: Any, pinned: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """(lab, principal, principal.enabled's result) of a healthy run with the CMK identity of
+    `as_kind`: exit 0, no diagnosis, and the key's rights, unwrap and CMK status proved."""
+    instance = lab("healthy")
+    env, principal = as_kind(instance, pinned)
+    exit_code, report, checked = _run(env)
+    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
+    checks = _checks(report)
+    assert {checks[c]["status"] for c in ("roles.keyvault", "keyvault.unwrap", "cosmos.cmk")} == {
+        "pass"
+    }
+    return instance, principal, checked
+
+
 def _profile(instance: Any, principal: Any, pinned: bool) -> dict[str, str]:
     env = _unpinned(instance.env)
     if pinned:
@@ -215,14 +229,7 @@ def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "from-default-identity"])
 def test_the_first_party_identity_is_found_proved_and_named(lab, pinned: bool) -> None:
-    instance = lab("healthy")
-    env, principal = _as_first_party(instance, pinned)
-    exit_code, report, checked = _run(env)
-    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
-    checks = _checks(report)
-    assert {checks[c]["status"] for c in ("roles.keyvault", "keyvault.unwrap", "cosmos.cmk")} == {
-        "pass"
-    }
+    instance, principal, checked = _healthy_as(lab, _as_first_party, pinned)
     evidence = checked["evidence"]
     assert principal.app_id == COSMOS_FIRST_PARTY_APP_ID
     assert (evidence["app_id"], evidence["object_id"]) == (principal.app_id, principal.object_id)
@@ -262,14 +269,7 @@ def test_the_first_party_identity_without_its_access_policy_is_the_step_2_cause(
 
 @pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "from-default-identity"])
 def test_the_system_assigned_identity_is_found_proved_and_named(lab, pinned: bool) -> None:
-    instance = lab("healthy")
-    env, principal = _as_system_assigned(instance, pinned)
-    exit_code, report, checked = _run(env)
-    assert exit_code == 0 and report["diagnosis"] == [], report["diagnosis"]
-    checks = _checks(report)
-    assert {checks[c]["status"] for c in ("roles.keyvault", "keyvault.unwrap", "cosmos.cmk")} == {
-        "pass"
-    }
+    instance, principal, checked = _healthy_as(lab, _as_system_assigned, pinned)
     evidence = checked["evidence"]
     account = instance.world.cosmos
     assert evidence["object_id"] == principal.object_id == account.system_principal_id

@@ -40,7 +40,7 @@ class Graph:
 
 def _collect(graph: Any) -> tuple[list[Event], SourceReport]:
     report = entra.report()
-    return _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report)), report
+    return _guarded([report], lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report)), report
 
 
 @pytest.mark.parametrize(
@@ -98,11 +98,11 @@ def _source(name: str, replies: dict[str, Reply]) -> SourceReport:
     graph = Graph(replies)
     if name == entra.NAME:
         report = entra.report()
-        _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
+        _guarded([report], lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
     else:
         module = activity if name == activity.NAME else changes
         report = module.report()
-        _guarded(report, lambda: module.collect(graph, TARGETS, SINCE, UNTIL, report))
+        _guarded([report], lambda: module.collect(graph, TARGETS, SINCE, UNTIL, report))
     return report
 
 
@@ -186,7 +186,7 @@ def test_the_audit_log_is_asked_for_the_window_only() -> None:
     """Every other source bounds its query by `until`; so does the audit log (review)."""
     graph = Recording({"/v1.0/servicePrincipals": PRINCIPAL})
     report = entra.report()
-    _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
+    _guarded([report], lambda: entra.collect(graph, APP_ID, SINCE, UNTIL, report))
     flt = next(p["$filter"] for path, p in graph.asked if path == AUDITS)
     assert "activityDateTime ge 2026-03-01" in flt and "activityDateTime le 2026-03-02" in flt
 
@@ -197,7 +197,7 @@ def test_every_resource_group_the_activity_log_refused_is_named() -> None:
     targets = Targets(APP_ID, VAULT, None, account, "s1")
     graph = Graph({ACTIVITY: Reply(403, DENIED, ACTIVITY, "Azure Resource Manager")})
     report = activity.report()
-    _guarded(report, lambda: activity.collect(graph, targets, SINCE, UNTIL, report))
+    _guarded([report], lambda: activity.collect(graph, targets, SINCE, UNTIL, report))
     assert report.limitation is not None
     assert "rg-cmk" in report.limitation.reason and "rg-other" in report.limitation.reason
 
@@ -211,6 +211,6 @@ def test_a_window_reaching_the_present_ends_on_the_next_whole_second() -> None:
     assert window_end(end) == end  # a whole second stays as it is
     graph = Recording({"/v1.0/servicePrincipals": PRINCIPAL})
     report = entra.report()
-    _guarded(report, lambda: entra.collect(graph, APP_ID, SINCE, end, report))
+    _guarded([report], lambda: entra.collect(graph, APP_ID, SINCE, end, report))
     flt = next(p["$filter"] for path, p in graph.asked if path == AUDITS)
     assert "activityDateTime le 2026-12-01T11:30:05Z" in flt

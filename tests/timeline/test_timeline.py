@@ -99,6 +99,20 @@ def test_a_walk_that_re_enables_shows_up_as_the_diagnosing_identitys_audit_event
     assert running.world.diagnoser.app_id in audits[1]["actor"]
 
 
+def _without_reader(world: Any) -> None:
+    """The diagnosing identity loses its Reader role (everywhere it had it)."""
+    world.role_assignments = [
+        a
+        for a in world.role_assignments
+        if not (a.principal_id == world.diagnoser_id and a.role == READER)
+    ]
+
+
+def _without(env: dict[str, str], *names: str) -> dict[str, str]:
+    """The lab's profile without the variables `names` (as if the profile left them out)."""
+    return {k: v for k, v in env.items() if k not in names}
+
+
 def _limitations(doc: dict[str, Any]) -> dict[str, str]:
     return {s["name"]: s["limitation"]["permission"] for s in doc["sources"] if s["limitation"]}
 
@@ -117,11 +131,7 @@ def test_without_reader_the_arm_sources_and_log_analytics_name_their_rights(lab,
     running = lab("kv-firewall")
     world = running.world
     assert world is not None
-    world.role_assignments = [
-        a
-        for a in world.role_assignments
-        if not (a.principal_id == world.diagnoser_id and a.role == READER)
-    ]
+    _without_reader(world)
     code, doc = timeline(cli, env=running.env)
     found = _limitations(doc)
     assert "Reader" in found["activity-log"] and "eventtypes/values/read" in found["activity-log"]
@@ -308,7 +318,7 @@ def test_a_source_the_profile_gives_nothing_to_ask_says_which_key_it_lacks(
     (Without cosmos_id nothing is derived from the account: see the test below.)"""
     running = lab("sp-disabled")
     assert all(name in running.env for name in dropped), sorted(running.env)
-    env = {k: v for k, v in running.env.items() if k not in dropped}
+    env = _without(running.env, *dropped)
     _, doc = timeline(cli, env=env)
     for s in doc["sources"]:
         notes = [n for n in s["notes"] if n.startswith("not asked")]
@@ -326,7 +336,7 @@ def test_the_vault_key_and_principal_are_derived_from_the_account_as_run_does(
     identity from it, so the role assignment's deletion is still found and blamed."""
     running = lab("kv-role-missing")
     dropped = ("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID", "DIAGNOSE_PRINCIPAL_APP_ID")
-    env = {k: v for k, v in running.env.items() if k not in dropped}
+    env = _without(running.env, *dropped)
     code, doc = timeline(cli, env=env)
     assert not [s for s in doc["sources"] if any(n.startswith("not asked") for n in s["notes"])]
     source, names = SCENARIOS["kv-role-missing"]
@@ -345,7 +355,7 @@ def test_an_account_key_uri_that_is_no_key_uri_is_never_a_traceback(lab, cli: Cl
     world = running.world
     assert world is not None
     world.cosmos.key_uri = world.vault.key_uri("cmk").replace("/keys/", "/secrets/")
-    env = {k: v for k, v in running.env.items() if k != "DIAGNOSE_KEY_ID"}
+    env = _without(running.env, "DIAGNOSE_KEY_ID")
     code, doc = timeline(cli, env=env)
     assert code in (0, 1, 3), doc
     report = cli("run", "--what-changed", "--output", "json", env=env)
@@ -361,13 +371,9 @@ def test_what_the_account_could_not_tell_is_said_where_a_source_was_not_asked(
     running = lab("kv-role-missing")
     world = running.world
     assert world is not None
-    world.role_assignments = [
-        a
-        for a in world.role_assignments
-        if not (a.principal_id == world.diagnoser_id and a.role == READER)
-    ]
+    _without_reader(world)
     dropped = ("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID")
-    _, doc = timeline(cli, env={k: v for k, v in running.env.items() if k not in dropped})
+    _, doc = timeline(cli, env=_without(running.env, *dropped))
     kv = next(s for s in doc["sources"] if s["name"] == "key-vault-logs")
     notes = " ".join(kv["notes"])
     assert "not asked: the profile names no key vault (keyvault_id)" in notes, kv
@@ -379,7 +385,7 @@ def test_kql_says_which_queries_a_run_would_add_from_the_account(lab, cli: Cli) 
     derives, and says so first; with it, it prints them and no such note."""
     running = lab("kv-role-missing")
     dropped = ("DIAGNOSE_KEYVAULT_ID", "DIAGNOSE_KEY_ID")
-    bare = cli("timeline", "--kql", env={k: v for k, v in running.env.items() if k not in dropped})
+    bare = cli("timeline", "--kql", env=_without(running.env, *dropped))
     assert bare.exit_code == 0 and bare.stdout.startswith("// the profile names no key vault")
     assert "AZKVAuditLogs" not in bare.stdout
     whole = cli("timeline", "--kql", env=running.env)

@@ -22,9 +22,8 @@ from diagnose.lab.world import (
     RoleAssignment,
     SqlRoleAssignment,
     World,
-    assign_system_identity,
     create_user_assigned_identity,
-    remove_system_identity,
+    set_identity_type,
 )
 
 T = TypeVar("T")
@@ -607,13 +606,7 @@ class Arm(AzureService):
                 # deleted user-assigned identity is to give the account a new one, then make it the
                 # default identity (troubleshoot-cmk, "UserAssigned identity ... mistakenly deleted")
                 kind, self.world.cosmos.user_assigned = assigned
-                # the system-assigned identity comes and goes with `SystemAssigned` in the type:
-                # a new principal when it comes, its principal deleted when it goes (world.py)
-                if "systemassigned" in kind.replace(" ", "").lower():
-                    assign_system_identity(self.world)
-                else:
-                    remove_system_identity(self.world)
-                self.world.cosmos.identity_type = kind
+                set_identity_type(self.world, kind)
         body = shapes.cosmos(self.world, self.state.observed().cmk_code)
         return Response(200, shapes.at_api_version(_COSMOS, body, req.query["api-version"]))
 
